@@ -1,0 +1,200 @@
+/**
+ * A small Consul HTTP API client on node:https/http with the CA verified by default.
+ * Configuration follows consul's own CLI: CONSUL_HTTP_ADDR, CONSUL_HTTP_TOKEN,
+ * CONSUL_CACERT, CONSUL_HTTP_SSL. Domain modules (ACL, catalog, health, txn) build on
+ * request().
+ */
+import {readFileSync} from 'node:fs'
+import http from 'node:http'
+import https from 'node:https'
+
+import {UserError, errorMessage} from '../shared/errors.js'
+
+export interface ConsulConfig {
+  /** http(s)://host:port or host:port (then CONSUL_HTTP_SSL decides the scheme). */
+  address: string
+  token?: string
+  /** PEM of the CA that signed the server's HTTPS certificate. */
+  caCert?: string
+  /** Skip TLS verification; only when the user explicitly asks for it. */
+  insecure?: boolean
+  /** Per-request timeout in ms. */
+  timeoutMs?: number
+}
+
+export interface ConsulFlags {
+  'consul-http-addr'?: string
+  'consul-token'?: string
+  'consul-cacert'?: string
+}
+
+/** Merge flags over CONSUL_* environment variables; undefined when no address is known. */
+export function consulConfigFrom(flags: ConsulFlags, env: NodeJS.ProcessEnv = process.env): ConsulConfig | undefined {
+  let address = flags['consul-http-addr'] ?? env.CONSUL_HTTP_ADDR
+  if (!address) return undefined
+  if (!/^https?:\/\//.test(address)) {
+    const ssl = /^(1|true)$/i.test(env.CONSUL_HTTP_SSL ?? '')
+    address = `${ssl ? 'https' : 'http'}://${address}`
+  }
+  const caFile = flags['consul-cacert'] ?? env.CONSUL_CACERT
+  let caCert: string | undefined
+  if (caFile) {
+    try {
+      caCert = readFileSync(caFile, 'utf8')
+    } catch (error) {
+      throw new UserError(`Cannot read the Consul CA certificate ${caFile}: ${errorMessage(error)}`, {
+        hint: 'Point --consul-cacert / CONSUL_CACERT at the PEM file of the CA that signed the Consul servers.',
+      })
+    }
+  }
+  return {address, token: flags['consul-token'] ?? env.CONSUL_HTTP_TOKEN, caCert}
+}
+
+export class ConsulApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+    readonly method: string,
+    readonly path: string,
+  ) {
+    super(`Consul API ${method} ${path} returned HTTP ${status}: ${body.trim().slice(0, 300)}`)
+    this.name = 'ConsulApiError'
+  }
+}
+
+/** A transport-level failure (refused, reset, TLS): the request may not have reached Consul. */
+export class ConsulUnreachableError extends Error {
+  constructor(
+    readonly address: string,
+    readonly code: string | undefined,
+    message: string,
+  ) {
+    super(message)
+    this.name = 'ConsulUnreachableError'
+  }
+}
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined>
+  body?: unknown
+  headers?: Record<string, string>
+  /** Override the client's token for this request. */
+  token?: string
+  timeoutMs?: number
+}
+
+export interface ConsulResponse<T> {
+  status: number
+  data: T
+  headers: http.IncomingHttpHeaders
+  /** X-Consul-Index, for blocking queries. */
+  index?: string
+}
+
+export class ConsulClient {
+  private readonly url: URL
+  private readonly agent: http.Agent
+
+  constructor(readonly config: ConsulConfig) {
+    try {
+      this.url = new URL(config.address)
+    } catch {
+      throw new UserError(`Invalid Consul address "${config.address}".`, {hint: 'Use https://host:port, for example https://127.0.0.1:8501.'})
+    }
+    this.agent =
+      this.url.protocol === 'https:'
+        ? new https.Agent({keepAlive: true, maxSockets: 16, ca: config.caCert, rejectUnauthorized: !config.insecure})
+        : new http.Agent({keepAlive: true, maxSockets: 16})
+  }
+
+  get address(): string {
+    return this.config.address
+  }
+
+  close(): void {
+    this.agent.destroy()
+  }
+
+  async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<ConsulResponse<T>> {
+    const url = new URL(path, this.url)
+    for (const [key, value] of Object.entries(options.query ?? {})) {
+      if (value === undefined || value === false) continue
+      url.searchParams.set(key, value === true ? '' : String(value))
+    }
+    const token = options.token ?? this.config.token
+    const payload = options.body === undefined ? undefined : JSON.stringify(options.body)
+    const headers: Record<string, string> = {accept: 'application/json', ...options.headers}
+    if (token) headers['x-consul-token'] = token
+    if (payload !== undefined) {
+      headers['content-type'] = 'application/json'
+      headers['content-length'] = String(Buffer.byteLength(payload))
+    }
+    const transport = url.protocol === 'https:' ? https : http
+    const timeoutMs = options.timeoutMs ?? this.config.timeoutMs ?? 30_000
+    return new Promise<ConsulResponse<T>>((resolve, reject) => {
+      const req = transport.request(url, {method, headers, agent: this.agent}, (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (chunk: Buffer) => chunks.push(chunk))
+        res.on('error', (error) => reject(new ConsulUnreachableError(this.address, undefined, errorMessage(error))))
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8')
+          const status = res.statusCode ?? 0
+          if (status < 200 || status >= 300) {
+            reject(new ConsulApiError(status, text, method, url.pathname))
+            return
+          }
+          let data: unknown = text
+          if (text && (res.headers['content-type'] ?? '').includes('json')) {
+            try {
+              data = JSON.parse(text)
+            } catch {
+              data = text
+            }
+          }
+          const index = res.headers['x-consul-index']
+          resolve({status, data: data as T, headers: res.headers, index: Array.isArray(index) ? index[0] : index})
+        })
+      })
+      req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`timed out after ${timeoutMs} ms`), {code: 'ETIMEDOUT'})))
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        reject(new ConsulUnreachableError(this.address, error.code, `Cannot reach Consul at ${this.address}: ${error.code ?? ''} ${error.message}`.replace(/\s+/g, ' ')))
+      })
+      if (payload !== undefined) req.write(payload)
+      req.end()
+    })
+  }
+
+  async get<T = unknown>(path: string, options: RequestOptions = {}): Promise<T> {
+    return (await this.request<T>('GET', path, options)).data
+  }
+
+  async put<T = unknown>(path: string, body?: unknown, options: RequestOptions = {}): Promise<T> {
+    return (await this.request<T>('PUT', path, {...options, body})).data
+  }
+
+  async delete<T = unknown>(path: string, options: RequestOptions = {}): Promise<T> {
+    return (await this.request<T>('DELETE', path, options)).data
+  }
+}
+
+/** One readable message for a Consul failure, with the next step. */
+export function describeConsulError(error: unknown, what: string): UserError {
+  if (error instanceof UserError) return error
+  if (error instanceof ConsulApiError) {
+    if (error.status === 403) {
+      return new UserError(`Consul denied permission to ${what} (HTTP 403: ${error.body.trim().slice(0, 200)}).`, {
+        hint: 'The ACL token (CONSUL_HTTP_TOKEN / --consul-token) is missing, invalid or lacks the needed policy.',
+      })
+    }
+    return new UserError(`Consul failed to ${what}: HTTP ${error.status} ${error.body.trim().slice(0, 200)}`)
+  }
+  if (error instanceof ConsulUnreachableError) {
+    const tls = (error.code ?? '').includes('CERT') || (error.code ?? '').startsWith('ERR_TLS') || /certificate/i.test(error.message)
+    return new UserError(`${error.message} (while trying to ${what}).`, {
+      hint: tls
+        ? 'The server certificate did not verify: pass the CA that signed it with --consul-cacert / CONSUL_CACERT.'
+        : 'Check the address (--consul-http-addr / CONSUL_HTTP_ADDR) and that the Consul server is running.',
+    })
+  }
+  return new UserError(`Failed to ${what}: ${errorMessage(error)}`)
+}

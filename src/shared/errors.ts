@@ -1,0 +1,26 @@
+/**
+ * An error the user can act on: printed as one readable line (plus an optional hint),
+ * never with a stack trace. Anything else that escapes a command is a bug and is
+ * reported as such.
+ */
+export class UserError extends Error {
+  readonly hint?: string
+  readonly exitCode: number
+
+  constructor(message: string, options: {hint?: string; exitCode?: number; cause?: unknown} = {}) {
+    super(message, options.cause === undefined ? undefined : {cause: options.cause})
+    this.name = 'UserError'
+    this.hint = options.hint
+    this.exitCode = options.exitCode ?? 1
+  }
+}
+
+export function isUserError(error: unknown): error is UserError {
+  return error instanceof UserError
+}
+
+/** The message of anything thrown, for wrapping lower-level failures in a UserError. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message
+  return String(error)
+}

@@ -1,0 +1,61 @@
+/**
+ * Flags shared by every command, defined once. Cluster-facing commands take kubeFlags;
+ * commands that also reach Consul directly take consulFlags.
+ */
+import {Flags} from '@oclif/core'
+
+export const kubeFlags = {
+  kubeconfig: Flags.string({
+    description: 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config).',
+    helpGroup: 'GLOBAL',
+  }),
+  context: Flags.string({
+    description: 'Kube context to use (default: the current context).',
+    helpGroup: 'GLOBAL',
+  }),
+  namespace: Flags.string({
+    char: 'n',
+    description: 'Namespace Consul is (or will be) installed in.',
+    default: 'consul',
+    helpGroup: 'GLOBAL',
+  }),
+  release: Flags.string({
+    description: 'Helm release name; every chart-derived name (secrets, StatefulSet) follows from it.',
+    default: 'consul',
+    helpGroup: 'GLOBAL',
+  }),
+}
+
+export const commonFlags = {
+  yes: Flags.boolean({
+    char: 'y',
+    description: 'Answer yes to confirmations and never prompt.',
+    default: false,
+    helpGroup: 'GLOBAL',
+  }),
+  verbose: Flags.boolean({
+    char: 'v',
+    description: 'Print more detail.',
+    default: false,
+    helpGroup: 'GLOBAL',
+  }),
+}
+
+export const consulFlags = {
+  'consul-http-addr': Flags.string({
+    description: 'Consul HTTP(S) API address, e.g. https://127.0.0.1:8501 (env CONSUL_HTTP_ADDR).',
+    env: 'CONSUL_HTTP_ADDR',
+  }),
+  'consul-token': Flags.string({
+    description: 'Consul ACL token (env CONSUL_HTTP_TOKEN).',
+    env: 'CONSUL_HTTP_TOKEN',
+  }),
+  'consul-cacert': Flags.string({
+    description: 'PEM file of the CA that signed the Consul HTTPS certificate (env CONSUL_CACERT).',
+    env: 'CONSUL_CACERT',
+  }),
+}
+
+export const dryRunFlag = {
+  'dry-run': Flags.boolean({description: 'Show what would change, change nothing.', default: false}),
+}

@@ -1,0 +1,58 @@
+/**
+ * Interactive questions, asked only when a person is there to answer: stdin and stdout
+ * are TTYs, CI is unset and --yes was not given. Otherwise the flag or documented default
+ * decides, so scripts and CI never hang on a prompt.
+ */
+import {UserError} from '../shared/errors.js'
+
+export interface PromptContext {
+  yes?: boolean
+  /** For tests: force interactivity on or off. */
+  interactive?: boolean
+}
+
+export function canPrompt(context: PromptContext = {}): boolean {
+  if (context.yes) return false
+  if (context.interactive !== undefined) return context.interactive
+  return Boolean(process.stdin.isTTY && process.stdout.isTTY) && !process.env.CI
+}
+
+// inquirer is only loaded when a question is really asked (start-up time).
+async function inquirer() {
+  const module = await import('inquirer')
+  return module.default
+}
+
+export async function askText(message: string, defaultValue: string, validate?: (value: string) => true | string): Promise<string> {
+  const {answer} = await (await inquirer()).prompt([
+    {type: 'input', name: 'answer', message, default: defaultValue, validate: validate ?? (() => true)},
+  ])
+  return String(answer)
+}
+
+export async function askConfirm(message: string, defaultValue: boolean): Promise<boolean> {
+  const {answer} = await (await inquirer()).prompt([{type: 'confirm', name: 'answer', message, default: defaultValue}])
+  return Boolean(answer)
+}
+
+export async function askSelect<T extends string>(message: string, choices: readonly T[], defaultValue: T): Promise<T> {
+  const {answer} = await (await inquirer()).prompt([
+    {type: 'list', name: 'answer', message, choices: [...choices], default: defaultValue},
+  ])
+  return answer as T
+}
+
+/**
+ * Ask for confirmation of a destructive or sensitive step. With --yes it proceeds; without
+ * a TTY (CI, pipes) it refuses rather than guessing, telling the user to pass --yes.
+ */
+export async function confirmOrAbort(message: string, context: PromptContext & {defaultYes?: boolean} = {}): Promise<void> {
+  if (context.yes) return
+  if (!canPrompt(context)) {
+    throw new UserError(`${message} Refusing to continue without confirmation.`, {
+      hint: 'Re-run with --yes to confirm (no terminal is attached to ask).',
+    })
+  }
+  const confirmed = await askConfirm(message, context.defaultYes ?? true)
+  if (!confirmed) throw new UserError('Aborted: nothing was changed.')
+}
