@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 if [[ "${1:-}" == "--unit" ]]; then
+  npm run --silent build
   exec node --import tsx --test test/unit/*.test.ts
 fi
 
