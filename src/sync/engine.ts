@@ -1,0 +1,198 @@
+/**
+ * One reconcile pass of the sync engine: read both sides completely, plan in memory, apply
+ * (unless --dry-run), and describe what happened as plain data. Used as is by
+ * `consulk8s sync --once` and, from watch caches, by every pass of the continuous mode.
+ */
+import {catalogServices, nodeChecks, nodeServices} from '../consul/catalog.js'
+import {describeConsulError, type ConsulClient} from '../consul/client.js'
+import type {KubeCluster} from '../kube/client.js'
+import {applyToConsul} from './apply-consul.js'
+import {applyToK8s, readK8sState} from './kube.js'
+import type {ConsulState, K8sState, Registration, Skip, SyncOptions, SyncPlan} from './model.js'
+import {planSync} from './plan.js'
+import {isTransientConsulError, retry} from './retry.js'
+
+export interface EngineContext {
+  kube: KubeCluster
+  consul: ConsulClient
+  options: SyncOptions
+  /** Transactions / Kubernetes writes in flight at once. */
+  concurrency: number
+  batchSize?: number
+  /** Aborted on Ctrl-C: no new write starts, writes in flight finish. */
+  signal?: AbortSignal
+  /** Progress and retry messages for the terminal. */
+  onProgress?: (message: string) => void
+}
+
+/** The complete Consul state the plan needs, or an error (never a partial state). */
+export async function readConsulState(client: ConsulClient, options: SyncOptions, signal?: AbortSignal): Promise<ConsulState> {
+  const read = <T>(what: string, fn: () => Promise<T>) =>
+    retry(fn, {attempts: 4, retryable: isTransientConsulError, signal}).catch((error) => {
+      throw describeConsulError(error, what)
+    })
+  const node = options.consulNodeName
+  const [services, checks, catalog] = await Promise.all([
+    options.toConsul ? read(`read the services of node "${node}"`, () => nodeServices(client, node)) : undefined,
+    options.toConsul ? read(`read the checks of node "${node}"`, () => nodeChecks(client, node)) : undefined,
+    options.toK8s ? read('list the catalog services', () => catalogServices(client)) : undefined,
+  ])
+  return {
+    nodeExists: Boolean(services?.data.node),
+    nodeServices: services?.data.services ?? [],
+    nodeChecks: checks?.data ?? [],
+    catalogServices: catalog?.data ?? {},
+  }
+}
+
+export interface RegistrationView {
+  id: string
+  service: string
+  source: string
+  address: string
+  port: number
+  tags: string[]
+  meta: Record<string, string>
+  check?: string
+}
+
+export interface Failure {
+  side: 'consul' | 'kubernetes'
+  item: string
+  reason: string
+}
+
+export interface SyncResult {
+  dryRun: boolean
+  durationMs: number
+  toConsul?: {
+    node: string
+    selected: number
+    add: RegistrationView[]
+    update: Array<RegistrationView & {changes: string[]}>
+    remove: Array<{id: string; service: string}>
+    unchanged: number
+    pending: string[]
+    applied?: {added: number; updated: number; removed: number}
+  }
+  toK8s?: {
+    namespace: string
+    add: Array<{name: string; externalName: string; consulService: string}>
+    update: Array<{name: string; externalName: string; consulService: string; changes: string[]}>
+    remove: Array<{name: string}>
+    unchanged: number
+    applied?: {added: number; updated: number; removed: number}
+  }
+  /** Services not synced: malformed annotations and conflicts with objects the engine does not own. */
+  skipped: Skip[]
+  /** Writes that failed (after retries). */
+  failures: Failure[]
+  /** Why removals were held back, per side. */
+  removalsSkipped: string[]
+  /** Ctrl-C arrived: in-flight writes finished, the rest was not started. */
+  interrupted: boolean
+  writeCalls: {consul: number; kubernetes: number}
+}
+
+function view(registration: Registration): RegistrationView {
+  const s = registration.service
+  return {
+    id: s.ID,
+    service: s.Service,
+    source: registration.source,
+    address: s.Address,
+    port: s.Port,
+    tags: s.Tags ?? [],
+    meta: s.Meta ?? {},
+    check: registration.check?.Status,
+  }
+}
+
+/** The plan as data (the --dry-run / --json shape). */
+export function describePlan(plan: SyncPlan, dryRun: boolean): SyncResult {
+  const c = plan.toConsul
+  const k = plan.toK8s
+  return {
+    dryRun,
+    durationMs: 0,
+    toConsul: c && {
+      node: c.node,
+      selected: c.selected,
+      add: c.add.map(view),
+      update: c.update.map((u) => ({...view(u.desired), changes: u.changes})),
+      remove: c.remove.map((r) => ({id: r.id, service: r.service})),
+      unchanged: c.unchanged,
+      pending: c.pending,
+    },
+    toK8s: k && {
+      namespace: k.namespace,
+      add: k.add.map(({name, externalName, consulService}) => ({name, externalName, consulService})),
+      update: k.update.map((u) => ({name: u.desired.name, externalName: u.desired.externalName, consulService: u.desired.consulService, changes: u.changes})),
+      remove: k.remove.map(({name}) => ({name})),
+      unchanged: k.unchanged,
+    },
+    skipped: [...(c?.skipped ?? []), ...(k?.skipped ?? [])],
+    failures: [],
+    removalsSkipped: [],
+    interrupted: false,
+    writeCalls: {consul: 0, kubernetes: 0},
+  }
+}
+
+/** 0: in sync; 2: done, but something was skipped; 1: something failed; 130: interrupted (Ctrl-C). */
+export function exitCodeOf(result: SyncResult): number {
+  if (result.interrupted) return 130
+  if (result.failures.length > 0 || result.removalsSkipped.length > 0) return 1
+  return result.skipped.length > 0 ? 2 : 0
+}
+
+export interface ReconcileOptions {
+  dryRun: boolean
+  /** Kubernetes state from watch caches; read fresh when absent. */
+  k8sState?: K8sState
+}
+
+/** Read, plan and (unless dry-run) apply once. */
+export async function reconcile(ctx: EngineContext, run: ReconcileOptions): Promise<SyncResult> {
+  const started = performance.now()
+  const {options} = ctx
+  const [k8s, consul] = await Promise.all([
+    run.k8sState ?? readK8sState(ctx.kube, options, ctx.signal),
+    readConsulState(ctx.consul, options, ctx.signal),
+  ])
+  const plan = planSync(k8s, consul, options)
+  const result = describePlan(plan, run.dryRun)
+  if (!run.dryRun) {
+    // Both reads above were complete (they throw otherwise), so removals may run.
+    const [toConsul, toK8s] = await Promise.all([
+      plan.toConsul &&
+        applyToConsul(ctx.consul, plan.toConsul, {
+          concurrency: ctx.concurrency,
+          batchSize: ctx.batchSize,
+          signal: ctx.signal,
+          allowRemovals: true,
+          onRetry: ctx.onProgress,
+        }),
+      plan.toK8s &&
+        applyToK8s(ctx.kube, plan.toK8s, {sync: options, concurrency: ctx.concurrency, signal: ctx.signal, allowRemovals: true, onRetry: ctx.onProgress}),
+    ])
+    if (toConsul && result.toConsul) {
+      result.toConsul.applied = {added: toConsul.added, updated: toConsul.updated, removed: toConsul.removed}
+      result.writeCalls.consul = toConsul.calls
+      for (const failure of toConsul.failed) result.failures.push({side: 'consul', item: `${failure.kind} ${failure.id} (${failure.source})`, reason: failure.reason})
+      if (toConsul.removalsSkipped) result.removalsSkipped.push(`Consul: ${toConsul.removalsSkipped}`)
+      if (toConsul.notStarted > 0) result.interrupted = true
+    }
+    if (toK8s && result.toK8s) {
+      result.toK8s.applied = {added: toK8s.added, updated: toK8s.updated, removed: toK8s.removed}
+      result.writeCalls.kubernetes = toK8s.calls
+      for (const failure of toK8s.failed) result.failures.push({side: 'kubernetes', item: `${failure.kind} ${plan.toK8s?.namespace}/${failure.name}`, reason: failure.reason})
+      for (const conflict of toK8s.conflicts) result.skipped.push({source: `${plan.toK8s?.namespace}/${conflict.name}`, reason: conflict.reason, kind: 'conflict'})
+      if (toK8s.removalsSkipped) result.removalsSkipped.push(`Kubernetes: ${toK8s.removalsSkipped}`)
+      if (toK8s.notStarted > 0) result.interrupted = true
+    }
+    if (ctx.signal?.aborted) result.interrupted = true
+  }
+  result.durationMs = Math.round(performance.now() - started)
+  return result
+}

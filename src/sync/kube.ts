@@ -1,0 +1,356 @@
+/**
+ * The Kubernetes side of sync: complete (paginated) reads of Services, EndpointSlices and
+ * Nodes, turned into the slim views the planner uses, and the writes of ExternalName
+ * services. A read either returns everything or throws: a partial list is never planned on.
+ */
+import {isConflict, isNotFound, type KubeCluster} from '../kube/client.js'
+import {errorMessage} from '../shared/errors.js'
+import {
+  ANNOTATION,
+  CONSUL_LABEL,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  type ExternalNameService,
+  type K8sEndpointSlice,
+  type K8sNode,
+  type K8sService,
+  type K8sState,
+  type SyncOptions,
+  type ToK8sPlan,
+} from './model.js'
+import {isTransientKubeError, pool, retry} from './retry.js'
+import {selectService} from './to-consul.js'
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Obj = any
+
+const KEEP_ANNOTATION = /^(consul\.hashicorp\.com\/|consulk8s\/)/
+const SERVICE_NAME_LABEL = 'kubernetes.io/service-name'
+
+function pick(source: Record<string, string> | undefined, keep: (key: string) => boolean): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [key, value] of Object.entries(source ?? {})) if (keep(key)) out[key] = value
+  return out
+}
+
+/** A Service (API object or watch event JSON) as the planner sees it; only the annotations sync reads are kept. */
+export function slimService(obj: Obj): K8sService {
+  const spec = obj.spec ?? {}
+  return {
+    namespace: obj.metadata?.namespace ?? '',
+    name: obj.metadata?.name ?? '',
+    type: spec.type ?? 'ClusterIP',
+    annotations: pick(obj.metadata?.annotations, (key) => KEEP_ANNOTATION.test(key)),
+    labels: pick(obj.metadata?.labels, (key) => key === CONSUL_LABEL || key === MANAGED_BY_LABEL),
+    ports: (spec.ports ?? []).map((p: Obj) => ({name: p.name || undefined, port: Number(p.port), nodePort: p.nodePort ? Number(p.nodePort) : undefined})),
+    externalIPs: [...(spec.externalIPs ?? [])],
+    loadBalancerIngress: (obj.status?.loadBalancer?.ingress ?? []).map((i: Obj) => ({ip: i.ip || undefined, hostname: i.hostname || undefined})),
+    externalName: spec.externalName || undefined,
+    resourceVersion: obj.metadata?.resourceVersion,
+  }
+}
+
+export function slimEndpointSlice(obj: Obj): K8sEndpointSlice {
+  return {
+    namespace: obj.metadata?.namespace ?? '',
+    name: obj.metadata?.name ?? '',
+    serviceName: obj.metadata?.labels?.[SERVICE_NAME_LABEL] ?? '',
+    ports: (obj.ports ?? []).map((p: Obj) => ({name: p.name || undefined, port: p.port === undefined || p.port === null ? undefined : Number(p.port)})),
+    endpoints: (obj.endpoints ?? []).map((e: Obj) => ({
+      addresses: [...(e.addresses ?? [])],
+      ready: e.conditions?.ready ?? undefined,
+      nodeName: e.nodeName || undefined,
+      zone: e.zone || undefined,
+      hostname: e.hostname || undefined,
+      targetRef: e.targetRef ? {kind: e.targetRef.kind, name: e.targetRef.name} : undefined,
+    })),
+  }
+}
+
+export function slimNode(obj: Obj): K8sNode {
+  return {
+    name: obj.metadata?.name ?? '',
+    addresses: (obj.status?.addresses ?? []).map((a: Obj) => ({type: a.type, address: a.address})),
+  }
+}
+
+/** Which namespaces to read: undefined means all (one cluster-wide list). */
+export interface ReadScope {
+  /** Namespaces whose Services are read. */
+  serviceNamespaces?: string[]
+  /** Namespaces whose EndpointSlices are read; [] when Kubernetes -> Consul is off. */
+  sliceNamespaces?: string[]
+}
+
+export function readScope(options: SyncOptions): ReadScope {
+  if (options.allowNamespaces.includes('*')) {
+    return options.toConsul ? {} : {serviceNamespaces: [options.k8sWriteNamespace], sliceNamespaces: []}
+  }
+  const allowed = options.allowNamespaces.filter((ns) => !options.denyNamespaces.includes(ns))
+  const serviceNamespaces = new Set(options.toConsul ? allowed : [])
+  if (options.toK8s) serviceNamespaces.add(options.k8sWriteNamespace)
+  return {serviceNamespaces: [...serviceNamespaces], sliceNamespaces: options.toConsul ? allowed : []}
+}
+
+export interface ListPage {
+  items: Obj[]
+  continue?: string
+  resourceVersion?: string
+}
+
+const PAGE = 500
+
+/**
+ * Read a whole list page by page (one consistent snapshot). An expired continue token (410)
+ * restarts the list; any other failure throws, so nothing is planned on half a list.
+ */
+export async function listAll<T>(fetchPage: (cont: string | undefined) => Promise<ListPage>, convert: (obj: Obj) => T, signal?: AbortSignal): Promise<{items: T[]; resourceVersion?: string}> {
+  for (let restart = 0; ; restart++) {
+    const items: T[] = []
+    let cont: string | undefined
+    let resourceVersion: string | undefined
+    try {
+      do {
+        const page = await retry(() => fetchPage(cont), {attempts: 4, retryable: isTransientKubeError, signal})
+        for (const item of page.items) items.push(convert(item))
+        cont = page.continue || undefined
+        resourceVersion = page.resourceVersion
+      } while (cont)
+      return {items, resourceVersion}
+    } catch (error) {
+      if ((error as {code?: unknown}).code === 410 && restart < 3) continue
+      throw error
+    }
+  }
+}
+
+function page(list: Obj): ListPage {
+  return {items: list.items ?? [], continue: list.metadata?._continue ?? list.metadata?.continue, resourceVersion: list.metadata?.resourceVersion}
+}
+
+export function listServices(cluster: KubeCluster, namespace: string | undefined, signal?: AbortSignal) {
+  const core = cluster.core()
+  return listAll(
+    async (cont) =>
+      page(
+        namespace === undefined
+          ? await core.listServiceForAllNamespaces({limit: PAGE, _continue: cont})
+          : await core.listNamespacedService({namespace, limit: PAGE, _continue: cont}),
+      ),
+    slimService,
+    signal,
+  )
+}
+
+export function listEndpointSlices(cluster: KubeCluster, namespace: string | undefined, signal?: AbortSignal) {
+  const discovery = cluster.discovery()
+  const labelSelector = SERVICE_NAME_LABEL
+  return listAll(
+    async (cont) =>
+      page(
+        namespace === undefined
+          ? await discovery.listEndpointSliceForAllNamespaces({limit: PAGE, _continue: cont, labelSelector})
+          : await discovery.listNamespacedEndpointSlice({namespace, limit: PAGE, _continue: cont, labelSelector}),
+      ),
+    slimEndpointSlice,
+    signal,
+  )
+}
+
+export function listNodes(cluster: KubeCluster, signal?: AbortSignal) {
+  const core = cluster.core()
+  return listAll(async (cont) => page(await core.listNode({limit: PAGE, _continue: cont})), slimNode, signal)
+}
+
+async function inScope<T>(namespaces: string[] | undefined, list: (ns: string | undefined) => Promise<{items: T[]}>): Promise<T[]> {
+  if (namespaces === undefined) return (await list(undefined)).items
+  const lists = await Promise.all(namespaces.map((ns) => list(ns)))
+  return lists.flatMap((l) => l.items)
+}
+
+export function needsNodes(services: K8sService[], options: SyncOptions): boolean {
+  return options.toConsul && services.some((s) => s.type === 'NodePort' && s.externalIPs.length === 0 && selectService(s, options).selected)
+}
+
+/** The complete Kubernetes state sync needs, or an error: never a partial one. */
+export async function readK8sState(cluster: KubeCluster, options: SyncOptions, signal?: AbortSignal): Promise<K8sState> {
+  const scope = readScope(options)
+  const [services, endpointSlices] = await Promise.all([
+    cluster.call('list Services', () => inScope(scope.serviceNamespaces, (ns) => listServices(cluster, ns, signal))),
+    cluster.call('list EndpointSlices', () =>
+      scope.sliceNamespaces?.length === 0 ? Promise.resolve([]) : inScope(scope.sliceNamespaces, (ns) => listEndpointSlices(cluster, ns, signal)),
+    ),
+  ])
+  const nodes = needsNodes(services, options) ? await cluster.call('list Nodes', async () => (await listNodes(cluster, signal)).items) : []
+  return {services, endpointSlices, nodes}
+}
+
+// ---- writes: ExternalName services from Consul ----
+
+export function externalNameManifest(service: ExternalNameService, options: Pick<SyncOptions, 'consulNodeName'>, resourceVersion?: string) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      name: service.name,
+      namespace: service.namespace,
+      resourceVersion,
+      labels: {[CONSUL_LABEL]: 'true', [MANAGED_BY_LABEL]: MANAGED_BY_VALUE},
+      annotations: {
+        [ANNOTATION.synced]: 'true',
+        // Never sync it back to Consul.
+        [ANNOTATION.sync]: 'false',
+        [ANNOTATION.owner]: options.consulNodeName,
+      },
+    },
+    spec: {type: 'ExternalName', externalName: service.externalName},
+  }
+}
+
+export interface K8sFailure {
+  name: string
+  kind: 'add' | 'update' | 'remove'
+  reason: string
+}
+
+export interface K8sApplyResult {
+  calls: number
+  added: number
+  updated: number
+  removed: number
+  failed: K8sFailure[]
+  conflicts: K8sFailure[]
+  notStarted: number
+  removalsSkipped?: string
+}
+
+function kubeReason(error: unknown): string {
+  const body = (error as {body?: unknown}).body
+  try {
+    const parsed = typeof body === 'string' ? JSON.parse(body) : body
+    if ((parsed as {message?: string})?.message) return (parsed as {message: string}).message
+  } catch {
+    // fall through
+  }
+  return errorMessage(error)
+}
+
+type Step = {kind: 'add' | 'update' | 'remove'; name: string; run: () => Promise<'done' | 'conflict'>}
+
+/**
+ * Apply the Consul -> Kubernetes plan with bounded concurrency. Updates and deletes are
+ * preconditioned on the resourceVersion that was read; on a conflict the object is read
+ * again and touched only if it still carries the engine's marker.
+ */
+export async function applyToK8s(
+  cluster: KubeCluster,
+  plan: ToK8sPlan,
+  options: {sync: SyncOptions; concurrency: number; signal?: AbortSignal; allowRemovals: boolean; removalsBlockedReason?: string; onRetry?: (message: string) => void},
+): Promise<K8sApplyResult> {
+  const core = cluster.core()
+  const result: K8sApplyResult = {calls: 0, added: 0, updated: 0, removed: 0, failed: [], conflicts: [], notStarted: 0}
+  const owner = options.sync.consulNodeName
+  const call = <T>(fn: () => Promise<T>) =>
+    retry(
+      () => {
+        result.calls++
+        return fn()
+      },
+      {attempts: 5, retryable: isTransientKubeError, signal: options.signal, onRetry: (e, a, d) => options.onRetry?.(`Kubernetes write failed (${kubeReason(e)}); retry ${a} in ${d} ms`)},
+    )
+  const readOwned = async (name: string, namespace: string) => {
+    try {
+      const current = slimService(await call(() => core.readNamespacedService({name, namespace})))
+      return {current, owned: current.labels[CONSUL_LABEL] === 'true' && current.annotations[ANNOTATION.owner] === owner}
+    } catch (error) {
+      if (isNotFound(error)) return undefined
+      throw error
+    }
+  }
+  const replace = async (service: ExternalNameService, resourceVersion: string | undefined): Promise<'done' | 'conflict'> => {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        await call(() => core.replaceNamespacedService({name: service.name, namespace: service.namespace, body: externalNameManifest(service, options.sync, resourceVersion) as never}))
+        return 'done'
+      } catch (error) {
+        if (!isConflict(error)) throw error
+        const again = await readOwned(service.name, service.namespace)
+        if (!again?.owned) return 'conflict'
+        resourceVersion = again.current.resourceVersion
+      }
+    }
+    throw new Error('kept conflicting with concurrent updates')
+  }
+
+  const writes: Step[] = [
+    ...plan.add.map((service) => ({
+      kind: 'add' as const,
+      name: service.name,
+      run: async () => {
+        try {
+          await call(() => core.createNamespacedService({namespace: service.namespace, body: externalNameManifest(service, options.sync) as never}))
+          return 'done' as const
+        } catch (error) {
+          if (!isConflict(error)) throw error
+          // Created meanwhile (by us in an earlier pass, or by someone else).
+          const again = await readOwned(service.name, service.namespace)
+          if (!again?.owned) return 'conflict' as const
+          if (again.current.type === 'ExternalName' && again.current.externalName === service.externalName) return 'done' as const
+          return replace(service, again.current.resourceVersion)
+        }
+      },
+    })),
+    ...plan.update.map((update) => ({kind: 'update' as const, name: update.desired.name, run: () => replace(update.desired, update.resourceVersion)})),
+  ]
+  const removals: Step[] = plan.remove.map((removal) => ({
+    kind: 'remove' as const,
+    name: removal.name,
+    run: async () => {
+      let resourceVersion = removal.resourceVersion
+      for (let attempt = 0; attempt < 5; attempt++) {
+        try {
+          await call(() => core.deleteNamespacedService({name: removal.name, namespace: removal.namespace, body: {preconditions: {resourceVersion}}}))
+          return 'done' as const
+        } catch (error) {
+          if (isNotFound(error)) return 'done' as const
+          if (!isConflict(error)) throw error
+          const again = await readOwned(removal.name, removal.namespace)
+          if (!again) return 'done' as const
+          if (!again.owned) return 'conflict' as const
+          resourceVersion = again.current.resourceVersion
+        }
+      }
+      throw new Error('kept conflicting with concurrent updates')
+    },
+  }))
+
+  const runSteps = async (steps: Step[]) => {
+    const {notStarted} = await pool(
+      steps,
+      options.concurrency,
+      async (step) => {
+        try {
+          const outcome = await step.run()
+          if (outcome === 'conflict') {
+            result.conflicts.push({name: step.name, kind: step.kind, reason: `${plan.namespace}/${step.name} is no longer owned by this engine; left alone`})
+          } else if (step.kind === 'add') result.added++
+          else if (step.kind === 'update') result.updated++
+          else result.removed++
+        } catch (error) {
+          const reason = isNotFound(error) && step.kind === 'add' ? `namespace "${plan.namespace}" does not exist (--k8s-write-namespace)` : kubeReason(error)
+          result.failed.push({name: step.name, kind: step.kind, reason})
+        }
+      },
+      options.signal,
+    )
+    result.notStarted += notStarted.length
+  }
+
+  await runSteps(writes)
+  if (removals.length === 0) return result
+  if (!options.allowRemovals) result.removalsSkipped = options.removalsBlockedReason ?? 'removals are not allowed in this run'
+  else if (options.signal?.aborted) result.removalsSkipped = 'the run was interrupted'
+  else if (result.failed.length > 0 || result.notStarted > 0) result.removalsSkipped = 'some writes failed; nothing is removed until they succeed'
+  if (!result.removalsSkipped) await runSteps(removals)
+  return result
+}

@@ -1,0 +1,206 @@
+/**
+ * The whole plan, in memory and pure: desired state against the current state of both
+ * sides, giving adds, updates and removals per side. Only what carries the engine's marker
+ * (Consul meta k8s-sync-node / Kubernetes annotation consulk8s/sync-node equal to its node
+ * name) is ever updated or removed; anything else with the same identity is a conflict.
+ */
+import {
+  ANNOTATION,
+  CHECK,
+  CONSUL_LABEL,
+  META,
+  type ConsulCheck,
+  type ConsulService,
+  type ConsulState,
+  type ExternalNameService,
+  type K8sService,
+  type K8sState,
+  type Registration,
+  type Skip,
+  type SyncOptions,
+  type SyncPlan,
+  type ToConsulPlan,
+  type ToK8sPlan,
+} from './model.js'
+import {desiredRegistrations} from './to-consul.js'
+
+export function ownsRegistration(service: ConsulService, options: Pick<SyncOptions, 'consulNodeName'>): boolean {
+  return service.Meta?.[META.owner] === options.consulNodeName
+}
+
+export function ownsK8sService(service: K8sService, options: Pick<SyncOptions, 'consulNodeName'>): boolean {
+  return service.labels[CONSUL_LABEL] === 'true' && service.annotations[ANNOTATION.owner] === options.consulNodeName
+}
+
+function sameList(a: readonly string[] | null, b: readonly string[] | null): boolean {
+  const x = a ?? []
+  const y = b ?? []
+  return x.length === y.length && x.every((value, index) => value === y[index])
+}
+
+function sameMap(a: Record<string, string> | null, b: Record<string, string> | null): boolean {
+  const x = a ?? {}
+  const y = b ?? {}
+  const keys = Object.keys(x)
+  return keys.length === Object.keys(y).length && keys.every((key) => y[key] === x[key])
+}
+
+function serviceChanges(desired: ConsulService, current: ConsulService): string[] {
+  const changes: string[] = []
+  if (desired.Service !== current.Service) changes.push('name')
+  if (!sameList(desired.Tags, current.Tags)) changes.push('tags')
+  if (desired.Address !== current.Address) changes.push('address')
+  if (desired.Port !== current.Port) changes.push('port')
+  if (!sameMap(desired.Meta, current.Meta)) changes.push('meta')
+  return changes
+}
+
+function checkChanges(desired: Registration['check'], current: ConsulCheck | undefined, serviceId: string): string[] {
+  if (!desired) return current ? ['check removed'] : []
+  if (!current) return ['check added']
+  const same =
+    current.Status === desired.Status &&
+    (current.Output ?? '') === desired.Output &&
+    current.Name === desired.Name &&
+    (current.ServiceID ?? '') === serviceId &&
+    (current.Type === undefined || current.Type === '' || current.Type === desired.Type)
+  return same ? [] : [current.Status === desired.Status ? 'check' : `check ${current.Status} -> ${desired.Status}`]
+}
+
+export function planToConsul(k8s: K8sState, consul: ConsulState, options: SyncOptions): ToConsulPlan {
+  const desired = desiredRegistrations(k8s, options)
+  const plan: ToConsulPlan = {
+    node: options.consulNodeName,
+    registerNode: !consul.nodeExists,
+    add: [],
+    update: [],
+    remove: [],
+    unchanged: 0,
+    skipped: [...desired.skipped],
+    selected: desired.selected,
+    pending: desired.pending,
+  }
+  const current = new Map(consul.nodeServices.map((service) => [service.ID, service]))
+  // A service's checks on our node; the readiness check of ours is the one we compare.
+  const checksByService = new Map<string, ConsulCheck[]>()
+  for (const check of consul.nodeChecks) {
+    if (!check.ServiceID) continue
+    const list = checksByService.get(check.ServiceID)
+    if (list) list.push(check)
+    else checksByService.set(check.ServiceID, [check])
+  }
+  const wanted = new Set<string>()
+  const conflicted = new Set<string>()
+  for (const registration of desired.registrations) {
+    const id = registration.service.ID
+    const existing = current.get(id)
+    if (!existing) {
+      wanted.add(id)
+      plan.add.push(registration)
+      continue
+    }
+    if (!ownsRegistration(existing, options)) {
+      if (!conflicted.has(registration.source)) {
+        plan.skipped.push({
+          source: registration.source,
+          reason: `Consul already has service ID "${id}" on node ${options.consulNodeName}, not registered by this engine; left alone`,
+          kind: 'conflict',
+        })
+      }
+      conflicted.add(registration.source)
+      continue
+    }
+    wanted.add(id)
+    const checks = checksByService.get(id) ?? []
+    const currentCheck = registration.check
+      ? checks.find((check) => check.CheckID === registration.check?.CheckID)
+      : checks.find((check) => check.Type === CHECK.type || check.Name === CHECK.name)
+    const serviceDiff = serviceChanges(registration.service, existing)
+    const changes = [...serviceDiff, ...checkChanges(registration.check, currentCheck, id)]
+    if (changes.length === 0) plan.unchanged++
+    else plan.update.push({desired: registration, current: existing, currentCheck, changes, checkOnly: serviceDiff.length === 0})
+  }
+  for (const service of consul.nodeServices) {
+    if (wanted.has(service.ID) || !ownsRegistration(service, options)) continue
+    plan.remove.push({id: service.ID, service: service.Service, modifyIndex: service.ModifyIndex})
+  }
+  return plan
+}
+
+const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
+
+export interface DesiredExternalNames {
+  services: ExternalNameService[]
+  skipped: Skip[]
+}
+
+/** The ExternalName services the Consul catalog calls for; services tagged k8s are never synced back. */
+export function desiredExternalNames(catalog: Record<string, string[]>, options: SyncOptions): DesiredExternalNames {
+  const result: DesiredExternalNames = {services: [], skipped: []}
+  const names = new Set<string>()
+  for (const consulName of Object.keys(catalog).sort()) {
+    if ((catalog[consulName] ?? []).includes(options.consulK8sTag)) continue
+    const source = `consul:${consulName}`
+    const name = `${options.k8sServicePrefix}${consulName}`.toLowerCase()
+    const externalName = `${consulName}.service.${options.consulDomain}`.toLowerCase()
+    if (name.length > 63 || !DNS_LABEL.test(name)) {
+      result.skipped.push({source, reason: `"${name}" is not a valid Kubernetes service name (DNS-1035 label, at most 63 characters)`, kind: 'invalid'})
+      continue
+    }
+    if (externalName.length > 253 || !DNS_SUBDOMAIN.test(externalName)) {
+      result.skipped.push({source, reason: `"${externalName}" is not a valid DNS name for externalName`, kind: 'invalid'})
+      continue
+    }
+    if (names.has(name)) {
+      result.skipped.push({source, reason: `another Consul service already maps to Kubernetes service "${name}"`, kind: 'conflict'})
+      continue
+    }
+    names.add(name)
+    result.services.push({name, namespace: options.k8sWriteNamespace, externalName, consulService: consulName})
+  }
+  return result
+}
+
+export function planToK8s(catalog: Record<string, string[]>, k8sServices: K8sService[], options: SyncOptions): ToK8sPlan {
+  const namespace = options.k8sWriteNamespace
+  const desired = desiredExternalNames(catalog, options)
+  const plan: ToK8sPlan = {namespace, add: [], update: [], remove: [], unchanged: 0, skipped: [...desired.skipped]}
+  const existing = new Map(k8sServices.filter((s) => s.namespace === namespace).map((s) => [s.name, s]))
+  const wanted = new Set<string>()
+  for (const service of desired.services) {
+    const current = existing.get(service.name)
+    if (!current) {
+      wanted.add(service.name)
+      plan.add.push(service)
+      continue
+    }
+    if (!ownsK8sService(current, options)) {
+      plan.skipped.push({
+        source: `consul:${service.consulService}`,
+        reason: `Kubernetes service ${namespace}/${service.name} already exists and was not created by this engine; left alone`,
+        kind: 'conflict',
+      })
+      continue
+    }
+    wanted.add(service.name)
+    const changes: string[] = []
+    if (current.type !== 'ExternalName') changes.push('type')
+    if (current.externalName !== service.externalName) changes.push('externalName')
+    if (current.annotations[ANNOTATION.synced] !== 'true' || current.annotations[ANNOTATION.sync] !== 'false') changes.push('annotations')
+    if (changes.length === 0) plan.unchanged++
+    else plan.update.push({desired: service, resourceVersion: current.resourceVersion, changes})
+  }
+  for (const current of existing.values()) {
+    if (wanted.has(current.name) || !ownsK8sService(current, options)) continue
+    plan.remove.push({name: current.name, namespace, resourceVersion: current.resourceVersion})
+  }
+  return plan
+}
+
+export function planSync(k8s: K8sState, consul: ConsulState, options: SyncOptions): SyncPlan {
+  return {
+    toConsul: options.toConsul ? planToConsul(k8s, consul, options) : undefined,
+    toK8s: options.toK8s ? planToK8s(consul.catalogServices, k8s.services, options) : undefined,
+  }
+}

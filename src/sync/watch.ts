@@ -1,0 +1,281 @@
+/**
+ * Continuous mode: Kubernetes list+watch caches and Consul blocking queries feed a trigger;
+ * changes are coalesced (a quiet period, bounded by a maximum delay) into one reconcile
+ * pass planned from the caches and a fresh Consul read. A pass starts only when every cache
+ * has completed its initial list, so nothing is removed on a half-known state. Ctrl-C stops
+ * the watches, lets the writes in flight finish and returns.
+ */
+import {catalogServices, nodeServices} from '../consul/catalog.js'
+import type {KubeCluster} from '../kube/client.js'
+import {errorMessage} from '../shared/errors.js'
+import {reconcile, type EngineContext, type SyncResult} from './engine.js'
+import {listEndpointSlices, listNodes, listServices, needsNodes, readScope, slimEndpointSlice, slimNode, slimService} from './kube.js'
+import type {K8sEndpointSlice, K8sNode, K8sService, K8sState} from './model.js'
+import {backoffDelay, sleep} from './retry.js'
+
+/** A wake-up flag: set() any number of times, wait() resolves once it is set (or aborted). */
+export class Trigger {
+  private pending = false
+  private waiter?: () => void
+  lastSet = 0
+
+  set(): void {
+    this.pending = true
+    this.lastSet = Date.now()
+    this.waiter?.()
+  }
+
+  async wait(signal?: AbortSignal, timeoutMs?: number): Promise<void> {
+    if (this.pending || signal?.aborted) return
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        this.waiter = undefined
+        if (timer) clearTimeout(timer)
+        signal?.removeEventListener('abort', done)
+        resolve()
+      }
+      const timer = timeoutMs === undefined ? undefined : setTimeout(done, timeoutMs)
+      this.waiter = done
+      signal?.addEventListener('abort', done, {once: true})
+    })
+  }
+
+  take(): boolean {
+    const was = this.pending
+    this.pending = false
+    return was
+  }
+}
+
+/** Wait until no change arrived for `quietMs`, but no longer than `maxMs` after the first one. */
+export async function coalesce(trigger: Trigger, quietMs: number, maxMs: number, signal?: AbortSignal): Promise<void> {
+  const deadline = Date.now() + maxMs
+  for (;;) {
+    const now = Date.now()
+    const quietUntil = trigger.lastSet + quietMs
+    if (now >= quietUntil || now >= deadline || signal?.aborted) return
+    await sleep(Math.min(quietUntil, deadline) - now, signal)
+  }
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Obj = any
+
+interface CacheSpec<T> {
+  what: string
+  path: string
+  params?: Record<string, string>
+  list: () => Promise<{items: T[]; resourceVersion?: string}>
+  convert: (obj: Obj) => T
+  key: (item: T) => string
+}
+
+/** One Kubernetes resource kept current by list + watch; relists when the watch expires (410). */
+export class WatchCache<T> {
+  private readonly items = new Map<string, T>()
+  private controller?: AbortController
+  synced = false
+
+  constructor(
+    private readonly cluster: KubeCluster,
+    private readonly spec: CacheSpec<T>,
+    private readonly onChange: () => void,
+    private readonly onError: (message: string) => void,
+  ) {}
+
+  values(): T[] {
+    return [...this.items.values()]
+  }
+
+  /** Runs until `signal` aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    let failures = 0
+    let resourceVersion: string | undefined
+    while (!signal.aborted) {
+      try {
+        if (resourceVersion === undefined) {
+          const listed = await this.spec.list()
+          this.items.clear()
+          for (const item of listed.items) this.items.set(this.spec.key(item), item)
+          resourceVersion = listed.resourceVersion
+          this.synced = true
+          this.onChange()
+        }
+        const outcome = await this.watch(resourceVersion, signal, (rv) => {
+          resourceVersion = rv
+          failures = 0
+        })
+        if (outcome === 'expired') resourceVersion = undefined
+      } catch (error) {
+        failures++
+        this.onError(`watch of ${this.spec.what} failed (${errorMessage(error)}); retrying`)
+        if ((error as {statusCode?: number; code?: number}).statusCode === 410 || (error as {code?: number}).code === 410) resourceVersion = undefined
+        await sleep(backoffDelay(Math.min(failures, 6), 500, 15_000), signal)
+      }
+    }
+  }
+
+  private watch(resourceVersion: string | undefined, signal: AbortSignal, progress: (rv: string) => void): Promise<'closed' | 'expired'> {
+    return new Promise((resolve, reject) => {
+      let expired = false
+      const watcher = new this.cluster.k8s.Watch(this.cluster.config)
+      const stop = () => this.controller?.abort()
+      signal.addEventListener('abort', stop, {once: true})
+      const finish = (error: unknown) => {
+        signal.removeEventListener('abort', stop)
+        if (error && !signal.aborted && !expired) reject(error)
+        else resolve(expired ? 'expired' : 'closed')
+      }
+      watcher
+        .watch(
+          this.spec.path,
+          {...this.spec.params, resourceVersion, allowWatchBookmarks: true},
+          (type: string, obj: Obj) => {
+            if (type === 'ERROR') {
+              if (obj?.code === 410) expired = true
+              this.controller?.abort()
+              return
+            }
+            const rv = obj?.metadata?.resourceVersion
+            if (type === 'BOOKMARK') {
+              if (rv) progress(rv)
+              return
+            }
+            const item = this.spec.convert(obj)
+            if (type === 'DELETED') this.items.delete(this.spec.key(item))
+            else this.items.set(this.spec.key(item), item)
+            if (rv) progress(rv)
+            this.onChange()
+          },
+          finish,
+        )
+        .then((controller) => {
+          this.controller = controller
+          if (signal.aborted) controller.abort()
+        }, finish)
+    })
+  }
+}
+
+const keyOf = (item: {namespace?: string; name: string}) => `${item.namespace ?? ''}/${item.name}`
+
+export interface ContinuousOptions {
+  quietMs?: number
+  maxDelayMs?: number
+  /** Full pass even without changes, to repair drift nobody announced. */
+  resyncMs?: number
+  onPass: (result: SyncResult) => void
+  onWarning: (message: string) => void
+  onStatus?: (message: string) => void
+}
+
+/** Run until ctx.signal aborts. Returns the number of passes and the last result. */
+export async function runContinuous(ctx: EngineContext, options: ContinuousOptions): Promise<{passes: number; last?: SyncResult}> {
+  const signal = ctx.signal ?? new AbortController().signal
+  const {options: sync, kube, consul} = ctx
+  const trigger = new Trigger()
+  const warnOnce = new Set<string>()
+  const warn = (message: string) => {
+    if (warnOnce.has(message)) return
+    warnOnce.add(message)
+    options.onWarning(message)
+  }
+  const change = () => trigger.set()
+  const scope = readScope(sync)
+  const nsPath = (group: string, resource: string, ns?: string) => (ns ? `${group}/namespaces/${ns}/${resource}` : `${group}/${resource}`)
+  const services = (scope.serviceNamespaces ?? [undefined]).map(
+    (ns) =>
+      new WatchCache<K8sService>(kube, {what: `Services${ns ? ` in ${ns}` : ''}`, path: nsPath('/api/v1', 'services', ns), list: () => listServices(kube, ns), convert: slimService, key: keyOf}, change, warn),
+  )
+  const slices =
+    scope.sliceNamespaces?.length === 0
+      ? []
+      : (scope.sliceNamespaces ?? [undefined]).map(
+          (ns) =>
+            new WatchCache<K8sEndpointSlice>(
+              kube,
+              {
+                what: `EndpointSlices${ns ? ` in ${ns}` : ''}`,
+                path: nsPath('/apis/discovery.k8s.io/v1', 'endpointslices', ns),
+                params: {labelSelector: 'kubernetes.io/service-name'},
+                list: () => listEndpointSlices(kube, ns),
+                convert: slimEndpointSlice,
+                key: keyOf,
+              },
+              change,
+              warn,
+            ),
+        )
+  let nodes: WatchCache<K8sNode> | undefined
+  const running: Array<Promise<void>> = []
+  for (const cache of [...services, ...slices]) running.push(cache.run(signal))
+
+  // Consul: blocking queries on what the plan reads, as triggers (the pass reads fresh).
+  const blocking = (what: string, query: (index?: string) => Promise<{index?: string}>) =>
+    (async () => {
+      let index: string | undefined
+      let failures = 0
+      while (!signal.aborted) {
+        try {
+          const answer = await query(index)
+          failures = 0
+          if (index !== undefined && answer.index !== index) change()
+          index = answer.index
+        } catch (error) {
+          if (signal.aborted) return
+          failures++
+          warn(`Consul watch of ${what} failed (${errorMessage(error)}); retrying`)
+          index = undefined
+          await sleep(backoffDelay(Math.min(failures, 6), 500, 15_000), signal)
+          change()
+        }
+      }
+    })()
+  const blockingTimeout = {wait: '55s', timeoutMs: 70_000}
+  if (sync.toConsul) running.push(blocking(`node ${sync.consulNodeName}`, async (index) => nodeServices(consul, sync.consulNodeName, {index, ...blockingTimeout})))
+  if (sync.toK8s) running.push(blocking('the catalog', async (index) => catalogServices(consul, {index, ...blockingTimeout})))
+
+  const quietMs = options.quietMs ?? 1000
+  const maxDelayMs = options.maxDelayMs ?? 5000
+  const resyncMs = options.resyncMs ?? 300_000
+  let passes = 0
+  let last: SyncResult | undefined
+  let failures = 0
+  trigger.set()
+  while (!signal.aborted) {
+    await trigger.wait(signal, resyncMs)
+    if (signal.aborted) break
+    await coalesce(trigger, quietMs, maxDelayMs, signal)
+    if (signal.aborted) break
+    trigger.take()
+    const unsynced = [...services, ...slices, ...(nodes ? [nodes] : [])].filter((cache) => !cache.synced)
+    if (unsynced.length > 0) {
+      options.onStatus?.('waiting for the initial Kubernetes lists')
+      continue // each cache triggers when its list completes
+    }
+    const serviceItems = services.flatMap((cache) => cache.values())
+    if (!nodes && needsNodes(serviceItems, sync)) {
+      nodes = new WatchCache<K8sNode>(kube, {what: 'Nodes', path: '/api/v1/nodes', list: () => listNodes(kube), convert: slimNode, key: keyOf}, change, warn)
+      running.push(nodes.run(signal))
+      continue
+    }
+    const state: K8sState = {services: serviceItems, endpointSlices: slices.flatMap((cache) => cache.values()), nodes: nodes?.values() ?? []}
+    try {
+      last = await reconcile(ctx, {dryRun: false, k8sState: state})
+      passes++
+      failures = 0
+      warnOnce.clear()
+      options.onPass(last)
+      if (last.failures.length > 0) setTimeout(change, backoffDelay(1, 2000, 2000)).unref()
+    } catch (error) {
+      failures++
+      const delay = backoffDelay(Math.min(failures, 6), 1000, 30_000)
+      options.onWarning(`${errorMessage(error)} (next attempt in ${Math.round(delay / 1000)} s)`)
+      await sleep(delay, signal)
+      change()
+    }
+  }
+  consul.close()
+  await Promise.allSettled(running)
+  return {passes, last}
+}

@@ -1,0 +1,193 @@
+/**
+ * Planning against the current state of both sides (ownership, conflicts, no-op second
+ * runs), the transaction batching, and the command-line option rules.
+ */
+import assert from 'node:assert/strict'
+import {describe, it} from 'node:test'
+
+import {packBatches, removalGroups, writeGroups} from '../../src/sync/apply-consul.js'
+import {DEFAULT_OPTIONS, type ConsulState, type K8sService, type K8sState, type SyncOptions} from '../../src/sync/model.js'
+import {resolveDirections, syncOptionsFrom} from '../../src/sync/options.js'
+import {planToConsul, planToK8s} from '../../src/sync/plan.js'
+import {desiredRegistrations} from '../../src/sync/to-consul.js'
+
+const options: SyncOptions = {...DEFAULT_OPTIONS}
+
+function k8sState(count: number, readyCount = count): K8sState {
+  const services: K8sService[] = []
+  const endpointSlices: K8sState['endpointSlices'] = []
+  for (let i = 0; i < count; i++) {
+    services.push({namespace: 'default', name: `svc${i}`, type: 'ClusterIP', annotations: {}, labels: {}, ports: [{name: 'http', port: 80}], externalIPs: [], loadBalancerIngress: []})
+    endpointSlices.push({namespace: 'default', name: `svc${i}-x`, serviceName: `svc${i}`, ports: [{name: 'http', port: 8080}], endpoints: [{addresses: [`10.0.${Math.floor(i / 250)}.${i % 250}`], ready: i < readyCount}]})
+  }
+  return {services, endpointSlices, nodes: []}
+}
+
+/** The Consul state right after a perfect apply of `state`. */
+function consulAfter(state: K8sState, extra: Partial<ConsulState> = {}): ConsulState {
+  const desired = desiredRegistrations(state, options).registrations
+  return {
+    nodeExists: true,
+    nodeServices: desired.map((r, index) => ({...r.service, ModifyIndex: 100 + index})),
+    nodeChecks: desired.flatMap((r) => (r.check ? [{...r.check, ServiceID: r.service.ID, ModifyIndex: 1}] : [])),
+    catalogServices: {},
+    ...extra,
+  }
+}
+
+const empty: ConsulState = {nodeExists: false, nodeServices: [], nodeChecks: [], catalogServices: {}}
+
+describe('Kubernetes -> Consul against the current catalog', () => {
+  it('first run adds everything and registers the node', () => {
+    const plan = planToConsul(k8sState(3), empty, options)
+    assert.equal(plan.registerNode, true)
+    assert.equal(plan.add.length, 3)
+    assert.equal(plan.update.length + plan.remove.length + plan.unchanged, 0)
+  })
+
+  it('a second run after a complete apply is a no-op', () => {
+    const state = k8sState(5)
+    const plan = planToConsul(state, consulAfter(state), options)
+    assert.equal(plan.registerNode, false)
+    assert.deepEqual([plan.add.length, plan.update.length, plan.remove.length, plan.unchanged], [0, 0, 0, 5])
+  })
+
+  it('a readiness change updates only the check', () => {
+    const state = k8sState(2)
+    const consul = consulAfter(state)
+    const plan = planToConsul(k8sState(2, 1), consul, options)
+    assert.equal(plan.update.length, 1)
+    assert.equal(plan.update[0].checkOnly, true)
+    assert.deepEqual(plan.update[0].changes, ['check passing -> critical'])
+  })
+
+  it('changed tags update the service with the ModifyIndex that was read', () => {
+    const state = k8sState(1)
+    const consul = consulAfter(state)
+    state.services[0].annotations['consul.hashicorp.com/service-tags'] = 'blue'
+    const plan = planToConsul(state, consul, options)
+    assert.deepEqual(plan.update[0].changes, ['tags'])
+    const [group] = writeGroups(plan)
+    assert.deepEqual(group.ops.map((op) => ('Service' in op ? `${op.Service.Verb}@${op.Service.Service.ModifyIndex}` : op.Check.Verb)), ['cas@100', 'set'])
+  })
+
+  it('removes only registrations carrying its own marker', () => {
+    const state = k8sState(3)
+    const consul = consulAfter(state)
+    consul.nodeServices.push(
+      {ID: 'manual-1', Service: 'manual', Tags: ['k8s'], Address: '10.9.9.9', Port: 1, Meta: {'external-source': 'kubernetes'}, ModifyIndex: 7},
+      {ID: 'other-engine-1', Service: 'x', Tags: ['k8s'], Address: '10.9.9.8', Port: 1, Meta: {'k8s-sync-node': 'someone-else'}, ModifyIndex: 8},
+    )
+    const plan = planToConsul(k8sState(2), consul, options)
+    assert.deepEqual(plan.remove.map((r) => r.service), ['svc2'])
+    const [group] = removalGroups(plan)
+    assert.deepEqual(group.ops, [{Service: {Verb: 'delete-cas', Node: 'k8s-sync', Service: {ID: plan.remove[0].id, ModifyIndex: plan.remove[0].modifyIndex}}}])
+  })
+
+  it('two engines with different node names never remove each other', () => {
+    const state = k8sState(2)
+    const mine = consulAfter(state)
+    const plan = planToConsul({services: [], endpointSlices: [], nodes: []}, mine, {...options, consulNodeName: 'other-sync'})
+    assert.deepEqual(plan.remove, [])
+  })
+
+  it('an existing registration with the same ID that is not ours is a conflict, left alone', () => {
+    const state = k8sState(1)
+    const consul = consulAfter(state)
+    consul.nodeServices[0].Meta = {'external-source': 'kubernetes'}
+    const plan = planToConsul(state, consul, options)
+    assert.equal(plan.add.length + plan.update.length + plan.remove.length, 0)
+    assert.equal(plan.skipped[0].kind, 'conflict')
+    assert.match(plan.skipped[0].reason, /not registered by this engine/)
+  })
+})
+
+describe('Consul -> Kubernetes', () => {
+  const owned = (name: string, externalName: string, extra: Partial<K8sService> = {}): K8sService => ({
+    namespace: 'default',
+    name,
+    type: 'ExternalName',
+    annotations: {'consul.hashicorp.com/synced': 'true', 'consul.hashicorp.com/service-sync': 'false', 'consulk8s/sync-node': 'k8s-sync'},
+    labels: {consul: 'true'},
+    ports: [],
+    externalIPs: [],
+    loadBalancerIngress: [],
+    externalName,
+    resourceVersion: '5',
+    ...extra,
+  })
+
+  it('adds ExternalName services for Consul services not tagged k8s, lowercased', () => {
+    const plan = planToK8s({Billing: ['v1'], web: ['k8s'], consul: []}, [], {...options, k8sServicePrefix: 'c-'})
+    assert.deepEqual(plan.add, [
+      {name: 'c-billing', namespace: 'default', externalName: 'billing.service.consul', consulService: 'Billing'},
+      {name: 'c-consul', namespace: 'default', externalName: 'consul.service.consul', consulService: 'consul'},
+    ])
+  })
+
+  it('second run is a no-op; a changed domain updates; a vanished service is removed', () => {
+    const existing = [owned('billing', 'billing.service.consul'), owned('gone', 'gone.service.consul')]
+    const noop = planToK8s({billing: [], gone: []}, existing, options)
+    assert.deepEqual([noop.add.length, noop.update.length, noop.remove.length, noop.unchanged], [0, 0, 0, 2])
+    const changed = planToK8s({billing: []}, existing, {...options, consulDomain: 'dc1.example'})
+    assert.deepEqual(changed.update.map((u) => [u.desired.externalName, u.resourceVersion, u.changes]), [['billing.service.dc1.example', '5', ['externalName']]])
+    assert.deepEqual(changed.remove.map((r) => r.name), ['gone'])
+  })
+
+  it('never touches a Kubernetes service it did not create (conflict reported)', () => {
+    const theirs = owned('billing', 'elsewhere.example.com', {annotations: {}, labels: {consul: 'true'}})
+    const plain = {...owned('db', ''), type: 'ClusterIP', annotations: {}, labels: {}}
+    const plan = planToK8s({billing: [], db: []}, [theirs, plain], options)
+    assert.deepEqual([plan.add.length, plan.update.length, plan.remove.length], [0, 0, 0])
+    assert.deepEqual(plan.skipped.map((s) => [s.source, s.kind]), [['consul:billing', 'conflict'], ['consul:db', 'conflict']])
+  })
+
+  it('does not remove services owned by another engine', () => {
+    const plan = planToK8s({}, [owned('x', 'x.service.consul', {annotations: {'consulk8s/sync-node': 'other'}})], options)
+    assert.deepEqual(plan.remove, [])
+  })
+
+  it('reports Consul names that cannot be Kubernetes names', () => {
+    const plan = planToK8s({my_db: [], ['a'.repeat(64)]: []}, [], options)
+    assert.equal(plan.add.length, 0)
+    assert.equal(plan.skipped.length, 2)
+    assert.match(plan.skipped[0].reason, /not a valid Kubernetes service name/)
+  })
+})
+
+describe('transactions', () => {
+  it('at most 64 operations each, a service and its check never split', () => {
+    const plan = planToConsul(k8sState(100), empty, options)
+    const groups = writeGroups(plan)
+    assert.equal(groups.length, 100)
+    const batches = packBatches(groups)
+    assert.ok(batches.every((batch) => batch.flatMap((g) => g.ops).length <= 64))
+    assert.equal(batches.flat().length, 100)
+    assert.equal(batches[0].flatMap((g) => g.ops).length, 64)
+    const first = groups[0].ops
+    assert.deepEqual(first.map((op) => ('Service' in op ? `service ${op.Service.Verb} ${op.Service.Service.ModifyIndex}` : `check ${op.Check.Verb}`)), ['service cas 0', 'check set'])
+  })
+})
+
+describe('options', () => {
+  it('naming a direction syncs only that one; --no-X switches one off', () => {
+    assert.deepEqual(resolveDirections(undefined, undefined), {toConsul: true, toK8s: true})
+    assert.deepEqual(resolveDirections(true, undefined), {toConsul: true, toK8s: false})
+    assert.deepEqual(resolveDirections(undefined, false), {toConsul: true, toK8s: false})
+    assert.deepEqual(resolveDirections(true, true), {toConsul: true, toK8s: true})
+  })
+
+  it('rejects contradictions with one readable message', () => {
+    assert.throws(() => syncOptionsFrom({toConsul: false, toK8s: false}), /Both sync directions are switched off/)
+    assert.throws(() => syncOptionsFrom({nodePortSyncType: 'Sometimes'}), /not one of ExternalOnly, ExternalFirst, InternalOnly/)
+    assert.throws(() => syncOptionsFrom({k8sWriteNamespace: 'Bad_NS'}), /not a valid namespace name/)
+    assert.throws(() => syncOptionsFrom({allowNamespaces: ['']}), /allows no namespace/)
+    assert.throws(() => syncOptionsFrom({consulNodeName: ' '}), /--consul-node-name is empty/)
+  })
+
+  it('an empty deny value clears the default deny list', () => {
+    assert.deepEqual(syncOptionsFrom({}).denyNamespaces, ['kube-system', 'kube-public'])
+    assert.deepEqual(syncOptionsFrom({denyNamespaces: ['']}).denyNamespaces, [])
+    assert.deepEqual(syncOptionsFrom({allowNamespaces: ['a,b', 'c']}).allowNamespaces, ['a', 'b', 'c'])
+  })
+})
