@@ -1,0 +1,55 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../shared/base-command.js'
+import {dryRunFlag, kubeFlags} from '../shared/flags.js'
+import {connectCluster} from '../kube/client.js'
+import {chartFlags, helmBinaryFlag, installOptionsFromFlags, noHooksFlag, resultOutputFlag, valuesFlags, waitFlags} from '../helm/flags.js'
+import {upgradeRelease, type InstallResult} from '../helm/install.js'
+import {printOutput} from '../helm/output.js'
+
+export default class Upgrade extends BaseCommand {
+  static description = `Upgrade the Consul release of a cluster with new values or a new chart version, through helm.
+
+Shows the diff of the release's current user values against the new ones (one line per changed key; secret values hidden) before it asks, then runs helm upgrade. The values given replace the release's values (as helm --reset-values); --reuse-values applies them on top of the current ones instead. Changes that would replace the CA, the gossip key, ACL tokens or the datacenter name are refused without --allow-rotation. Without --chart or --chart-version the release keeps its chart version.`
+
+  static enableJsonFlag = true
+
+  static examples = [
+    {description: 'Apply an edited values file (the diff is shown first)', command: '<%= config.bin %> upgrade --context dc1 -f dc1-values.yaml'},
+    {description: 'Change one value, keeping the others', command: '<%= config.bin %> upgrade --context dc1 --reuse-values --set server.replicas=5'},
+    {description: 'Move to another chart version', command: '<%= config.bin %> upgrade --context dc1 -f dc1-values.yaml --chart-version 1.9.3 --wait'},
+    {description: 'Only show the diff', command: '<%= config.bin %> upgrade --context dc1 -f dc1-values.yaml --dry-run'},
+  ]
+
+  static flags = {
+    ...kubeFlags,
+    ...valuesFlags,
+    'reuse-values': Flags.boolean({
+      description: 'Start from the release\'s current values and apply -f/--set on top (default: the given values replace them).',
+      default: false,
+    }),
+    'allow-rotation': Flags.boolean({
+      description: 'Allow changes to the CA, gossip key, ACL tokens, datacenter or primary datacenter of a running release.',
+      default: false,
+    }),
+    ...chartFlags,
+    ...helmBinaryFlag,
+    ...waitFlags,
+    ...noHooksFlag,
+    ...dryRunFlag,
+    ...resultOutputFlag,
+  }
+
+  async run(): Promise<InstallResult> {
+    const {flags} = await this.parse(Upgrade)
+    if (flags.output) this.useStderr()
+    const cluster = await connectCluster({kubeconfig: flags.kubeconfig, context: flags.context})
+    const result = await upgradeRelease(
+      cluster,
+      {...installOptionsFromFlags(flags), reuseValues: flags['reuse-values'], allowRotation: flags['allow-rotation']},
+      this.ui,
+    )
+    printOutput(flags.output, result)
+    return result
+  }
+}

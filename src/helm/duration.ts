@@ -1,0 +1,37 @@
+/**
+ * Go-style durations as helm and kubectl take them: "90s", "10m", "1h30m", "500ms".
+ * A bare number is read as seconds.
+ */
+import {UserError} from '../shared/errors.js'
+
+const UNITS: Record<string, number> = {ms: 1, s: 1000, m: 60_000, h: 3_600_000}
+
+export function parseDuration(text: string, flag = '--timeout'): number {
+  const trimmed = text.trim()
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000
+  const pattern = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy
+  let total = 0
+  let consumed = 0
+  for (const match of trimmed.matchAll(pattern)) {
+    total += Number(match[1]) * UNITS[match[2]]
+    consumed += match[0].length
+  }
+  if (trimmed === '' || consumed !== trimmed.length || total <= 0) {
+    throw new UserError(`Invalid duration "${text}" for ${flag}.`, {hint: 'Use a duration such as 90s, 10m or 1h30m.'})
+  }
+  return Math.round(total)
+}
+
+/** Milliseconds as a Go duration helm accepts ("10m0s" style is not needed: "600s"). */
+export function toGoDuration(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms}ms`
+  const seconds = Math.round(ms / 1000)
+  if (seconds < 60) return `${seconds}s`
+  const minutes = Math.floor(seconds / 60)
+  const rest = seconds % 60
+  return rest === 0 ? `${minutes}m` : `${minutes}m${rest}s`
+}

@@ -1,0 +1,128 @@
+/**
+ * oclif flag definitions of the install lifecycle, shared by install, upgrade, status and
+ * uninstall (and reusable by `federate ... --install`). Only definitions live here; the
+ * logic of src/helm/ knows nothing of oclif.
+ */
+import {Flags} from '@oclif/core'
+
+import {HASHICORP_REPO} from './chart.js'
+import {parseDuration} from './duration.js'
+import type {InstallOptions} from './install.js'
+
+export const helmBinaryFlag = {
+  'helm-binary': Flags.string({
+    description: 'Path of the helm binary, 3.13 or newer (default: helm on PATH).',
+    env: 'CONSULK8S_HELM',
+  }),
+}
+
+export const chartFlags = {
+  chart: Flags.string({
+    description: 'Local Consul chart directory (or packaged .tgz) instead of the HashiCorp repository, e.g. for air-gapped clusters.',
+    helpValue: 'DIR',
+  }),
+  'chart-version': Flags.string({
+    description: 'Version of the hashicorp/consul chart from the repository (default: newest on install, the release\'s current version on upgrade).',
+    helpValue: 'VERSION',
+  }),
+  'chart-repo': Flags.string({
+    description: 'Helm repository URL of the Consul chart.',
+    default: HASHICORP_REPO,
+    helpValue: 'URL',
+  }),
+}
+
+export const valuesFlags = {
+  values: Flags.string({
+    char: 'f',
+    description: 'Helm values file (YAML); repeat for several, later files win.',
+    multiple: true,
+    helpValue: 'FILE',
+  }),
+  set: Flags.string({
+    description: 'Set a value, Helm style: key.path=value (repeatable; a,b lists as {a,b}).',
+    multiple: true,
+    helpValue: 'KEY=VALUE',
+  }),
+  'set-string': Flags.string({
+    description: 'Set a value, always as a string (repeatable).',
+    multiple: true,
+    helpValue: 'KEY=VALUE',
+  }),
+}
+
+export const waitFlags = {
+  wait: Flags.boolean({
+    description: 'Wait until the release\'s servers and gateways are ready, printing what is still awaited.',
+    default: false,
+  }),
+  timeout: Flags.string({
+    description: 'How long helm and --wait may take (Go duration: 90s, 10m, 1h).',
+    default: '10m',
+    helpValue: 'DURATION',
+  }),
+}
+
+export const noHooksFlag = {
+  'no-hooks': Flags.boolean({
+    description: 'Skip the chart\'s hook Jobs (TLS, gossip key, ACL and federation-secret set-up); for clusters that cannot run Jobs.',
+    default: false,
+  }),
+}
+
+/** --timeout as milliseconds, with a readable error. */
+export function timeoutMs(flag: string): number {
+  return parseDuration(flag, '--timeout')
+}
+
+/** The -f/--set flags as the library takes them. */
+export function valuesFromFlags(flags: {values?: string[]; set?: string[]; 'set-string'?: string[]}) {
+  return {files: flags.values ?? [], set: flags.set ?? [], setString: flags['set-string'] ?? []}
+}
+
+
+export const resultOutputFlag = {
+  output: Flags.string({
+    char: 'o',
+    description: 'Print the result to stdout as json or yaml (with --dry-run, yaml is the manifest helm rendered); progress goes to stderr.',
+    options: ['json', 'yaml'],
+  }),
+}
+
+/** The parsed flags install and upgrade share. */
+export interface LifecycleFlags {
+  kubeconfig?: string
+  namespace: string
+  release: string
+  'helm-binary'?: string
+  chart?: string
+  'chart-version'?: string
+  'chart-repo'?: string
+  values?: string[]
+  set?: string[]
+  'set-string'?: string[]
+  wait: boolean
+  timeout: string
+  'dry-run': boolean
+  yes: boolean
+  'no-hooks': boolean
+}
+
+/** The library options of install/upgrade from their flags. */
+export function installOptionsFromFlags(flags: LifecycleFlags): InstallOptions {
+  return {
+    kubeconfig: flags.kubeconfig,
+    namespace: flags.namespace,
+    release: flags.release,
+    helmBinary: flags['helm-binary'],
+    chart: flags.chart,
+    chartVersion: flags['chart-version'],
+    chartRepo: flags['chart-repo'],
+    ...valuesFromFlags(flags),
+    wait: flags.wait,
+    timeoutMs: timeoutMs(flags.timeout),
+    dryRun: flags['dry-run'],
+    yes: flags.yes,
+    noHooks: flags['no-hooks'],
+  }
+}

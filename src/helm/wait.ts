@@ -1,0 +1,51 @@
+/**
+ * --wait: poll the release's StatefulSets, Deployments and DaemonSets until each is ready,
+ * printing what is still awaited (and why its pods are not ready) instead of a bare
+ * "deadline exceeded". helm's own --wait is not used: it says nothing while it waits.
+ */
+import type {KubeCluster} from '../kube/client.js'
+import {UserError} from '../shared/errors.js'
+import type {Terminal} from '../ui/terminal.js'
+import {formatDuration} from './duration.js'
+import {isWorkloadReady, listReleaseWorkloads, podProblems, type WorkloadState} from './kube.js'
+
+export interface WaitOptions {
+  namespace: string
+  release: string
+  timeoutMs: number
+  intervalMs?: number
+}
+
+export function describeWaiting(workloads: WorkloadState[]): string {
+  return workloads.map((workload) => `${workload.kind} ${workload.name} (${workload.ready}/${workload.desired} ready)`).join(', ')
+}
+
+export async function waitForRelease(cluster: KubeCluster, options: WaitOptions, ui: Terminal): Promise<WorkloadState[]> {
+  const deadline = Date.now() + options.timeoutMs
+  const interval = options.intervalMs ?? 2000
+  let lastMessage = ''
+  for (;;) {
+    const workloads = await listReleaseWorkloads(cluster, options.namespace, options.release)
+    const pending = workloads.filter((workload) => !isWorkloadReady(workload))
+    if (pending.length === 0) {
+      ui.done('ok', workloads.length === 0 ? 'The release has no workloads to wait for' : `Ready: ${describeWaiting(workloads)}`)
+      return workloads
+    }
+    const message = `Waiting for ${describeWaiting(pending)}`
+    if (message !== lastMessage) {
+      ui.progress(message)
+      lastMessage = message
+    }
+    if (Date.now() >= deadline) {
+      ui.done()
+      const problems = await podProblems(cluster, options.namespace, options.release)
+      throw new UserError(`Timed out after ${formatDuration(options.timeoutMs)} still waiting for ${describeWaiting(pending)}.`, {
+        hint: [
+          ...(problems.length > 0 ? problems.slice(0, 5) : ['No pods were created for them yet.']),
+          `The release is installed; \`consulk8s status\` shows its state, \`kubectl get pods -n ${options.namespace} -l release=${options.release}\` the pods.`,
+        ].join('\n'),
+      })
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.min(interval, Math.max(0, deadline - Date.now()))))
+  }
+}
