@@ -1,0 +1,94 @@
+import {Flags} from '@oclif/core'
+import {readFile} from 'node:fs/promises'
+import {join, resolve} from 'node:path'
+
+import {BaseCommand} from '../../shared/base-command.js'
+import {consulFlags, dryRunFlag, kubeFlags} from '../../shared/flags.js'
+import {federationClients, parseDuration, promptAsker} from '../../federation/command-support.js'
+import {PRIMARY_DEFAULTS, choicesFromValues, resolveChoices} from '../../federation/choices.js'
+import {MESH_GATEWAY_SERVICE_TYPES, type MeshGatewayServiceType} from '../../federation/gateways.js'
+import {ROTATE_TARGETS, runPrimary, type PrimaryResult, type RotateTarget} from '../../federation/primary.js'
+import {renderNext, renderSteps, renderWarnings} from '../../federation/report.js'
+import {DirSecretStore} from '../../federation/store.js'
+import {confirmOrAbort} from '../../ui/prompt.js'
+
+export default class FederatePrimary extends BaseCommand {
+  static summary = 'Prepare the primary datacenter: CA, gossip key, federation secret and Helm values.'
+  static description = `Creates the server CA (EC P-256) and the gossip encryption key as secrets in the primary's namespace, writes the primary's Helm values (TLS, federation, mesh gateway, connect inject, ACLs with a replication token), and creates or refreshes the federation secret <release>-federation (caCert, caKey, serverConfigJSON, replicationToken, gossipEncryptionKey) that secondaries import.
+
+The federation secret needs the primary mesh gateway address and, with ACLs, the replication token. Both exist only once Consul runs: before the install the command writes everything else and says what it still waits for; run it again (or with --wait) after "helm install". Gateway addresses come from the <release>-mesh-gateway Service (or --primary-gateway) in sorted order; the token from the chart's <release>-acl-replication-acl-token secret, or it is created through the Consul ACL API when --consul-http-addr and a management --consul-token are given.
+
+Re-running is safe: existing CA, gossip key and token are reused and reported unchanged; replacing them needs --rotate. With --output-dir nothing talks to a cluster: values.yaml and the Secret manifests (mode 0600) are written into the directory for GitOps.`
+  static enableJsonFlag = true
+  static examples = [
+    {description: 'Offline, for GitOps: values.yaml and Secret manifests in ./federation', command: '<%= config.bin %> <%= command.id %> --output-dir ./federation --yes'},
+    {description: 'Against the primary cluster (before and again after helm install)', command: '<%= config.bin %> <%= command.id %> --context dc1 --datacenter dc1'},
+    {description: 'After the install: wait for the mesh gateway address and token, then write the federation secret', command: '<%= config.bin %> <%= command.id %> --context dc1 --wait --timeout 10m'},
+    {description: 'NodePort gateways, no ACLs, fixed gateway address', command: '<%= config.bin %> <%= command.id %> --context dc1 --no-acls --mesh-gateway-service-type NodePort --primary-gateway 203.0.113.10:30443'},
+    {description: 'Show what would change', command: '<%= config.bin %> <%= command.id %> --context dc1 --dry-run'},
+  ]
+
+  static flags = {
+    ...kubeFlags,
+    ...consulFlags,
+    ...dryRunFlag,
+    wait: Flags.boolean({description: 'Keep looking for the mesh gateway address and replication token until the federation secret can be written.', default: false}),
+    timeout: Flags.custom<number>({parse: async (input) => parseDuration(input)})({description: 'How long --wait waits (e.g. 90s, 10m).', default: 300_000, defaultHelp: async () => '5m'}),
+    datacenter: Flags.string({description: 'Name of the primary datacenter (asked on a terminal; default dc1, or the previous run\'s).'}),
+    acls: Flags.boolean({allowNo: true, description: 'Enable ACLs with a replication token for secondaries (asked on a terminal; default on).'}),
+    gossip: Flags.boolean({allowNo: true, description: 'Enable gossip encryption (asked on a terminal; default on).'}),
+    'mesh-gateway-service-type': Flags.string({options: [...MESH_GATEWAY_SERVICE_TYPES], description: 'Service type of the mesh gateway (asked on a terminal; default LoadBalancer).'}),
+    'primary-gateway': Flags.string({multiple: true, description: 'Address host:port of a primary mesh gateway, instead of reading the mesh gateway Service (repeatable).'}),
+    'values-file': Flags.string({description: 'Where to write the Helm values (default primary-values.yaml, or <output-dir>/values.yaml).'}),
+    'output-dir': Flags.string({description: 'Write values.yaml and Secret manifests into this directory instead of talking to a cluster.'}),
+    rotate: Flags.string({multiple: true, options: [...ROTATE_TARGETS], description: 'Replace existing material on purpose: ca, gossip-key or replication-token (repeatable; asks for confirmation).'}),
+    force: Flags.boolean({description: 'Overwrite a federation secret that holds other key material than the primary\'s secrets.', default: false}),
+  }
+
+  async run(): Promise<PrimaryResult> {
+    const {flags} = await this.parse(FederatePrimary)
+    const outputDir = flags['output-dir'] ? resolve(flags['output-dir']) : undefined
+    const valuesFile = resolve(flags['values-file'] ?? (outputDir ? join(outputDir, 'values.yaml') : 'primary-values.yaml'))
+    const previousValues = await readFile(valuesFile, 'utf8').catch(() => undefined)
+    const asker = promptAsker({yes: flags.yes, json: this.jsonEnabled()})
+    const choices = await resolveChoices({
+      flags: {datacenter: flags.datacenter, acls: flags.acls, gossip: flags.gossip, meshGatewayServiceType: flags['mesh-gateway-service-type'] as MeshGatewayServiceType | undefined},
+      previous: choicesFromValues(previousValues),
+      defaults: PRIMARY_DEFAULTS,
+      asker,
+    })
+    const clients = await federationClients(flags, {cluster: !outputDir, consul: true})
+    try {
+      const store = outputDir ? new DirSecretStore(join(outputDir, 'secrets'), flags.namespace) : clients.store!
+      if (!flags['dry-run'] && !outputDir) this.ui.progress(`Preparing the primary in ${store.where}`)
+      const result = await runPrimary(
+        {
+          ...choices,
+          release: flags.release,
+          namespace: flags.namespace,
+          context: clients.cluster?.name,
+          primaryGateways: flags['primary-gateway'] ?? [],
+          rotate: (flags.rotate ?? []) as RotateTarget[],
+          force: flags.force,
+          valuesFile,
+        },
+        {store, cluster: clients.cluster, consul: clients.consul},
+        {
+          dryRun: flags['dry-run'],
+          confirm: (message) => confirmOrAbort(message, {yes: flags.yes}),
+          waitMs: flags.wait ? flags.timeout : undefined,
+          onWaiting: (waitingFor) => this.ui.progress(`Waiting for ${waitingFor.join('; ')}`),
+        },
+      )
+      this.ui.done()
+      this.ui.header(`Federation primary "${result.datacenter}" (${result.target})${result.dryRun ? ' — dry run, nothing written' : ''}`)
+      renderSteps(this.ui, result.steps, result.dryRun)
+      renderWarnings(this.ui, result.warnings)
+      renderNext(this.ui, result.next)
+      return result
+    } finally {
+      this.ui.done()
+      clients.close()
+    }
+  }
+}

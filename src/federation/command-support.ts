@@ -1,0 +1,85 @@
+/**
+ * What the federate commands share between flag parsing and the federation modules:
+ * building the clients the flags name (one Kubernetes client per context, from the
+ * kubeconfig the user gave; a Consul client when an address is given), the terminal
+ * asker, and durations. No oclif here.
+ */
+import {readFile} from 'node:fs/promises'
+import {isAbsolute, relative} from 'node:path'
+
+import {ConsulClient, consulConfigFrom, type ConsulFlags} from '../consul/client.js'
+import {connectCluster, type KubeCluster} from '../kube/client.js'
+import {UserError} from '../shared/errors.js'
+import {askConfirm, askSelect, askText, canPrompt} from '../ui/prompt.js'
+import type {Asker} from './choices.js'
+import {KubeSecretStore} from './store.js'
+
+export interface KubeFlagValues {
+  kubeconfig?: string
+  context?: string
+  namespace: string
+}
+
+export interface FederationClients {
+  cluster?: KubeCluster
+  store?: KubeSecretStore
+  consul?: ConsulClient
+  close(): void
+}
+
+/** The Kubernetes client (and secret store) and Consul client the flags ask for. */
+export async function federationClients(flags: KubeFlagValues & ConsulFlags, want: {cluster: boolean; consul: boolean}): Promise<FederationClients> {
+  const cluster = want.cluster ? await connectCluster({kubeconfig: flags.kubeconfig, context: flags.context}) : undefined
+  const consulConfig = want.consul ? consulConfigFrom(flags) : undefined
+  if (consulConfig && !consulConfig.token) {
+    throw new UserError('A Consul address was given without a token.', {hint: 'Pass --consul-token (or CONSUL_HTTP_TOKEN) with a management token of the primary.'})
+  }
+  const consul = consulConfig ? new ConsulClient(consulConfig) : undefined
+  return {
+    cluster,
+    store: cluster ? new KubeSecretStore(cluster, flags.namespace) : undefined,
+    consul,
+    close: () => consul?.close(),
+  }
+}
+
+/** The terminal asker, or undefined when nobody can answer (CI, no TTY, --yes, --json). */
+export function promptAsker(options: {yes: boolean; json?: boolean}): Asker | undefined {
+  if (options.json || !canPrompt({yes: options.yes})) return undefined
+  return {text: askText, confirm: askConfirm, select: askSelect}
+}
+
+/** "90s", "10m", "1h", "1m30s" or plain seconds, to milliseconds. */
+export function parseDuration(text: string): number {
+  const trimmed = text.trim()
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000
+  const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)]
+  if (parts.length === 0 || parts.map((part) => part[0]).join('') !== trimmed) {
+    throw new UserError(`Invalid duration "${text}".`, {hint: 'Use e.g. 90s, 10m or 1h30m.'})
+  }
+  const unit: Record<string, number> = {ms: 1, s: 1000, m: 60_000, h: 3_600_000}
+  return parts.reduce((sum, part) => sum + Number(part[1]) * unit[part[2]], 0)
+}
+
+/** The text of a file, or of stdin for "-", with one readable error. */
+export async function readInput(path: string): Promise<string> {
+  if (path === '-') {
+    if (process.stdin.isTTY) throw new UserError('Reading the federation secret from stdin, but stdin is a terminal.', {hint: 'Pipe the file in (… | consulk8s federate import -f -) or pass -f <file>.'})
+    const chunks: Buffer[] = []
+    for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk))
+    return Buffer.concat(chunks).toString('utf8')
+  }
+  try {
+    return await readFile(path, 'utf8')
+  } catch (error) {
+    throw new UserError(`Cannot read ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, {
+      hint: 'Pass the file `consulk8s federate export -o <file>` wrote.',
+    })
+  }
+}
+
+/** A path as the user would type it: relative to the working directory when inside it. */
+export function displayPath(path: string): string {
+  const rel = relative(process.cwd(), path)
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path
+}

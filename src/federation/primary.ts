@@ -1,0 +1,517 @@
+/**
+ * `federate primary`: the CA, gossip key and federation secret of the primary datacenter and
+ * its Helm values. Three phases: read what exists (secrets, gateways, token), plan what
+ * should exist (pure: planPrimary), then apply. Nothing is written before every check has
+ * passed, and existing key material is only replaced with an explicit --rotate/--force.
+ */
+import {readFile} from 'node:fs/promises'
+import {join} from 'node:path'
+
+import type {ConsulClient} from '../consul/client.js'
+import {describeConsulError} from '../consul/client.js'
+import {createReplicationToken, hasReplicationPolicy, readTokenSelf} from '../consul/acl.js'
+import type {KubeCluster} from '../kube/client.js'
+import {UserError, errorMessage} from '../shared/errors.js'
+import {writeFileAtomic} from '../shared/files.js'
+import type {Choices} from './choices.js'
+import {displayPath} from './command-support.js'
+import {createCA, createGossipKey, inspectCA, validateGossipKey, type CertificateAuthority} from './crypto.js'
+import {sortGateways, type GatewayDiscovery} from './gateways.js'
+import {releaseNames, validateDatacenterName, validateNamespaceName, type ChartNames} from './names.js'
+import {
+  CONSULK8S_LABEL,
+  FEDERATION_LABELS,
+  assembleFederationData,
+  diffSecretData,
+  parseServerConfig,
+  secretManifest,
+  type FederationData,
+  type SecretData,
+} from './secret.js'
+import {DirSecretStore, createNamespace, discoverGateways, namespaceExists, readChartReplicationToken, type SecretStore, type StoredSecret} from './store.js'
+import {buildPrimaryValues, primaryValuesHeader, renderValues} from './values.js'
+
+export type RotateTarget = 'ca' | 'gossip-key' | 'replication-token'
+export const ROTATE_TARGETS: readonly RotateTarget[] = ['ca', 'gossip-key', 'replication-token']
+
+export type StepAction = 'create' | 'update' | 'unchanged' | 'rotate' | 'pending'
+export interface Step {
+  kind: 'namespace' | 'secret' | 'token' | 'file'
+  name: string
+  action: StepAction
+  detail?: string
+  /** Extra lines under the step (what it waits for). */
+  hints?: string[]
+}
+
+export interface PrimaryOptions extends Choices {
+  release: string
+  namespace: string
+  /** Kube context (cluster mode), for messages and the values header. */
+  context?: string
+  /** --primary-gateway values; empty: discover from the mesh gateway Service. */
+  primaryGateways: string[]
+  rotate: RotateTarget[]
+  force: boolean
+  valuesFile: string
+}
+
+export interface PrimaryEnv {
+  store: SecretStore
+  /** Cluster mode; undefined when writing to a directory. */
+  cluster?: KubeCluster
+  /** A Consul API client with a management token, to create the replication token. */
+  consul?: ConsulClient
+}
+
+/** Everything read before planning. */
+export interface PrimaryState {
+  namespaceExists: boolean
+  caCert?: StoredSecret
+  caKey?: StoredSecret
+  gossip?: StoredSecret
+  federation?: StoredSecret
+  chartToken?: string
+  gateways: GatewayDiscovery
+  valuesText?: string
+  consulAvailable: boolean
+}
+
+export type TokenSource = 'chart' | 'federation-secret' | 'consul-api' | 'pending' | 'none'
+
+export interface PrimaryPlan {
+  names: ChartNames
+  steps: Step[]
+  ca: CertificateAuthority
+  gossipKey?: string
+  token: {source: TokenSource; value?: string}
+  gateways?: string[]
+  /** Why the federation secret cannot be written yet (empty when it can). */
+  pending: string[]
+  /** The federation data to write, when complete and the token is known now. */
+  federation?: FederationData
+  federationAction: StepAction
+  /** Steps that replace existing material and need confirmation. */
+  destructive: string[]
+  valuesText: string
+  warnings: string[]
+}
+
+export function validatePrimaryOptions(options: PrimaryOptions): void {
+  validateDatacenterName(options.datacenter)
+  validateNamespaceName(options.namespace)
+  releaseNames(options.release)
+  options.primaryGateways = sortGateways(options.primaryGateways)
+}
+
+/** X509Certificate subjects come one attribute a line. */
+function oneLine(subject: string): string {
+  return subject.split('\n').join(', ')
+}
+
+function secretKeyOf(secret: StoredSecret | undefined, key: string): string | undefined {
+  const value = secret?.data[key]
+  return value?.trim() ? value : undefined
+}
+
+function describeSecretProblem(secret: StoredSecret, problem: string, fix: string): UserError {
+  return new UserError(`Secret ${secret.name} ${problem}.`, {hint: fix})
+}
+
+/** The CA to use: rotated, existing (CA secrets), restored from the federation secret, or new. */
+async function chooseCA(options: PrimaryOptions, state: PrimaryState, names: ChartNames, steps: Step[], destructive: string[]): Promise<CertificateAuthority> {
+  const certPem = secretKeyOf(state.caCert, 'tls.crt')
+  const keyPem = secretKeyOf(state.caKey, 'tls.key')
+  const rotate = options.rotate.includes('ca')
+  const rotateHint = 'Re-run with --rotate ca to replace it with a new CA (servers then need new certificates).'
+  let ca: CertificateAuthority | undefined
+  let from = ''
+  if (!rotate) {
+    if (state.caCert && !certPem) throw describeSecretProblem(state.caCert, 'exists but has no key tls.crt', rotateHint)
+    if (state.caKey && !keyPem) throw describeSecretProblem(state.caKey, 'exists but has no key tls.key', rotateHint)
+    if (certPem && keyPem) {
+      ca = {certPem, keyPem}
+    } else if (certPem || keyPem) {
+      const [present, absent] = certPem ? [names.caCertSecret, names.caKeySecret] : [names.caKeySecret, names.caCertSecret]
+      throw new UserError(`Secret ${present} exists but ${absent} does not; the CA is incomplete.`, {hint: `Restore ${absent}, or ${rotateHint.charAt(0).toLowerCase()}${rotateHint.slice(1)}`})
+    } else if (secretKeyOf(state.federation, 'caCert') && secretKeyOf(state.federation, 'caKey')) {
+      ca = {certPem: state.federation!.data.caCert, keyPem: state.federation!.data.caKey}
+      from = ` from the existing ${names.federationSecret}`
+    }
+  }
+  if (ca) {
+    let inspection
+    try {
+      inspection = inspectCA(ca)
+    } catch (error) {
+      throw new UserError(`The existing CA${from || ` in ${names.caCertSecret}/${names.caKeySecret}`} is not usable: ${errorMessage(error)}`, {hint: rotateHint})
+    }
+    const detail = `${oneLine(inspection.subject)}, ${inspection.fingerprint256.slice(0, 23)}…, ${inspection.daysLeft} days left`
+    const action: StepAction = from ? 'create' : 'unchanged'
+    steps.push({kind: 'secret', name: names.caCertSecret, action, detail: from ? `CA certificate${from}` : `existing CA reused (${detail})`})
+    steps.push({kind: 'secret', name: names.caKeySecret, action, detail: from ? `CA key${from}` : 'existing CA key reused'})
+    if (inspection.daysLeft < 30) steps.push({kind: 'secret', name: names.caCertSecret, action: 'pending', detail: `the CA expires in ${inspection.daysLeft} days; plan a rotation (--rotate ca)`})
+    return ca
+  }
+  const fresh = await createCA()
+  const inspection = inspectCA(fresh)
+  const action: StepAction = rotate && (state.caCert || state.caKey) ? 'rotate' : 'create'
+  if (action === 'rotate') destructive.push(`replace the CA in ${names.caCertSecret}/${names.caKeySecret} (every server and secondary must then use the new CA)`)
+  steps.push({kind: 'secret', name: names.caCertSecret, action, detail: `new EC P-256 CA (${oneLine(inspection.subject)}, ${inspection.fingerprint256.slice(0, 23)}…)`})
+  steps.push({kind: 'secret', name: names.caKeySecret, action, detail: 'its private key'})
+  return fresh
+}
+
+function chooseGossipKey(options: PrimaryOptions, state: PrimaryState, names: ChartNames, steps: Step[], destructive: string[]): string | undefined {
+  if (!options.gossip) return undefined
+  const rotate = options.rotate.includes('gossip-key')
+  const existing = secretKeyOf(state.gossip, 'key')
+  if (!rotate) {
+    if (state.gossip && !existing) throw describeSecretProblem(state.gossip, 'exists but has no key "key"', 'Re-run with --rotate gossip-key to write a new gossip key into it.')
+    if (existing) {
+      try {
+        validateGossipKey(existing)
+      } catch (error) {
+        throw new UserError(`Secret ${names.gossipSecret}: ${errorMessage(error)}`, {hint: 'Re-run with --rotate gossip-key to replace it.'})
+      }
+      steps.push({kind: 'secret', name: names.gossipSecret, action: 'unchanged', detail: 'existing gossip key reused'})
+      return existing.trim()
+    }
+    const fromFederation = secretKeyOf(state.federation, 'gossipEncryptionKey')
+    if (fromFederation) {
+      steps.push({kind: 'secret', name: names.gossipSecret, action: 'create', detail: `gossip key from the existing ${names.federationSecret}`})
+      return fromFederation
+    }
+  }
+  const action: StepAction = rotate && state.gossip ? 'rotate' : 'create'
+  if (action === 'rotate') destructive.push(`replace the gossip key in ${names.gossipSecret} (all agents of every datacenter must switch together)`)
+  steps.push({kind: 'secret', name: names.gossipSecret, action, detail: 'new 32-byte gossip encryption key'})
+  return createGossipKey()
+}
+
+function chooseToken(options: PrimaryOptions, state: PrimaryState): {source: TokenSource; value?: string} {
+  if (!options.acls) return {source: 'none'}
+  if (options.rotate.includes('replication-token')) {
+    if (!state.consulAvailable) {
+      throw new UserError('--rotate replication-token needs the Consul API of the primary to create the new token.', {
+        hint: 'Pass --consul-http-addr, --consul-token (a management token) and --consul-cacert.',
+      })
+    }
+    return {source: 'consul-api'}
+  }
+  if (state.chartToken) return {source: 'chart', value: state.chartToken}
+  const fromSecret = secretKeyOf(state.federation, 'replicationToken')
+  if (fromSecret) return {source: 'federation-secret', value: fromSecret.trim()}
+  if (state.consulAvailable) return {source: 'consul-api'}
+  return {source: 'pending'}
+}
+
+/** Keys of the federation secret that may change without --force (refreshing gateways). */
+const REFRESHABLE: Record<string, RotateTarget | 'always'> = {
+  serverConfigJSON: 'always',
+  caCert: 'ca',
+  caKey: 'ca',
+  gossipEncryptionKey: 'gossip-key',
+  replicationToken: 'replication-token',
+}
+
+/** Pure planning (apart from generating new key material in memory). */
+export async function planPrimary(options: PrimaryOptions, state: PrimaryState): Promise<PrimaryPlan> {
+  const names = releaseNames(options.release)
+  const steps: Step[] = []
+  const destructive: string[] = []
+  const warnings: string[] = []
+  if (!state.namespaceExists) steps.push({kind: 'namespace', name: options.namespace, action: 'create'})
+  const ca = await chooseCA(options, state, names, steps, destructive)
+  const gossipKey = chooseGossipKey(options, state, names, steps, destructive)
+  const token = chooseToken(options, state)
+
+  // Gateways: flags, else discovered, else kept from the existing secret.
+  const pending: string[] = []
+  let gateways: string[] | undefined
+  if (options.primaryGateways.length > 0) {
+    gateways = options.primaryGateways
+  } else if (state.gateways.ready) {
+    gateways = state.gateways.gateways
+  } else {
+    const existing = secretKeyOf(state.federation, 'serverConfigJSON')
+    let kept: string[] | undefined
+    if (existing) {
+      try {
+        const config = parseServerConfig(existing)
+        if (config.primary_datacenter === options.datacenter) kept = config.primary_gateways
+      } catch {
+        kept = undefined
+      }
+    }
+    if (kept) {
+      gateways = kept
+      warnings.push(`Could not refresh the gateway addresses (${state.gateways.reason}); keeping ${kept.join(', ')} from ${names.federationSecret}.`)
+    } else {
+      pending.push(`the primary mesh gateway address: ${state.gateways.reason}`)
+    }
+  }
+  if (token.source === 'pending') {
+    pending.push(`the replication token: secret ${names.replicationTokenSecret} does not exist yet (server-acl-init writes it once Consul runs with ACLs) and no Consul API address was given`)
+  }
+  if (token.source === 'consul-api' && pending.length > 0) {
+    // Never create a token that could not be stored.
+    token.source = 'pending'
+  }
+  if (token.source === 'consul-api') steps.push({kind: 'token', name: 'replication token', action: options.rotate.includes('replication-token') ? 'rotate' : 'create', detail: 'through the Consul ACL API, policy acl-replication-token'})
+  else if (token.source === 'chart' || token.source === 'federation-secret') {
+    steps.push({kind: 'token', name: 'replication token', action: 'unchanged', detail: token.source === 'chart' ? `from secret ${names.replicationTokenSecret}` : `from the existing ${names.federationSecret}`})
+  }
+
+  // The federation secret.
+  let federation: FederationData | undefined
+  let federationAction: StepAction = 'pending'
+  if (pending.length === 0) {
+    const wanted = assembleFederationData({
+      ca,
+      primaryDatacenter: options.datacenter,
+      gateways: gateways!,
+      replicationToken: token.source === 'consul-api' ? '<new>' : token.value,
+      gossipKey,
+    })
+    if (!state.federation) {
+      federationAction = 'create'
+    } else {
+      const changed = diffSecretData(state.federation.data, wanted as SecretData)
+      const removed = changed.filter((key) => !(key in wanted))
+      const replaced = changed.filter((key) => key in state.federation!.data && key in wanted)
+      const allowed = (key: string) => REFRESHABLE[key] === 'always' || options.rotate.includes(REFRESHABLE[key] as RotateTarget)
+      const conflicts = [...removed, ...replaced.filter((key) => !allowed(key))]
+      if (conflicts.length > 0 && !options.force) {
+        throw new UserError(
+          `Secret ${names.federationSecret} (${state.federation.namespace ?? options.namespace}) already exists with different ${conflicts.join(', ')}; refusing to overwrite.`,
+          {hint: `It holds other key material than the primary's secrets. Re-run with --force to overwrite it (or --rotate to replace material on purpose).`},
+        )
+      }
+      if (conflicts.length > 0) destructive.push(`overwrite ${conflicts.join(', ')} in ${names.federationSecret}`)
+      federationAction = changed.length === 0 ? 'unchanged' : 'update'
+      if (changed.length > 0) steps.push({kind: 'secret', name: names.federationSecret, action: 'update', detail: `changes ${changed.join(', ')}`})
+    }
+    if (federationAction !== 'update') {
+      steps.push({kind: 'secret', name: names.federationSecret, action: federationAction, detail: `keys ${Object.keys(wanted).join(', ')}; gateways ${gateways!.join(', ')}`})
+    }
+    federation = wanted
+  } else {
+    steps.push({kind: 'secret', name: names.federationSecret, action: 'pending', detail: `needs ${pending.map((reason) => reason.split(':')[0]).join(' and ')}`, hints: pending})
+  }
+
+  const valuesText = renderValues(
+    buildPrimaryValues({release: options.release, names, datacenter: options.datacenter, acls: options.acls, gossip: options.gossip, meshGatewayServiceType: options.meshGatewayServiceType}),
+    primaryValuesHeader({datacenter: options.datacenter, release: options.release, namespace: options.namespace, context: options.context}),
+  )
+  const valuesAction: StepAction = state.valuesText === undefined ? 'create' : state.valuesText === valuesText ? 'unchanged' : 'update'
+  if (valuesAction === 'update') destructive.push(`overwrite ${options.valuesFile}, which has other content`)
+  steps.push({kind: 'file', name: options.valuesFile, action: valuesAction, detail: 'Helm values of the primary'})
+  return {names, steps, ca, gossipKey, token, gateways, pending, federation, federationAction, destructive, valuesText, warnings}
+}
+
+async function readText(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw new UserError(`Cannot read ${path}: ${errorMessage(error)}`)
+  }
+}
+
+/** Reads secrets, gateways and the chart's token. Only reads. */
+export async function readPrimaryState(options: PrimaryOptions, env: PrimaryEnv): Promise<PrimaryState> {
+  const names = releaseNames(options.release)
+  const [caCert, caKey, gossip, federation] = [
+    await env.store.get(names.caCertSecret),
+    await env.store.get(names.caKeySecret),
+    await env.store.get(names.gossipSecret),
+    await env.store.get(names.federationSecret),
+  ]
+  let gateways: GatewayDiscovery = {ready: false, reason: 'no --primary-gateway given (with --output-dir there is no cluster to discover it from)'}
+  let chartToken: string | undefined
+  let nsExists = true
+  if (env.cluster) {
+    nsExists = await namespaceExists(env.cluster, options.namespace)
+    if (options.primaryGateways.length === 0) gateways = await discoverGateways(env.cluster, options.namespace, names)
+    if (options.acls) chartToken = await readChartReplicationToken(env.store, names)
+  }
+  return {
+    namespaceExists: nsExists,
+    caCert,
+    caKey,
+    gossip,
+    federation,
+    chartToken,
+    gateways,
+    valuesText: await readText(options.valuesFile),
+    consulAvailable: env.consul !== undefined,
+  }
+}
+
+/** Checks the Consul API answers with a token allowed to write ACLs, before anything is written. */
+export async function checkConsul(consul: ConsulClient): Promise<void> {
+  try {
+    await consul.get('/v1/acl/token/self')
+  } catch (error) {
+    throw describeConsulError(error, 'read the ACL token given with --consul-token')
+  }
+}
+
+/** Writes what the plan says, in order: namespace, CA, gossip key, token, federation secret, values. */
+export async function applyPrimary(options: PrimaryOptions, env: PrimaryEnv, plan: PrimaryPlan): Promise<string[]> {
+  const {names} = plan
+  const warnings: string[] = []
+  const stepFor = (name: string) => plan.steps.find((step) => step.name === name && step.action !== 'pending')
+  const writes = (name: string) => ['create', 'update', 'rotate'].includes(stepFor(name)?.action ?? '')
+  if (env.cluster && plan.steps.some((step) => step.kind === 'namespace' && step.action === 'create')) await createNamespace(env.cluster, options.namespace)
+  const existing = async (name: string) => env.store.get(name)
+  if (writes(names.caCertSecret)) {
+    await env.store.put(secretManifest({name: names.caCertSecret, labels: {...CONSULK8S_LABEL}, data: {'tls.crt': plan.ca.certPem}}), await existing(names.caCertSecret))
+    await env.store.put(secretManifest({name: names.caKeySecret, labels: {...CONSULK8S_LABEL}, data: {'tls.key': plan.ca.keyPem}}), await existing(names.caKeySecret))
+  }
+  if (plan.gossipKey && writes(names.gossipSecret)) {
+    await env.store.put(secretManifest({name: names.gossipSecret, labels: {...CONSULK8S_LABEL}, data: {key: plan.gossipKey}}), await existing(names.gossipSecret))
+  }
+  if (plan.federation) {
+    const data = {...plan.federation}
+    if (plan.token.source === 'consul-api') {
+      try {
+        const created = await createReplicationToken(env.consul!, {description: `ACL replication token for datacenters federated with ${options.datacenter} (created by consulk8s)`})
+        data.replicationToken = created.secretId
+        plan.token.value = created.secretId
+      } catch (error) {
+        throw describeConsulError(error, 'create the replication token')
+      }
+    } else if (plan.token.value && env.consul) {
+      const token = await readTokenSelf(env.consul, plan.token.value).catch(() => undefined)
+      if (!token) warnings.push('The primary\'s Consul does not know the replication token being used; re-run with --rotate replication-token if secondaries cannot replicate.')
+      else if (!hasReplicationPolicy(token)) warnings.push('The replication token does not carry the acl-replication-token policy; secondaries may fail to replicate ACLs.')
+    }
+    if (plan.federationAction !== 'unchanged') {
+      await env.store.put(secretManifest({name: names.federationSecret, labels: FEDERATION_LABELS, data: data as SecretData}), await existing(names.federationSecret))
+    }
+  }
+  if (stepFor(options.valuesFile)?.action !== 'unchanged') await writeFileAtomic(options.valuesFile, plan.valuesText, 0o644)
+  return warnings
+}
+
+export interface PrimaryResult {
+  mode: 'cluster' | 'directory'
+  target: string
+  datacenter: string
+  acls: boolean
+  gossip: boolean
+  meshGatewayServiceType: string
+  dryRun: boolean
+  steps: Step[]
+  caFingerprint256: string
+  federationSecret: {name: string; status: StepAction; keys: string[]; primaryGateways?: string[]; waitingFor: string[]}
+  replicationTokenSource: TokenSource
+  valuesFile: string
+  warnings: string[]
+  next: string[]
+}
+
+export interface RunHooks {
+  /** Ask before replacing material; throws to abort. */
+  confirm(message: string): Promise<void>
+  /** --wait: called with what is still missing, before each new look. */
+  onWaiting?(waitingFor: string[]): void
+  /** Milliseconds to keep waiting for the gateway address and token (cluster mode). */
+  waitMs?: number
+  pollMs?: number
+  dryRun: boolean
+}
+
+function summarize(options: PrimaryOptions, env: PrimaryEnv, plan: PrimaryPlan, dryRun: boolean, warnings: string[]): PrimaryResult {
+  const fedStep = plan.steps.find((step) => step.name === plan.names.federationSecret)!
+  const result: PrimaryResult = {
+    mode: env.cluster ? 'cluster' : 'directory',
+    target: env.store.where,
+    datacenter: options.datacenter,
+    acls: options.acls,
+    gossip: options.gossip,
+    meshGatewayServiceType: options.meshGatewayServiceType,
+    dryRun,
+    steps: plan.steps,
+    caFingerprint256: inspectCA(plan.ca).fingerprint256,
+    federationSecret: {
+      name: plan.names.federationSecret,
+      status: fedStep.action,
+      keys: plan.federation ? Object.keys(plan.federation) : [],
+      primaryGateways: plan.gateways,
+      waitingFor: plan.pending,
+    },
+    replicationTokenSource: plan.token.source,
+    valuesFile: options.valuesFile,
+    warnings: [...plan.warnings, ...warnings],
+    next: [],
+  }
+  result.next = primaryNextSteps(options, env, result)
+  return result
+}
+
+/** What the operator runs next, as commands. */
+export function primaryNextSteps(options: PrimaryOptions, env: PrimaryEnv, result: PrimaryResult): string[] {
+  const context = options.context ? ` --context ${options.context}` : ''
+  const kubeContext = options.context ? ` --kube-context ${options.context}` : ''
+  const values = displayPath(options.valuesFile)
+  const nsFlag = options.namespace === 'consul' ? '' : ` -n ${options.namespace}`
+  const release = options.release === 'consul' ? '' : ` --release ${options.release}`
+  const next: string[] = []
+  const dir = env.store instanceof DirSecretStore ? env.store.dir : undefined
+  if (dir) {
+    next.push(`kubectl create namespace ${options.namespace}   # in the primary cluster, if it does not exist`)
+    next.push(`kubectl apply -n ${options.namespace} -f ${displayPath(dir)}`)
+  }
+  if (result.federationSecret.status === 'pending') {
+    next.push(`helm install ${options.release} hashicorp/consul -n ${options.namespace}${kubeContext} -f ${values}`)
+    next.push(`consulk8s federate primary${context || ' --context <primary context>'}${nsFlag}${release} --wait   # writes ${result.federationSecret.name} once the gateway and token exist`)
+  } else {
+    next.push(`helm upgrade --install ${options.release} hashicorp/consul -n ${options.namespace}${kubeContext} -f ${values}`)
+    if (result.mode === 'cluster') {
+      next.push(`consulk8s federate secondary --context <secondary context> --primary-context ${options.context ?? '<primary context>'}${nsFlag}${release}`)
+    } else {
+      next.push(`consulk8s federate secondary --context <secondary context> -f ${displayPath(join(dir ?? '.', `${result.federationSecret.name}.yaml`))}${nsFlag}${release}`)
+    }
+  }
+  return next
+}
+
+/**
+ * The whole `federate primary`: read, plan, confirm, apply; with waitMs, keep looking for
+ * the gateway address and replication token after writing what can be written, then write
+ * the federation secret.
+ */
+export async function runPrimary(options: PrimaryOptions, env: PrimaryEnv, hooks: RunHooks): Promise<PrimaryResult> {
+  validatePrimaryOptions(options)
+  if (env.consul) await checkConsul(env.consul)
+  let plan = await planPrimary(options, await readPrimaryState(options, env))
+  if (hooks.dryRun) return summarize(options, env, plan, true, [])
+  if (plan.destructive.length > 0) await hooks.confirm(`This will ${plan.destructive.join('; ')}. Continue?`)
+  const warnings = await applyPrimary(options, env, plan)
+  if (plan.pending.length > 0 && hooks.waitMs && env.cluster) {
+    const deadline = Date.now() + hooks.waitMs
+    const once = {...options, rotate: []}
+    while (plan.pending.length > 0) {
+      if (Date.now() >= deadline) {
+        throw new UserError(`Timed out waiting for ${plan.pending.join('; ')}.`, {
+          hint: 'The CA, gossip key and values file are written; re-run the same command once Consul is installed and its mesh gateway has an address.',
+        })
+      }
+      hooks.onWaiting?.(plan.pending)
+      await new Promise((resolve) => setTimeout(resolve, hooks.pollMs ?? 2000))
+      const next = await planPrimary(once, await readPrimaryState(once, env))
+      if (next.pending.length === 0) {
+        if (next.destructive.length > 0) await hooks.confirm(`This will ${next.destructive.join('; ')}. Continue?`)
+        warnings.push(...(await applyPrimary(once, env, next)))
+        // Report the steps of the first pass, with the federation secret as finally written.
+        const fedName = next.names.federationSecret
+        next.steps = [...plan.steps.filter((step) => step.name !== fedName && step.kind !== 'token'), ...next.steps.filter((step) => step.name === fedName || step.kind === 'token')]
+      }
+      plan = next
+    }
+  }
+  return summarize(options, env, plan, false, warnings)
+}

@@ -1,0 +1,170 @@
+/**
+ * Where federation material lives: Kubernetes secrets in one context and namespace, or (for
+ * GitOps, with no cluster at all) Secret manifests in a directory. Both behind SecretStore so
+ * planning does not care which. Also the few other reads federation needs from a cluster:
+ * the mesh gateway Service and its pods' nodes, the chart's replication token, the API
+ * server's default/kubernetes endpoints.
+ */
+import {readFile} from 'node:fs/promises'
+import {join} from 'node:path'
+import {stringify} from 'yaml'
+
+import {isNotFound, type KubeCluster} from '../kube/client.js'
+import {UserError, errorMessage} from '../shared/errors.js'
+import {writeFileAtomic} from '../shared/files.js'
+import {gatewaysFromService, type GatewayDiscovery} from './gateways.js'
+import {apiEndpoints, type ApiEndpoint} from './k8s-auth-host.js'
+import {displayPath} from './command-support.js'
+import type {ChartNames} from './names.js'
+import {CONSULK8S_LABEL, parseSecretManifest, secretFromObject, type SecretManifest, type SecretObject} from './secret.js'
+
+export interface StoredSecret extends SecretObject {
+  resourceVersion?: string
+}
+
+export interface SecretStore {
+  /** Human description: `context "dc1", namespace consul` or `directory ./federation/secrets`. */
+  readonly where: string
+  get(name: string): Promise<StoredSecret | undefined>
+  /** Create, or replace `existing` (labels and annotations of the existing object are kept). */
+  put(manifest: SecretManifest, existing?: StoredSecret): Promise<void>
+}
+
+export function manifestYaml(manifest: object): string {
+  return stringify(manifest, {lineWidth: 0})
+}
+
+/** Secret manifests in a directory, one `<name>.yaml` each, mode 0600. */
+export class DirSecretStore implements SecretStore {
+  constructor(
+    readonly dir: string,
+    readonly namespace: string,
+  ) {}
+
+  get where(): string {
+    return `directory ${displayPath(this.dir)}`
+  }
+
+  path(name: string): string {
+    return join(this.dir, `${name}.yaml`)
+  }
+
+  async get(name: string): Promise<StoredSecret | undefined> {
+    let text: string
+    try {
+      text = await readFile(this.path(name), 'utf8')
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw new UserError(`Cannot read ${this.path(name)}: ${errorMessage(error)}`)
+    }
+    return parseSecretManifest(text, this.path(name))
+  }
+
+  async put(manifest: SecretManifest): Promise<void> {
+    await writeFileAtomic(this.path(manifest.metadata.name), manifestYaml({...manifest, metadata: {...manifest.metadata, namespace: this.namespace}}), 0o600)
+  }
+}
+
+async function readOptional<T>(cluster: KubeCluster, what: string, fn: () => Promise<T>): Promise<T | undefined> {
+  return cluster.call(what, async () => {
+    try {
+      return await fn()
+    } catch (error) {
+      if (isNotFound(error)) return undefined
+      throw error
+    }
+  })
+}
+
+/** Secrets in one namespace of one kube context. */
+export class KubeSecretStore implements SecretStore {
+  constructor(
+    readonly cluster: KubeCluster,
+    readonly namespace: string,
+  ) {}
+
+  get where(): string {
+    return `context "${this.cluster.name}", namespace ${this.namespace}`
+  }
+
+  async get(name: string): Promise<StoredSecret | undefined> {
+    const secret = await readOptional(this.cluster, `read secret ${this.namespace}/${name}`, () =>
+      this.cluster.core().readNamespacedSecret({name, namespace: this.namespace}),
+    )
+    if (!secret) return undefined
+    return {...secretFromObject({...secret, kind: 'Secret'}, `secret ${this.namespace}/${name}`), resourceVersion: secret.metadata?.resourceVersion}
+  }
+
+  async put(manifest: SecretManifest, existing?: StoredSecret): Promise<void> {
+    const name = manifest.metadata.name
+    const metadata = {
+      ...manifest.metadata,
+      namespace: this.namespace,
+      labels: {...existing?.labels, ...manifest.metadata.labels},
+      annotations: {...existing?.annotations, ...manifest.metadata.annotations},
+      ...(existing?.resourceVersion ? {resourceVersion: existing.resourceVersion} : {}),
+    }
+    const body = {...manifest, metadata}
+    const core = this.cluster.core()
+    if (existing) {
+      await this.cluster.call(`update secret ${this.namespace}/${name}`, () => core.replaceNamespacedSecret({name, namespace: this.namespace, body}))
+    } else {
+      await this.cluster.call(`create secret ${this.namespace}/${name}`, () => core.createNamespacedSecret({namespace: this.namespace, body}))
+    }
+  }
+}
+
+/** Whether the namespace exists (a read, for planning). */
+export async function namespaceExists(cluster: KubeCluster, namespace: string): Promise<boolean> {
+  const found = await readOptional(cluster, `read namespace ${namespace}`, () => cluster.core().readNamespace({name: namespace}))
+  return found !== undefined
+}
+
+export async function createNamespace(cluster: KubeCluster, namespace: string): Promise<void> {
+  await cluster.call(`create namespace ${namespace}`, () =>
+    cluster.core().createNamespace({body: {metadata: {name: namespace, labels: {...CONSULK8S_LABEL}}}}),
+  )
+}
+
+/** The primary's mesh gateway addresses from its Service (and, for NodePort, its pods' nodes). */
+export async function discoverGateways(cluster: KubeCluster, namespace: string, names: ChartNames): Promise<GatewayDiscovery> {
+  const core = cluster.core()
+  const service = await readOptional(cluster, `read service ${namespace}/${names.meshGatewayService}`, () =>
+    core.readNamespacedService({name: names.meshGatewayService, namespace}),
+  )
+  if (!service || service.spec?.type !== 'NodePort') return gatewaysFromService(service, {}, `Service ${namespace}/${names.meshGatewayService}`)
+  const selector = Object.entries(service.spec.selector ?? {})
+    .map(([key, value]) => `${key}=${value}`)
+    .join(',')
+  const pods = selector
+    ? (await cluster.call(`list mesh gateway pods in ${namespace}`, () => core.listNamespacedPod({namespace, labelSelector: selector}))).items
+    : []
+  const running = pods.filter((pod) => pod.spec?.nodeName && !pod.metadata?.deletionTimestamp)
+  const nodeNames = [...new Set(running.map((pod) => pod.spec!.nodeName!))]
+  const nodes = []
+  for (const name of nodeNames) {
+    const node = await readOptional(cluster, `read node ${name}`, () => core.readNode({name}))
+    if (node) nodes.push(node)
+  }
+  return gatewaysFromService(service, {pods: running, nodes})
+}
+
+/** The replication token the chart's server-acl-init stored, if the primary is installed. */
+export async function readChartReplicationToken(store: SecretStore, names: ChartNames): Promise<string | undefined> {
+  const secret = await store.get(names.replicationTokenSecret)
+  const token = secret?.data.token?.trim()
+  return token || undefined
+}
+
+/** The API server addresses in default/kubernetes (Endpoints, else EndpointSlices). */
+export async function readApiEndpoints(cluster: KubeCluster): Promise<ApiEndpoint[]> {
+  const endpoints = await readOptional(cluster, 'read endpoints default/kubernetes', () =>
+    cluster.core().readNamespacedEndpoints({name: 'kubernetes', namespace: 'default'}),
+  )
+  const found = apiEndpoints(endpoints)
+  if (found.length > 0) return found
+  const slices = await readOptional(cluster, 'list endpointslices of default/kubernetes', () =>
+    cluster.discovery().listNamespacedEndpointSlice({namespace: 'default', labelSelector: 'kubernetes.io/service-name=kubernetes'}),
+  )
+  return apiEndpoints(undefined, slices?.items ?? [])
+}
