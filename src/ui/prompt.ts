@@ -37,7 +37,7 @@ export async function askConfirm(message: string, defaultValue: boolean): Promis
 
 export async function askSelect<T extends string>(message: string, choices: readonly T[], defaultValue: T): Promise<T> {
   const {answer} = await (await inquirer()).prompt([
-    {type: 'list', name: 'answer', message, choices: [...choices], default: defaultValue},
+    {type: 'select', name: 'answer', message, choices: [...choices], default: defaultValue},
   ])
   return answer as T
 }
