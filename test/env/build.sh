@@ -13,7 +13,10 @@ mkdir -p "$cache"
 step() { echo "testenv build: $*" >&2; }
 fail() { echo "testenv build FAILED: $*" >&2; exit 1; }
 
-command -v go >/dev/null 2>&1 || fail "Go is not installed. The test environment builds etcd, kube-apiserver, consul and helm from their Go modules; install Go 1.26 or newer (https://go.dev/dl) and run again."
+# Go is needed only when something is not cached yet.
+need_go() {
+  command -v go >/dev/null 2>&1 || fail "Go is not installed, and $1 is not in the cache ($cache). The test environment builds etcd, kube-apiserver, kube-controller-manager, consul and helm from their Go modules; install Go 1.26 or newer (https://go.dev/dl) and run again."
+}
 
 export GOFLAGS="${GOFLAGS:--buildvcs=false} -trimpath"
 export CGO_ENABLED=0
@@ -27,6 +30,19 @@ build_one() {
     step "$name $version: cached at $dest/$name"
     return 0
   fi
+  # One build of a binary at a time, also across concurrent runs; the second one waits and reuses.
+  local lock_fd
+  exec {lock_fd}>"$dest.lock"
+  if ! flock -n "$lock_fd"; then
+    step "$name $version: another run is building it, waiting ..."
+    flock "$lock_fd"
+  fi
+  if [[ -x "$dest/$name" ]]; then
+    step "$name $version: cached at $dest/$name"
+    exec {lock_fd}>&-
+    return 0
+  fi
+  need_go "$name $version"
   local work; work="$(mktemp -d "${TMPDIR:-/tmp}/consulk8s-build-$name.XXXXXX")"
   local start=$SECONDS
   step "$name $version: building from its Go module (a cold build takes minutes) ..."
@@ -39,6 +55,7 @@ build_one() {
   rm -rf "$dest" && mv "$dest.tmp" "$dest"
   rm -rf "$work" "$work.log"
   step "$name $version: built in $((SECONDS - start))s"
+  exec {lock_fd}>&-
 }
 
 # Kubernetes' root module requires its staging modules at v0.0.0 with replaces into ./staging,
@@ -88,14 +105,10 @@ recipe_consul() {
     grep -E '^exclude [^(]' "$gomod" || true
     sed -n '/^exclude (/,/^)/p' "$gomod"
   } > go.mod
-  # Consul's own sub-modules (proto-public, envoyextensions, troubleshoot) at the versions
-  # v1.22.x requires are served by the module proxy but unknown to the checksum database
-  # (404), so they alone are exempt from the sumdb check; everything else stays verified.
-  GONOSUMDB="${GONOSUMDB:+$GONOSUMDB,}github.com/hashicorp/consul/proto-public,github.com/hashicorp/consul/envoyextensions,github.com/hashicorp/consul/troubleshoot" \
-    # The checksum database answers 404 for some of Consul's own sub-module versions
+  # The checksum database answers 404 for some of Consul's own sub-module versions
   # (proto-public v0.7.0, envoyextensions v0.9.0, troubleshoot v0.8.0) although the module
-  # proxy serves them; skip the sumdb lookup for Consul's own modules only.
-  GONOSUMDB="github.com/hashicorp/consul" GOFLAGS="$GOFLAGS" \
+  # proxy serves them; skip the sumdb lookup for Consul's own sub-modules only.
+  GONOSUMDB="${GONOSUMDB:+$GONOSUMDB,}github.com/hashicorp/consul/proto-public,github.com/hashicorp/consul/envoyextensions,github.com/hashicorp/consul/troubleshoot" \
     go build -mod=mod -ldflags "-s -w" -o "$2" github.com/hashicorp/consul
 }
 recipe_helm() {

@@ -8,10 +8,20 @@
 export interface KubeClusterInfo {
   /** kube context name in `kubeconfig`: "dc1" or "dc2". */
   context: string
-  /** https://<address>:<port> as written in `kubeconfig` (not a loopback name; see below). */
+  /**
+   * https://<address>:<port> as written in `kubeconfig`: the machine's own non-loopback
+   * address (not 127.0.0.1 / localhost, so it reads like a real cluster's server; see
+   * docs/testing.md). The API server listens on all addresses.
+   */
   server: string
+  /** https://127.0.0.1:<port>, the same server as kind would write it (see `kubeconfigLocalhost`). */
+  localServer: string
   port: number
   etcdUrl: string
+  /** PEM file of this cluster's own CA (each cluster has its own). */
+  caCertFile: string
+  /** Whether a kube-controller-manager runs for this cluster. */
+  controllerManager: boolean
 }
 
 export interface ConsulDatacenterInfo {
@@ -49,7 +59,9 @@ export interface TestEnvState {
     /** Token with the replication policy, created through the ACL API by consulk8s's code. */
     replicationToken: string
   }
-  bin: {consul: string; helm: string; kubectl: string; etcd: string; kubeApiserver: string}
+  bin: {consul: string; helm: string; kubectl: string; etcd: string; kubeApiserver: string; kubeControllerManager: string}
+  /** The pinned versions (test/env/versions.env) the binaries were built from. */
+  versions: Record<string, string>
   /** Directory of the Consul Helm chart (Chart.yaml, values.yaml, templates/). */
   chartDir: string
 }

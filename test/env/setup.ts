@@ -1,0 +1,118 @@
+/**
+ * Starts the whole environment in a work directory and writes its state file; stops it.
+ * Used by with-env.ts (one environment per test run) and cli.ts (the shared development one).
+ */
+import {mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {dirname, join} from 'node:path'
+
+import {cacheDir, readVersions, REPO_ROOT, resolveBins} from './bins.js'
+import {resolveChartDir} from './chart.js'
+import {startConsulFederation} from './consul.js'
+import {externalHost, kubeconfigYaml, startKubeCluster} from './kube.js'
+import {isRunning, processNames, stopAll} from './procs.js'
+import type {TestEnvState} from './types.js'
+
+export const STATE_FILE = 'state.json'
+
+export class SetupError extends Error {
+  constructor(
+    readonly step: string,
+    cause: unknown,
+  ) {
+    super(`test environment setup failed at step "${step}": ${cause instanceof Error ? cause.message : String(cause)}`)
+    this.name = 'SetupError'
+  }
+}
+
+async function step<T>(name: string, run: () => Promise<T> | T): Promise<T> {
+  try {
+    return await run()
+  } catch (error) {
+    throw error instanceof SetupError ? error : new SetupError(name, error)
+  }
+}
+
+export function reporter(prefix = 'testenv'): (line: string) => void {
+  const start = Date.now()
+  return (line) => process.stderr.write(`${prefix}: ${line} (${((Date.now() - start) / 1000).toFixed(1)}s)\n`)
+}
+
+/** Starts everything in `workDir` (created if needed) and returns the state written to `<workDir>/state.json`. */
+export async function startEnvironment(workDir: string, report = reporter()): Promise<TestEnvState> {
+  mkdirSync(workDir, {recursive: true, mode: 0o700})
+  try {
+    const {bin, versions} = await step('binaries', () => resolveBins())
+    const chartDir = await step('consul helm chart', () => resolveChartDir(REPO_ROOT, cacheDir(), readVersions().CONSUL_CHART_VERSION ?? '2.0.3'))
+    report(`chart ${chartDir}`)
+    const host = externalHost()
+    report(`starting 2 Kubernetes control planes (main kubeconfig names them https://${host}:<port>) and 2 Consul datacenters`)
+    const kubeBins = {etcd: bin.etcd, kubeApiserver: bin.kubeApiserver, kubeControllerManager: bin.kubeControllerManager}
+    const [dc1, dc2, consul] = await Promise.all([
+      step('kubernetes dc1', () => startKubeCluster({workDir, name: 'dc1', host, serviceCidr: '10.96.0.0/16', firstServiceIp: '10.96.0.1', bins: kubeBins, report})),
+      step('kubernetes dc2', () => startKubeCluster({workDir, name: 'dc2', host, serviceCidr: '10.97.0.0/16', firstServiceIp: '10.97.0.1', bins: kubeBins, report})),
+      step('consul federation', () => startConsulFederation({workDir, consulBin: bin.consul, report})),
+    ])
+
+    const kubeconfig = join(workDir, 'kubeconfig')
+    const kubeconfigLocalhost = join(workDir, 'kubeconfig-localhost')
+    writeFileSync(kubeconfig, kubeconfigYaml([{name: 'dc1', server: dc1.info.server, tls: dc1.tls}, {name: 'dc2', server: dc2.info.server, tls: dc2.tls}]), {mode: 0o600})
+    writeFileSync(
+      kubeconfigLocalhost,
+      kubeconfigYaml([{name: 'dc1', server: dc1.info.server, tls: dc1.tls}, {name: 'dc2', server: dc2.info.localServer, tls: dc2.tls}]),
+      {mode: 0o600},
+    )
+    const state: TestEnvState = {
+      workDir,
+      kubeconfig,
+      kubeconfigLocalhost,
+      clusters: {dc1: dc1.info, dc2: dc2.info},
+      consul: consul.consul,
+      federation: consul.federation,
+      bin,
+      versions,
+      chartDir,
+    }
+    writeFileSync(join(workDir, STATE_FILE), JSON.stringify(state, null, 2) + '\n', {mode: 0o600})
+    writeFileSync(join(workDir, 'env.sh'), labEnv(state), {mode: 0o600})
+    report(`ready: ${join(workDir, STATE_FILE)}`)
+    return state
+  } catch (error) {
+    report('setup failed, stopping what was started')
+    await stopAll(workDir)
+    throw error
+  }
+}
+
+/** `source <workDir>/env.sh` points kubectl, consul and helm at the environment (dc1). */
+function labEnv(state: TestEnvState): string {
+  const q = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`
+  return [
+    '# source this file to use the consulk8s test environment by hand',
+    `export CONSULK8S_TESTENV=${q(join(state.workDir, STATE_FILE))}`,
+    `export KUBECONFIG=${q(state.kubeconfig)}`,
+    `export CONSUL_HTTP_ADDR=${q(state.consul.dc1.httpAddr)}`,
+    `export CONSUL_CACERT=${q(state.federation.caCertFile)}`,
+    `export CONSUL_HTTP_TOKEN=${q(state.federation.managementToken)}`,
+    `export PATH=${q(dirname(state.bin.consul))}:${q(dirname(state.bin.helm))}:"$PATH"`,
+    '',
+  ].join('\n')
+}
+
+export function readState(workDir: string): TestEnvState | undefined {
+  try {
+    return JSON.parse(readFileSync(join(workDir, STATE_FILE), 'utf8')) as TestEnvState
+  } catch {
+    return undefined
+  }
+}
+
+/** Process name -> running, for every process the environment started. */
+export function processStatus(workDir: string): Record<string, boolean> {
+  return Object.fromEntries(processNames(workDir).map((name) => [name, isRunning(workDir, name)]))
+}
+
+/** Stops every process and, with `remove`, deletes the work directory. */
+export async function stopEnvironment(workDir: string, options: {remove?: boolean} = {}): Promise<void> {
+  await stopAll(workDir)
+  if (options.remove) rmSync(workDir, {recursive: true, force: true})
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# watchdog.sh OWNER_PID WORK_DIR
+# Started detached by with-env.ts. When OWNER_PID is gone without having stopped the
+# environment itself (killed with SIGKILL, crashed), stops every process recorded in
+# WORK_DIR/procs/*.pid and removes WORK_DIR. with-env.ts kills this watchdog before its own
+# orderly teardown.
+set -u
+owner="$1" dir="$2"
+while kill -0 "$owner" 2>/dev/null; do sleep 1; done
+pids=()
+for f in "$dir"/procs/*.pid; do
+  [[ -f "$f" ]] || continue
+  pid="$(cat "$f")"
+  [[ "$pid" =~ ^[0-9]+$ ]] || continue
+  kill -TERM -- "-$pid" "$pid" 2>/dev/null && pids+=("$pid")
+done
+for _ in $(seq 1 100); do
+  alive=0
+  for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+  [[ $alive == 0 ]] && break
+  sleep 0.1
+done
+for pid in "${pids[@]}"; do kill -KILL -- "-$pid" "$pid" 2>/dev/null; done
+[[ -f "$dir/.ephemeral" ]] && rm -rf "$dir"
+exit 0
