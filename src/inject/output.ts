@@ -1,0 +1,45 @@
+/**
+ * Where the command's data goes: -o yaml|json picks a format for stdout, any other -o value
+ * is a file (JSON when it ends in .json), written atomically. Also reads manifests from stdin.
+ */
+import {extname} from 'node:path'
+
+import {UserError} from '../shared/errors.js'
+import {writeFileAtomic} from '../shared/files.js'
+import type {ManifestFormat} from './manifests.js'
+
+export interface OutputTarget {
+  format: ManifestFormat
+  /** Write here instead of stdout. */
+  file?: string
+}
+
+export function outputTarget(value: string | undefined): OutputTarget {
+  if (value === undefined || value === 'yaml' || value === 'yml') return {format: 'yaml'}
+  if (value === 'json') return {format: 'json'}
+  if (value.trim() === '' || value === '-') return {format: 'yaml'}
+  return {format: extname(value).toLowerCase() === '.json' ? 'json' : 'yaml', file: value}
+}
+
+/**
+ * Writes the output file. Manifests that carry a Secret are written 0600 (like every file
+ * holding secret material), others 0644.
+ */
+export async function writeOutputFile(file: string, text: string, holdsSecrets: boolean): Promise<void> {
+  try {
+    await writeFileAtomic(file, text, holdsSecrets ? 0o600 : 0o644)
+  } catch (error) {
+    throw new UserError(`Cannot write ${file}: ${(error as Error).message}`, {hint: 'Check that the directory is writable.'})
+  }
+}
+
+export async function readStdinText(stdin: NodeJS.ReadStream = process.stdin): Promise<string> {
+  if (stdin.isTTY) {
+    throw new UserError('-f - reads manifests from stdin, but stdin is a terminal.', {
+      hint: 'Pipe manifests in (e.g. kubectl get deploy -o yaml | consulk8s inject -f -) or pass a file.',
+    })
+  }
+  const chunks: Buffer[] = []
+  for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
+  return Buffer.concat(chunks).toString('utf8')
+}
