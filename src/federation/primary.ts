@@ -467,7 +467,10 @@ export function primaryNextSteps(options: PrimaryOptions, env: PrimaryEnv, resul
   }
   if (result.federationSecret.status === 'pending') {
     next.push(`helm install ${options.release} hashicorp/consul -n ${options.namespace}${kubeContext} -f ${values}`)
-    next.push(`consulk8s federate primary${context || ' --context <primary context>'}${nsFlag}${release} --wait   # writes ${result.federationSecret.name} once the gateway and token exist`)
+    const meshType = options.meshGatewayServiceType === 'LoadBalancer' ? '' : ` --mesh-gateway-service-type ${options.meshGatewayServiceType}`
+    const choices = ` --datacenter ${options.datacenter}${options.acls ? '' : ' --no-acls'}${options.gossip ? '' : ' --no-gossip'}${meshType}`
+    const valuesFlag = values === 'primary-values.yaml' ? '' : ` --values-file ${values}`
+    next.push(`consulk8s federate primary${context || ' --context <primary context>'}${nsFlag}${release}${choices}${valuesFlag} --wait   # writes ${result.federationSecret.name} once the gateway and token exist`)
   } else {
     next.push(`helm upgrade --install ${options.release} hashicorp/consul -n ${options.namespace}${kubeContext} -f ${values}`)
     if (result.mode === 'cluster') {

@@ -1,0 +1,486 @@
+/**
+ * The federate commands end to end, as a user runs them (the built binary), against the real
+ * test environment: two kube-apiservers (contexts dc1, dc2), two WAN-joined Consul
+ * datacenters, the real helm binary and Consul chart, the real consul binary.
+ *
+ * Own namespaces (fed-it-<random>) in both clusters; everything created is removed after.
+ */
+import assert from 'node:assert/strict'
+import {execFileSync, spawn, type ChildProcess} from 'node:child_process'
+import {randomBytes} from 'node:crypto'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import https from 'node:https'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {after, before, describe, it} from 'node:test'
+import {setTimeout as sleep} from 'node:timers/promises'
+import {execa} from 'execa'
+import {parse, stringify} from 'yaml'
+
+import {hasReplicationPolicy, readTokenSelf} from '../../src/consul/acl.js'
+import {createCA, signServerCert} from '../../src/federation/crypto.js'
+import {parseSecretManifest, type SecretData} from '../../src/federation/secret.js'
+import {consulClient, getTestEnv, kubectlArgs, type TestEnvState} from '../env/index.js'
+import {freePorts} from '../env/ports.js'
+import {BIN, runCli, type CliResult} from '../helpers/cli.js'
+
+const suffix = randomBytes(3).toString('hex')
+const ns = `fed-it-${suffix}`
+/** Namespaces that must stay untouched by failing commands. */
+const untouched = `fed-it-none-${suffix}`
+const work = mkdtempSync(join(tmpdir(), 'fed-it-'))
+
+let env: TestEnvState
+const kube = (dc: string, args: string[], input?: string) => execa(env.bin.kubectl, [...kubectlArgs(dc), ...args], {input, reject: false})
+const cli = (args: string[], options: {input?: string; env?: Record<string, string>} = {}) => runCli(args, {cwd: work, ...options})
+const k = () => ['--kubeconfig', env.kubeconfig]
+const consulFlags = () => ['--consul-http-addr', env.consul.dc1.httpAddr, '--consul-token', env.federation.managementToken, '--consul-cacert', env.federation.caCertFile]
+
+async function readSecret(dc: string, namespace: string, name: string): Promise<{data: SecretData; labels: Record<string, string>; resourceVersion: string} | undefined> {
+  const result = await kube(dc, ['get', 'secret', name, '-n', namespace, '-o', 'json'])
+  if (result.exitCode !== 0) return undefined
+  const object = JSON.parse(result.stdout)
+  return {...parseSecretManifest(result.stdout, name), resourceVersion: object.metadata.resourceVersion}
+}
+
+async function namespaceExists(dc: string, namespace: string): Promise<boolean> {
+  return (await kube(dc, ['get', 'namespace', namespace])).exitCode === 0
+}
+
+/** One clear failure: non-zero exit, the message, no stack trace. */
+function assertCleanFailure(result: CliResult, pattern: RegExp): void {
+  assert.notEqual(result.exitCode, 0, result.stdout)
+  assert.match(result.stderr, pattern)
+  assert.doesNotMatch(result.stderr + result.stdout, /\n\s+at .+:\d+:\d+/, 'no stack trace')
+}
+
+function helmTemplate(valuesFile: string, namespace: string): string {
+  return execFileSync(env.bin.helm, ['template', 'consul', env.chartDir, '-n', namespace, '--kube-version', env.versions?.KUBERNETES_VERSION ?? 'v1.33.0', '-f', valuesFile], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  })
+}
+
+before(() => {
+  env = getTestEnv()
+})
+
+after(async () => {
+  for (const dc of ['dc1', 'dc2']) await kube(dc, ['delete', 'namespace', ns, '--wait=false', '--ignore-not-found'])
+  rmSync(work, {recursive: true, force: true})
+})
+
+describe('federate: bad input fails cleanly and writes nothing', () => {
+  it('names the contexts when the context is unknown', async () => {
+    const result = await cli(['federate', 'primary', ...k(), '--context', 'nope', '-n', untouched, '--yes'])
+    assertCleanFailure(result, /Unknown kube context "nope".*\n.*Available contexts: dc1, dc2/)
+    assert.equal(existsSync(join(work, 'primary-values.yaml')), false)
+  })
+
+  it('says the API server cannot be reached', async () => {
+    const config = parse(readFileSync(env.kubeconfig, 'utf8'))
+    for (const cluster of config.clusters) cluster.cluster.server = 'https://127.0.0.1:1'
+    writeFileSync(join(work, 'dead-kubeconfig'), stringify(config))
+    const result = await cli(['federate', 'primary', '--kubeconfig', join(work, 'dead-kubeconfig'), '--context', 'dc1', '-n', untouched, '--yes'])
+    assertCleanFailure(result, /Cannot reach the Kubernetes API of context "dc1" \(https:\/\/127\.0\.0\.1:1\).*connection refused/)
+    assert.equal(existsSync(join(work, 'primary-values.yaml')), false)
+  })
+
+  it('rejects an invalid datacenter name', async () => {
+    const result = await cli(['federate', 'primary', ...k(), '--context', 'dc1', '-n', untouched, '--datacenter', 'DC_1', '--yes'])
+    assertCleanFailure(result, /Invalid datacenter name "DC_1"/)
+    assert.equal(await namespaceExists('dc1', untouched), false)
+    assert.equal(existsSync(join(work, 'primary-values.yaml')), false)
+  })
+})
+
+describe('federate primary, export, import, secondary against dc1 and dc2', () => {
+  const primaryValues = () => join(work, 'primary-values.yaml')
+  const secondaryValues = () => join(work, 'secondary-values.yaml')
+  let federation: SecretData
+
+  it('before the install: creates the CA and gossip secrets (labelled) and the values, and says what the federation secret waits for', async () => {
+    const result = await cli(['federate', 'primary', ...k(), '--context', 'dc1', '-n', ns, '--datacenter', 'dc1', '--yes'])
+    assert.equal(result.exitCode, 0, result.stderr)
+    assert.match(result.stdout, /✓ created secret consul-ca-cert/)
+    assert.match(result.stdout, /! secret consul-federation: not written yet/)
+    assert.match(result.stdout, /Service fed-it-\w+\/consul-mesh-gateway does not exist yet/)
+    for (const [name, key] of [['consul-ca-cert', 'tls.crt'], ['consul-ca-key', 'tls.key'], ['consul-gossip-encryption-key', 'key']]) {
+      const secret = await readSecret('dc1', ns, name)
+      assert.ok(secret?.data[key], name)
+      assert.equal(secret.labels['app.kubernetes.io/managed-by'], 'consulk8s', name)
+    }
+    assert.equal(await readSecret('dc1', ns, 'consul-federation'), undefined, 'no half-filled federation secret')
+    const values = parse(readFileSync(primaryValues(), 'utf8'))
+    assert.equal(values.global.federation.createFederationSecret, false)
+    assert.equal(values.global.acls.replicationToken, undefined)
+  })
+
+  it('the primary values render with the real chart, which uses the consulk8s CA and gossip key', () => {
+    const rendered = helmTemplate(primaryValues(), ns)
+    assert.match(rendered, /-ca=\/consul\/tls\/ca\/cert\/tls\.crt/)
+    assert.match(rendered, /secretName: consul-ca-key/)
+    assert.match(rendered, /name: consul-gossip-encryption-key/)
+    assert.match(rendered, /-create-acl-replication-token=true/)
+    assert.doesNotMatch(rendered, /create-federation-secret/)
+  })
+
+  it('a second run changes nothing', async () => {
+    const before = await readSecret('dc1', ns, 'consul-ca-key')
+    const result = await cli(['federate', 'primary', ...k(), '--context', 'dc1', '-n', ns, '--yes', '--json'])
+    assert.equal(result.exitCode, 0, result.stderr)
+    const report = JSON.parse(result.stdout)
+    assert.deepEqual(
+      report.steps.filter((step: {action: string}) => step.action !== 'pending').map((step: {action: string}) => step.action),
+      ['unchanged', 'unchanged', 'unchanged', 'unchanged'],
+    )
+    assert.equal((await readSecret('dc1', ns, 'consul-ca-key'))?.resourceVersion, before?.resourceVersion)
+  })
+
+  it('with --wait, writes the federation secret once the gateway gets addresses, with a token made by the real ACL API', async () => {
+    assert.equal((await kube('dc1', ['-n', ns, 'create', 'service', 'loadbalancer', 'consul-mesh-gateway', '--tcp=443:8443'])).exitCode, 0)
+    const waiting = execa(process.execPath, [BIN, 'federate', 'primary', ...k(), '--context', 'dc1', '-n', ns, '--yes', '--wait', '--timeout', '2m', ...consulFlags()], {
+      cwd: work,
+      reject: false,
+      env: {CI: 'true', NO_COLOR: '1'},
+    })
+    let seen = ''
+    waiting.stdout!.on('data', (chunk: Buffer) => (seen += chunk.toString()))
+    for (let attempt = 0; attempt < 240 && !seen.includes('Waiting for'); attempt++) await sleep(250)
+    assert.match(seen, /Waiting for the primary mesh gateway address: Service .*has no external IP or hostname yet/)
+    const patch = {status: {loadBalancer: {ingress: [{ip: '203.0.113.20'}, {hostname: 'gw.example.com'}, {ip: '203.0.113.3'}]}}}
+    assert.equal((await kube('dc1', ['-n', ns, 'patch', 'service', 'consul-mesh-gateway', '--subresource=status', '--type=merge', '-p', JSON.stringify(patch)])).exitCode, 0)
+    const result = await waiting
+    assert.equal(result.exitCode, 0, result.stderr)
+    assert.match(result.stdout, /✓ created secret consul-federation/)
+
+    const secret = await readSecret('dc1', ns, 'consul-federation')
+    assert.ok(secret)
+    federation = secret.data
+    assert.deepEqual(Object.keys(federation).sort(), ['caCert', 'caKey', 'gossipEncryptionKey', 'replicationToken', 'serverConfigJSON'])
+    assert.equal(federation.serverConfigJSON, '{"primary_datacenter":"dc1","primary_gateways":["203.0.113.3:443","203.0.113.20:443","gw.example.com:443"]}')
+    assert.deepEqual(secret.labels, {'managed-by': 'consul-k8s', 'app.kubernetes.io/managed-by': 'consulk8s'})
+    assert.equal(federation.caCert, (await readSecret('dc1', ns, 'consul-ca-cert'))?.data['tls.crt'])
+    assert.equal(federation.gossipEncryptionKey, (await readSecret('dc1', ns, 'consul-gossip-encryption-key'))?.data.key)
+    assert.ok(!result.stdout.includes(federation.replicationToken), 'the token is never printed')
+
+    const client = consulClient('dc1')
+    try {
+      const token = await readTokenSelf(client, federation.replicationToken)
+      assert.ok(token && hasReplicationPolicy(token), 'a real token with the replication policy')
+      assert.equal(token.Local, false)
+    } finally {
+      client.close()
+    }
+  })
+
+  it('a third run reuses the token and reports the federation secret unchanged', async () => {
+    const before = await readSecret('dc1', ns, 'consul-federation')
+    const result = await cli(['federate', 'primary', ...k(), '--context', 'dc1', '-n', ns, '--yes', '--json', ...consulFlags()])
+    assert.equal(result.exitCode, 0, result.stderr)
+    const report = JSON.parse(result.stdout)
+    assert.equal(report.federationSecret.status, 'unchanged')
+    assert.equal(report.replicationTokenSource, 'federation-secret')
+    assert.ok(!result.stdout.includes(federation.replicationToken) && !result.stdout.includes(federation.gossipEncryptionKey))
+    assert.equal((await readSecret('dc1', ns, 'consul-federation'))?.resourceVersion, before?.resourceVersion)
+  })
+
+  it('export writes a clean 0600 manifest and warns on stderr', async () => {
+    const result = await cli(['federate', 'export', ...k(), '--context', 'dc1', '-n', ns, '-o', 'fed.yaml'])
+    assert.equal(result.exitCode, 0, result.stderr)
+    assert.match(result.stderr, /! The federation secret holds the CA private key/)
+    const file = join(work, 'fed.yaml')
+    assert.equal(statSync(file).mode & 0o777, 0o600)
+    const manifest = parse(readFileSync(file, 'utf8'))
+    assert.deepEqual(Object.keys(manifest.metadata).sort(), ['labels', 'name', 'namespace'])
+    assert.equal(manifest.metadata.labels['managed-by'], 'consul-k8s')
+    assert.deepEqual(parseSecretManifest(readFileSync(file, 'utf8'), 'f').data, federation)
+  })
+
+  it('import creates it in dc2 with the consul-k8s label; importing again changes nothing', async () => {
+    const piped = await cli(['federate', 'export', ...k(), '--context', 'dc1', '-n', ns])
+    assert.equal(piped.exitCode, 0, piped.stderr)
+    const first = await cli(['federate', 'import', ...k(), '--context', 'dc2', '-n', ns, '-f', '-'], {input: piped.stdout})
+    assert.equal(first.exitCode, 0, first.stderr)
+    assert.match(first.stdout, /✓ created secret consul-federation/)
+    const imported = await readSecret('dc2', ns, 'consul-federation')
+    assert.deepEqual(imported?.data, federation)
+    assert.equal(imported?.labels['managed-by'], 'consul-k8s')
+    const again = await cli(['federate', 'import', ...k(), '--context', 'dc2', '-n', ns, '-f', 'fed.yaml'])
+    assert.equal(again.exitCode, 0, again.stderr)
+    assert.match(again.stdout, /secret consul-federation: unchanged/)
+    assert.equal((await readSecret('dc2', ns, 'consul-federation'))?.resourceVersion, imported?.resourceVersion)
+  })
+
+  it('import refuses a conflicting secret naming the keys, never the values', async () => {
+    const manifest = parse(readFileSync(join(work, 'fed.yaml'), 'utf8'))
+    manifest.data.replicationToken = Buffer.from('00000000-1111-2222-3333-444444444444').toString('base64')
+    writeFileSync(join(work, 'other.yaml'), stringify(manifest))
+    const result = await cli(['federate', 'import', ...k(), '--context', 'dc2', '-n', ns, '-f', 'other.yaml'])
+    assertCleanFailure(result, /Secret fed-it-\w+\/consul-federation already exists with different replicationToken; refusing to overwrite it\./)
+    assert.ok(!(result.stderr + result.stdout).includes('00000000-1111') && !(result.stderr + result.stdout).includes(federation.replicationToken))
+    assert.deepEqual((await readSecret('dc2', ns, 'consul-federation'))?.data, federation)
+  })
+
+  it('import refuses incomplete or malformed files, naming the missing keys, and creates nothing', async () => {
+    const manifest = parse(readFileSync(join(work, 'fed.yaml'), 'utf8'))
+    delete manifest.data.caKey
+    delete manifest.data.serverConfigJSON
+    writeFileSync(join(work, 'incomplete.yaml'), stringify(manifest))
+    const incomplete = await cli(['federate', 'import', ...k(), '--context', 'dc2', '-n', untouched, '-f', 'incomplete.yaml'])
+    assertCleanFailure(incomplete, /incomplete\.yaml is missing keys caKey, serverConfigJSON\./)
+    writeFileSync(join(work, 'broken.yaml'), 'kind: Secret\nmetadata: {name: x\n')
+    const broken = await cli(['federate', 'import', ...k(), '--context', 'dc2', '-n', untouched, '-f', 'broken.yaml'])
+    assertCleanFailure(broken, /broken\.yaml is not valid YAML or JSON/)
+    assert.equal(await namespaceExists('dc2', untouched), false)
+  })
+
+  it('secondary refuses the primary datacenter name and writes nothing', async () => {
+    const result = await cli(['federate', 'secondary', ...k(), '--context', 'dc2', '--primary-context', 'dc1', '-n', ns, '--datacenter', 'dc1', '--values-file', 'never.yaml', '--yes'])
+    assertCleanFailure(result, /The secondary datacenter cannot be named "dc1": that is the primary's name\./)
+    assert.equal(existsSync(join(work, 'never.yaml')), false)
+  })
+
+  it('secondary from the primary context uses the default/kubernetes endpoints for a localhost server, and its values render', async () => {
+    const result = await cli(['federate', 'secondary', '--kubeconfig', env.kubeconfigLocalhost, '--context', 'dc2', '--primary-context', 'dc1', '-n', ns, '--datacenter', 'dc2', '--yes', '--json'])
+    assert.equal(result.exitCode, 0, result.stderr)
+    const report = JSON.parse(result.stdout)
+    assert.equal(report.k8sAuthMethodHostSource, 'endpoints')
+    assert.doesNotMatch(report.k8sAuthMethodHost, /127\.0\.0\.1|localhost/)
+    assert.match(report.k8sAuthMethodHost, new RegExp(`^https://.+:${env.clusters.dc2.port}$`))
+    assert.match(report.warnings[0], /loopback.*cannot reach/)
+    assert.equal(report.steps[0].action, 'unchanged', 'the secret imported before is the same')
+    assert.ok(!result.stdout.includes(federation.replicationToken))
+
+    const values = parse(readFileSync(secondaryValues(), 'utf8'))
+    assert.equal(values.global.datacenter, 'dc2')
+    assert.equal(values.global.federation.primaryDatacenter, 'dc1')
+    assert.equal(values.global.federation.k8sAuthMethodHost, report.k8sAuthMethodHost)
+    assert.deepEqual(values.global.acls.replicationToken, {secretName: 'consul-federation', secretKey: 'replicationToken'})
+    assert.deepEqual(values.global.gossipEncryption, {autoGenerate: false, secretName: 'consul-federation', secretKey: 'gossipEncryptionKey'})
+    assert.deepEqual(values.server.extraVolumes[0].items, [{key: 'serverConfigJSON', path: 'config.json'}])
+
+    const rendered = helmTemplate(secondaryValues(), ns)
+    assert.ok(rendered.includes(`-auth-method-host=${report.k8sAuthMethodHost}`))
+    assert.match(rendered, /-config-dir=\/consul\/userconfig\/consul-federation/)
+  })
+
+  it('secondary with the plain kubeconfig takes the server as it is written there', async () => {
+    const result = await cli(['federate', 'secondary', ...k(), '--context', 'dc2', '-f', 'fed.yaml', '-n', ns, '--datacenter', 'dc2', '--values-file', 'dc2.yaml', '--yes', '--json'])
+    assert.equal(result.exitCode, 0, result.stderr)
+    const report = JSON.parse(result.stdout)
+    assert.equal(report.k8sAuthMethodHost, env.clusters.dc2.server)
+    assert.equal(report.k8sAuthMethodHostSource, 'kubeconfig')
+    assert.deepEqual(report.warnings, [])
+  })
+})
+
+describe('the material federate wrote works with real Consul', () => {
+  const dir = () => join(work, 'consul')
+  let material: SecretData
+  let agent: ChildProcess | undefined
+
+  before(async () => {
+    const secret = await readSecret('dc1', ns, 'consul-federation')
+    assert.ok(secret, 'the federation secret from the previous suite')
+    material = secret.data
+    mkdirSync(dir(), {recursive: true})
+  })
+
+  after(async () => {
+    agent?.kill('SIGKILL')
+  })
+
+  it('consul validate accepts a secondary server config built from the secret (serverConfigJSON, encrypt, TLS)', async () => {
+    const cfg = join(dir(), 'validate')
+    mkdirSync(cfg, {recursive: true})
+    const server = await signServerCert({certPem: material.caCert, keyPem: material.caKey}, {datacenter: 'dc2'})
+    writeFileSync(join(cfg, 'ca.pem'), material.caCert)
+    writeFileSync(join(cfg, 'server.pem'), server.certPem)
+    writeFileSync(join(cfg, 'server-key.pem'), server.keyPem, {mode: 0o600})
+    writeFileSync(join(cfg, 'config.json'), material.serverConfigJSON)
+    writeFileSync(
+      join(cfg, 'server.json'),
+      JSON.stringify({
+        datacenter: 'dc2',
+        server: true,
+        bootstrap_expect: 1,
+        data_dir: join(dir(), 'validate-data'),
+        encrypt: material.gossipEncryptionKey,
+        tls: {defaults: {ca_file: join(cfg, 'ca.pem'), cert_file: join(cfg, 'server.pem'), key_file: join(cfg, 'server-key.pem'), verify_incoming: true, verify_outgoing: true}, internal_rpc: {verify_server_hostname: true}},
+        connect: {enabled: true, enable_mesh_gateway_wan_federation: true},
+        acl: {enabled: true, default_policy: 'deny', enable_token_replication: true, tokens: {replication: material.replicationToken, agent: material.replicationToken}},
+      }),
+    )
+    const result = await execa(env.bin.consul, ['validate', cfg], {reject: false})
+    assert.equal(result.exitCode, 0, result.stdout + result.stderr)
+    assert.match(result.stdout, /Configuration is valid/)
+    writeFileSync(join(cfg, 'config.json'), material.serverConfigJSON.replace('primary_gateways', 'primary_gatewayz'))
+    const bad = await execa(env.bin.consul, ['validate', cfg], {reject: false})
+    assert.notEqual(bad.exitCode, 0, 'consul validate does reject a wrong key (the check can fail)')
+  })
+
+  it("Consul's own signer accepts the CA key (consul tls cert create)", async () => {
+    const cwd = join(dir(), 'tlscreate')
+    mkdirSync(cwd, {recursive: true})
+    writeFileSync(join(cwd, 'ca.pem'), material.caCert)
+    writeFileSync(join(cwd, 'ca-key.pem'), material.caKey, {mode: 0o600})
+    const result = await execa(env.bin.consul, ['tls', 'cert', 'create', '-server', '-dc', 'dc2', '-ca', 'ca.pem', '-key', 'ca-key.pem'], {cwd, reject: false})
+    assert.equal(result.exitCode, 0, result.stdout + result.stderr)
+    execFileSync('openssl', ['verify', '-CAfile', join(cwd, 'ca.pem'), join(cwd, 'dc2-server-consul-0.pem')])
+  })
+
+  it('a real Consul server runs with the gossip key as encrypt and a server certificate from the CA, and accepts clients of that CA only', async () => {
+    const ports = await freePorts({https: {}, serfLan: {udp: true}, server: {}})
+    const cfg = join(dir(), 'agent')
+    mkdirSync(cfg, {recursive: true})
+    const ca = {certPem: material.caCert, keyPem: material.caKey}
+    const server = await signServerCert(ca, {datacenter: 'fedca'})
+    writeFileSync(join(cfg, 'ca.pem'), material.caCert)
+    writeFileSync(join(cfg, 'server.pem'), server.certPem)
+    writeFileSync(join(cfg, 'server-key.pem'), server.keyPem, {mode: 0o600})
+    writeFileSync(
+      join(cfg, 'agent.json'),
+      JSON.stringify({
+        datacenter: 'fedca',
+        node_name: `fed-it-${suffix}`,
+        server: true,
+        bootstrap_expect: 1,
+        data_dir: join(dir(), 'agent-data'),
+        bind_addr: '127.0.0.1',
+        client_addr: '127.0.0.1',
+        ports: {http: -1, https: ports.https, dns: -1, grpc: -1, grpc_tls: -1, serf_lan: ports.serfLan, serf_wan: -1, server: ports.server},
+        encrypt: material.gossipEncryptionKey,
+        tls: {defaults: {ca_file: join(cfg, 'ca.pem'), cert_file: join(cfg, 'server.pem'), key_file: join(cfg, 'server-key.pem'), verify_incoming: true, verify_outgoing: true}, internal_rpc: {verify_server_hostname: true}},
+        disable_update_check: true,
+        log_level: 'WARN',
+      }),
+    )
+    agent = spawn(env.bin.consul, ['agent', `-config-dir=${cfg}`], {stdio: ['ignore', 'pipe', 'pipe']})
+    let log = ''
+    agent.stdout!.on('data', (chunk: Buffer) => (log += chunk.toString()))
+    agent.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()))
+
+    const client = await signServerCert(ca, {datacenter: 'fedca'})
+    const stranger = await signServerCert(await createCA(), {datacenter: 'fedca'})
+    const leader = (cert: {certPem: string; keyPem: string}) =>
+      new Promise<string>((resolve, reject) => {
+        const req = https.get({host: '127.0.0.1', port: ports.https, path: '/v1/status/leader', ca: material.caCert, cert: cert.certPem, key: cert.keyPem, servername: 'server.fedca.consul'}, (res) => {
+          let body = ''
+          res.on('data', (chunk) => (body += chunk))
+          res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`HTTP ${res.statusCode}`))))
+        })
+        req.on('error', reject)
+      })
+    let answer = ''
+    for (let attempt = 0; attempt < 120 && agent.exitCode === null; attempt++) {
+      answer = await leader(client).catch(() => '')
+      if (/127\.0\.0\.1/.test(answer)) break
+      await sleep(500)
+    }
+    assert.equal(agent.exitCode, null, `consul agent exited: ${log}`)
+    assert.match(answer, /127\.0\.0\.1:\d+/, `the server elected itself over TLS from the CA: ${log}`)
+    await assert.rejects(leader(stranger), 'a client certificate from another CA is refused')
+  })
+
+  it("the replication token makes dc2's ACL replication run", async () => {
+    const dc1 = consulClient('dc1')
+    const dc2 = consulClient('dc2')
+    const policyName = `fed-it-${suffix}`
+    let policyId: string | undefined
+    try {
+      await dc2.put('/v1/agent/token/replication', {Token: material.replicationToken})
+      const swapped = Date.now()
+      const policy = await dc1.put<{ID: string}>('/v1/acl/policy', {Name: policyName, Rules: 'node_prefix "" { policy = "read" }'})
+      policyId = policy.ID
+      let status: {Running?: boolean; LastSuccess?: string; LastError?: string} = {}
+      let replicated = false
+      for (let attempt = 0; attempt < 120 && !replicated; attempt++) {
+        await sleep(500)
+        status = await dc2.get('/v1/acl/replication')
+        replicated = Boolean(await dc2.get(`/v1/acl/policy/name/${policyName}`, {query: {stale: true}}).catch(() => undefined))
+      }
+      assert.ok(replicated, `dc2 replicated the new policy with the token federate wrote: ${JSON.stringify(status)}`)
+      assert.equal(status.Running, true)
+      assert.ok(Date.parse(status.LastSuccess ?? '') >= swapped - 1000, JSON.stringify(status))
+    } finally {
+      await dc2.put('/v1/agent/token/replication', {Token: env.federation.replicationToken}).catch(() => undefined)
+      if (policyId) await dc1.delete(`/v1/acl/policy/${policyId}`).catch(() => undefined)
+      const token = await readTokenSelf(dc1, material.replicationToken).catch(() => undefined)
+      if (token) await dc1.delete(`/v1/acl/token/${token.AccessorID}`).catch(() => undefined)
+      dc1.close()
+      dc2.close()
+    }
+  })
+})
+
+describe('federate primary asks on a terminal', () => {
+  // Drives the CLI through a real pseudo-terminal (python3's pty module): answers each prompt
+  // when its text appears, then prints the whole transcript.
+  const driver = `
+import json, os, pty, select, sys, time
+script = json.loads(sys.argv[1]); cmd = sys.argv[2:]
+env = {k: v for k, v in os.environ.items() if k != 'CI'}
+env['TERM'] = 'xterm'
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvpe(cmd[0], cmd, env)
+buf = b''
+out = b''
+def more(deadline):
+    global buf
+    r, _, _ = select.select([fd], [], [], max(0, deadline - time.time()))
+    if not r: return False
+    try: chunk = os.read(fd, 4096)
+    except OSError: chunk = b''
+    buf += chunk
+    return bool(chunk)
+for expect, send in script:
+    deadline = time.time() + 60
+    while expect.encode() not in buf:
+        if not more(deadline): sys.stdout.write(buf.decode(errors='replace')); sys.exit(97)
+    i = buf.index(expect.encode()) + len(expect)
+    out += buf[:i]; buf = buf[i:]
+    time.sleep(0.2)
+    os.write(fd, send.encode())
+while more(time.time() + 60): pass
+out += buf
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors='replace'))
+sys.exit(os.waitstatus_to_exitcode(status))
+`
+
+  it('shows the defaults and puts the answers into the generated files', async () => {
+    const out = join(work, 'interactive')
+    const script = [
+      ['Consul datacenter name', 'east\r'],
+      ['Enable ACLs', 'n\r'],
+      ['Enable gossip encryption', '\r'],
+      ['Mesh gateway Service type', '\u001B[B\r'],
+    ]
+    const result = await execa('python3', ['-c', driver, JSON.stringify(script), process.execPath, BIN, 'federate', 'primary', '--output-dir', out], {cwd: work, reject: false, env: {CI: undefined, NO_COLOR: '1'}})
+    assert.equal(result.exitCode, 0, result.stdout + result.stderr)
+    const screen = result.stdout
+    assert.match(screen, /Consul datacenter name \(dc1\)/, 'the documented default is shown')
+    assert.match(screen, /Enable ACLs \(with a replication token for secondaries\)\? \(Y\/n\)/)
+    assert.match(screen, /Enable gossip encryption\? \(Y\/n\)/)
+    assert.match(screen, /❯ LoadBalancer/)
+    const values = parse(readFileSync(join(out, 'values.yaml'), 'utf8'))
+    assert.equal(values.global.datacenter, 'east')
+    assert.equal(values.global.acls, undefined)
+    assert.equal(values.global.gossipEncryption.secretName, 'consul-gossip-encryption-key')
+    assert.equal(values.meshGateway.service.type, 'NodePort')
+    assert.ok(existsSync(join(out, 'secrets', 'consul-gossip-encryption-key.yaml')))
+  })
+
+  it('never prompts with CI set: flags and defaults decide', async () => {
+    const out = join(work, 'ci')
+    const result = await cli(['federate', 'primary', '--output-dir', out])
+    assert.equal(result.exitCode, 0, result.stderr)
+    assert.doesNotMatch(result.stdout, /Consul datacenter name/)
+    const values = parse(readFileSync(join(out, 'values.yaml'), 'utf8'))
+    assert.equal(values.global.datacenter, 'dc1')
+    assert.equal(values.global.acls.manageSystemACLs, true)
+    assert.equal(values.meshGateway.service.type, 'LoadBalancer')
+  })
+})
