@@ -30,6 +30,7 @@ build_one() {
     step "$name $version: cached at $dest/$name"
     return 0
   fi
+  need_go "$name $version"
   # One build of a binary at a time, also across concurrent runs; the second one waits and reuses.
   local lock_fd
   exec {lock_fd}>"$dest.lock"
@@ -42,7 +43,6 @@ build_one() {
     exec {lock_fd}>&-
     return 0
   fi
-  need_go "$name $version"
   local work; work="$(mktemp -d "${TMPDIR:-/tmp}/consulk8s-build-$name.XXXXXX")"
   local start=$SECONDS
   step "$name $version: building from its Go module (a cold build takes minutes) ..."

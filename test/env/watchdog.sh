@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # watchdog.sh OWNER_PID WORK_DIR
 # Started detached by with-env.ts. When OWNER_PID is gone without having stopped the
-# environment itself (killed with SIGKILL, crashed), stops every process recorded in
-# WORK_DIR/procs/*.pid and removes WORK_DIR. with-env.ts kills this watchdog before its own
+# environment itself (killed with SIGKILL, crashed), stops the test command
+# (WORK_DIR/command.pid) and every process recorded in WORK_DIR/procs/*.pid, and removes
+# WORK_DIR. with-env.ts kills this watchdog before its own
 # orderly teardown.
 set -u
 owner="$1" dir="$2"
 while kill -0 "$owner" 2>/dev/null; do sleep 1; done
+# The test command with-env.ts was running, if any.
+if [[ -f "$dir/command.pid" ]]; then
+  cmd="$(cat "$dir/command.pid")"
+  [[ "$cmd" =~ ^[0-9]+$ ]] && kill -TERM "$cmd" 2>/dev/null
+fi
 pids=()
 for f in "$dir"/procs/*.pid; do
   [[ -f "$f" ]] || continue

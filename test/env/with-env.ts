@@ -11,7 +11,7 @@
  * CONSULK8S_TESTENV_KEEP=1 keeps the work directory in every case.
  */
 import {spawn, type ChildProcess} from 'node:child_process'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -48,13 +48,14 @@ async function finish(code: number): Promise<never> {
   }
   const keep = process.env.CONSULK8S_TESTENV_KEEP === '1'
   try {
-    await stopEnvironment(workDir, {remove: code === 0 && !keep})
-    if (code !== 0 && !keep) {
+    const nothingToKeep = !existsSync(join(workDir, 'logs'))
+    await stopEnvironment(workDir, {remove: (code === 0 || nothingToKeep) && !keep})
+    if (code !== 0 && !keep && !nothingToKeep) {
       // Keep logs and configuration for the post-mortem, drop the bulky data.
       for (const dir of ['kube/dc1/etcd', 'kube/dc2/etcd', 'consul/dc1/data', 'consul/dc2/data']) rmSync(join(workDir, dir), {recursive: true, force: true})
       rmSync(join(workDir, '.ephemeral'), {force: true})
     }
-    if (code !== 0 || keep) report(`logs and configuration kept in ${workDir}/logs`)
+    if ((code !== 0 && !nothingToKeep) || keep) report(`logs and configuration kept in ${workDir}/logs`)
     report('test environment stopped')
   } catch (error) {
     process.stderr.write(`testenv: teardown failed: ${error instanceof Error ? error.message : String(error)}\n`)
@@ -87,6 +88,7 @@ child = spawn(command[0]!, command.slice(1), {
   stdio: 'inherit',
   env: {...process.env, CONSULK8S_TESTENV: join(workDir, STATE_FILE)},
 })
+if (child.pid) writeFileSync(join(workDir, 'command.pid'), `${child.pid}\n`)
 child.on('error', (error) => {
   process.stderr.write(`testenv: cannot run ${command[0]}: ${error.message}\n`)
   void finish(127)
