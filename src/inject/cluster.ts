@@ -53,7 +53,7 @@ export async function planCluster(target: ClusterTarget, settings: InjectSetting
   const core = cluster.core()
   const objectsApi = cluster.objects()
 
-  progress(`Reading namespace${namespace ? ` ${namespace}` : 's'} in context ${cluster.name}`)
+  progress(`Reading the workloads of ${namespace ? `namespace ${namespace}` : 'all namespaces'} in context ${cluster.name}`)
   const namespaceLabels = new Map<string, Record<string, string>>()
   if (namespace) {
     try {
@@ -85,7 +85,6 @@ export async function planCluster(target: ClusterTarget, settings: InjectSetting
   const workloads: WorkloadPlan[] = []
   const objects = new Map<WorkloadPlan, Json>()
   for (const {kind, apiVersion, mutable} of KINDS) {
-    progress(`Listing ${kind}s`)
     const list = await cluster.call(`list ${kind}s`, () => objectsApi.list(apiVersion, kind, namespace))
     for (const item of list.items) {
       // The client's models use the API's field names for every workload field, so JSON gives the plain object.

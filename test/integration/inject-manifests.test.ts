@@ -1,0 +1,252 @@
+/**
+ * `consulk8s inject -f` as a user runs it (the built binary), and the proof that what it
+ * writes is valid: the real kube-apiserver of the test environment accepts every injected
+ * manifest (kubectl apply --dry-run=server), for the seed's examples and for the variants
+ * that change the mutation (ACLs, probes, labelled upstreams, native sidecars, every kind).
+ */
+import assert from 'node:assert/strict'
+import {randomBytes} from 'node:crypto'
+import {mkdtemp, readFile, rm, stat} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {after, before, describe, it} from 'node:test'
+import {execa} from 'execa'
+import {parseAllDocuments} from 'yaml'
+
+import {runCli, ROOT} from '../helpers/cli.js'
+import {getTestEnv, kubectlArgs, type TestEnvState} from '../env/index.js'
+
+const namespace = `inject-manifests-${randomBytes(3).toString('hex')}`
+const fixtures = join(ROOT, 'test/fixtures/inject')
+const fixture = (name: string) => join(fixtures, name)
+
+const VARIANTS = `
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: probed
+spec:
+  selector: {matchLabels: {app: probed}}
+  template:
+    metadata:
+      labels: {app: probed}
+      annotations:
+        consul.hashicorp.com/connect-inject: "true"
+        consul.hashicorp.com/connect-service-upstreams: "db.svc.team.ns:5432, billing.finance:9001:dc2, cache.svc.dc2.dc:6379, prepared_query:geo:7000"
+        consul.hashicorp.com/sidecar-proxy-cpu-request: 100m
+        consul.hashicorp.com/sidecar-proxy-memory-limit: 128Mi
+        consul.hashicorp.com/use-proxy-health-check: "true"
+        consul.hashicorp.com/transparent-proxy-exclude-outbound-cidrs: 10.0.0.0/8
+    spec:
+      initContainers:
+        - name: migrate
+          image: busybox
+      containers:
+        - name: app
+          image: nginx
+          ports: [{name: http, containerPort: 8080}]
+          readinessProbe: {httpGet: {path: /ready, port: http}}
+          livenessProbe: {httpGet: {path: /live, port: 8080}}
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: nightly
+spec:
+  schedule: "0 3 * * *"
+  jobTemplate:
+    spec:
+      template:
+        metadata:
+          annotations:
+            consul.hashicorp.com/connect-inject: "true"
+            consul.hashicorp.com/enable-consul-dataplane-as-sidecar: "true"
+        spec:
+          restartPolicy: OnFailure
+          containers:
+            - name: report
+              image: busybox
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: lonely
+  annotations:
+    consul.hashicorp.com/connect-inject: "true"
+    consul.hashicorp.com/enable-sidecar-proxy-lifecycle: "false"
+spec:
+  containers:
+    - name: app
+      image: busybox
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: store
+spec:
+  serviceName: store
+  selector: {matchLabels: {app: store}}
+  template:
+    metadata:
+      labels: {app: store}
+      annotations:
+        consul.hashicorp.com/connect-inject: "true"
+    spec:
+      containers:
+        - name: app
+          image: busybox
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: agent
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata:
+      labels: {app: agent}
+      annotations:
+        consul.hashicorp.com/connect-inject: "true"
+        consul.hashicorp.com/transparent-proxy: "false"
+    spec:
+      containers:
+        - name: app
+          image: busybox
+`
+
+describe('inject -f (manifests, offline) and validity against the real API server', () => {
+  let env: TestEnvState
+  let work: string
+  const kubectl = (args: string[], input?: string) => execa(env.bin.kubectl, [...kubectlArgs('dc1'), ...args], {input, reject: false})
+
+  /** Server-side dry-run apply into the test namespace: the API server validates and defaults everything, stores nothing. */
+  async function serverAccepts(manifests: string): Promise<void> {
+    const result = await kubectl(['apply', '--dry-run=server', '-n', namespace, '-f', '-'], manifests)
+    assert.equal(result.exitCode, 0, `the API server refused the injected manifests:\n${result.stderr}`)
+    const applied = result.stdout.split('\n').filter((line) => line.includes('(server dry run)'))
+    assert.equal(applied.length, parseAllDocuments(manifests).filter((doc) => doc.toJS()?.kind).length, result.stdout)
+  }
+
+  before(async () => {
+    env = getTestEnv()
+    work = await mkdtemp(join(tmpdir(), 'consulk8s-inject-'))
+    const created = await kubectl(['create', 'namespace', namespace])
+    assert.equal(created.exitCode, 0, created.stderr)
+  })
+
+  after(async () => {
+    await kubectl(['delete', 'namespace', namespace, '--wait=false', '--ignore-not-found'])
+    await rm(work, {recursive: true, force: true})
+  })
+
+  it('injects the seed examples and the API server accepts the result', async () => {
+    const result = await runCli([
+      'inject',
+      '-f', fixture('static-server.yaml'),
+      '-f', fixture('static-client.yaml'),
+      '-f', fixture('multiport-web.yaml'),
+      '-f', fixture('static-client-upstreams.yaml'),
+    ])
+    assert.equal(result.exitCode, 0, result.stderr)
+    assert.match(result.stderr, /✓ Deployment default\/static-server: injected/)
+    assert.match(result.stderr, /✓ Deployment default\/web: injected: 2 services web on port 8080, web-admin on port 9090/)
+    const docs = parseAllDocuments(result.stdout).map((doc) => doc.toJS())
+    const deployments = docs.filter((doc) => doc.kind === 'Deployment')
+    assert.equal(deployments.length, 4)
+    for (const deployment of deployments) {
+      assert.equal(deployment.spec.template.metadata.annotations['consul.hashicorp.com/connect-inject-status'], 'injected', deployment.metadata.name)
+    }
+    // The last static-client (with upstreams) replaces the first one in the namespace; both must be valid on their own.
+    const [withoutUpstreams, withUpstreams] = result.stdout.split(/^# static-client calling/m)
+    await serverAccepts(withoutUpstreams)
+    await serverAccepts(`# static-client calling${withUpstreams}`)
+  })
+
+  it('injects every kind and the variants (ACLs, probes, labelled upstreams, native sidecars) validly', async () => {
+    const result = await runCli(['inject', '-f', '-', '--acls', '--tls', '--tls-server-name', 'server.dc1.consul', '--ca-file', env.federation.caCertFile], {input: VARIANTS})
+    assert.equal(result.exitCode, 0, result.stderr)
+    assert.match(result.stderr, /5 workloads: 5 to inject, 0 skipped, 0 with errors/)
+    const docs = parseAllDocuments(result.stdout).map((doc) => doc.toJS())
+    const probed = docs[0].spec.template.spec
+    const app = probed.containers.find((container: {name: string}) => container.name === 'app')
+    assert.equal(app.readinessProbe.httpGet.port, 20400)
+    assert.ok(app.env.some((variable: {name: string}) => variable.name === 'DB.SVC.TEAM.NS_CONNECT_SERVICE_HOST'))
+    const init = probed.initContainers.find((container: {name: string}) => container.name === 'consul-connect-inject-init')
+    const caEnv = init.env.find((variable: {name: string}) => variable.name === 'CONSUL_CACERT_PEM')
+    assert.equal(caEnv.value, env.federation.caCertPem)
+    await serverAccepts(result.stdout)
+  })
+
+  it('is idempotent through the CLI and writes -o FILE atomically', async () => {
+    const once = join(work, 'once.yaml')
+    const first = await runCli(['inject', '-f', fixture('static-server.yaml'), '-o', once])
+    assert.equal(first.exitCode, 0, first.stderr)
+    // stdout carries no manifests, only the report.
+    assert.doesNotMatch(first.stdout, /apiVersion/)
+    assert.match(first.stdout, new RegExp(`✓ Wrote ${once.replaceAll('/', '\\/')}`))
+    assert.equal((await stat(once)).mode & 0o777, 0o644)
+    const second = await runCli(['inject', '-f', once])
+    assert.equal(second.exitCode, 0, second.stderr)
+    // (execa drops the final newline of stdout.)
+    assert.equal(second.stdout + '\n', await readFile(once, 'utf8'))
+    assert.match(second.stderr, /0 to inject, 1 skipped/)
+  })
+
+  it('refuses malformed annotations: names workload and annotation, checks the rest, writes nothing, exits 1', async () => {
+    const output = join(work, 'never.yaml')
+    for (const args of [[], ['-o', output]]) {
+      const result = await runCli(['inject', '-f', fixture('malformed.yaml'), ...args])
+      assert.equal(result.exitCode, 1)
+      assert.doesNotMatch(result.stdout, /apiVersion/, 'no manifests')
+      const report = result.stdout + result.stderr
+      assert.match(report, /✓ Deployment default\/good: injected/)
+      assert.match(report, /✗ Deployment default\/unknown-port: annotation consul\.hashicorp\.com\/connect-service-port: unknown port "grpc"/)
+      assert.match(report, /✗ StatefulSet default\/too-few-ports: .*more services than ports/)
+      assert.match(report, /✗ Job default\/bad-upstream: annotation consul\.hashicorp\.com\/connect-service-upstreams: upstream "cache" has no local port/)
+      assert.match(result.stderr, /✗ 3 workload\(s\) have invalid Connect annotations; no manifests were written\./)
+      assert.doesNotMatch(report, /\n\s+at /, 'no stack trace')
+    }
+    await assert.rejects(stat(output), /ENOENT/)
+
+    const json = await runCli(['inject', '-f', fixture('malformed.yaml'), '--json'])
+    assert.equal(json.exitCode, 1)
+    const report = JSON.parse(json.stdout)
+    assert.deepEqual(report.counts, {inject: 1, skip: 0, error: 3})
+    assert.deepEqual(
+      report.workloads.filter((workload: {action: string}) => workload.action === 'error').map((workload: {name: string; annotation: string}) => [workload.name, workload.annotation]),
+      [
+        ['unknown-port', 'consul.hashicorp.com/connect-service-port'],
+        ['too-few-ports', 'consul.hashicorp.com/connect-service-port'],
+        ['bad-upstream', 'consul.hashicorp.com/connect-service-upstreams'],
+      ],
+    )
+  })
+
+  it('prints the plan with --dry-run and a diff with --diff, and JSON manifests with -o json', async () => {
+    const plan = await runCli(['inject', '-f', fixture('static-server.yaml'), '--dry-run'])
+    assert.equal(plan.exitCode, 0, plan.stderr)
+    assert.match(plan.stdout, /✓ Deployment default\/static-server: would inject: service static-server on port 8080/)
+    assert.doesNotMatch(plan.stdout, /apiVersion/)
+
+    const diff = await runCli(['inject', '-f', fixture('static-client-upstreams.yaml'), '--diff'])
+    assert.equal(diff.exitCode, 0, diff.stderr)
+    assert.match(diff.stdout, /^--- Deployment default\/static-client \(pod template, before\)\n\+\+\+ Deployment default\/static-client \(pod template, injected\)\n@@ /)
+    assert.match(diff.stdout, /^\+ {8}- name: WEB_ADMIN_CONNECT_SERVICE_PORT\n\+ {10}value: "2234"$/m)
+    assert.match(diff.stdout, /^ {5}- name: static-client$/m)
+
+    const json = await runCli(['inject', '-f', fixture('multiport-web.yaml'), '-o', 'json'])
+    assert.equal(json.exitCode, 0, json.stderr)
+    const list = JSON.parse(json.stdout)
+    assert.equal(list.kind, 'List')
+    assert.equal(list.items.length, 7)
+  })
+
+  it('rejects cluster flags in manifest mode with one readable line', async () => {
+    const result = await runCli(['inject', '-f', fixture('static-server.yaml'), '--context', 'dc1'])
+    assert.equal(result.exitCode, 1)
+    assert.match(result.stderr, /✗ --context selects a live cluster, but -f injects manifests offline\./)
+    const missing = await runCli(['inject', '-f', join(work, 'nope.yaml')])
+    assert.equal(missing.exitCode, 1)
+    assert.match(missing.stderr, /✗ Cannot read .*nope\.yaml/)
+  })
+})
