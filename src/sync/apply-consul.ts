@@ -77,7 +77,8 @@ export function removalGroups(plan: ToConsulPlan): OpGroup[] {
         Service: {
           Verb: removal.modifyIndex ? ('delete-cas' as const) : ('delete' as const),
           Node: plan.node,
-          Service: {ID: removal.id, ModifyIndex: removal.modifyIndex},
+          // Consul wants the service name along with the ID, even to delete.
+          Service: {ID: removal.id, Service: removal.service, ModifyIndex: removal.modifyIndex},
         },
       },
     ],

@@ -81,7 +81,7 @@ describe('Kubernetes -> Consul against the current catalog', () => {
     const plan = planToConsul(k8sState(2), consul, options)
     assert.deepEqual(plan.remove.map((r) => r.service), ['svc2'])
     const [group] = removalGroups(plan)
-    assert.deepEqual(group.ops, [{Service: {Verb: 'delete-cas', Node: 'k8s-sync', Service: {ID: plan.remove[0].id, ModifyIndex: plan.remove[0].modifyIndex}}}])
+    assert.deepEqual(group.ops, [{Service: {Verb: 'delete-cas', Node: 'k8s-sync', Service: {ID: plan.remove[0].id, Service: 'svc2', ModifyIndex: plan.remove[0].modifyIndex}}}])
   })
 
   it('two engines with different node names never remove each other', () => {

@@ -1,0 +1,384 @@
+/**
+ * `consulk8s sync --once` end to end (the built binary) against the real test environment:
+ * Services and EndpointSlices created through the dc1 Kubernetes API and the real dc1 Consul
+ * catalog (HTTPS, ACLs). The run that loses its Consul server halfway uses the dc2 API server
+ * and a Consul server of its own (the same consul binary), so killing it disturbs no one.
+ *
+ * Everything is scoped to this file: namespaces sync-it-<random>, Consul node names
+ * sync-it-<random>, service names ending in -<random>. All of it is removed afterwards.
+ */
+import assert from 'node:assert/strict'
+import {randomBytes} from 'node:crypto'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import net from 'node:net'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {after, before, describe, it} from 'node:test'
+import {setTimeout as sleep} from 'node:timers/promises'
+import {execa} from 'execa'
+
+import {createEndpointSlice, createNamespace, createService, createServices, deleteNamespace, endpointAddress, setLoadBalancerIngress} from '../../bench/fixtures.js'
+import {nodeChecks, nodeServices, type CatalogServiceInstance} from '../../src/consul/catalog.js'
+import {ConsulClient} from '../../src/consul/client.js'
+import {connectCluster, type KubeCluster} from '../../src/kube/client.js'
+import type {SyncResult} from '../../src/sync/engine.js'
+import {serviceID} from '../../src/sync/to-consul.js'
+import {consulClient, getTestEnv, type TestEnvState} from '../env/index.js'
+import {freePorts} from '../env/ports.js'
+import {BIN, runCli} from '../helpers/cli.js'
+
+const id = randomBytes(3).toString('hex')
+const ns = `sync-it-${id}`
+const node = `sync-it-${id}`
+const n = (name: string) => `${name}-${id}`
+
+let env: TestEnvState
+let kube: KubeCluster
+let consul: ConsulClient
+
+const syncArgs = (extra: string[] = []) => [
+  'sync',
+  '--once',
+  '--kubeconfig',
+  env.kubeconfig,
+  '--context',
+  'dc1',
+  '--consul-http-addr',
+  env.consul.dc1.httpAddr,
+  '--consul-cacert',
+  env.federation.caCertFile,
+  '--k8s-allow-namespace',
+  ns,
+  '--k8s-write-namespace',
+  ns,
+  '--consul-node-name',
+  node,
+  ...extra,
+]
+// The token goes through the environment, as users pass it (never on the command line).
+const sync = (extra: string[] = []) => runCli(syncArgs(extra), {env: {CONSUL_HTTP_TOKEN: env.federation.managementToken}})
+
+async function ourServices(): Promise<Map<string, CatalogServiceInstance>> {
+  const {data} = await nodeServices(consul, node)
+  return new Map(data.services.map((s) => [s.ID, s]))
+}
+
+describe('sync --once against the real Kubernetes API and Consul catalog', () => {
+  before(async () => {
+    env = getTestEnv()
+    kube = await connectCluster({kubeconfig: env.kubeconfig, context: 'dc1'})
+    consul = consulClient('dc1')
+    await createNamespace(kube, ns)
+    await createService(kube, ns, {name: n('web'), ports: [{name: 'http', port: 80}, {name: 'grpc', port: 9090}]})
+    await createEndpointSlice(kube, ns, n('web'), [{ip: '10.10.0.1'}, {ip: '10.10.0.2', ready: false}], [{name: 'http', port: 8080}, {name: 'grpc', port: 9091}])
+    await createService(kube, ns, {name: n('lb'), type: 'LoadBalancer', ports: [{name: 'https', port: 443}]})
+    await setLoadBalancerIngress(kube, ns, n('lb'), ['203.0.113.10'])
+    await createService(kube, ns, {
+      name: n('ext'),
+      externalIPs: ['198.51.100.20'],
+      annotations: {
+        'consul.hashicorp.com/service-name': n('ext-renamed'),
+        'consul.hashicorp.com/service-tags': 'a, b',
+        'consul.hashicorp.com/service-meta-owner': 'team-x',
+        'consul.hashicorp.com/service-port': '7443',
+      },
+    })
+    await createService(kube, ns, {name: n('bad'), annotations: {'consul.hashicorp.com/service-port': 'nope'}})
+    await createEndpointSlice(kube, ns, n('bad'), [{ip: '10.10.0.9'}])
+    await createService(kube, ns, {name: n('off'), annotations: {'consul.hashicorp.com/service-sync': 'false'}})
+    await createEndpointSlice(kube, ns, n('off'), [{ip: '10.10.0.8'}])
+    // Consul services registered by someone else, on another node.
+    for (const name of [n('billing'), n('taken')]) {
+      await consul.put('/v1/catalog/register', {Node: n('ext-node'), Address: '192.0.2.50', Service: {ID: name, Service: name, Port: 5432}})
+    }
+    // A Kubernetes Service the engine did not create, with the name a Consul service wants.
+    await createService(kube, ns, {name: n('taken'), ports: [{name: 'http', port: 81}]})
+  })
+
+  after(async () => {
+    await consul?.put('/v1/catalog/deregister', {Node: n('ext-node')}).catch(() => {})
+    await consul?.put('/v1/catalog/deregister', {Node: node}).catch(() => {})
+    consul?.close()
+    if (kube) await deleteNamespace(kube, ns)
+  })
+
+  let first: Awaited<ReturnType<typeof sync>>
+
+  it('registers Kubernetes services in Consul with the right IDs, tags, meta, ports and checks', async () => {
+    first = await sync()
+    assert.equal(first.exitCode, 2, `a skipped service makes the exit code 2\n${first.stdout}\n${first.stderr}`)
+    const services = await ourServices()
+    const web1 = services.get(serviceID(n('web'), '10.10.0.1'))
+    const web2 = services.get(serviceID(n('web'), '10.10.0.2'))
+    assert.ok(web1 && web2, `web instances registered: ${[...services.keys()].join(', ')}`)
+    assert.equal(web1.Service, n('web'))
+    assert.equal(web1.Address, '10.10.0.1')
+    assert.equal(web1.Port, 8080)
+    assert.deepEqual(web1.Tags, ['k8s'])
+    assert.deepEqual(web1.Meta, {
+      'external-source': 'kubernetes',
+      'external-k8s-ns': ns,
+      'port-http': '80',
+      'port-grpc': '9090',
+      'k8s-sync-node': node,
+    })
+    const lb = services.get(serviceID(n('lb'), '203.0.113.10'))
+    assert.equal(lb?.Port, 443)
+    assert.equal(lb?.Address, '203.0.113.10')
+    const ext = services.get(serviceID(n('ext-renamed'), '198.51.100.20'))
+    assert.ok(ext, 'external IP instance under the annotated name')
+    assert.deepEqual(ext.Tags, ['k8s', 'a', 'b'])
+    assert.equal(ext.Port, 7443)
+    assert.equal(ext.Meta?.owner, 'team-x')
+    assert.equal(services.size, 4, 'bad (malformed) and off (service-sync false) are not registered')
+
+    const checks = (await nodeChecks(consul, node)).data
+    const byService = new Map(checks.map((c) => [c.ServiceID, c]))
+    assert.equal(byService.get(web1.ID)?.Status, 'passing')
+    assert.equal(byService.get(web1.ID)?.CheckID, `${ns}/${web1.ID}`)
+    assert.equal(byService.get(web1.ID)?.Type, 'kubernetes-readiness')
+    assert.equal(byService.get(web2.ID)?.Status, 'critical')
+    assert.equal(byService.get(lb!.ID), undefined, 'load balancer instances have no readiness check')
+
+    const {data: nodeInfo} = await nodeServices(consul, node)
+    assert.equal(nodeInfo.node?.Address, '127.0.0.1')
+    assert.equal(nodeInfo.node?.Meta?.['external-source'], 'kubernetes')
+
+    assert.match(first.stderr + first.stdout, new RegExp(`Skipped ${ns}/${n('bad')}: consul.hashicorp.com/service-port "nope" names no port`))
+    assert.doesNotMatch(first.stderr + first.stdout, /\n\s+at .+:\d+:\d+/, 'no stack trace')
+  })
+
+  it('creates ExternalName services for Consul services, and leaves a Service it did not create alone', async () => {
+    const billing = await kube.core().readNamespacedService({name: n('billing'), namespace: ns})
+    assert.equal(billing.spec?.type, 'ExternalName')
+    assert.equal(billing.spec?.externalName, `${n('billing')}.service.consul`)
+    assert.equal(billing.metadata?.labels?.consul, 'true')
+    assert.equal(billing.metadata?.annotations?.['consul.hashicorp.com/synced'], 'true')
+    const taken = await kube.core().readNamespacedService({name: n('taken'), namespace: ns})
+    assert.equal(taken.spec?.type, 'ClusterIP', 'the existing Service is untouched')
+    assert.equal(taken.spec?.ports?.[0].port, 81)
+    assert.match(first.stdout + first.stderr, new RegExp(`Skipped consul:${n('taken')}: Kubernetes service ${ns}/${n('taken')} already exists and was not created by this engine`))
+    // Services registered from Kubernetes (tag k8s) are never synced back.
+    const list = await kube.core().listNamespacedService({namespace: ns, labelSelector: 'consul=true'})
+    assert.ok(!list.items.some((s) => s.metadata?.name === n('ext-renamed')), 'k8s-tagged services are not synced back')
+  })
+
+  it('a second --once run is a no-op', async () => {
+    const again = await sync(['--json'])
+    assert.equal(again.exitCode, 2, again.stderr)
+    const result = JSON.parse(again.stdout) as SyncResult
+    assert.deepEqual([result.toConsul?.add.length, result.toConsul?.update.length, result.toConsul?.remove.length], [0, 0, 0])
+    assert.equal(result.toConsul?.unchanged, 4)
+    assert.deepEqual([result.toK8s?.add.length, result.toK8s?.update.length, result.toK8s?.remove.length], [0, 0, 0])
+    assert.deepEqual(result.writeCalls, {consul: 0, kubernetes: 0})
+  })
+
+  it('--dry-run prints the plan and changes nothing', async () => {
+    await kube.core().deleteNamespacedService({name: n('lb'), namespace: ns})
+    const before = await ourServices()
+    const dry = await sync(['--dry-run'])
+    assert.equal(dry.exitCode, 2, dry.stderr)
+    assert.match(dry.stdout, new RegExp(`- ${n('lb')} ${serviceID(n('lb'), '203.0.113.10')}`))
+    assert.match(dry.stdout, /Dry run: nothing was changed/)
+    assert.deepEqual([...(await ourServices()).keys()].sort(), [...before.keys()].sort())
+  })
+
+  it('deleting a Kubernetes service removes its registrations and nothing else', async () => {
+    // Someone else's registration on the engine's own node, without its marker.
+    await consul.put('/v1/catalog/register', {Node: node, Address: '127.0.0.1', SkipNodeUpdate: true, Service: {ID: n('foreign'), Service: n('foreign'), Tags: ['k8s']}})
+    await kube.core().deleteNamespacedService({name: n('web'), namespace: ns})
+    await consul.put('/v1/catalog/deregister', {Node: n('ext-node'), ServiceID: n('billing')})
+    const run = await sync()
+    assert.equal(run.exitCode, 2, run.stderr)
+    const services = await ourServices()
+    assert.deepEqual([...services.keys()].sort(), [n('foreign'), serviceID(n('ext-renamed'), '198.51.100.20')].sort())
+    const other = await consul.get<Array<{ServiceID: string}>>(`/v1/catalog/service/${n('taken')}`)
+    assert.equal(other.length, 1, "the other node's service survives")
+    await assert.rejects(kube.core().readNamespacedService({name: n('billing'), namespace: ns}), (error: {code?: number}) => error.code === 404)
+    const taken = await kube.core().readNamespacedService({name: n('taken'), namespace: ns})
+    assert.equal(taken.spec?.type, 'ClusterIP')
+  })
+
+  it('bad input: one readable message, non-zero exit, nothing written', async () => {
+    const result = await runCli(['sync', '--once', '--kubeconfig', env.kubeconfig, '--context', 'dc1', '--node-port-sync-type', 'Sometimes'])
+    assert.notEqual(result.exitCode, 0)
+    assert.match(result.stderr, /Expected --node-port-sync-type=Sometimes to be one of/)
+    const noConsul = await runCli(['sync', '--once', '--kubeconfig', env.kubeconfig, '--context', 'dc1'], {env: {CONSUL_HTTP_ADDR: undefined}})
+    assert.equal(noConsul.exitCode, 1)
+    assert.match(noConsul.stderr, /No Consul address given/)
+    assert.doesNotMatch(noConsul.stderr, /\n\s+at .+:\d+:\d+/)
+  })
+})
+
+/**
+ * A TCP pass-through to a real Consul server that holds every chunk the client sends for
+ * `delayMs`, so a run takes long enough to lose its server halfway.
+ */
+function slowProxy(targetPort: number, delayMs: number): Promise<{port: number; close: () => void}> {
+  const sockets = new Set<net.Socket>()
+  const server = net.createServer((client) => {
+    const upstream = net.connect(targetPort, '127.0.0.1')
+    sockets.add(client).add(upstream)
+    let queue = Promise.resolve()
+    client.on('data', (chunk) => {
+      queue = queue.then(() => sleep(delayMs)).then(() => {
+        upstream.write(chunk)
+      })
+    })
+    upstream.pipe(client)
+    const close = () => {
+      client.destroy()
+      upstream.destroy()
+    }
+    client.on('error', close).on('close', close)
+    upstream.on('error', close).on('close', close)
+  })
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const {port} = server.address() as net.AddressInfo
+      resolve({
+        port,
+        close: () => {
+          for (const socket of sockets) socket.destroy()
+          server.close()
+        },
+      })
+    })
+  })
+}
+
+/**
+ * A Consul server of this test's own (the environment's consul binary, its own data
+ * directory and ports): killing the shared datacenters would break the other test files
+ * running at the same time. Kill and start keep the data, as a real server restart does.
+ */
+async function privateConsul(consulBin: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'sync-it-consul-'))
+  const ports = await freePorts({http: {}, serfLan: {udp: true}, server: {}})
+  const config = join(dir, 'server.json')
+  writeFileSync(
+    config,
+    JSON.stringify({
+      server: true,
+      bootstrap_expect: 1,
+      datacenter: 'synckill',
+      node_name: 'sync-it-consul',
+      data_dir: join(dir, 'data'),
+      bind_addr: '127.0.0.1',
+      client_addr: '127.0.0.1',
+      ports: {http: ports.http, serf_lan: ports.serfLan, server: ports.server, serf_wan: -1, dns: -1, grpc: -1, grpc_tls: -1},
+      log_level: 'warn',
+      disable_update_check: true,
+    }),
+  )
+  const address = `http://127.0.0.1:${ports.http}`
+  const client = new ConsulClient({address, timeoutMs: 3000})
+  let child: ReturnType<typeof execa> | undefined
+  const start = async () => {
+    child = execa(consulBin, ['agent', `-config-file=${config}`], {reject: false, stdio: 'ignore'})
+    for (let tries = 0; tries < 300; tries++) {
+      // Ready when a leader exists and a write goes through.
+      const ok = await client
+        .put('/v1/catalog/register', {Node: 'sync-it-probe', Address: '127.0.0.1'})
+        .then(() => true)
+        .catch(() => false)
+      if (ok) return
+      await sleep(100)
+    }
+    throw new Error('the private Consul server did not become ready')
+  }
+  const kill = async () => {
+    child?.kill('SIGKILL')
+    await child
+    child = undefined
+  }
+  return {address, port: ports.http, client, start, kill, close: async () => {
+    client.close()
+    await kill()
+    rmSync(dir, {recursive: true, force: true})
+  }}
+}
+
+describe('sync --once when Consul is killed in the middle of the run', () => {
+  const killNs = `sync-it-kill-${id}`
+  const killNode = `sync-it-kill-${id}`
+  const count = 160
+  let kube2: KubeCluster
+  let server: Awaited<ReturnType<typeof privateConsul>>
+
+  before(async () => {
+    env = getTestEnv()
+    kube2 = await connectCluster({kubeconfig: env.kubeconfig, context: 'dc2'})
+    server = await privateConsul(env.bin.consul)
+    await server.start()
+    await createNamespace(kube2, killNs)
+    await createServices(kube2, killNs, count, {prefix: `k${id}-`, concurrency: 8})
+  })
+
+  after(async () => {
+    await server?.close()
+    if (kube2) await deleteNamespace(kube2, killNs)
+  })
+
+  const args = (address: string) => [
+    'sync',
+    '--once',
+    '--to-consul',
+    '--kubeconfig',
+    env.kubeconfig,
+    '--context',
+    'dc2',
+    '--consul-http-addr',
+    address,
+    '--k8s-allow-namespace',
+    killNs,
+    '--consul-node-name',
+    killNode,
+    '--concurrency',
+    '1',
+  ]
+  const registered = async () => (await nodeServices(server.client, killNode)).data.services
+
+  it('leaves complete transactions only, and the next run completes the sync', async () => {
+    const proxy = await slowProxy(server.port, 150)
+    let killedAt: number | undefined
+    try {
+      const run = execa(process.execPath, [BIN, ...args(`http://127.0.0.1:${proxy.port}`)], {reject: false, env: {CI: 'true', NO_COLOR: '1'}, timeout: 180_000})
+      let finished = false
+      void run.then(() => (finished = true))
+      // As soon as the first transactions landed, the server is killed.
+      for (let polls = 0; polls < 1200 && !finished; polls++) {
+        const now = await registered().catch(() => [])
+        if (now.length > 0) {
+          await server.kill()
+          killedAt = now.length
+          break
+        }
+        await sleep(50)
+      }
+      const result = await run
+      assert.ok(killedAt !== undefined, `Consul was killed during the run\n${result.stderr}`)
+      assert.equal(result.exitCode, 1, `the interrupted run fails\n${result.stdout}\n${result.stderr}`)
+      assert.match(result.stdout + result.stderr, /writes? failed/)
+      assert.doesNotMatch(result.stdout + result.stderr, /\n\s+at .+:\d+:\d+/, 'no stack trace')
+    } finally {
+      proxy.close()
+    }
+
+    await server.start()
+    const partial = await registered()
+    assert.ok(partial.length > 0 && partial.length < count, `some but not all registered (${partial.length} of ${count})`)
+    // No half-applied batch: every registered instance has its readiness check.
+    const checks = new Set((await nodeChecks(server.client, killNode)).data.map((c) => c.ServiceID))
+    assert.deepEqual(partial.filter((s) => !checks.has(s.ID)).map((s) => s.ID), [])
+
+    const next = await runCli(args(server.address))
+    assert.equal(next.exitCode, 0, `${next.stdout}\n${next.stderr}`)
+    const complete = await registered()
+    assert.equal(complete.length, count)
+    const addresses = new Set(complete.map((s) => s.Address))
+    for (let index = 0; index < count; index++) assert.ok(addresses.has(endpointAddress(index)), endpointAddress(index))
+    const allChecks = (await nodeChecks(server.client, killNode)).data
+    assert.equal(allChecks.filter((c) => c.Status === 'passing').length, count)
+  })
+})
