@@ -185,6 +185,42 @@ describe('federate primary, export, import, secondary against dc1 and dc2', () =
     assert.equal((await readSecret('dc1', ns, 'consul-federation'))?.resourceVersion, before?.resourceVersion)
   })
 
+  it('rotating the CA needs a confirmation: without a terminal and without --yes it refuses and changes nothing', async () => {
+    const before = await readSecret('dc1', ns, 'consul-ca-cert')
+    const result = await cli(['federate', 'primary', ...k(), '--context', 'dc1', '-n', ns, '--rotate', 'ca'])
+    assertCleanFailure(result, /This will replace the CA in consul-ca-cert\/consul-ca-key.*Refusing to continue without confirmation\./)
+    assert.match(result.stderr, /--yes/)
+    assert.equal((await readSecret('dc1', ns, 'consul-ca-cert'))?.resourceVersion, before?.resourceVersion)
+  })
+
+  it('discovers NodePort gateways from the nodes of the gateway pods, in sorted order', async () => {
+    const nodeNames = [`fed-it-${suffix}-b`, `fed-it-${suffix}-a`]
+    const npNs = `${ns}-np`
+    try {
+      assert.equal((await kube('dc1', ['create', 'namespace', npNs])).exitCode, 0)
+      const addresses = [[{type: 'InternalIP', address: '10.1.0.2'}], [{type: 'InternalIP', address: '10.1.0.1'}, {type: 'ExternalIP', address: '198.51.100.7'}]]
+      for (const [i, name] of nodeNames.entries()) {
+        assert.equal((await kube('dc1', ['create', '-f', '-'], JSON.stringify({apiVersion: 'v1', kind: 'Node', metadata: {name}}))).exitCode, 0)
+        const patched = await kube('dc1', ['patch', 'node', name, '--subresource=status', '--type=merge', '-p', JSON.stringify({status: {addresses: addresses[i]}})])
+        assert.equal(patched.exitCode, 0, patched.stderr)
+        const pod = {apiVersion: 'v1', kind: 'Pod', metadata: {name: `gw-${i}`, namespace: npNs, labels: {app: 'consul', component: 'mesh-gateway'}}, spec: {nodeName: name, containers: [{name: 'gw', image: 'none'}]}}
+        assert.equal((await kube('dc1', ['create', '-f', '-'], JSON.stringify(pod))).exitCode, 0)
+      }
+      const service = {apiVersion: 'v1', kind: 'Service', metadata: {name: 'consul-mesh-gateway', namespace: npNs}, spec: {type: 'NodePort', selector: {app: 'consul', component: 'mesh-gateway'}, ports: [{name: 'gateway', port: 443, targetPort: 8443, nodePort: 30000 + Math.floor(Math.random() * 2000)}]}}
+      const created = await kube('dc1', ['create', '-f', '-', '-o', 'json'], JSON.stringify(service))
+      assert.equal(created.exitCode, 0, created.stderr)
+      const nodePort = JSON.parse(created.stdout).spec.ports[0].nodePort
+      const result = await cli(['federate', 'primary', ...k(), '--context', 'dc1', '-n', npNs, '--no-acls', '--mesh-gateway-service-type', 'NodePort', '--values-file', 'np-values.yaml', '--yes', '--json'])
+      assert.equal(result.exitCode, 0, result.stderr)
+      assert.deepEqual(JSON.parse(result.stdout).federationSecret.primaryGateways, [`10.1.0.2:${nodePort}`, `198.51.100.7:${nodePort}`])
+      const secret = await readSecret('dc1', npNs, 'consul-federation')
+      assert.equal(secret?.data.serverConfigJSON, `{"primary_datacenter":"dc1","primary_gateways":["10.1.0.2:${nodePort}","198.51.100.7:${nodePort}"]}`)
+    } finally {
+      await kube('dc1', ['delete', 'namespace', npNs, '--wait=false', '--ignore-not-found'])
+      for (const name of nodeNames) await kube('dc1', ['delete', 'node', name, '--ignore-not-found'])
+    }
+  })
+
   it('export writes a clean 0600 manifest and warns on stderr', async () => {
     const result = await cli(['federate', 'export', ...k(), '--context', 'dc1', '-n', ns, '-o', 'fed.yaml'])
     assert.equal(result.exitCode, 0, result.stderr)
@@ -219,6 +255,16 @@ describe('federate primary, export, import, secondary against dc1 and dc2', () =
     const result = await cli(['federate', 'import', ...k(), '--context', 'dc2', '-n', ns, '-f', 'other.yaml'])
     assertCleanFailure(result, /Secret fed-it-\w+\/consul-federation already exists with different replicationToken; refusing to overwrite it\./)
     assert.ok(!(result.stderr + result.stdout).includes('00000000-1111') && !(result.stderr + result.stdout).includes(federation.replicationToken))
+    assert.deepEqual((await readSecret('dc2', ns, 'consul-federation'))?.data, federation)
+  })
+
+  it('import --force --yes replaces a conflicting secret', async () => {
+    const forced = await cli(['federate', 'import', ...k(), '--context', 'dc2', '-n', ns, '-f', 'other.yaml', '--force', '--yes'])
+    assert.equal(forced.exitCode, 0, forced.stderr)
+    assert.match(forced.stdout, /✓ updated secret consul-federation — replaces replicationToken/)
+    assert.equal((await readSecret('dc2', ns, 'consul-federation'))?.data.replicationToken, '00000000-1111-2222-3333-444444444444')
+    const restored = await cli(['federate', 'import', ...k(), '--context', 'dc2', '-n', ns, '-f', 'fed.yaml', '--force', '--yes'])
+    assert.equal(restored.exitCode, 0, restored.stderr)
     assert.deepEqual((await readSecret('dc2', ns, 'consul-federation'))?.data, federation)
   })
 

@@ -66,7 +66,7 @@ Re-running is safe: existing CA, gossip key and token are reused and reported un
           ...choices,
           release: flags.release,
           namespace: flags.namespace,
-          context: clients.cluster?.name,
+          context: clients.cluster?.name ?? flags.context,
           primaryGateways: flags['primary-gateway'] ?? [],
           rotate: (flags.rotate ?? []) as RotateTarget[],
           force: flags.force,
