@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
-import {mkdtemp, readFile, rm, stat} from 'node:fs/promises'
+import {mkdtemp, readFile, rm, stat, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
@@ -239,6 +239,28 @@ describe('inject -f (manifests, offline) and validity against the real API serve
     const list = JSON.parse(json.stdout)
     assert.equal(list.kind, 'List')
     assert.equal(list.items.length, 7)
+  })
+
+  it('works offline: manifest mode never loads @kubernetes/client-node', async () => {
+    // A loader hook that fails any import of the Kubernetes client.
+    const hook = join(work, 'block-kubernetes-client.mjs')
+    await writeFile(
+      hook,
+      `import {register} from 'node:module'\nregister('data:text/javascript,' + encodeURIComponent(${JSON.stringify(
+        `export async function resolve(specifier, context, next) {
+          if (specifier.startsWith('@kubernetes/client-node')) throw new Error('@kubernetes/client-node was imported')
+          return next(specifier, context)
+        }`,
+      )}))\n`,
+    )
+    const guarded = {env: {NODE_OPTIONS: `--import=${hook}`, KUBECONFIG: join(work, 'no-kubeconfig')}}
+    const offline = await runCli(['inject', '-f', fixture('static-server.yaml')], guarded)
+    assert.equal(offline.exitCode, 0, offline.stderr)
+    assert.match(offline.stdout, /name: consul-dataplane/)
+    // The hook does catch the client where it is used: the cluster mode.
+    const cluster = await runCli(['inject', '--kubeconfig', env.kubeconfig, '--context', 'dc1', '--dry-run'], guarded)
+    assert.equal(cluster.exitCode, 1)
+    assert.match(cluster.stderr, /@kubernetes\/client-node was imported/)
   })
 
   it('rejects cluster flags in manifest mode with one readable line', async () => {
