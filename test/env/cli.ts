@@ -13,6 +13,7 @@ import {join, resolve} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import {ENV_DIR, REPO_ROOT} from './bins.js'
+import {externalHost} from './kube.js'
 import {pidRuns} from './procs.js'
 import {processStatus, readState, reporter, SetupError, startEnvironment, STATE_FILE, stopEnvironment} from './setup.js'
 
@@ -45,14 +46,16 @@ async function withLock<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-function allRunning(): boolean {
+/** Alive, and still reachable under the address its kubeconfig names (a laptop may have moved networks). */
+function reusable(): boolean {
+  const state = readState(workDir)
   const status = Object.values(processStatus(workDir))
-  return readState(workDir) !== undefined && status.length > 0 && status.every(Boolean)
+  return state !== undefined && status.length > 0 && status.every(Boolean) && new URL(state.clusters.dc1.server).hostname.replace(/^\[|\]$/g, '') === externalHost()
 }
 
 async function up(): Promise<number> {
   return withLock(async () => {
-    if (allRunning()) {
+    if (reusable()) {
       report(`reusing the running environment in ${workDir}`)
     } else {
       if (existsSync(workDir)) {

@@ -8,6 +8,7 @@
  * `npm run testenv:up`, which prints the state file to put in CONSULK8S_TESTENV.
  */
 import {readFileSync} from 'node:fs'
+import {join} from 'node:path'
 
 import {consulClientFor, consulProcessName, DATACENTERS, waitConsulUp, waitFederated, type Datacenter} from './consul.js'
 import {isRunning, restartProcess, stopProcess} from './procs.js'
@@ -43,6 +44,17 @@ export function getTestEnv(): TestEnvState {
 export function kubectlArgs(context: Datacenter | string, options: {localhost?: boolean} = {}): string[] {
   const env = getTestEnv()
   return [`--kubeconfig=${options.localhost ? env.kubeconfigLocalhost : env.kubeconfig}`, `--context=${context}`]
+}
+
+/** `helm` arguments for one cluster: `execa(env.bin.helm, [...helmArgs('dc1'), 'list', '-A'], {env: helmEnv()})`. */
+export function helmArgs(context: Datacenter | string): string[] {
+  return [`--kubeconfig=${getTestEnv().kubeconfig}`, `--kube-context=${context}`]
+}
+
+/** Keeps helm's cache, config and data inside the environment's work directory. */
+export function helmEnv(): Record<string, string> {
+  const dir = join(getTestEnv().workDir, 'helm')
+  return {HELM_CACHE_HOME: join(dir, 'cache'), HELM_CONFIG_HOME: join(dir, 'config'), HELM_DATA_HOME: join(dir, 'data')}
 }
 
 /** Environment variables for the `consul` CLI (or consulk8s) against one datacenter, with the management token. */
