@@ -75,6 +75,8 @@ export interface PrimaryState {
   gateways: GatewayDiscovery
   valuesText?: string
   consulAvailable: boolean
+  /** Read from a directory (--output-dir), not a cluster. */
+  offline?: boolean
 }
 
 export type TokenSource = 'chart' | 'federation-secret' | 'consul-api' | 'pending' | 'none'
@@ -252,7 +254,11 @@ export async function planPrimary(options: PrimaryOptions, state: PrimaryState):
     }
   }
   if (token.source === 'pending') {
-    pending.push(`the replication token: secret ${names.replicationTokenSecret} does not exist yet (server-acl-init writes it once Consul runs with ACLs) and no Consul API address was given`)
+    pending.push(
+      state.offline
+        ? `the replication token: with --output-dir there is no cluster to read ${names.replicationTokenSecret} from; give the primary's Consul API (--consul-http-addr, --consul-token) to create one, or use --no-acls`
+        : `the replication token: secret ${names.replicationTokenSecret} does not exist yet (server-acl-init writes it once Consul runs with ACLs) and no Consul API address was given`,
+    )
   }
   if (token.source === 'consul-api' && pending.length > 0) {
     // Never create a token that could not be stored.
@@ -346,6 +352,7 @@ export async function readPrimaryState(options: PrimaryOptions, env: PrimaryEnv)
     gateways,
     valuesText: await readText(options.valuesFile),
     consulAvailable: env.consul !== undefined,
+    offline: env.cluster === undefined,
   }
 }
 

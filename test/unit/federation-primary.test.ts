@@ -71,6 +71,7 @@ describe('federate primary offline (--output-dir)', () => {
     assert.equal(caSecret.namespace, 'consul')
     assert.equal(result.federationSecret.status, 'pending')
     assert.equal(result.federationSecret.waitingFor.length, 2)
+    assert.match(result.federationSecret.waitingFor[1], /no cluster to read consul-acl-replication-acl-token from.*--consul-http-addr.*--no-acls/)
     assert.equal(parse(readFileSync(join(out, 'values.yaml'), 'utf8')).global.datacenter, 'dc1')
     assert.ok(!JSON.stringify(result).includes(parseSecretManifest(readFileSync(join(out, 'secrets', 'consul-ca-key.yaml'), 'utf8'), 'f').data['tls.key'].slice(40, 80)))
   })
