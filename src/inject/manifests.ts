@@ -145,8 +145,8 @@ export function planManifests(sources: ManifestSource[], settings: InjectSetting
   const chunks = parsed.flatMap((source) => source.chunks)
   const services: ServiceInfo[] = []
   const namespaceLabels = new Map<string, Record<string, string>>()
-  const candidates: Located[] = []
-  const skipped: WorkloadPlan[] = []
+  // In document order: a workload to plan, or one already known to be skipped.
+  const entries: Array<Located | WorkloadPlan> = []
   for (const chunk of chunks) {
     for (const {object, item} of objectsOf(chunk)) {
       const kind = object.kind
@@ -159,32 +159,27 @@ export function planManifests(sources: ManifestSource[], settings: InjectSetting
       const ref = {kind, name: String(metadata.name ?? metadata.generateName ?? '(unnamed)'), namespace: objectNamespace, source}
       const template = templateOf(object, kind)
       if (!template) {
-        skipped.push({...ref, action: 'skip', reason: 'has no pod template', warnings: []})
+        entries.push({...ref, action: 'skip', reason: 'has no pod template', warnings: []})
         continue
       }
       const workloadAnnotations = kind === 'Pod' ? undefined : isObject(metadata.annotations) ? metadata.annotations : {}
-      candidates.push({chunk, item, input: {...ref, template, workloadAnnotations}})
+      entries.push({chunk, item, input: {...ref, template, workloadAnnotations}})
     }
   }
+  // Services and Namespaces anywhere in the input count, so planning waits until all are read.
   const environment: PlanEnvironment = {services, namespaceLabels: (name) => namespaceLabels.get(name)}
   const located = new Map<WorkloadPlan, Located>()
-  const workloads: WorkloadPlan[] = [...skipped]
-  for (const candidate of candidates) {
-    const planned = planWorkload(candidate.input, settings, environment)
-    located.set(planned, candidate)
-    workloads.push(planned)
-  }
-  workloads.sort((a, b) => order(a.source) - order(b.source))
+  const workloads = entries.map((entry) => {
+    if (!('input' in entry)) return entry
+    const planned = planWorkload(entry.input, settings, environment)
+    located.set(planned, entry)
+    return planned
+  })
   return {
     plan: {mode: 'manifests', workloads},
     chunks,
     sources: parsed.map((source) => ({name: source.name, json: source.chunks.some((chunk) => chunk.json), chunks: source.chunks})),
     located,
-  }
-
-  function order(source: string | undefined): number {
-    const found = chunks.findIndex((chunk) => source?.startsWith(`${chunk.source}#${chunk.index}`))
-    return found
   }
 }
 

@@ -414,6 +414,18 @@ describe('inject: workload kinds', () => {
   })
 })
 
+describe('inject: many documents', () => {
+  it('plans the workloads in document order', () => {
+    const names = Array.from({length: 12}, (_, index) => `app-${index + 1}`)
+    const text = names.map((name) => deployment(name, {[ANNOTATIONS.inject]: 'true'})).join('\n---\n')
+    const {manifests} = plan(text)
+    assert.deepEqual(
+      manifests.plan.workloads.map((workload) => [workload.name, workload.source]),
+      names.map((name, index) => [name, `input.yaml#${index + 1}`]),
+    )
+  })
+})
+
 describe('inject: manifest round trip', () => {
   it('keeps comments, order and untouched documents byte for byte', () => {
     const source = fixture('static-server.yaml')
