@@ -20,7 +20,7 @@ import {parse, stringify} from 'yaml'
 import {hasReplicationPolicy, readTokenSelf} from '../../src/consul/acl.js'
 import {createCA, signServerCert} from '../../src/federation/crypto.js'
 import {parseSecretManifest, type SecretData} from '../../src/federation/secret.js'
-import {consulClient, getTestEnv, kubectlArgs, type TestEnvState} from '../env/index.js'
+import {consulClient, getTestEnv, kubectlArgs, waitForFederation, type TestEnvState} from '../env/index.js'
 import {freePorts} from '../env/ports.js'
 import {BIN, runCli, type CliResult} from '../helpers/cli.js'
 
@@ -434,7 +434,11 @@ describe('the material federate wrote works with real Consul', () => {
     const dc2 = consulClient('dc2')
     const policyName = `fed-it-${suffix}`
     let policyId: string | undefined
+    // Other test files may stop and start dc2 meanwhile: start from a federated state.
+    await waitForFederation()
+    let swappedIn = false
     try {
+      swappedIn = true
       await dc2.put('/v1/agent/token/replication', {Token: material.replicationToken})
       const swapped = Date.now()
       const policy = await dc1.put<{ID: string}>('/v1/acl/policy', {Name: policyName, Rules: 'node_prefix "" { policy = "read" }'})
@@ -443,16 +447,22 @@ describe('the material federate wrote works with real Consul', () => {
       let replicated = false
       for (let attempt = 0; attempt < 120 && !replicated; attempt++) {
         await sleep(500)
-        status = await dc2.get('/v1/acl/replication')
+        status = await dc2.get<typeof status>('/v1/acl/replication').catch(() => status)
         replicated = Boolean(await dc2.get(`/v1/acl/policy/name/${policyName}`, {query: {stale: true}}).catch(() => undefined))
       }
       assert.ok(replicated, `dc2 replicated the new policy with the token federate wrote: ${JSON.stringify(status)}`)
       assert.equal(status.Running, true)
       assert.ok(Date.parse(status.LastSuccess ?? '') >= swapped - 1000, JSON.stringify(status))
     } finally {
-      await dc2.put('/v1/agent/token/replication', {Token: env.federation.replicationToken}).catch(() => undefined)
+      // Put the environment's own token back (dc2 persists agent tokens), retrying while dc2 is
+      // down; only then may the token federate created be deleted.
+      let restored = !swappedIn
+      for (let attempt = 0; attempt < 240 && !restored; attempt++) {
+        restored = await dc2.put('/v1/agent/token/replication', {Token: env.federation.replicationToken}).then(() => true, () => false)
+        if (!restored) await sleep(1000)
+      }
       if (policyId) await dc1.delete(`/v1/acl/policy/${policyId}`).catch(() => undefined)
-      const token = await readTokenSelf(dc1, material.replicationToken).catch(() => undefined)
+      const token = restored ? await readTokenSelf(dc1, material.replicationToken).catch(() => undefined) : undefined
       if (token) await dc1.delete(`/v1/acl/token/${token.AccessorID}`).catch(() => undefined)
       dc1.close()
       dc2.close()
