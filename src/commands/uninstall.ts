@@ -9,7 +9,7 @@ import {uninstallRelease, type UninstallResult} from '../helm/uninstall.js'
 export default class Uninstall extends BaseCommand {
   static description = `Remove the Consul release of a cluster, through helm.
 
-Asks first (default: no; without a terminal, --yes is required). By default only the release goes; the servers' PersistentVolumeClaims and every secret stay. --wipe-data also deletes the PVCs of the release (label release=<name>) and the secrets consulk8s created (label app.kubernetes.io/managed-by=consulk8s), but never a federation secret unless --delete-federation-secret is given as well. Secrets the chart's own jobs made are listed, not deleted.`
+Asks first (default: no; without a terminal, --yes is required). By default only the release goes; the servers' PersistentVolumeClaims and every secret stay. --wipe-data also deletes the PVCs of the release (label release=<name>) and the secrets consulk8s created (label app.kubernetes.io/managed-by=consulk8s), but never the federation secret, the CA or the gossip key unless --delete-federation-secret is given as well. Secrets the chart's own jobs made are listed, not deleted.`
 
   static enableJsonFlag = true
 
@@ -23,11 +23,11 @@ Asks first (default: no; without a terminal, --yes is required). By default only
   static flags = {
     ...kubeFlags,
     'wipe-data': Flags.boolean({
-      description: 'Also delete the servers\' PersistentVolumeClaims and the secrets consulk8s created (not the federation secret).',
+      description: 'Also delete the servers\' PersistentVolumeClaims and the secrets consulk8s created (not the federation secret, CA or gossip key).',
       default: false,
     }),
     'delete-federation-secret': Flags.boolean({
-      description: 'With --wipe-data: delete the federation secret too (secondaries can no longer be installed from it).',
+      description: 'With --wipe-data: delete the federation secret and the CA and gossip-key secrets consulk8s made too (secondaries can no longer be installed from them).',
       default: false,
     }),
     timeout: Flags.string({description: 'How long helm may take (Go duration: 90s, 10m).', default: '10m', helpValue: 'DURATION'}),

@@ -150,7 +150,7 @@ async function checkReferencedSecrets(cluster: KubeCluster, namespace: string, u
   const isFederation = summary.federation === 'secondary' || references.some((reference) => reference.name === federationSecret)
   throw new UserError(`Namespace ${namespace} of context "${cluster.name}" lacks what the values need: ${problems.join('; ')}.`, {
     hint: isFederation
-      ? `A secondary needs the federation secret of the primary, complete, in namespace ${namespace} before the install: copy it from the primary (see docs/federation.md), then run this again. Nothing was changed.`
+      ? `A secondary needs the primary's federation secret, complete, in namespace ${namespace} first: \`consulk8s federate secondary --context ${cluster.name} --primary-context <primary>\` (or federate export | federate import) copies it; see docs/federation.md. Nothing was changed.`
       : `Create the secret(s) in namespace ${namespace} first, or change the values that name them. Nothing was changed.`,
   })
 }

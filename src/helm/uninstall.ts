@@ -1,13 +1,13 @@
 /**
  * `consulk8s uninstall`: asks (default no), removes the release with helm, and only with
  * --wipe-data also deletes the release's PersistentVolumeClaims (label release=<name>) and
- * the secrets consulk8s created (label app.kubernetes.io/managed-by=consulk8s). A federation
- * secret (by name, or any secret holding serverConfigJSON) is kept unless
+ * the secrets consulk8s created (label app.kubernetes.io/managed-by=consulk8s). Federation
+ * material (the federation secret, the CA and gossip-key secrets) is kept unless
  * --delete-federation-secret is given as well. Secrets the chart's own jobs made are listed,
  * never deleted.
  */
 import type {KubeCluster} from '../kube/client.js'
-import {chartNames, validateNamespaceName, validateReleaseName} from '../federation/names.js'
+import {chartNames, validateNamespaceName, validateReleaseName, type ChartNames} from '../federation/names.js'
 import {UserError} from '../shared/errors.js'
 import {confirmOrAbort} from '../ui/prompt.js'
 import type {Terminal} from '../ui/terminal.js'
@@ -39,22 +39,23 @@ export interface SecretDecision {
   keep: Array<{name: string; reason: string}>
 }
 
-export function isFederationSecret(secret: SecretSummary, federationSecretName: string): boolean {
-  return secret.name === federationSecretName || secret.keys.includes('serverConfigJSON')
+/**
+ * Federation material: the federation secret (by name, or any secret holding serverConfigJSON)
+ * and the CA and gossip-key secrets it was made from. Deleting the CA would force a new one on
+ * the next install and split the datacenters, so these go only with --delete-federation-secret.
+ */
+export function isFederationMaterial(secret: SecretSummary, names: ChartNames): boolean {
+  return [names.federationSecret, names.caCertSecret, names.caKeySecret, names.gossipSecret].includes(secret.name) || secret.keys.includes('serverConfigJSON')
 }
 
-/** Which consulk8s-made secrets --wipe-data deletes; federation secrets only with the second flag. */
-export function decideSecrets(
-  secrets: SecretSummary[],
-  federationSecretName: string,
-  options: {deleteFederationSecret?: boolean},
-): SecretDecision {
+/** Which consulk8s-made secrets --wipe-data deletes; federation material only with the second flag. */
+export function decideSecrets(secrets: SecretSummary[], names: ChartNames, options: {deleteFederationSecret?: boolean}): SecretDecision {
   const decision: SecretDecision = {delete: [], keep: []}
   for (const secret of secrets) {
     if (secret.labels['app.kubernetes.io/managed-by'] !== 'consulk8s') {
       decision.keep.push({name: secret.name, reason: 'not created by consulk8s'})
-    } else if (isFederationSecret(secret, federationSecretName) && !options.deleteFederationSecret) {
-      decision.keep.push({name: secret.name, reason: 'federation secret (add --delete-federation-secret to delete it)'})
+    } else if (isFederationMaterial(secret, names) && !options.deleteFederationSecret) {
+      decision.keep.push({name: secret.name, reason: 'federation secret, CA or gossip key (add --delete-federation-secret to delete it)'})
     } else {
       decision.delete.push(secret.name)
     }
@@ -100,17 +101,17 @@ export async function uninstallRelease(cluster: KubeCluster, options: UninstallO
     })
   }
   const values = release ? await helm.getValues(options.release, options.namespace) : {}
-  const federationSecretName = chartNames(summarizeValues(options.release, values).prefix).federationSecret
+  const names = chartNames(summarizeValues(options.release, values).prefix)
 
   let pvcs: string[] = []
   let decision: SecretDecision = {delete: [], keep: []}
   let chartSecretsLeft: string[] = []
   if (options.wipeData) {
     pvcs = await listPvcNames(cluster, options.namespace, `release=${options.release}`)
-    decision = decideSecrets(await listSecrets(cluster, options.namespace, CONSULK8S_SELECTOR), federationSecretName, options)
+    decision = decideSecrets(await listSecrets(cluster, options.namespace, CONSULK8S_SELECTOR), names, options)
     const decided = new Set([...decision.delete, ...decision.keep.map((kept) => kept.name)])
     chartSecretsLeft = (await listSecrets(cluster, options.namespace, CONSUL_K8S_SELECTOR))
-      .filter((secret) => !decided.has(secret.name) && !isFederationSecret(secret, federationSecretName))
+      .filter((secret) => !decided.has(secret.name) && !isFederationMaterial(secret, names))
       .map((secret) => secret.name)
   }
 

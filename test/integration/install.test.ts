@@ -276,7 +276,7 @@ describe('consulk8s install, status, upgrade, uninstall', () => {
     assert.equal((await helmReleases('dc1', NAMESPACE)).length, 1)
   })
 
-  it('uninstalls with --wipe-data: release, PVCs and consulk8s secrets go, the federation secret stays', async () => {
+  it('uninstalls with --wipe-data: release, PVCs and consulk8s secrets go, federation material stays', async () => {
     // With a controller manager the StatefulSet has made this claim already (with these labels).
     await dc1.core()
       .createNamespacedPersistentVolumeClaim({
@@ -292,19 +292,23 @@ describe('consulk8s install, status, upgrade, uninstall', () => {
     const claims = await dc1.core().listNamespacedPersistentVolumeClaim({namespace: NAMESPACE, labelSelector: `release=${RELEASE}`})
     assert.ok(claims.items.length >= 1)
     await createSecret(dc1, NAMESPACE, `${RELEASE}-gossip-encryption-key`, {'app.kubernetes.io/managed-by': 'consulk8s'}, {key: 'k'})
+    await createSecret(dc1, NAMESPACE, `${RELEASE}-extra`, {'app.kubernetes.io/managed-by': 'consulk8s'}, {token: 't'})
     await createSecret(dc1, NAMESPACE, `${RELEASE}-bootstrap-acl-token`, {'managed-by': 'consul-k8s'}, {token: 't'})
     await createSecret(dc1, NAMESPACE, 'by-hand', {}, {x: 'y'})
 
     const result = await cli(['uninstall', ...target(), '--wipe-data', '--yes'])
     assert.equal(result.exitCode, 0, `${result.stdout}\n${result.stderr}`)
     assert.match(result.stdout, new RegExp(`Removed release ${RELEASE}`))
+    assert.match(result.stdout, new RegExp(`Deleted Secret ${RELEASE}-extra`))
     assert.match(result.stdout, new RegExp(`Kept Secret ${RELEASE}-federation: federation secret`))
+    assert.match(result.stdout, new RegExp(`Kept Secret ${RELEASE}-gossip-encryption-key: federation secret, CA or gossip key`))
     assert.match(result.stdout, new RegExp(`Left in place 1 secret\\(s\\) made by the chart's jobs: ${RELEASE}-bootstrap-acl-token`))
 
     assert.deepEqual(await helmReleases('dc1', NAMESPACE), [])
     assert.equal(await statefulSet(`${RELEASE}-server`), undefined)
     assert.equal(await secretExists(dc1, NAMESPACE, `${RELEASE}-federation`), true)
-    assert.equal(await secretExists(dc1, NAMESPACE, `${RELEASE}-gossip-encryption-key`), false)
+    assert.equal(await secretExists(dc1, NAMESPACE, `${RELEASE}-extra`), false)
+    assert.equal(await secretExists(dc1, NAMESPACE, `${RELEASE}-gossip-encryption-key`), true)
     assert.equal(await secretExists(dc1, NAMESPACE, `${RELEASE}-bootstrap-acl-token`), true)
     assert.equal(await secretExists(dc1, NAMESPACE, 'by-hand'), true)
     // Without a controller manager the pvc-protection finalizer keeps a deleted PVC as Terminating.
@@ -345,7 +349,7 @@ describe('consulk8s install of a secondary', () => {
     const args = ['install', ...target('dc2', NAMESPACE_DC2), '-f', values, '--chart', env.chartDir, '--yes']
     let result = await cli(args)
     expectFailure(result, new RegExp(`lacks what the values need: secret ${RELEASE}-federation does not exist`))
-    assert.match(result.stderr, /federation secret of the primary/)
+    assert.match(result.stderr, /the primary's federation secret, complete/)
 
     await dc2.core().createNamespace({body: {metadata: {name: NAMESPACE_DC2}}})
     await createSecret(dc2, NAMESPACE_DC2, `${RELEASE}-federation`, {'app.kubernetes.io/managed-by': 'consulk8s'}, {
@@ -358,7 +362,9 @@ describe('consulk8s install of a secondary', () => {
   })
 
   it('passes the preflight with a complete federation secret and renders the secondary', async () => {
-    await dc2.core().deleteNamespacedSecret({name: `${RELEASE}-federation`, namespace: NAMESPACE_DC2})
+    await dc2.core().deleteNamespacedSecret({name: `${RELEASE}-federation`, namespace: NAMESPACE_DC2}).catch((error: unknown) => {
+      if (!isNotFound(error)) throw error
+    })
     await createSecret(dc2, NAMESPACE_DC2, `${RELEASE}-federation`, {'app.kubernetes.io/managed-by': 'consulk8s'}, {
       caCert: 'cert',
       caKey: 'key',

@@ -12,6 +12,7 @@ import {formatOutput} from '../../src/helm/output.js'
 import {checkValues, helmUpgradeArgs, referencedSecrets, summarizeValues, summaryRows} from '../../src/helm/plan.js'
 import {statusRows, type StatusReport} from '../../src/helm/status.js'
 import {decideSecrets} from '../../src/helm/uninstall.js'
+import {chartNames} from '../../src/federation/names.js'
 import {UserError} from '../../src/shared/errors.js'
 
 // The documented shapes (seed: federation between Kubernetes clusters).
@@ -239,22 +240,25 @@ describe('dry-run output', () => {
 
 describe('uninstall secret decisions', () => {
   const consulk8s = {'app.kubernetes.io/managed-by': 'consulk8s'}
+  const names = chartNames('consul')
   const secrets = [
     {name: 'consul-ca-cert', keys: ['tls.crt'], labels: consulk8s},
+    {name: 'consul-gossip-encryption-key', keys: ['key'], labels: consulk8s},
     {name: 'consul-federation', keys: ['caCert', 'caKey', 'serverConfigJSON'], labels: consulk8s},
     {name: 'imported-fed', keys: ['caCert', 'serverConfigJSON'], labels: consulk8s},
+    {name: 'consul-extra', keys: ['token'], labels: consulk8s},
     {name: 'by-hand', keys: ['x'], labels: {}},
   ]
 
-  it('keeps every federation secret and anything consulk8s did not create', () => {
-    const decision = decideSecrets(secrets, 'consul-federation', {})
-    assert.deepEqual(decision.delete, ['consul-ca-cert'])
-    assert.deepEqual(decision.keep.map((kept) => kept.name), ['consul-federation', 'imported-fed', 'by-hand'])
+  it('keeps federation material (federation secret, CA, gossip key) and anything consulk8s did not create', () => {
+    const decision = decideSecrets(secrets, names, {})
+    assert.deepEqual(decision.delete, ['consul-extra'])
+    assert.deepEqual(decision.keep.map((kept) => kept.name), ['consul-ca-cert', 'consul-gossip-encryption-key', 'consul-federation', 'imported-fed', 'by-hand'])
   })
 
-  it('deletes federation secrets only with the second flag', () => {
-    const decision = decideSecrets(secrets, 'consul-federation', {deleteFederationSecret: true})
-    assert.deepEqual(decision.delete, ['consul-ca-cert', 'consul-federation', 'imported-fed'])
+  it('deletes federation material only with the second flag', () => {
+    const decision = decideSecrets(secrets, names, {deleteFederationSecret: true})
+    assert.deepEqual(decision.delete, ['consul-ca-cert', 'consul-gossip-encryption-key', 'consul-federation', 'imported-fed', 'consul-extra'])
     assert.deepEqual(decision.keep.map((kept) => kept.name), ['by-hand'])
   })
 })
