@@ -3,6 +3,7 @@ import {readFile} from 'node:fs/promises'
 import {join, resolve} from 'node:path'
 
 import {BaseCommand} from '../../shared/base-command.js'
+import {UserError} from '../../shared/errors.js'
 import {consulFlags, dryRunFlag, kubeFlags} from '../../shared/flags.js'
 import {federationClients, parseDuration, promptAsker} from '../../federation/command-support.js'
 import {PRIMARY_DEFAULTS, choicesFromValues, resolveChoices} from '../../federation/choices.js'
@@ -10,6 +11,8 @@ import {MESH_GATEWAY_SERVICE_TYPES, type MeshGatewayServiceType} from '../../fed
 import {ROTATE_TARGETS, runPrimary, type PrimaryResult, type RotateTarget} from '../../federation/primary.js'
 import {renderNext, renderSteps, renderWarnings} from '../../federation/report.js'
 import {DirSecretStore} from '../../federation/store.js'
+import {chainInstall, type ChainInstallResult} from '../../federation/install-chain.js'
+import {chartFlags, helmBinaryFlag, noHooksFlag} from '../../helm/flags.js'
 import {confirmOrAbort} from '../../ui/prompt.js'
 
 export default class FederatePrimary extends BaseCommand {
@@ -43,11 +46,20 @@ Re-running is safe: existing CA, gossip key and token are reused and reported un
     'output-dir': Flags.string({description: 'Write values.yaml and Secret manifests into this directory instead of talking to a cluster.'}),
     rotate: Flags.string({multiple: true, options: [...ROTATE_TARGETS], description: 'Replace existing material on purpose: ca, gossip-key or replication-token (repeatable; asks for confirmation).'}),
     force: Flags.boolean({description: 'Overwrite a federation secret that holds other key material than the primary\'s secrets.', default: false}),
+    install: Flags.boolean({description: 'Then install Consul with the written values through helm (like `consulk8s install`); with --wait, wait for the servers and write the federation secret once the gateway address and token exist.', default: false}),
+    ...chartFlags,
+    ...helmBinaryFlag,
+    ...noHooksFlag,
   }
 
-  async run(): Promise<PrimaryResult> {
+  async run(): Promise<PrimaryResult & {install?: ChainInstallResult}> {
     const {flags} = await this.parse(FederatePrimary)
     const outputDir = flags['output-dir'] ? resolve(flags['output-dir']) : undefined
+    if (flags.install && outputDir) {
+      throw new UserError('--install needs a cluster; it cannot be combined with --output-dir.', {
+        hint: 'Drop --install to write files only, or drop --output-dir to work against the cluster of --context.',
+      })
+    }
     const valuesFile = resolve(flags['values-file'] ?? (outputDir ? join(outputDir, 'values.yaml') : 'primary-values.yaml'))
     const previousValues = await readFile(valuesFile, 'utf8').catch(() => undefined)
     const asker = promptAsker({yes: flags.yes, json: this.jsonEnabled()})
@@ -61,34 +73,76 @@ Re-running is safe: existing CA, gossip key and token are reused and reported un
     try {
       const store = outputDir ? new DirSecretStore(join(outputDir, 'secrets'), flags.namespace) : clients.store!
       if (!flags['dry-run'] && !outputDir) this.ui.progress(`Preparing the primary in ${store.where}`)
-      const result = await runPrimary(
-        {
-          ...choices,
-          release: flags.release,
-          namespace: flags.namespace,
-          context: clients.cluster?.name ?? flags.context,
-          primaryGateways: flags['primary-gateway'] ?? [],
-          rotate: (flags.rotate ?? []) as RotateTarget[],
-          force: flags.force,
-          valuesFile,
-        },
-        {store, cluster: clients.cluster, consul: clients.consul},
-        {
-          dryRun: flags['dry-run'],
-          confirm: (message) => confirmOrAbort(message, {yes: flags.yes}),
-          waitMs: flags.wait ? flags.timeout : undefined,
-          onWaiting: (waitingFor) => this.ui.progress(`Waiting for ${waitingFor.join('; ')}`),
-        },
-      )
+      const primary = (waitMs: number | undefined) =>
+        runPrimary(
+          {
+            ...choices,
+            release: flags.release,
+            namespace: flags.namespace,
+            context: clients.cluster?.name ?? flags.context,
+            primaryGateways: flags['primary-gateway'] ?? [],
+            rotate: (flags.rotate ?? []) as RotateTarget[],
+            force: flags.force,
+            valuesFile,
+          },
+          {store, cluster: clients.cluster, consul: clients.consul},
+          {
+            dryRun: flags['dry-run'],
+            confirm: (message) => confirmOrAbort(message, {yes: flags.yes}),
+            waitMs,
+            onWaiting: (waitingFor) => this.ui.progress(`Waiting for ${waitingFor.join('; ')}`),
+          },
+        )
+      // With --install the first pass must not wait: the gateway and token appear only after the install.
+      let result = await primary(flags.wait && !flags.install ? flags.timeout : undefined)
       this.ui.done()
-      this.ui.header(`Federation primary "${result.datacenter}" (${result.target})${result.dryRun ? ' — dry run, nothing written' : ''}`)
-      renderSteps(this.ui, result.steps, result.dryRun)
-      renderWarnings(this.ui, result.warnings)
-      renderNext(this.ui, result.next)
-      return result
+      let install: ChainInstallResult | undefined
+      if (flags.install) {
+        // The next steps of this pass (helm install, re-run with --wait) are what --install does now.
+        this.renderPrimary(result, {next: false})
+        install = await chainInstall(
+          clients.cluster,
+          {
+            kubeconfig: flags.kubeconfig,
+            namespace: flags.namespace,
+            release: flags.release,
+            valuesFile,
+            chart: flags.chart,
+            chartVersion: flags['chart-version'],
+            chartRepo: flags['chart-repo'],
+            helmBinary: flags['helm-binary'],
+            noHooks: flags['no-hooks'],
+            wait: flags.wait,
+            timeoutMs: flags.timeout,
+            yes: flags.yes,
+            dryRun: flags['dry-run'],
+          },
+          this.ui,
+        )
+        if (install.result && result.federationSecret.waitingFor.length > 0) {
+          if (!flags.wait) {
+            this.ui.warn(`Federation secret ${result.federationSecret.name} still waits for: ${result.federationSecret.waitingFor.join('; ')}`, 'Re-run with --wait (or run `consulk8s federate primary --context ... --wait` later) to write it once Consul is up.')
+            return {...result, install}
+          }
+          this.ui.progress(`Waiting for ${result.federationSecret.waitingFor.join('; ')}`)
+          result = await primary(flags.timeout)
+          this.ui.done()
+        } else {
+          return {...result, install}
+        }
+      }
+      this.renderPrimary(result)
+      return {...result, install}
     } finally {
       this.ui.done()
       clients.close()
     }
+  }
+
+  private renderPrimary(result: PrimaryResult, options: {next: boolean} = {next: true}): void {
+    this.ui.header(`Federation primary "${result.datacenter}" (${result.target})${result.dryRun ? ' — dry run, nothing written' : ''}`)
+    renderSteps(this.ui, result.steps, result.dryRun)
+    renderWarnings(this.ui, result.warnings)
+    if (options.next) renderNext(this.ui, result.next)
   }
 }

@@ -9,6 +9,8 @@ import {federationClients, promptAsker, readInput} from '../../federation/comman
 import {MESH_GATEWAY_SERVICE_TYPES, type MeshGatewayServiceType} from '../../federation/gateways.js'
 import {renderNext, renderSteps, renderWarnings} from '../../federation/report.js'
 import {checkSecondaryDatacenter, loadFederationSource, runSecondary, type SecondaryResult} from '../../federation/secondary.js'
+import {chainInstall, type ChainInstallResult} from '../../federation/install-chain.js'
+import {chartFlags, helmBinaryFlag, noHooksFlag, timeoutMs, waitFlags} from '../../helm/flags.js'
 import {confirmOrAbort} from '../../ui/prompt.js'
 
 export default class FederateSecondary extends BaseCommand {
@@ -36,9 +38,14 @@ The datacenter name must differ from the primary's. An existing federation secre
     'mesh-gateway-service-type': Flags.string({options: [...MESH_GATEWAY_SERVICE_TYPES], description: 'Service type of the mesh gateway (asked on a terminal; default LoadBalancer).'}),
     'values-file': Flags.string({description: 'Where to write the Helm values.', default: 'secondary-values.yaml'}),
     force: Flags.boolean({description: 'Replace an existing federation secret that holds other data (asks for confirmation).', default: false}),
+    install: Flags.boolean({description: 'Then install Consul with the written values through helm (like `consulk8s install`).', default: false}),
+    ...chartFlags,
+    ...helmBinaryFlag,
+    ...noHooksFlag,
+    ...waitFlags,
   }
 
-  async run(): Promise<SecondaryResult> {
+  async run(): Promise<SecondaryResult & {install?: ChainInstallResult}> {
     const {flags} = await this.parse(FederateSecondary)
     if (!flags['primary-context'] && !flags.file) {
       throw new UserError('Where is the federation secret? Pass --primary-context <primary context> or -f <exported file>.', {
@@ -85,6 +92,26 @@ The datacenter name must differ from the primary's. An existing federation secre
     if (result.k8sAuthMethodHost) this.ui.success(`k8sAuthMethodHost ${result.k8sAuthMethodHost} (from ${result.k8sAuthMethodHostSource})`)
     renderWarnings(this.ui, result.warnings)
     renderNext(this.ui, result.next)
-    return result
+    if (!flags.install) return result
+    const install = await chainInstall(
+      target.cluster,
+      {
+        kubeconfig: flags.kubeconfig,
+        namespace: flags.namespace,
+        release: flags.release,
+        valuesFile: result.valuesFile,
+        chart: flags.chart,
+        chartVersion: flags['chart-version'],
+        chartRepo: flags['chart-repo'],
+        helmBinary: flags['helm-binary'],
+        noHooks: flags['no-hooks'],
+        wait: flags.wait,
+        timeoutMs: timeoutMs(flags.timeout),
+        yes: flags.yes,
+        dryRun: flags['dry-run'],
+      },
+      this.ui,
+    )
+    return {...result, install}
   }
 }
