@@ -1,0 +1,109 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../shared/base-command.js'
+import {kubeFlags} from '../shared/flags.js'
+import {readKubeconfig} from '../kube/kubeconfig.js'
+import {parseDuration} from '../helm/duration.js'
+import {planTargets} from '../verify/plan.js'
+import {renderReport, waitingText} from '../verify/render.js'
+import {verifyFederation} from '../verify/runner.js'
+import type {VerifyReport} from '../verify/types.js'
+
+export default class Verify extends BaseCommand {
+  static summary = 'Check that Consul datacenters are federated, from every side, with the reason for every failure.'
+  static description = `Runs what the federation guide ends with (\`consul members -wan\` in a server pod) as checks with a verdict, in every given context: every datacenter's servers alive in the WAN pool, /v1/catalog/datacenters listing them all, the other datacenters' servers passing, ACL replication enabled and running in secondaries, and the federation secret present, valid and identical everywhere, naming the right primary, its CA not (nearly) expired.
+
+Consul is reached by exec into a server pod (<release>-server-N, container consul; token from the <release>-bootstrap-acl-token secret, passed on stdin), or over HTTPS with --consul-http-addr (per context as <context>=<address>), the CA verified (--consul-cacert, else caCert of the federation secret).
+
+Exit status 0 only when no check failed (warnings, e.g. a CA expiring within 30 days, do not fail).`
+
+  static enableJsonFlag = true
+
+  static examples = [
+    {description: 'Verify both sides of a two-cluster federation by exec into the server pods', command: '<%= config.bin %> verify --context dc1 --context dc2'},
+    {description: 'Wait up to 10 minutes for a new secondary to join, printing what is still missing', command: '<%= config.bin %> verify --context dc1 --context dc2 --wait --timeout 10m'},
+    {
+      description: 'Where exec is forbidden: reach each datacenter over HTTPS',
+      command: '<%= config.bin %> verify --context dc1 --context dc2 --consul-http-addr dc1=https://consul.dc1.example:8501 --consul-http-addr dc2=https://consul.dc2.example:8501 --consul-token "$TOKEN"',
+    },
+    {description: 'Results as JSON for CI', command: '<%= config.bin %> verify --context dc1 --context dc2 -o json'},
+  ]
+
+  static flags = {
+    ...kubeFlags,
+    context: Flags.string({
+      description: 'Kube context of a datacenter to verify from; repeat for every cluster of the federation (default: the current context).',
+      multiple: true,
+      helpGroup: 'GLOBAL',
+    }),
+    'consul-http-addr': Flags.string({
+      description: 'Consul HTTPS API of a context as <context>=<address> (or just <address> with one context); without it verify execs into a server pod. Env CONSUL_HTTP_ADDR.',
+      multiple: true,
+    }),
+    'consul-token': Flags.string({
+      description: 'ACL token, for every context or as <context>=<token> (default: the <release>-bootstrap-acl-token secret). Env CONSUL_HTTP_TOKEN.',
+      multiple: true,
+    }),
+    'consul-cacert': Flags.string({
+      description: 'PEM file of the CA of the Consul HTTPS API, for every context or as <context>=<file> (default: caCert of the federation secret). Env CONSUL_CACERT.',
+      multiple: true,
+    }),
+    'expect-dc': Flags.string({
+      description: 'A datacenter that must be in the federation even if no given context runs it (repeatable, or comma separated).',
+      multiple: true,
+      delimiter: ',',
+    }),
+    wait: Flags.boolean({description: 'Retry until every check passes or --timeout ends, printing what is still awaited.', default: false}),
+    timeout: Flags.string({description: 'How long --wait retries (e.g. 90s, 5m).', default: '5m'}),
+    interval: Flags.string({description: 'Pause between --wait rounds.', default: '3s'}),
+    output: Flags.string({char: 'o', description: 'Output format.', options: ['table', 'json'], default: 'table'}),
+  }
+
+  async run(): Promise<VerifyReport> {
+    const {flags} = await this.parse(Verify)
+    // -o json prints the report itself; --json lets oclif print what run() returns.
+    const json = flags.output === 'json' && !this.jsonEnabled()
+    if (json) this.useStderr()
+    const targets = planTargets({
+      contexts: flags.context ?? [],
+      currentContext: flags.context?.length ? undefined : readKubeconfig(flags.kubeconfig).currentContext,
+      namespace: flags.namespace,
+      release: flags.release,
+      addresses: flags['consul-http-addr'],
+      tokens: flags['consul-token'],
+      caFiles: flags['consul-cacert'],
+      env: process.env,
+    })
+    const timeoutMs = parseDuration(flags.timeout, '--timeout')
+    const intervalMs = parseDuration(flags.interval, '--interval')
+
+    this.ui.progress(`verifying ${targets.map((target) => target.context).join(', ')}`)
+    let lastText = ''
+    let lastPrinted = 0
+    const report = await verifyFederation({
+      targets,
+      kubeconfig: flags.kubeconfig,
+      expectDatacenters: flags['expect-dc'],
+      wait: flags.wait,
+      timeoutMs,
+      intervalMs,
+      onWaiting: (pending, remainingMs) => {
+        // In CI (plain lines) print when what is awaited changes, or every 30s.
+        const text = waitingText(pending, remainingMs)
+        const essence = pending.map((check) => `${check.id}|${check.detail}`).join('\n')
+        if (essence !== lastText || Date.now() - lastPrinted >= 30_000) {
+          this.ui.progress(text)
+          lastText = essence
+          lastPrinted = Date.now()
+        }
+      },
+    })
+    this.ui.done()
+
+    if (json) process.stdout.write(JSON.stringify(report, null, 2) + '\n')
+    else renderReport(report, this.ui)
+    if (!report.ok && flags.wait) this.ui.fail(`Gave up after ${flags.timeout} (${report.attempts} attempts).`)
+    if (!report.ok) process.exitCode = 1
+    return report
+  }
+}

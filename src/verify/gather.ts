@@ -1,0 +1,183 @@
+/**
+ * The I/O of verify: for one side (a kube context), read the federation secret and the
+ * bootstrap token from Kubernetes, then ask that side's Consul server what it sees, over
+ * HTTPS when an address was given, else by exec into a server pod. Every failure is recorded
+ * as an observation (with a kind) instead of thrown, so one broken side never hides the
+ * others.
+ */
+import {consulConfigFrom, ConsulClient} from '../consul/client.js'
+import {releaseNames, type ChartNames} from '../federation/names.js'
+import {apiStatusCode, connectCluster, describeKubeError, type KubeCluster} from '../kube/client.js'
+import {execInPod, findExecPod} from '../kube/exec.js'
+import {errorMessage, isUserError} from '../shared/errors.js'
+import {ExecConsulReader, HttpConsulReader, ProbeError, type ConsulReader} from './sources.js'
+import {probeFail, probeOk, type ConsulView, type FailureKind, type FederationSecretView, type Probe, type ServerHealth, type SideObservation} from './types.js'
+
+/** One side to verify, resolved from the flags (see plan.ts). */
+export interface SideTarget {
+  context: string
+  namespace: string
+  release: string
+  /** Consul HTTP(S) API address of this side; absent: exec into a server pod. */
+  address?: string
+  /** ACL token; absent: the chart's bootstrap token secret, if readable. */
+  token?: string
+  /** CA file for the HTTPS API; absent: caCert of the federation secret. */
+  caFile?: string
+}
+
+export interface SideConnection {
+  target: SideTarget
+  cluster: KubeCluster
+  names: ChartNames
+}
+
+/** The container of the chart's server pods. */
+export const SERVER_CONTAINER = 'consul'
+
+export async function connectSide(target: SideTarget, kubeconfig?: string): Promise<SideConnection> {
+  const cluster = await connectCluster({kubeconfig, context: target.context})
+  return {target, cluster, names: releaseNames(target.release)}
+}
+
+export async function probe<T>(fn: () => Promise<T>): Promise<Probe<T>> {
+  try {
+    return probeOk(await fn())
+  } catch (error) {
+    if (error instanceof ProbeError) return probeFail(error.kind, error.message, error.next)
+    return probeFail('error', errorMessage(error))
+  }
+}
+
+/** The kind of a Kubernetes failure (already described by describeKubeError or findExecPod). */
+function kubeFailureKind(error: unknown): FailureKind {
+  const status = apiStatusCode(error) ?? apiStatusCode((error as {cause?: unknown})?.cause)
+  if (status === 401 || status === 403) return 'forbidden'
+  if (status === 404) return 'not-found'
+  if (status !== undefined) return 'error'
+  if (/Cannot reach the Kubernetes API/.test(errorMessage(error))) return 'unreachable'
+  return 'error'
+}
+
+function kubeFailure<T>(error: unknown, what: string, cluster: KubeCluster): Probe<T> {
+  const described = describeKubeError(error, what, cluster)
+  return probeFail(kubeFailureKind(error), described.message)
+}
+
+async function readSecretData(cluster: KubeCluster, namespace: string, name: string): Promise<Probe<Record<string, string> | null>> {
+  try {
+    const secret = await cluster.core().readNamespacedSecret({name, namespace})
+    const data: Record<string, string> = {}
+    for (const [key, value] of Object.entries(secret.data ?? {})) data[key] = Buffer.from(value, 'base64').toString('utf8')
+    for (const [key, value] of Object.entries(secret.stringData ?? {})) data[key] = value
+    return probeOk(data)
+  } catch (error) {
+    if (apiStatusCode(error) === 404) return probeOk(null)
+    return kubeFailure(error, `read secret ${name} in namespace ${namespace}`, cluster)
+  }
+}
+
+interface Reader {
+  reader?: ConsulReader
+  /** Why there is no reader. */
+  failure?: Probe<never>
+  tokenSource: string
+  /** Which CA the HTTPS certificate is verified against, for TLS failures. */
+  caSource?: string
+}
+
+async function openReader(side: SideConnection, secret: FederationSecretView | null, requestTimeoutMs: number): Promise<Reader> {
+  const {target, cluster, names} = side
+  let token = target.token
+  let tokenSource = token ? 'the token given with --consul-token / CONSUL_HTTP_TOKEN' : 'no token'
+  if (token === undefined) {
+    const bootstrap = await readSecretData(cluster, target.namespace, names.bootstrapTokenSecret)
+    if (bootstrap.ok && bootstrap.value?.token) {
+      token = bootstrap.value.token.trim()
+      tokenSource = `the token in secret ${names.bootstrapTokenSecret}`
+    }
+  }
+  if (target.address) {
+    let config
+    try {
+      config = consulConfigFrom(
+        {'consul-http-addr': target.address, 'consul-token': token ?? '', 'consul-cacert': target.caFile},
+        {CONSUL_HTTP_SSL: process.env.CONSUL_HTTP_SSL},
+      )!
+    } catch (error) {
+      return {failure: probeFail('error', errorMessage(error)), tokenSource}
+    }
+    let caSource = target.caFile ? `the CA in ${target.caFile}` : 'the system CAs (no --consul-cacert, no federation secret)'
+    if (!config.caCert && secret?.data.caCert) {
+      config.caCert = secret.data.caCert
+      caSource = `caCert of secret ${secret.name}`
+    }
+    config.timeoutMs = requestTimeoutMs
+    try {
+      return {reader: new HttpConsulReader(new ConsulClient(config)), tokenSource, caSource}
+    } catch (error) {
+      return {failure: probeFail('error', errorMessage(error)), tokenSource}
+    }
+  }
+  let pod: {name: string; node?: string}
+  try {
+    pod = await findExecPod(cluster, {namespace: target.namespace, statefulSet: names.serverStatefulSet, container: SERVER_CONTAINER})
+  } catch (error) {
+    const kind = isUserError(error) && error.cause === undefined ? (/not found/.test(error.message) ? 'not-found' : 'pod-not-ready') : kubeFailureKind(error)
+    const message = isUserError(error) ? error.message : describeKubeError(error, 'find a Consul server pod', cluster).message
+    return {failure: probeFail(kind, message, isUserError(error) ? error.hint : undefined), tokenSource}
+  }
+  const run = (command: string[], stdin: string) =>
+    execInPod(cluster, {namespace: target.namespace, pod: pod.name, node: pod.node, container: SERVER_CONTAINER, command, stdin, timeoutMs: requestTimeoutMs + 5_000})
+  return {reader: new ExecConsulReader(run, `pod ${pod.name} (exec)`, token ?? ''), tokenSource}
+}
+
+export interface ObservedSide {
+  observation: SideObservation
+  reader?: ConsulReader
+}
+
+/** Everything about one side except the other datacenters' server health (see addServerHealth). */
+export async function observeSide(side: SideConnection, options: {requestTimeoutMs?: number} = {}): Promise<ObservedSide> {
+  const {target, cluster, names} = side
+  const secretProbe = await readSecretData(cluster, target.namespace, names.federationSecret)
+  const secret: Probe<FederationSecretView | null> = secretProbe.ok
+    ? probeOk(secretProbe.value ? {name: names.federationSecret, data: secretProbe.value} : null)
+    : secretProbe
+  const opened = await openReader(side, secret.ok ? secret.value : null, options.requestTimeoutMs ?? 10_000)
+  const base = {context: target.context, namespace: target.namespace, names, secret}
+  if (!opened.reader) {
+    const consul: ConsulView = {via: target.address ? 'http' : 'exec', source: target.address ?? `StatefulSet ${names.serverStatefulSet} (exec)`, agent: opened.failure!}
+    return {observation: {...base, consul}}
+  }
+  const reader = opened.reader
+  const agent = await probe(() => reader.agentSelf())
+  if (!agent.ok && agent.error.kind === 'forbidden') agent.error.message += ` (used ${opened.tokenSource})`
+  if (!agent.ok && agent.error.kind === 'tls' && opened.caSource) agent.error.message += ` (verified against ${opened.caSource})`
+  const consul: ConsulView = {via: reader.via, source: reader.source, agent}
+  if (agent.ok) {
+    const [members, datacenters, replication] = await Promise.all([
+      probe(() => reader.wanMembers()),
+      probe(() => reader.datacenters()),
+      probe(() => reader.replication()),
+    ])
+    Object.assign(consul, {members, datacenters, replication})
+  }
+  return {observation: {...base, consul}, reader}
+}
+
+/** Ask a side's server about the servers of every other datacenter (?dc=). */
+export async function addServerHealth(observed: ObservedSide, datacenters: string[]): Promise<void> {
+  const {observation, reader} = observed
+  if (!reader || !observation.consul.agent.ok) return
+  const local = observation.consul.agent.value.datacenter
+  const health: Record<string, Probe<ServerHealth>> = {}
+  await Promise.all(
+    datacenters
+      .filter((dc) => dc !== local)
+      .map(async (dc) => {
+        health[dc] = await probe(() => reader.serverHealth(dc))
+      }),
+  )
+  observation.consul.serverHealth = health
+}

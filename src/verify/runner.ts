@@ -1,0 +1,72 @@
+/**
+ * One verification round (observe every side in parallel, then evaluate), and --wait:
+ * repeat rounds until every check passes or the timeout ends, reporting after each failed
+ * round what is still awaited.
+ */
+import {evaluate, federationFacts} from './checks.js'
+import {addServerHealth, connectSide, observeSide, type SideConnection, type SideTarget} from './gather.js'
+import type {Check, VerifyReport} from './types.js'
+
+export interface VerifyOptions {
+  targets: SideTarget[]
+  kubeconfig?: string
+  /** Datacenters that must be in the federation even if no context runs them. */
+  expectDatacenters?: string[]
+  wait?: boolean
+  timeoutMs?: number
+  intervalMs?: number
+  /** Per request / exec timeout. */
+  requestTimeoutMs?: number
+  caWarnDays?: number
+  /** Called after each failed round that will be retried. */
+  onWaiting?: (pending: Check[], remainingMs: number, report: VerifyReport) => void
+  now?: () => Date
+  sleep?: (ms: number) => Promise<void>
+}
+
+export function toReport(checks: Check[], facts: Omit<VerifyReport, 'ok' | 'checks' | 'summary' | 'attempts'>, attempts: number): VerifyReport {
+  const summary = {ok: 0, warn: 0, fail: 0}
+  for (const check of checks) summary[check.status]++
+  const report: VerifyReport = {ok: summary.fail === 0, datacenters: facts.datacenters, sides: facts.sides, checks, summary, attempts}
+  if (facts.primaryDatacenter) report.primaryDatacenter = facts.primaryDatacenter
+  return report
+}
+
+/** One round: observe every side, then ask each about the other datacenters' servers. */
+export async function verifyOnce(
+  connections: SideConnection[],
+  options: Pick<VerifyOptions, 'expectDatacenters' | 'requestTimeoutMs' | 'caWarnDays'> & {now: Date; attempt: number},
+): Promise<VerifyReport> {
+  const observed = await Promise.all(connections.map((connection) => observeSide(connection, {requestTimeoutMs: options.requestTimeoutMs})))
+  try {
+    const {datacenters} = federationFacts(
+      observed.map((side) => side.observation),
+      options.expectDatacenters,
+    )
+    await Promise.all(observed.map((side) => addServerHealth(side, datacenters)))
+  } finally {
+    for (const side of observed) side.reader?.close()
+  }
+  const evaluation = evaluate(
+    observed.map((side) => side.observation),
+    {expectDatacenters: options.expectDatacenters, now: options.now, caWarnDays: options.caWarnDays},
+  )
+  return toReport(evaluation.checks, evaluation, options.attempt)
+}
+
+/** Verify the federation; with `wait`, retry until it passes or `timeoutMs` ends. */
+export async function verifyFederation(options: VerifyOptions): Promise<VerifyReport> {
+  const now = options.now ?? (() => new Date())
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)))
+  // Unknown contexts are bad input: connectSide throws a UserError listing the contexts.
+  const connections = await Promise.all(options.targets.map((target) => connectSide(target, options.kubeconfig)))
+  const deadline = now().getTime() + (options.timeoutMs ?? 5 * 60_000)
+  const interval = options.intervalMs ?? 3_000
+  for (let attempt = 1; ; attempt++) {
+    const report = await verifyOnce(connections, {...options, now: now(), attempt})
+    const remaining = deadline - now().getTime()
+    if (report.ok || !options.wait || remaining <= 0) return report
+    options.onWaiting?.(report.checks.filter((check) => check.status === 'fail'), remaining, report)
+    await sleep(Math.min(interval, remaining))
+  }
+}

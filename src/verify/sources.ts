@@ -1,0 +1,234 @@
+/**
+ * The two ways verify reads a datacenter's Consul server: over its HTTPS API (ConsulClient,
+ * CA verified), or inside a server pod through the Kubernetes exec API, running
+ * `consul members -wan` and curl against the server's own local API. Both answer the same
+ * questions with the same types; failures become ProbeErrors whose kind selects the likely
+ * cause. The ACL token reaches the pod on stdin, never on a command line.
+ */
+import {ConsulApiError, ConsulUnreachableError, type ConsulClient} from '../consul/client.js'
+import {errorMessage, isUserError} from '../shared/errors.js'
+import {
+  classifyConsulCliError,
+  classifyConsulHttpError,
+  parseAgentSelf,
+  parseCurlOutput,
+  parseDatacenters,
+  parseMembersJson,
+  parseMembersTable,
+  parseReplication,
+  parseServerHealth,
+} from './parsers.js'
+import type {AgentInfo, FailureKind, ReplicationStatus, ServerHealth, WanMember} from './types.js'
+
+export class ProbeError extends Error {
+  constructor(
+    readonly kind: FailureKind,
+    message: string,
+    readonly next?: string,
+  ) {
+    super(message)
+    this.name = 'ProbeError'
+  }
+}
+
+export interface ConsulReader {
+  readonly via: 'exec' | 'http'
+  /** Where the answers come from, for the report. */
+  readonly source: string
+  agentSelf(): Promise<AgentInfo>
+  wanMembers(): Promise<WanMember[]>
+  datacenters(): Promise<string[]>
+  /** The servers of `datacenter` with their checks, as this server sees them (?dc=). */
+  serverHealth(datacenter: string): Promise<ServerHealth>
+  replication(): Promise<ReplicationStatus | 'acl-disabled'>
+  close(): void
+}
+
+const ACL_DISABLED = /ACL support disabled/i
+
+function parseOrThrow<T>(what: string, parse: () => T): T {
+  try {
+    return parse()
+  } catch (error) {
+    throw new ProbeError('error', `Unexpected answer to ${what}: ${errorMessage(error)}`)
+  }
+}
+
+function apiFailure(status: number, body: string, what: string): ProbeError {
+  const text = body.trim().slice(0, 200)
+  const kind = classifyConsulHttpError(status, text)
+  if (kind === 'forbidden') return new ProbeError(kind, `Consul denied ${what}: HTTP 403 (${text || 'Permission denied'})`)
+  return new ProbeError(kind, `${what} failed: HTTP ${status}${text ? ` (${text})` : ''}`)
+}
+
+// ---------------------------------------------------------------------------------------
+// HTTP
+
+/** Reads a Consul server through its HTTP(S) API. */
+export class HttpConsulReader implements ConsulReader {
+  readonly via = 'http' as const
+
+  constructor(private readonly client: ConsulClient) {}
+
+  get source(): string {
+    return this.client.address
+  }
+
+  private async get(path: string, what: string, query?: Record<string, string>): Promise<{data: unknown; filtered: boolean}> {
+    try {
+      const response = await this.client.request<unknown>('GET', path, {query})
+      const filtered = String(response.headers['x-consul-results-filtered-by-acls'] ?? '') === 'true'
+      let data = response.data
+      if (typeof data === 'string' && data.trim().startsWith('[')) data = JSON.parse(data)
+      return {data, filtered}
+    } catch (error) {
+      if (error instanceof ConsulApiError) throw apiFailure(error.status, error.body, what)
+      if (error instanceof ConsulUnreachableError) {
+        const tls = (error.code ?? '').includes('CERT') || (error.code ?? '').startsWith('ERR_TLS') || /certificate/i.test(error.message)
+        throw new ProbeError(tls ? 'tls' : 'unreachable', error.message)
+      }
+      throw new ProbeError('error', `${what} failed: ${errorMessage(error)}`)
+    }
+  }
+
+  async agentSelf(): Promise<AgentInfo> {
+    const {data} = await this.get('/v1/agent/self', 'reading /v1/agent/self')
+    return parseOrThrow('/v1/agent/self', () => parseAgentSelf(data))
+  }
+
+  async wanMembers(): Promise<WanMember[]> {
+    const {data} = await this.get('/v1/agent/members', 'listing WAN members', {wan: '1'})
+    return parseOrThrow('/v1/agent/members?wan=1', () => parseMembersJson(data))
+  }
+
+  async datacenters(): Promise<string[]> {
+    const {data} = await this.get('/v1/catalog/datacenters', 'listing datacenters')
+    return parseOrThrow('/v1/catalog/datacenters', () => parseDatacenters(data))
+  }
+
+  async serverHealth(datacenter: string): Promise<ServerHealth> {
+    const {data, filtered} = await this.get('/v1/health/service/consul', `reading the health of ${datacenter}'s servers`, {dc: datacenter})
+    return parseOrThrow('/v1/health/service/consul', () => parseServerHealth(data, filtered))
+  }
+
+  async replication(): Promise<ReplicationStatus | 'acl-disabled'> {
+    try {
+      const {data} = await this.get('/v1/acl/replication', 'reading /v1/acl/replication')
+      return parseOrThrow('/v1/acl/replication', () => parseReplication(data))
+    } catch (error) {
+      if (error instanceof ProbeError && ACL_DISABLED.test(error.message)) return 'acl-disabled'
+      throw error
+    }
+  }
+
+  close(): void {
+    this.client.close()
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// exec
+
+/** Runs a command in the chosen server pod (kube exec in production, anything in tests). */
+export type PodRunner = (command: string[], stdin: string) => Promise<{stdout: string; stderr: string; exitCode: number}>
+
+/**
+ * `consul members -wan` with the token read from stdin into CONSUL_HTTP_TOKEN (an empty line
+ * keeps whatever the container's environment has). The container's CONSUL_HTTP_ADDR and
+ * CONSUL_CACERT (set by the Helm chart when TLS is on) tell consul where to connect.
+ */
+export function membersCommand(): string[] {
+  return ['/bin/sh', '-c', 'IFS= read -r t || true; if [ -n "$t" ]; then CONSUL_HTTP_TOKEN="$t"; export CONSUL_HTTP_TOKEN; fi; exec consul members -wan']
+}
+
+/**
+ * A GET of the local agent's HTTP API with curl: address and CA from the container's
+ * CONSUL_HTTP_ADDR / CONSUL_HTTP_SSL / CONSUL_CACERT, the token as a header read from stdin
+ * (curl -H @-), the status code on the last line. The path is an argument, not spliced into
+ * the script.
+ */
+export function apiCommand(pathAndQuery: string): string[] {
+  const script = [
+    'addr="${CONSUL_HTTP_ADDR:-127.0.0.1:8500}"',
+    'case "$addr" in http://*|https://*) ;; *) if [ "$CONSUL_HTTP_SSL" = true ] || [ "$CONSUL_HTTP_SSL" = 1 ]; then addr="https://$addr"; else addr="http://$addr"; fi ;; esac',
+    'IFS= read -r t || true',
+    'if [ -z "$t" ]; then t="$CONSUL_HTTP_TOKEN"; fi',
+    `printf 'X-Consul-Token: %s\\n' "$t" | exec curl -sS -H @- \${CONSUL_CACERT:+--cacert "$CONSUL_CACERT"} -w '\\n%{http_code}' "$addr$1"`,
+  ].join('\n')
+  return ['/bin/sh', '-c', script, 'consulk8s-verify', pathAndQuery]
+}
+
+/** curl's exit codes that mean "could not connect" and "TLS failed". */
+const CURL_UNREACHABLE = new Set([6, 7, 28, 52, 56])
+const CURL_TLS = new Set([35, 51, 58, 60, 77, 83, 90, 91])
+
+/** Reads a Consul server from inside its pod. */
+export class ExecConsulReader implements ConsulReader {
+  readonly via = 'exec' as const
+
+  constructor(
+    private readonly run: PodRunner,
+    readonly source: string,
+    private readonly token = '',
+  ) {}
+
+  private async exec(command: string[], what: string) {
+    try {
+      return await this.run(command, `${this.token}\n`)
+    } catch (error) {
+      throw new ProbeError('exec', `${what}: ${errorMessage(error)}`, isUserError(error) ? error.hint : undefined)
+    }
+  }
+
+  private async api(path: string, what: string): Promise<unknown> {
+    const result = await this.exec(apiCommand(path), what)
+    if (result.exitCode === 127 || /curl: (not found|No such file)/.test(result.stderr)) {
+      throw new ProbeError('exec', `curl is not available in the Consul server container (${this.source}), so ${what} cannot be read through exec`, 'Reach Consul over HTTPS instead with --consul-http-addr (and --consul-cacert / --consul-token).')
+    }
+    if (result.exitCode !== 0) {
+      const kind = CURL_TLS.has(result.exitCode) ? 'tls' : CURL_UNREACHABLE.has(result.exitCode) ? 'unreachable' : 'error'
+      throw new ProbeError(kind, `${what} from inside ${this.source} failed: ${result.stderr.trim() || `curl exit ${result.exitCode}`}`)
+    }
+    const reply = parseOrThrow(what, () => parseCurlOutput(result.stdout))
+    if (reply.status < 200 || reply.status >= 300) throw apiFailure(reply.status, reply.body, what)
+    return parseOrThrow(what, () => JSON.parse(reply.body))
+  }
+
+  async agentSelf(): Promise<AgentInfo> {
+    const data = await this.api('/v1/agent/self', 'reading /v1/agent/self')
+    return parseOrThrow('/v1/agent/self', () => parseAgentSelf(data))
+  }
+
+  async wanMembers(): Promise<WanMember[]> {
+    const result = await this.exec(membersCommand(), 'running consul members -wan')
+    // consul members exits 2, printing nothing, when no member matches.
+    if (result.exitCode === 2 && result.stdout.trim() === '') return []
+    if (result.exitCode !== 0) {
+      const stderr = result.stderr.trim() || result.stdout.trim() || `exit ${result.exitCode}`
+      throw new ProbeError(classifyConsulCliError(stderr), `consul members -wan in ${this.source} failed: ${stderr}`)
+    }
+    return parseOrThrow('consul members -wan', () => parseMembersTable(result.stdout))
+  }
+
+  async datacenters(): Promise<string[]> {
+    const data = await this.api('/v1/catalog/datacenters', 'listing datacenters')
+    return parseOrThrow('/v1/catalog/datacenters', () => parseDatacenters(data))
+  }
+
+  async serverHealth(datacenter: string): Promise<ServerHealth> {
+    const data = await this.api(`/v1/health/service/consul?dc=${encodeURIComponent(datacenter)}`, `reading the health of ${datacenter}'s servers`)
+    return parseOrThrow('/v1/health/service/consul', () => parseServerHealth(data))
+  }
+
+  async replication(): Promise<ReplicationStatus | 'acl-disabled'> {
+    try {
+      const data = await this.api('/v1/acl/replication', 'reading /v1/acl/replication')
+      return parseOrThrow('/v1/acl/replication', () => parseReplication(data))
+    } catch (error) {
+      if (error instanceof ProbeError && ACL_DISABLED.test(error.message)) return 'acl-disabled'
+      throw error
+    }
+  }
+
+  close(): void {}
+}
