@@ -100,6 +100,9 @@ Exit status 0 only when no check failed (warnings, e.g. a CA expiring within 30 
     })
     this.ui.done()
 
+    for (const side of report.sides) {
+      this.ui.detail(`context ${side.context}: namespace ${side.namespace}, datacenter ${side.datacenter ?? 'unknown'}, via ${side.source}`)
+    }
     if (json) process.stdout.write(JSON.stringify(report, null, 2) + '\n')
     else renderReport(report, this.ui)
     if (!report.ok && flags.wait) this.ui.fail(`Gave up after ${flags.timeout} (${report.attempts} attempts).`)

@@ -13,7 +13,7 @@ import {inspectCA} from '../federation/crypto.js'
 import {fingerprint, validateFederationData} from '../federation/secret.js'
 import {errorMessage} from '../shared/errors.js'
 import {replicationHealthy} from './parsers.js'
-import type {AgentInfo, Check, CheckStatus, FailureKind, ProbeFailure, SideObservation, SideSummary, WanMember} from './types.js'
+import type {AgentInfo, Check, CheckStatus, ConsulView, FailureKind, ProbeFailure, SideObservation, SideSummary, WanMember} from './types.js'
 
 export interface EvaluateOptions {
   /** Datacenters that must be federated even if no side names them (--expect-dc). */
@@ -181,8 +181,10 @@ export function evaluate(observations: SideObservation[], options: EvaluateOptio
     checks.push(...wanChecks(side, datacenters, primary, sides, secrets))
     checks.push(...catalogChecks(side, datacenters))
     checks.push(...healthChecks(side, datacenters))
-    const replication = replicationCheck(side, primary, primarySide)
-    if (replication) checks.push(replication)
+    for (const [dc, probe] of [[agent.datacenter, view.replication] as const, ...Object.entries(view.remoteReplication ?? {})]) {
+      const replication = replicationCheck(side, dc, probe, primary, primarySide)
+      if (replication) checks.push(replication)
+    }
   }
 
   for (const dc of leftOnly) {
@@ -346,23 +348,26 @@ function healthChecks(side: Side, datacenters: string[]): Check[] {
   return checks
 }
 
-function replicationCheck(side: Side, primary: string | undefined, primarySide: Side | undefined): Check | undefined {
+/** ACL replication of datacenter `dc`, as `side`'s server reports it (its own, or another's through ?dc=). */
+function replicationCheck(side: Side, dc: string, probe: ConsulView['replication'], primary: string | undefined, primarySide: Side | undefined): Check | undefined {
   const agent = side.agent!
-  const probe = side.obs.consul.replication
-  if (!probe || !primary || agent.datacenter === primary) return undefined
+  if (!probe || !primary || dc === primary) return undefined
   if (agent.aclsEnabled === false || (probe.ok && probe.value === 'acl-disabled')) return undefined
   const {context} = side.obs
-  const id = `replication:${context}`
-  const title = `${side.label}: ACL replication from ${primary} enabled and running`
+  const remote = dc !== agent.datacenter
+  const id = remote ? `replication:${context}:${dc}` : `replication:${context}`
+  const title = remote
+    ? `${side.label}: ACL replication of ${dc} (asked through ${agent.datacenter}) from ${primary} enabled and running`
+    : `${side.label}: ACL replication from ${primary} enabled and running`
   if (!probe.ok) return make(id, title, 'fail', probe.error.message, {...failureAdvice(probe.error, side, 'consul'), context})
   const status = probe.value as Exclude<typeof probe.value, 'acl-disabled'>
-  const tokenCause = `the replication token is invalid in ${primary} (deleted, or from an earlier install of the primary) or ${agent.datacenter} cannot reach ${primary}; with consul-k8s a wrong or unreachable global.federation.k8sAuthMethodHost also breaks the secondary's ACL setup`
+  const tokenCause = `the replication token is invalid in ${primary} (deleted, or from an earlier install of the primary) or ${dc} cannot reach ${primary}; with consul-k8s a wrong or unreachable global.federation.k8sAuthMethodHost also breaks the secondary's ACL setup`
   const tokenNext = `compare replicationToken in both federation secrets, check the token exists in ${primary} (consul acl token read -accessor … there)${primarySide ? ` via context ${primarySide.obs.context}` : ''}, and that k8sAuthMethodHost is reachable from ${primary}'s servers`
   if (!status.enabled) {
     return make(id, title, 'fail', 'replication is not enabled', {
       context,
-      cause: `${agent.datacenter}'s servers run without acl.enable_token_replication or without a replication token`,
-      next: `set global.acls.replicationToken (secretName: ${side.obs.names.federationSecret}, secretKey: replicationToken) in ${agent.datacenter}'s values and upgrade`,
+      cause: `${dc}'s servers run without acl.enable_token_replication or without a replication token`,
+      next: `set global.acls.replicationToken (secretName: ${side.obs.names.federationSecret}, secretKey: replicationToken) in ${dc}'s values and upgrade`,
     })
   }
   const lastError = status.lastErrorMessage ? `; last error${status.lastError ? ` at ${status.lastError}` : ''}: ${status.lastErrorMessage}` : ''
@@ -370,7 +375,7 @@ function replicationCheck(side: Side, primary: string | undefined, primarySide: 
   if (status.sourceDatacenter && status.sourceDatacenter !== primary) {
     return make(id, title, 'fail', `replicating from ${status.sourceDatacenter}, not from ${primary}`, {
       context,
-      cause: `${agent.datacenter} was configured with primary_datacenter ${status.sourceDatacenter}`,
+      cause: `${dc} was configured with primary_datacenter ${status.sourceDatacenter}`,
       next: 'fix primary_datacenter (serverConfigJSON of the federation secret) and restart the servers',
     })
   }

@@ -11,7 +11,7 @@ import {apiStatusCode, connectCluster, describeKubeError, type KubeCluster} from
 import {execInPod, findExecPod} from '../kube/exec.js'
 import {errorMessage, isUserError} from '../shared/errors.js'
 import {ExecConsulReader, HttpConsulReader, ProbeError, type ConsulReader} from './sources.js'
-import {probeFail, probeOk, type ConsulView, type FailureKind, type FederationSecretView, type Probe, type ServerHealth, type SideObservation} from './types.js'
+import {probeFail, probeOk, type ConsulView, type FailureKind, type FederationSecretView, type Probe, type ReplicationStatus, type ServerHealth, type SideObservation} from './types.js'
 
 /** One side to verify, resolved from the flags (see plan.ts). */
 export interface SideTarget {
@@ -166,18 +166,26 @@ export async function observeSide(side: SideConnection, options: {requestTimeout
   return {observation: {...base, consul}, reader}
 }
 
-/** Ask a side's server about the servers of every other datacenter (?dc=). */
-export async function addServerHealth(observed: ObservedSide, datacenters: string[]): Promise<void> {
+/**
+ * Ask a side's server about the servers of every other datacenter (?dc=), and about the ACL
+ * replication of `unobserved` datacenters (those no reachable side runs).
+ */
+export async function addRemoteViews(observed: ObservedSide, datacenters: string[], unobserved: string[] = []): Promise<void> {
   const {observation, reader} = observed
   if (!reader || !observation.consul.agent.ok) return
   const local = observation.consul.agent.value.datacenter
   const health: Record<string, Probe<ServerHealth>> = {}
-  await Promise.all(
-    datacenters
+  const replication: Record<string, Probe<ReplicationStatus | 'acl-disabled'>> = {}
+  await Promise.all([
+    ...datacenters
       .filter((dc) => dc !== local)
       .map(async (dc) => {
         health[dc] = await probe(() => reader.serverHealth(dc))
       }),
-  )
+    ...unobserved.map(async (dc) => {
+      replication[dc] = await probe(() => reader.replication(dc))
+    }),
+  ])
   observation.consul.serverHealth = health
+  if (unobserved.length > 0) observation.consul.remoteReplication = replication
 }

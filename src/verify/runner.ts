@@ -4,7 +4,7 @@
  * round what is still awaited.
  */
 import {evaluate, federationFacts} from './checks.js'
-import {addServerHealth, connectSide, observeSide, type SideConnection, type SideTarget} from './gather.js'
+import {addRemoteViews, connectSide, observeSide, type SideConnection, type SideTarget} from './gather.js'
 import type {Check, VerifyReport} from './types.js'
 
 export interface VerifyOptions {
@@ -39,11 +39,16 @@ export async function verifyOnce(
 ): Promise<VerifyReport> {
   const observed = await Promise.all(connections.map((connection) => observeSide(connection, {requestTimeoutMs: options.requestTimeoutMs})))
   try {
-    const {datacenters} = federationFacts(
+    const {datacenters, primary} = federationFacts(
       observed.map((side) => side.observation),
       options.expectDatacenters,
     )
-    await Promise.all(observed.map((side) => addServerHealth(side, datacenters)))
+    // Datacenters no reachable side runs: their replication is asked through one reachable
+    // side, the primary's if it is reachable.
+    const agents = observed.map((side) => (side.observation.consul.agent.ok ? side.observation.consul.agent.value.datacenter : undefined))
+    const unobserved = datacenters.filter((dc) => dc !== primary && !agents.includes(dc))
+    const asker = observed[agents.indexOf(primary)] ?? observed[agents.findIndex((dc) => dc !== undefined)]
+    await Promise.all(observed.map((side) => addRemoteViews(side, datacenters, side === asker ? unobserved : [])))
   } finally {
     for (const side of observed) side.reader?.close()
   }

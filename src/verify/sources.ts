@@ -40,7 +40,8 @@ export interface ConsulReader {
   datacenters(): Promise<string[]>
   /** The servers of `datacenter` with their checks, as this server sees them (?dc=). */
   serverHealth(datacenter: string): Promise<ServerHealth>
-  replication(): Promise<ReplicationStatus | 'acl-disabled'>
+  /** This datacenter's ACL replication status, or another's (?dc=, forwarded by the server). */
+  replication(datacenter?: string): Promise<ReplicationStatus | 'acl-disabled'>
   close(): void
 }
 
@@ -111,9 +112,9 @@ export class HttpConsulReader implements ConsulReader {
     return parseOrThrow('/v1/health/service/consul', () => parseServerHealth(data, filtered))
   }
 
-  async replication(): Promise<ReplicationStatus | 'acl-disabled'> {
+  async replication(datacenter?: string): Promise<ReplicationStatus | 'acl-disabled'> {
     try {
-      const {data} = await this.get('/v1/acl/replication', 'reading /v1/acl/replication')
+      const {data} = await this.get('/v1/acl/replication', `reading /v1/acl/replication${datacenter ? ` of ${datacenter}` : ''}`, datacenter ? {dc: datacenter} : undefined)
       return parseOrThrow('/v1/acl/replication', () => parseReplication(data))
     } catch (error) {
       if (error instanceof ProbeError && ACL_DISABLED.test(error.message)) return 'acl-disabled'
@@ -220,9 +221,10 @@ export class ExecConsulReader implements ConsulReader {
     return parseOrThrow('/v1/health/service/consul', () => parseServerHealth(data))
   }
 
-  async replication(): Promise<ReplicationStatus | 'acl-disabled'> {
+  async replication(datacenter?: string): Promise<ReplicationStatus | 'acl-disabled'> {
     try {
-      const data = await this.api('/v1/acl/replication', 'reading /v1/acl/replication')
+      const query = datacenter ? `?dc=${encodeURIComponent(datacenter)}` : ''
+      const data = await this.api(`/v1/acl/replication${query}`, `reading /v1/acl/replication${datacenter ? ` of ${datacenter}` : ''}`)
       return parseOrThrow('/v1/acl/replication', () => parseReplication(data))
     } catch (error) {
       if (error instanceof ProbeError && ACL_DISABLED.test(error.message)) return 'acl-disabled'

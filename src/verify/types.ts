@@ -103,6 +103,11 @@ export interface ConsulView {
   serverHealth?: Record<string, Probe<ServerHealth>>
   /** 'acl-disabled' when the agent runs without ACLs. */
   replication?: Probe<ReplicationStatus | 'acl-disabled'>
+  /**
+   * The replication status of datacenters no reachable side runs, asked through this server
+   * (?dc=), keyed by datacenter.
+   */
+  remoteReplication?: Record<string, Probe<ReplicationStatus | 'acl-disabled'>>
 }
 
 /** The federation secret of one side, decoded; only read by the checks. */

@@ -145,6 +145,17 @@ describe('verify checks', () => {
     assert.match(check.cause ?? '', /k8sAuthMethodHost/)
   })
 
+  it("checks a secondary's replication through the primary when the secondary is not a side", () => {
+    const dc1 = side('dc1', {remoteReplication: {dc2: probeOk(running)}})
+    const ok = byId(evaluate([dc1], {now: NOW}).checks, 'replication:dc1:dc2')
+    assert.equal(ok.status, 'ok')
+    assert.equal(ok.title, 'dc1: ACL replication of dc2 (asked through dc1) from dc1 enabled and running')
+    const stalled = side('dc1', {remoteReplication: {dc2: probeOk({...running, running: false})}})
+    const check = byId(evaluate([stalled], {now: NOW}).checks, 'replication:dc1:dc2')
+    assert.equal(check.status, 'fail')
+    assert.match(check.cause ?? '', /or dc2 cannot reach dc1/)
+  })
+
   it('fails replication that is off in a secondary with ACLs, and skips it when ACLs are off', () => {
     const off = side('dc2', {replication: probeOk({...running, enabled: false, running: false})})
     assert.equal(byId(evaluate([side('dc1'), off], {now: NOW}).checks, 'replication:dc2').status, 'fail')
