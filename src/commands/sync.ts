@@ -38,10 +38,10 @@ With --once it reconciles once and exits: 0 when in sync, 2 when services were s
     output: Flags.string({char: 'o', options: ['json', 'yaml'], description: 'Print the plan/result as JSON or YAML on stdout (status lines go to stderr).'}),
     'to-consul': Flags.boolean({allowNo: true, description: 'Sync Kubernetes services into Consul. Naming only some directions syncs only those; default both.', helpGroup: 'DIRECTION'}),
     'to-k8s': Flags.boolean({allowNo: true, description: 'Sync Consul services into Kubernetes as ExternalName services.', helpGroup: 'DIRECTION'}),
-    'default-sync': Flags.boolean({allowNo: true, default: DEFAULT_OPTIONS.defaultSync, description: 'Sync services that have no consul.hashicorp.com/service-sync annotation.', helpGroup: 'KUBERNETES -> CONSUL'}),
+    'default-sync': Flags.boolean({aliases: ['k8s-default-sync'], allowNo: true, default: DEFAULT_OPTIONS.defaultSync, description: 'Sync services that have no consul.hashicorp.com/service-sync annotation.', helpGroup: 'KUBERNETES -> CONSUL'}),
     'sync-clusterip-services': Flags.boolean({allowNo: true, default: DEFAULT_OPTIONS.syncClusterIPServices, description: 'Sync ClusterIP services (one instance per endpoint).', helpGroup: 'KUBERNETES -> CONSUL'}),
-    'k8s-allow-namespace': Flags.string({multiple: true, description: 'Namespace to sync services from (repeatable; "*" = all). Default: *.', helpGroup: 'KUBERNETES -> CONSUL'}),
-    'k8s-deny-namespace': Flags.string({multiple: true, description: 'Namespace never synced from; wins over the allow list (repeatable; "" = none). Default: kube-system, kube-public.', helpGroup: 'KUBERNETES -> CONSUL'}),
+    'k8s-allow-namespace': Flags.string({aliases: ['allow-k8s-namespace'], multiple: true, description: 'Namespace to sync services from (repeatable; "*" = all). Default: *.', helpGroup: 'KUBERNETES -> CONSUL'}),
+    'k8s-deny-namespace': Flags.string({aliases: ['deny-k8s-namespace'], multiple: true, description: 'Namespace never synced from; wins over the allow list (repeatable; "" = none). Default: kube-system, kube-public.', helpGroup: 'KUBERNETES -> CONSUL'}),
     'consul-service-prefix': Flags.string({default: '', description: 'Prefix for Consul service names made from Kubernetes services (not applied to a service-name annotation).', helpGroup: 'KUBERNETES -> CONSUL'}),
     'add-k8s-namespace-suffix': Flags.boolean({allowNo: true, default: DEFAULT_OPTIONS.addK8sNamespaceSuffix, description: 'Append -<namespace> to Consul service names (not applied to a service-name annotation).', helpGroup: 'KUBERNETES -> CONSUL'}),
     'node-port-sync-type': Flags.string({options: [...NODE_PORT_SYNC_TYPES], default: DEFAULT_OPTIONS.nodePortSyncType, description: 'Which node address NodePort instances use.', helpGroup: 'KUBERNETES -> CONSUL'}),
@@ -51,6 +51,11 @@ With --once it reconciles once and exits: 0 when in sync, 2 when services were s
     'k8s-write-namespace': Flags.string({default: DEFAULT_OPTIONS.k8sWriteNamespace, description: 'Namespace the ExternalName services are written to.', helpGroup: 'CONSUL -> KUBERNETES'}),
     'consul-domain': Flags.string({default: DEFAULT_OPTIONS.consulDomain, description: 'Consul DNS domain used in externalName (<service>.service.<domain>).', helpGroup: 'CONSUL -> KUBERNETES'}),
     concurrency: Flags.integer({default: 8, min: 1, max: 64, description: 'Writes in flight at once (Consul transactions, Kubernetes requests).'}),
+  }
+
+  /** Plain JSON: oclif's colorizing tokenizer costs tens of MB on a plan of thousands of services. */
+  logJson(json: unknown): void {
+    process.stdout.write(JSON.stringify(json, null, 2) + '\n')
   }
 
   async run(): Promise<SyncResult | undefined> {

@@ -67,7 +67,9 @@ export async function nodeServices(
       `/v1/catalog/node-services/${encodeURIComponent(node)}`,
       {query: blockingQuery(options), timeoutMs: options.timeoutMs, token: options.token},
     )
-    return {data: {node: response.data?.Node ?? undefined, services: response.data?.Services ?? []}, index: response.index}
+    // Keep only the fields sync uses: at thousands of instances the rest is most of the memory.
+    const services = (response.data?.Services ?? []).map(({ID, Service, Tags, Address, Port, Meta, CreateIndex, ModifyIndex}) => ({ID, Service, Tags, Address, Port, Meta, CreateIndex, ModifyIndex}))
+    return {data: {node: response.data?.Node ?? undefined, services}, index: response.index}
   } catch (error) {
     if (error instanceof ConsulApiError && error.status === 404) return {data: {services: []}}
     throw error
@@ -81,7 +83,8 @@ export async function nodeChecks(client: ConsulClient, node: string, options: Bl
     timeoutMs: options.timeoutMs,
     token: options.token,
   })
-  return {data: response.data ?? [], index: response.index}
+  const checks = (response.data ?? []).map(({Node, CheckID, Name, Status, Output, ServiceID, ServiceName, Type, ModifyIndex}) => ({Node, CheckID, Name, Status, Output, ServiceID, ServiceName, Type, ModifyIndex}))
+  return {data: checks, index: response.index}
 }
 
 /** /v1/catalog/services: every service visible to the token, with the union of its instances' tags. */

@@ -3,6 +3,9 @@
  * Nodes, turned into the slim views the planner uses, and the writes of ExternalName
  * services. A read either returns everything or throws: a partial list is never planned on.
  */
+import http from 'node:http'
+import https from 'node:https'
+
 import {isConflict, isNotFound, type KubeCluster} from '../kube/client.js'
 import {errorMessage} from '../shared/errors.js'
 import {
@@ -124,42 +127,70 @@ export async function listAll<T>(fetchPage: (cont: string | undefined) => Promis
   }
 }
 
-function page(list: Obj): ListPage {
-  return {items: list.items ?? [], continue: list.metadata?._continue ?? list.metadata?.continue, resourceVersion: list.metadata?.resourceVersion}
+/** An error shaped like the client library's (numeric code, body), so describeKubeError and retries understand it. */
+class KubeHttpError extends Error {
+  constructor(
+    readonly code: number,
+    readonly body: string,
+  ) {
+    super(`HTTP ${code}: ${body.slice(0, 300)}`)
+  }
 }
 
+/**
+ * Plain authenticated GETs of list pages, parsed straight from JSON: the client library's
+ * typed deserialization costs several times the time and memory at thousands of objects.
+ * Credentials, CA and TLS settings come from the context's KubeConfig.
+ */
+function pager(cluster: KubeCluster): (path: string, query: Record<string, string | number | undefined>) => Promise<ListPage> {
+  const server = cluster.config.getCurrentCluster()?.server ?? cluster.server
+  let prepared: Promise<https.RequestOptions> | undefined
+  return async (path, query) => {
+    prepared ??= (async () => {
+      const options: https.RequestOptions = {headers: {accept: 'application/json'}}
+      await cluster.config.applyToHTTPSOptions(options)
+      return options
+    })()
+    const options = await prepared
+    const url = new URL(server.replace(/\/+$/, '') + path)
+    for (const [key, value] of Object.entries(query)) if (value !== undefined && value !== '') url.searchParams.set(key, String(value))
+    const text = await new Promise<string>((resolve, reject) => {
+      const request = (url.protocol === 'http:' ? http : https).get(url, options, (response) => {
+        const chunks: Buffer[] = []
+        response.on('data', (chunk: Buffer) => chunks.push(chunk))
+        response.on('error', reject)
+        response.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8')
+          chunks.length = 0 // the response object may outlive this page on a keep-alive socket
+          const status = response.statusCode ?? 0
+          if (status < 200 || status >= 300) reject(new KubeHttpError(status, body))
+          else resolve(body)
+        })
+      })
+      request.setTimeout(60_000, () => request.destroy(Object.assign(new Error('timed out after 60 s'), {code: 'ETIMEDOUT'})))
+      request.on('error', reject)
+    })
+    const list = JSON.parse(text) as Obj
+    return {items: list.items ?? [], continue: list.metadata?.continue, resourceVersion: list.metadata?.resourceVersion}
+  }
+}
+
+const collection = (group: string, resource: string, namespace?: string) => (namespace ? `${group}/namespaces/${encodeURIComponent(namespace)}/${resource}` : `${group}/${resource}`)
+
 export function listServices(cluster: KubeCluster, namespace: string | undefined, signal?: AbortSignal) {
-  const core = cluster.core()
-  return listAll(
-    async (cont) =>
-      page(
-        namespace === undefined
-          ? await core.listServiceForAllNamespaces({limit: PAGE, _continue: cont})
-          : await core.listNamespacedService({namespace, limit: PAGE, _continue: cont}),
-      ),
-    slimService,
-    signal,
-  )
+  const get = pager(cluster)
+  return listAll((cont) => get(collection('/api/v1', 'services', namespace), {limit: PAGE, continue: cont}), slimService, signal)
 }
 
 export function listEndpointSlices(cluster: KubeCluster, namespace: string | undefined, signal?: AbortSignal) {
-  const discovery = cluster.discovery()
-  const labelSelector = SERVICE_NAME_LABEL
-  return listAll(
-    async (cont) =>
-      page(
-        namespace === undefined
-          ? await discovery.listEndpointSliceForAllNamespaces({limit: PAGE, _continue: cont, labelSelector})
-          : await discovery.listNamespacedEndpointSlice({namespace, limit: PAGE, _continue: cont, labelSelector}),
-      ),
-    slimEndpointSlice,
-    signal,
-  )
+  const get = pager(cluster)
+  const path = collection('/apis/discovery.k8s.io/v1', 'endpointslices', namespace)
+  return listAll((cont) => get(path, {limit: PAGE, continue: cont, labelSelector: SERVICE_NAME_LABEL}), slimEndpointSlice, signal)
 }
 
 export function listNodes(cluster: KubeCluster, signal?: AbortSignal) {
-  const core = cluster.core()
-  return listAll(async (cont) => page(await core.listNode({limit: PAGE, _continue: cont})), slimNode, signal)
+  const get = pager(cluster)
+  return listAll((cont) => get('/api/v1/nodes', {limit: PAGE, continue: cont}), slimNode, signal)
 }
 
 async function inScope<T>(namespaces: string[] | undefined, list: (ns: string | undefined) => Promise<{items: T[]}>): Promise<T[]> {

@@ -210,6 +210,71 @@ describe('sync --once against the real Kubernetes API and Consul catalog', () =>
   })
 })
 
+describe('sync (continuous) follows changes and stops cleanly on Ctrl-C', () => {
+  const watchNs = `sync-it-watch-${id}`
+  const watchNode = `sync-it-watch-${id}`
+  let kubeW: KubeCluster
+  let consulW: ConsulClient
+
+  before(async () => {
+    env = getTestEnv()
+    kubeW = await connectCluster({kubeconfig: env.kubeconfig, context: 'dc1'})
+    consulW = consulClient('dc1')
+    await createNamespace(kubeW, watchNs)
+  })
+
+  after(async () => {
+    await consulW?.put('/v1/catalog/deregister', {Node: watchNode}).catch(() => {})
+    consulW?.close()
+    if (kubeW) await deleteNamespace(kubeW, watchNs)
+  })
+
+  const instances = async () => (await nodeServices(consulW, watchNode).catch(() => ({data: {services: []}}))).data.services
+  async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const value = await probe()
+      if (value !== undefined) return value
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+      await sleep(200)
+    }
+  }
+
+  it('registers, updates and removes as Services and endpoints change, then exits 0 on SIGINT', async () => {
+    const child = execa(
+      process.execPath,
+      [BIN, 'sync', '--to-consul', '--kubeconfig', env.kubeconfig, '--context', 'dc1', '--consul-http-addr', env.consul.dc1.httpAddr, '--consul-cacert', env.federation.caCertFile, '--k8s-allow-namespace', watchNs, '--consul-node-name', watchNode, '-o', 'json'],
+      {reject: false, env: {CI: 'true', NO_COLOR: '1', CONSUL_HTTP_TOKEN: env.federation.managementToken}, timeout: 180_000},
+    )
+    try {
+      await createService(kubeW, watchNs, {name: n('live')})
+      await createEndpointSlice(kubeW, watchNs, n('live'), [{ip: '10.20.0.1'}])
+      const first = await until('the first instance', async () => ((await instances()).length === 1 ? (await instances())[0] : undefined))
+      assert.equal(first.ID, serviceID(n('live'), '10.20.0.1'))
+
+      // A second endpoint appears: a second instance, no restart needed.
+      const slice = await kubeW.discovery().readNamespacedEndpointSlice({name: `${n('live')}-manual`, namespace: watchNs})
+      slice.endpoints.push({addresses: ['10.20.0.2'], conditions: {ready: false}})
+      await kubeW.discovery().replaceNamespacedEndpointSlice({name: `${n('live')}-manual`, namespace: watchNs, body: slice})
+      await until('the second instance', async () => ((await instances()).length === 2 ? true : undefined))
+      const checks = (await nodeChecks(consulW, watchNode)).data
+      assert.equal(checks.find((c) => c.ServiceID === serviceID(n('live'), '10.20.0.2'))?.Status, 'critical')
+
+      // Deleting the Service removes its instances.
+      await kubeW.core().deleteNamespacedService({name: n('live'), namespace: watchNs})
+      await until('the instances to go', async () => ((await instances()).length === 0 ? true : undefined))
+    } finally {
+      child.kill('SIGINT')
+    }
+    const result = await child
+    assert.equal(result.exitCode, 0, result.stderr)
+    assert.match(result.stderr, /Stopped after \d+ pass/)
+    const passes = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as SyncResult)
+    assert.ok(passes.length >= 3, `one JSON line per pass (${passes.length})`)
+    assert.ok(passes.some((p) => p.toConsul?.applied?.removed === 2), 'a pass removed the two instances')
+  })
+})
+
 /**
  * A TCP pass-through to a real Consul server that holds every chunk the client sends for
  * `delayMs`, so a run takes long enough to lose its server halfway.
