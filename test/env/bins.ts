@@ -42,6 +42,9 @@ function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
   return undefined
 }
 
+/** Whether the environment runs a simulated node per cluster (kube-scheduler + kwok). */
+export const kwokEnabled = (env: NodeJS.ProcessEnv = process.env) => env.CONSULK8S_TESTENV_KWOK === '1'
+
 /** Paths of every binary; throws naming what is missing and how to get it. */
 export function resolveBins(env: NodeJS.ProcessEnv = process.env): {bin: TestEnvState['bin']; versions: Record<string, string>} {
   const versions = readVersions()
@@ -54,6 +57,8 @@ export function resolveBins(env: NodeJS.ProcessEnv = process.env): {bin: TestEnv
     consul: cached('consul', 'CONSUL_VERSION'),
     helm: cached('helm', 'HELM_VERSION'),
     kubectl: env.KUBECTL ?? onPath('kubectl', env) ?? '',
+    kubeScheduler: kwokEnabled(env) ? cached('kube-scheduler', 'KUBERNETES_VERSION') : '',
+    kwok: kwokEnabled(env) ? cached('kwok', 'KWOK_VERSION') : '',
   }
   const missing = Object.entries(bin)
     .filter(([key, path]) => key !== 'kubectl' && path && !executable(path))

@@ -46,12 +46,14 @@ build_one() {
   local work; work="$(mktemp -d "${TMPDIR:-/tmp}/consulk8s-build-$name.XXXXXX")"
   local start=$SECONDS
   step "$name $version: building from its Go module (a cold build takes minutes) ..."
-  if ! ( cd "$work" && "$recipe" "$version" "$work/$name" ) >"$work.log" 2>&1; then
+  # A recipe writes the binary to its second argument; files beside it (in out/) are cached too.
+  mkdir -p "$work/out"
+  if ! ( cd "$work" && "$recipe" "$version" "$work/out/$name" ) >"$work.log" 2>&1; then
     tail -n 30 "$work.log" >&2
     fail "$name $version did not build (full log: $work.log)"
   fi
-  mkdir -p "$dest.tmp"
-  mv "$work/$name" "$dest.tmp/$name"
+  rm -rf "$dest.tmp"
+  mv "$work/out" "$dest.tmp"
   rm -rf "$dest" && mv "$dest.tmp" "$dest"
   rm -rf "$work" "$work.log"
   step "$name $version: built in $((SECONDS - start))s"
@@ -87,6 +89,23 @@ recipe_kube_apiserver() {
 recipe_kube_controller_manager() {
   k8s_wrapper "$1"
   go build -mod=mod -ldflags "$(ldflags_k8s "$1")" -o "$2" k8s.io/kubernetes/cmd/kube-controller-manager
+}
+recipe_kube_scheduler() {
+  k8s_wrapper "$1"
+  go build -mod=mod -ldflags "$(ldflags_k8s "$1")" -o "$2" k8s.io/kubernetes/cmd/kube-scheduler
+}
+# kwok (optional part of the environment): the binary plus the "fast" node, pod and volume stages and the node heartbeat it
+# needs (kwokctl embeds them, kwok itself does not), copied from the module.
+recipe_kwok() {
+  printf 'module consulk8s.test/kwokwrapper\ngo 1.26\n' > go.mod
+  go get "sigs.k8s.io/kwok@$1"
+  go build -mod=mod -ldflags "-s -w" -o "$2" sigs.k8s.io/kwok/cmd/kwok
+  local dir; dir="$(go list -mod=mod -m -f '{{.Dir}}' sigs.k8s.io/kwok)"
+  mkdir -p "$(dirname "$2")/stages"
+  local stages="$dir/kustomize/stage"
+  cp "$stages"/node/fast/*.yaml "$stages"/node/heartbeat/*.yaml "$stages"/pod/fast/*.yaml \
+    "$stages"/volume/fast/{pv-bind,pv-delete,pvc-provision,pvc-delete}.yaml "$(dirname "$2")/stages/"
+  rm -f "$(dirname "$2")/stages/kustomization.yaml"
 }
 recipe_etcd() {
   printf 'module consulk8s.test/etcdwrapper\ngo 1.24\n' > go.mod
@@ -124,4 +143,8 @@ want consul && build_one consul "$CONSUL_VERSION" recipe_consul
 want helm && build_one helm "$HELM_VERSION" recipe_helm
 want kube-apiserver && build_one kube-apiserver "$KUBERNETES_VERSION" recipe_kube_apiserver
 want kube-controller-manager && build_one kube-controller-manager "$KUBERNETES_VERSION" recipe_kube_controller_manager
+# Simulated nodes (kube-scheduler + kwok) only when asked for: by name or CONSULK8S_TESTENV_KWOK=1.
+want_kwok() { [[ ",$only," == *",$1,"* || ( "$only" == all && "${CONSULK8S_TESTENV_KWOK:-}" == 1 ) ]]; }
+want_kwok kube-scheduler && build_one kube-scheduler "$KUBERNETES_VERSION" recipe_kube_scheduler
+want_kwok kwok && build_one kwok "$KWOK_VERSION" recipe_kwok
 echo "$cache"

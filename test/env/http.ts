@@ -1,4 +1,4 @@
-/** A minimal HTTP(S) GET for readiness probes of etcd and the API servers (client certs, own CA). */
+/** Minimal HTTP(S) requests for readiness probes and setup calls to etcd and the API servers (client certs, own CA). */
 import http from 'node:http'
 import https from 'node:https'
 
@@ -8,11 +8,19 @@ export interface TlsMaterial {
   key?: string
 }
 
-export function httpGet(url: string, tls: TlsMaterial = {}, timeoutMs = 5000): Promise<{status: number; body: string}> {
+export function httpRequest(
+  method: string,
+  url: string,
+  tls: TlsMaterial = {},
+  body?: unknown,
+  timeoutMs = 5000,
+): Promise<{status: number; body: string}> {
   const target = new URL(url)
   const transport = target.protocol === 'https:' ? https : http
+  const payload = body === undefined ? undefined : JSON.stringify(body)
+  const headers: Record<string, string> = payload === undefined ? {} : {'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload))}
   return new Promise((resolve, reject) => {
-    const req = transport.request(target, {method: 'GET', ...tls, agent: false, timeout: timeoutMs}, (res) => {
+    const req = transport.request(target, {method, headers, ...tls, agent: false, timeout: timeoutMs}, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (chunk: Buffer) => chunks.push(chunk))
       res.on('end', () => resolve({status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8')}))
@@ -20,13 +28,15 @@ export function httpGet(url: string, tls: TlsMaterial = {}, timeoutMs = 5000): P
     })
     req.on('timeout', () => req.destroy(new Error(`no answer from ${url} within ${timeoutMs} ms`)))
     req.on('error', reject)
-    req.end()
+    req.end(payload)
   })
 }
 
-/** Resolves with the body when GET answers 200, otherwise throws with the status and body. */
-export async function get200(url: string, tls: TlsMaterial = {}): Promise<string> {
-  const {status, body} = await httpGet(url, tls)
-  if (status !== 200) throw new Error(`GET ${url}: HTTP ${status} ${body.trim().slice(0, 200)}`)
-  return body
+/** Resolves with the body when the request answers 2xx, otherwise throws with the status and body. */
+export async function request2xx(method: string, url: string, tls: TlsMaterial = {}, body?: unknown): Promise<string> {
+  const response = await httpRequest(method, url, tls, body)
+  if (response.status < 200 || response.status > 299) throw new Error(`${method} ${url}: HTTP ${response.status} ${response.body.trim().slice(0, 200)}`)
+  return response.body
 }
+
+export const get200 = (url: string, tls: TlsMaterial = {}) => request2xx('GET', url, tls)

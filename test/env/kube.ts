@@ -48,6 +48,11 @@ export interface StartedCluster {
   info: KubeClusterInfo
   /** Admin credentials (PEM) and the cluster CA, for kubeconfigs. */
   tls: Required<TlsMaterial>
+  /** The cluster's directory, its admin kubeconfig (server 127.0.0.1) and the kubelet serving certificate files. */
+  dir: string
+  adminKubeconfig: string
+  kubeletCertFile: string
+  kubeletKeyFile: string
 }
 
 export async function startKubeCluster(options: {
@@ -76,7 +81,10 @@ export async function startKubeCluster(options: {
   const apiKey = file('apiserver.key', pki.apiserver.keyPem)
   const saKey = file('sa.key', pki.serviceAccount.privateKeyPem)
   const saPub = file('sa.pub', pki.serviceAccount.publicKeyPem)
+  const kubeletCertFile = file('kubelet.crt', pki.kubelet.certPem)
+  const kubeletKeyFile = file('kubelet.key', pki.kubelet.keyPem)
   const tls = {ca: pki.ca.certPem, cert: pki.admin.certPem, key: pki.admin.keyPem}
+  const adminKubeconfig = join(dir, 'admin.kubeconfig')
 
   const etcdUrl = `http://127.0.0.1:${ports.etcdClient}`
   const etcdName = `etcd-${name}`
@@ -139,6 +147,7 @@ export async function startKubeCluster(options: {
   })
   report(`kube-apiserver ${name} ready`)
 
+  writeFileSync(adminKubeconfig, kubeconfigYaml([{name, server: localServer, tls}]), {mode: 0o600})
   const info: KubeClusterInfo = {
     context: name,
     server: `https://${host.includes(':') ? `[${host}]` : host}:${ports.apiserver}`,
@@ -150,14 +159,12 @@ export async function startKubeCluster(options: {
   }
 
   if (bins.kubeControllerManager) {
-    const kcmKubeconfig = join(dir, 'controller-manager.kubeconfig')
-    writeFileSync(kcmKubeconfig, kubeconfigYaml([{name, server: localServer, tls}]), {mode: 0o600})
     const kcmName = `kube-controller-manager-${name}`
     await startProcess(workDir, {
       name: kcmName,
       command: bins.kubeControllerManager,
       args: [
-        `--kubeconfig=${kcmKubeconfig}`,
+        `--kubeconfig=${adminKubeconfig}`,
         '--leader-elect=false',
         '--secure-port=0',
         `--service-account-private-key-file=${saKey}`,
@@ -177,7 +184,7 @@ export async function startKubeCluster(options: {
     )
     report(`kube-controller-manager ${name} ready`)
   }
-  return {info, tls}
+  return {info, tls, dir, adminKubeconfig, kubeletCertFile, kubeletKeyFile}
 }
 
 /** A kubeconfig (YAML) with one context per cluster, named like the cluster, credentials embedded. */

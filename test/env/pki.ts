@@ -23,6 +23,8 @@ export interface ClusterPki {
   ca: CertificateAuthority
   apiserver: KeyPair
   admin: KeyPair
+  /** Serving certificate of the simulated node's kubelet endpoint (kwok). */
+  kubelet: KeyPair
   serviceAccount: {privateKeyPem: string; publicKeyPem: string}
 }
 
@@ -74,11 +76,13 @@ export async function createClusterPki(cluster: string, hosts: {dns: string[]; i
     ip: [...new Set(['127.0.0.1', firstServiceIp, ...hosts.ip])],
   })
   const admin = await issue(ca, 'CN=consulk8s-testenv-admin, O=system:masters', 'client')
+  const kubelet = await issue(ca, 'CN=kwok-node', 'server', {dns: ['localhost', ...hosts.dns], ip: [...new Set(['127.0.0.1', ...hosts.ip])]})
   const sa = generateKeyPairSync('ec', {namedCurve: 'prime256v1'})
   return {
     ca,
     apiserver,
     admin,
+    kubelet,
     serviceAccount: {
       privateKeyPem: sa.privateKey.export({type: 'sec1', format: 'pem'}).toString(),
       publicKeyPem: sa.publicKey.export({type: 'spki', format: 'pem'}).toString(),

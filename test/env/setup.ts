@@ -9,6 +9,7 @@ import {cacheDir, readVersions, REPO_ROOT, resolveBins} from './bins.js'
 import {resolveChartDir} from './chart.js'
 import {startConsulFederation} from './consul.js'
 import {externalHost, kubeconfigYaml, startKubeCluster} from './kube.js'
+import {startSimulatedNode} from './kwok.js'
 import {isRunning, processNames, stopAll} from './procs.js'
 import type {TestEnvState} from './types.js'
 
@@ -53,6 +54,16 @@ export async function startEnvironment(workDir: string, report = reporter()): Pr
       step('consul federation', () => startConsulFederation({workDir, consulBin: bin.consul, report})),
     ])
 
+    let simulatedNode: string | undefined
+    if (bin.kwok) {
+      const kwokBins = {kwok: bin.kwok, kubeScheduler: bin.kubeScheduler, consul: bin.consul}
+      const simulated = (name: 'dc1' | 'dc2', cluster: typeof dc1, podCidr: string) =>
+        step(`simulated node ${name}`, () =>
+          startSimulatedNode({workDir, name, host, cluster, bins: kwokBins, consul: {httpAddr: consul.consul[name].httpAddr, caCertFile: consul.federation.caCertFile}, podCidr, report}),
+        )
+      ;[simulatedNode] = await Promise.all([simulated('dc1', dc1, '10.244.0.0/16'), simulated('dc2', dc2, '10.245.0.0/16')])
+    }
+
     const kubeconfig = join(workDir, 'kubeconfig')
     const kubeconfigLocalhost = join(workDir, 'kubeconfig-localhost')
     writeFileSync(kubeconfig, kubeconfigYaml([{name: 'dc1', server: dc1.info.server, tls: dc1.tls}, {name: 'dc2', server: dc2.info.server, tls: dc2.tls}]), {mode: 0o600})
@@ -71,6 +82,7 @@ export async function startEnvironment(workDir: string, report = reporter()): Pr
       bin,
       versions,
       chartDir,
+      simulatedNode,
     }
     writeFileSync(join(workDir, STATE_FILE), JSON.stringify(state, null, 2) + '\n', {mode: 0o600})
     writeFileSync(join(workDir, 'env.sh'), labEnv(state), {mode: 0o600})

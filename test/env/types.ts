@@ -59,9 +59,19 @@ export interface TestEnvState {
     /** Token with the replication policy, created through the ACL API by consulk8s's code. */
     replicationToken: string
   }
-  bin: {consul: string; helm: string; kubectl: string; etcd: string; kubeApiserver: string; kubeControllerManager: string}
+  bin: {consul: string; helm: string; kubectl: string; etcd: string; kubeApiserver: string; kubeControllerManager: string
+    /** Empty unless the simulated nodes are on (CONSULK8S_TESTENV_KWOK=1). */
+    kubeScheduler: string
+    kwok: string
+  }
   /** The pinned versions (test/env/versions.env) the binaries were built from. */
   versions: Record<string, string>
   /** Directory of the Consul Helm chart (Chart.yaml, values.yaml, templates/). */
   chartDir: string
+  /**
+   * With CONSULK8S_TESTENV_KWOK=1: the name of the one simulated (kwok) node in each cluster.
+   * Pods get scheduled to it and become Running; exec into pods consul-server-0..2 (container
+   * consul) runs locally against that cluster's Consul datacenter. Undefined otherwise.
+   */
+  simulatedNode?: string
 }

@@ -145,6 +145,29 @@ describe('test environment', () => {
     assert.match(pidFile, /^\d+\n$/)
   })
 
+  it('with simulated nodes, runs a consul-server-0 pod and execs into it against that cluster\'s datacenter', async (t) => {
+    if (!env.simulatedNode) {
+      t.skip('this environment has no simulated nodes (CONSULK8S_TESTENV_KWOK=1 turns them on)')
+      return
+    }
+    for (const dc of DATACENTERS) {
+      await kubectl(dc, ['-n', namespace, 'run', 'consul-server-0', '--image=hashicorp/consul', '--restart=Never', '--overrides={"spec":{"containers":[{"name":"consul","image":"hashicorp/consul"}]}}'])
+      const pod = await eventually(60, async () => {
+        const {stdout} = await kubectl(dc, ['-n', namespace, 'get', 'pod', 'consul-server-0', '-o', 'json'])
+        const parsed = JSON.parse(stdout) as {spec: {nodeName?: string}; status: {phase: string}}
+        assert.equal(parsed.status.phase, 'Running')
+        return parsed
+      })
+      assert.equal(pod.spec.nodeName, env.simulatedNode)
+      const {stdout} = await kubectl(dc, ['-n', namespace, 'exec', '-i', 'consul-server-0', '-c', 'consul', '--', '/bin/sh', '-c', 'IFS= read -r t; CONSUL_HTTP_TOKEN="$t" exec consul members -wan'], {
+        input: `${env.federation.managementToken}\n`,
+      })
+      for (const other of DATACENTERS) assert.match(stdout, new RegExp(`^${env.consul[other].nodeName}\\.${other}\\s+\\S+\\s+alive\\b`, 'm'), stdout)
+      const addr = await kubectl(dc, ['-n', namespace, 'exec', 'consul-server-0', '-c', 'consul', '--', '/bin/sh', '-c', 'echo "$CONSUL_HTTP_ADDR"'])
+      assert.equal(addr.stdout.trim(), env.consul[dc].httpAddr)
+    }
+  })
+
   it('finds the Consul Helm chart', () => {
     const chart = parse(readFileSync(join(env.chartDir, 'Chart.yaml'), 'utf8')) as {name: string; version: string}
     assert.equal(chart.name, 'consul')
