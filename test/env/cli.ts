@@ -30,7 +30,12 @@ async function withLock<T>(run: () => Promise<T>): Promise<T> {
       writeFileSync(lockFile, String(process.pid))
       break
     } catch {
-      const owner = Number.parseInt(readFileSync(lockFile, 'utf8') || '0', 10)
+      let owner = 0
+      try {
+        owner = Number.parseInt(readFileSync(lockFile, 'utf8') || '0', 10)
+      } catch {
+        continue // released meanwhile
+      }
       if (owner && !pidRuns(owner, 'node')) {
         rmSync(lockFile, {force: true})
         continue
