@@ -50,17 +50,6 @@ export function promptAsker(options: {yes: boolean; json?: boolean}): Asker | un
 }
 
 /** "90s", "10m", "1h", "1m30s" or plain seconds, to milliseconds. */
-export function parseDuration(text: string): number {
-  const trimmed = text.trim()
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000
-  const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)]
-  if (parts.length === 0 || parts.map((part) => part[0]).join('') !== trimmed) {
-    throw new UserError(`Invalid duration "${text}".`, {hint: 'Use e.g. 90s, 10m or 1h30m.'})
-  }
-  const unit: Record<string, number> = {ms: 1, s: 1000, m: 60_000, h: 3_600_000}
-  return parts.reduce((sum, part) => sum + Number(part[1]) * unit[part[2]], 0)
-}
-
 /** The text of a file, or of stdin for "-", with one readable error. */
 export async function readInput(path: string): Promise<string> {
   if (path === '-') {

@@ -6,7 +6,7 @@
 import {Flags} from '@oclif/core'
 
 import {HASHICORP_REPO} from './chart.js'
-import {parseDuration} from './duration.js'
+import {parseDuration} from '../shared/duration.js'
 import type {InstallOptions} from './install.js'
 
 export const helmBinaryFlag = {

@@ -11,7 +11,7 @@ import {chartNames, validateNamespaceName, validateReleaseName, type ChartNames}
 import {UserError} from '../shared/errors.js'
 import {confirmOrAbort} from '../ui/prompt.js'
 import type {Terminal} from '../ui/terminal.js'
-import {toGoDuration} from './duration.js'
+import {toGoDuration} from '../shared/duration.js'
 import {Helm, helmBinary, type ReleaseInfo} from './helm.js'
 import {deletePvc, deleteSecret, listPvcNames, listSecrets, serverVersion, type SecretSummary} from './kube.js'
 import {DEFAULT_TIMEOUT_MS, type ReleaseOptions} from './install.js'

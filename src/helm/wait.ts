@@ -6,7 +6,7 @@
 import type {KubeCluster} from '../kube/client.js'
 import {UserError} from '../shared/errors.js'
 import type {Terminal} from '../ui/terminal.js'
-import {formatDuration} from './duration.js'
+import {formatDuration} from '../shared/duration.js'
 import {isWorkloadReady, listReleaseWorkloads, podProblems, type WorkloadState} from './kube.js'
 
 export interface WaitOptions {

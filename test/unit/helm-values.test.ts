@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
 import {diffValues, renderDiff, maskChanges} from '../../src/helm/diff.js'
-import {parseDuration, toGoDuration} from '../../src/helm/duration.js'
+import {parseDuration, toGoDuration} from '../../src/shared/duration.js'
 import {applySet, mergeValues, parseValuesText, resolveUserValues, typedSetValue, type Values} from '../../src/helm/values.js'
 import {UserError} from '../../src/shared/errors.js'
 

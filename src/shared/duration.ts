@@ -2,7 +2,7 @@
  * Go-style durations as helm and kubectl take them: "90s", "10m", "1h30m", "500ms".
  * A bare number is read as seconds.
  */
-import {UserError} from '../shared/errors.js'
+import {UserError} from './errors.js'
 
 const UNITS: Record<string, number> = {ms: 1, s: 1000, m: 60_000, h: 3_600_000}
 
