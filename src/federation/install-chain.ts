@@ -24,6 +24,39 @@ export interface ChainInstallOptions {
   dryRun?: boolean
 }
 
+/** The parsed flags `federate ... --install` shares with `consulk8s install`. */
+export interface ChainInstallFlags {
+  kubeconfig?: string
+  namespace: string
+  release: string
+  chart?: string
+  'chart-version'?: string
+  'chart-repo'?: string
+  'helm-binary'?: string
+  'no-hooks': boolean
+  wait: boolean
+  yes: boolean
+  'dry-run': boolean
+}
+
+export function chainInstallOptions(flags: ChainInstallFlags, valuesFile: string, timeoutMs: number): ChainInstallOptions {
+  return {
+    kubeconfig: flags.kubeconfig,
+    namespace: flags.namespace,
+    release: flags.release,
+    valuesFile,
+    chart: flags.chart,
+    chartVersion: flags['chart-version'],
+    chartRepo: flags['chart-repo'],
+    helmBinary: flags['helm-binary'],
+    noHooks: flags['no-hooks'],
+    wait: flags.wait,
+    timeoutMs,
+    yes: flags.yes,
+    dryRun: flags['dry-run'],
+  }
+}
+
 export interface ChainInstallResult {
   skipped?: string
   result?: InstallResult

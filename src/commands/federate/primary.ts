@@ -12,7 +12,7 @@ import {MESH_GATEWAY_SERVICE_TYPES, type MeshGatewayServiceType} from '../../fed
 import {ROTATE_TARGETS, runPrimary, type PrimaryResult, type RotateTarget} from '../../federation/primary.js'
 import {renderNext, renderSteps, renderWarnings} from '../../federation/report.js'
 import {DirSecretStore} from '../../federation/store.js'
-import {chainInstall, type ChainInstallResult} from '../../federation/install-chain.js'
+import {chainInstall, chainInstallOptions, type ChainInstallResult} from '../../federation/install-chain.js'
 import {chartFlags, helmBinaryFlag, noHooksFlag} from '../../helm/flags.js'
 import {confirmOrAbort} from '../../ui/prompt.js'
 
@@ -101,25 +101,7 @@ Re-running is safe: existing CA, gossip key and token are reused and reported un
       if (flags.install) {
         // The next steps of this pass (helm install, re-run with --wait) are what --install does now.
         this.renderPrimary(result, {next: false})
-        install = await chainInstall(
-          clients.cluster,
-          {
-            kubeconfig: flags.kubeconfig,
-            namespace: flags.namespace,
-            release: flags.release,
-            valuesFile,
-            chart: flags.chart,
-            chartVersion: flags['chart-version'],
-            chartRepo: flags['chart-repo'],
-            helmBinary: flags['helm-binary'],
-            noHooks: flags['no-hooks'],
-            wait: flags.wait,
-            timeoutMs: flags.timeout,
-            yes: flags.yes,
-            dryRun: flags['dry-run'],
-          },
-          this.ui,
-        )
+        install = await chainInstall(clients.cluster, chainInstallOptions(flags, valuesFile, flags.timeout), this.ui)
         if (install.result && result.federationSecret.waitingFor.length > 0) {
           if (!flags.wait) {
             this.ui.warn(`Federation secret ${result.federationSecret.name} still waits for: ${result.federationSecret.waitingFor.join('; ')}`, 'Re-run with --wait (or run `consulk8s federate primary --context ... --wait` later) to write it once Consul is up.')

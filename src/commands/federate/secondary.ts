@@ -9,7 +9,7 @@ import {federationClients, promptAsker, readInput} from '../../federation/comman
 import {MESH_GATEWAY_SERVICE_TYPES, type MeshGatewayServiceType} from '../../federation/gateways.js'
 import {renderNext, renderSteps, renderWarnings} from '../../federation/report.js'
 import {checkSecondaryDatacenter, loadFederationSource, runSecondary, type SecondaryResult} from '../../federation/secondary.js'
-import {chainInstall, type ChainInstallResult} from '../../federation/install-chain.js'
+import {chainInstall, chainInstallOptions, type ChainInstallResult} from '../../federation/install-chain.js'
 import {chartFlags, helmBinaryFlag, noHooksFlag, timeoutMs, waitFlags} from '../../helm/flags.js'
 import {confirmOrAbort} from '../../ui/prompt.js'
 
@@ -93,25 +93,7 @@ The datacenter name must differ from the primary's. An existing federation secre
     renderWarnings(this.ui, result.warnings)
     renderNext(this.ui, result.next)
     if (!flags.install) return result
-    const install = await chainInstall(
-      target.cluster,
-      {
-        kubeconfig: flags.kubeconfig,
-        namespace: flags.namespace,
-        release: flags.release,
-        valuesFile: result.valuesFile,
-        chart: flags.chart,
-        chartVersion: flags['chart-version'],
-        chartRepo: flags['chart-repo'],
-        helmBinary: flags['helm-binary'],
-        noHooks: flags['no-hooks'],
-        wait: flags.wait,
-        timeoutMs: timeoutMs(flags.timeout),
-        yes: flags.yes,
-        dryRun: flags['dry-run'],
-      },
-      this.ui,
-    )
+    const install = await chainInstall(target.cluster, chainInstallOptions(flags, result.valuesFile, timeoutMs(flags.timeout)), this.ui)
     return {...result, install}
   }
 }
