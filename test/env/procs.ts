@@ -89,9 +89,12 @@ export function abortStarts(): void {
   aborted = true
 }
 
+/** Marks the environment as being stopped: from then on no process of any test starts in it. */
+export const stoppingMarker = (workDir: string) => join(workDir, '.stopping')
+
 /** Starts a process detached and records it; resolves with its pid once it has spawned. */
 export async function startProcess(workDir: string, spec: ProcessSpec): Promise<number> {
-  if (aborted) throw new Error(`not starting ${spec.name}: the environment is being stopped`)
+  if (aborted || existsSync(stoppingMarker(workDir))) throw new Error(`not starting ${spec.name}: the environment in ${workDir} is being stopped`)
   mkdirSync(procsDir(workDir), {recursive: true})
   mkdirSync(join(workDir, 'logs'), {recursive: true})
   writeFileSync(specFile(workDir, spec.name), JSON.stringify(spec, null, 2) + '\n', {mode: 0o600})
@@ -148,8 +151,19 @@ export async function stopProcess(workDir: string, name: string, graceMs?: numbe
   rmSync(pidFile(workDir, name), {force: true})
 }
 
-/** Stops every recorded process: tier by tier (see ProcessSpec.stopTier), each tier in parallel. */
+/**
+ * Stops every recorded process: tier by tier (see ProcessSpec.stopTier), each tier in parallel.
+ * The stopping marker keeps a test's startConsul() from starting a server again meanwhile; a
+ * process started just before it is caught by the second round.
+ */
 export async function stopAll(workDir: string): Promise<void> {
+  if (existsSync(workDir)) writeFileSync(stoppingMarker(workDir), `${process.pid}\n`)
+  await stopTiers(workDir)
+  await sleep(200)
+  await stopTiers(workDir)
+}
+
+async function stopTiers(workDir: string): Promise<void> {
   const tiers = new Map<number, string[]>()
   for (const name of processNames(workDir)) {
     const tier = readSpec(workDir, name).stopTier ?? 0
