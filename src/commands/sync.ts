@@ -2,11 +2,11 @@ import {Flags} from '@oclif/core'
 import {stringify} from 'yaml'
 
 import {ConsulClient, consulConfigFrom} from '../consul/client.js'
-import {connectCluster} from '../kube/client.js'
 import {BaseCommand} from '../shared/base-command.js'
 import {UserError} from '../shared/errors.js'
 import {consulFlags, dryRunFlag, kubeFlags} from '../shared/flags.js'
 import {exitCodeOf, reconcile, type EngineContext, type SyncResult} from '../sync/engine.js'
+import {connectKube} from '../sync/kube-http.js'
 import {DEFAULT_OPTIONS, NODE_PORT_SYNC_TYPES} from '../sync/model.js'
 import {syncOptionsFrom} from '../sync/options.js'
 import {renderPass, renderResult} from '../sync/render.js'
@@ -81,7 +81,7 @@ With --once it reconciles once and exits: 0 when in sync, 2 when services were s
       throw new UserError('No Consul address given.', {hint: 'Pass --consul-http-addr (or set CONSUL_HTTP_ADDR), e.g. https://127.0.0.1:8501, with --consul-cacert and --consul-token as needed.'})
     }
     if (flags.output) this.useStderr()
-    const kube = await connectCluster({kubeconfig: flags.kubeconfig, context: flags.context})
+    const kube = await connectKube({kubeconfig: flags.kubeconfig, context: flags.context})
     const consul = new ConsulClient(consulConfig)
     const controller = new AbortController()
     const interrupt = () => {
@@ -131,6 +131,7 @@ With --once it reconciles once and exits: 0 when in sync, 2 when services were s
       process.off('SIGINT', interrupt)
       process.off('SIGTERM', interrupt)
       consul.close()
+      kube.close()
     }
   }
 }

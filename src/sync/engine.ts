@@ -5,15 +5,15 @@
  */
 import {catalogServices, nodeChecks, nodeServices} from '../consul/catalog.js'
 import {describeConsulError, type ConsulClient} from '../consul/client.js'
-import type {KubeCluster} from '../kube/client.js'
 import {applyToConsul} from './apply-consul.js'
+import type {KubeApi} from './kube-http.js'
 import {applyToK8s, readK8sState} from './kube.js'
 import type {ConsulState, K8sState, Registration, Skip, SyncOptions, SyncPlan} from './model.js'
 import {planSync} from './plan.js'
 import {isTransientConsulError, retry} from './retry.js'
 
 export interface EngineContext {
-  kube: KubeCluster
+  kube: KubeApi
   consul: ConsulClient
   options: SyncOptions
   /** Transactions / Kubernetes writes in flight at once. */

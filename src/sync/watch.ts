@@ -6,9 +6,9 @@
  * the watches, lets the writes in flight finish and returns.
  */
 import {catalogServices, nodeServices} from '../consul/catalog.js'
-import type {KubeCluster} from '../kube/client.js'
 import {errorMessage} from '../shared/errors.js'
 import {reconcile, type EngineContext, type SyncResult} from './engine.js'
+import type {KubeApi} from './kube-http.js'
 import {listEndpointSlices, listNodes, listServices, needsNodes, readScope, slimEndpointSlice, slimNode, slimService} from './kube.js'
 import type {K8sEndpointSlice, K8sNode, K8sService, K8sState} from './model.js'
 import {backoffDelay, sleep} from './retry.js'
@@ -73,11 +73,10 @@ interface CacheSpec<T> {
 /** One Kubernetes resource kept current by list + watch; relists when the watch expires (410). */
 export class WatchCache<T> {
   private readonly items = new Map<string, T>()
-  private controller?: AbortController
   synced = false
 
   constructor(
-    private readonly cluster: KubeCluster,
+    private readonly api: KubeApi,
     private readonly spec: CacheSpec<T>,
     private readonly onChange: () => void,
     private readonly onError: (message: string) => void,
@@ -109,51 +108,51 @@ export class WatchCache<T> {
       } catch (error) {
         failures++
         this.onError(`watch of ${this.spec.what} failed (${errorMessage(error)}); retrying`)
-        if ((error as {statusCode?: number; code?: number}).statusCode === 410 || (error as {code?: number}).code === 410) resourceVersion = undefined
+        if ((error as {code?: number}).code === 410) resourceVersion = undefined
         await sleep(backoffDelay(Math.min(failures, 6), 500, 15_000), signal)
       }
     }
   }
 
-  private watch(resourceVersion: string | undefined, signal: AbortSignal, progress: (rv: string) => void): Promise<'closed' | 'expired'> {
-    return new Promise((resolve, reject) => {
-      let expired = false
-      const watcher = new this.cluster.k8s.Watch(this.cluster.config)
-      const stop = () => this.controller?.abort()
-      signal.addEventListener('abort', stop, {once: true})
-      const finish = (error: unknown) => {
-        signal.removeEventListener('abort', stop)
-        if (error && !signal.aborted && !expired) reject(error)
-        else resolve(expired ? 'expired' : 'closed')
-      }
-      watcher
-        .watch(
-          this.spec.path,
-          {...this.spec.params, resourceVersion, allowWatchBookmarks: true},
-          (type: string, obj: Obj) => {
-            if (type === 'ERROR') {
-              if (obj?.code === 410) expired = true
-              this.controller?.abort()
-              return
-            }
-            const rv = obj?.metadata?.resourceVersion
-            if (type === 'BOOKMARK') {
-              if (rv) progress(rv)
-              return
-            }
-            const item = this.spec.convert(obj)
-            if (type === 'DELETED') this.items.delete(this.spec.key(item))
-            else this.items.set(this.spec.key(item), item)
+  private async watch(resourceVersion: string | undefined, signal: AbortSignal, progress: (rv: string) => void): Promise<'closed' | 'expired'> {
+    let expired = false
+    let failure: string | undefined
+    const started = Date.now()
+    const local = new AbortController()
+    const stop = () => local.abort()
+    signal.addEventListener('abort', stop, {once: true})
+    try {
+      await this.api.watch(
+        this.spec.path,
+        // The server ends a watch after this many seconds; it is then resumed from the last version.
+        {...this.spec.params, resourceVersion, allowWatchBookmarks: true, timeoutSeconds: 240 + Math.floor(Math.random() * 120)},
+        ({type, object}) => {
+          if (type === 'ERROR') {
+            if (object?.code === 410) expired = true
+            else failure = `${object?.code ?? ''} ${object?.message ?? 'watch error'}`.trim()
+            local.abort()
+            return
+          }
+          const rv = object?.metadata?.resourceVersion
+          if (type === 'BOOKMARK') {
             if (rv) progress(rv)
-            this.onChange()
-          },
-          finish,
-        )
-        .then((controller) => {
-          this.controller = controller
-          if (signal.aborted) controller.abort()
-        }, finish)
-    })
+            return
+          }
+          const item = this.spec.convert(object)
+          if (type === 'DELETED') this.items.delete(this.spec.key(item))
+          else this.items.set(this.spec.key(item), item)
+          if (rv) progress(rv)
+          this.onChange()
+        },
+        local.signal,
+      )
+    } finally {
+      signal.removeEventListener('abort', stop)
+    }
+    if (failure) throw new Error(failure)
+    // A watch the server ends at once, again and again, must not spin.
+    if (!expired && Date.now() - started < 1000) await sleep(1000, signal)
+    return expired ? 'expired' : 'closed'
   }
 }
 

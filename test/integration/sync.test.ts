@@ -9,13 +9,14 @@
  */
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import net from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {execa} from 'execa'
+import {stringify} from 'yaml'
 
 import {createEndpointSlice, createNamespace, createService, createServices, deleteNamespace, endpointAddress, setLoadBalancerIngress} from '../../bench/fixtures.js'
 import {nodeChecks, nodeServices, type CatalogServiceInstance} from '../../src/consul/catalog.js'
@@ -207,6 +208,94 @@ describe('sync --once against the real Kubernetes API and Consul catalog', () =>
     assert.equal(noConsul.exitCode, 1)
     assert.match(noConsul.stderr, /No Consul address given/)
     assert.doesNotMatch(noConsul.stderr, /\n\s+at .+:\d+:\d+/)
+  })
+})
+
+describe('sync with a service-account token limited by RBAC to its namespace', () => {
+  const authNs = `sync-it-auth-${id}`
+  const authNode = `sync-it-auth-${id}`
+  const dir = mkdtempSync(join(tmpdir(), 'sync-it-auth-'))
+  let kubeA: KubeCluster
+  let consulA: ConsulClient
+  let token = ''
+
+  before(async () => {
+    env = getTestEnv()
+    kubeA = await connectCluster({kubeconfig: env.kubeconfig, context: 'dc1'})
+    consulA = consulClient('dc1')
+    await createNamespace(kubeA, authNs)
+    await createService(kubeA, authNs, {name: n('tok'), externalIPs: ['198.51.100.77']})
+    const rbac = kubeA.k8s.RbacAuthorizationV1Api
+    const rbacApi = kubeA.config.makeApiClient(rbac)
+    await kubeA.core().createNamespacedServiceAccount({namespace: authNs, body: {metadata: {name: 'syncer'}}})
+    await rbacApi.createNamespacedRole({
+      namespace: authNs,
+      body: {
+        metadata: {name: 'syncer'},
+        rules: [
+          {apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch', 'create', 'update', 'delete']},
+          {apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch']},
+        ],
+      },
+    })
+    await rbacApi.createNamespacedRoleBinding({
+      namespace: authNs,
+      body: {metadata: {name: 'syncer'}, roleRef: {apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'syncer'}, subjects: [{kind: 'ServiceAccount', name: 'syncer', namespace: authNs}]},
+    })
+    const issued = await kubeA.core().createNamespacedServiceAccountToken({name: 'syncer', namespace: authNs, body: {spec: {audiences: [], expirationSeconds: 3600}}})
+    token = issued.status?.token ?? ''
+    // The CA next to the kubeconfig, named by a relative path; the token from a file.
+    writeFileSync(join(dir, 'ca.crt'), readFileSync(env.clusters.dc1.caCertFile))
+    writeFileSync(join(dir, 'token'), token)
+    for (const [file, user] of [
+      ['token.yaml', {token}],
+      ['token-file.yaml', {tokenFile: 'token'}],
+    ] as const) {
+      writeFileSync(
+        join(dir, file),
+        stringify({
+          apiVersion: 'v1',
+          kind: 'Config',
+          'current-context': 'syncer',
+          clusters: [{name: 'dc1', cluster: {server: env.clusters.dc1.server, 'certificate-authority': 'ca.crt'}}],
+          users: [{name: 'syncer', user}],
+          contexts: [{name: 'syncer', context: {cluster: 'dc1', user: 'syncer'}}],
+        }),
+      )
+    }
+  })
+
+  after(async () => {
+    await consulA?.put('/v1/catalog/deregister', {Node: authNode}).catch(() => {})
+    consulA?.close()
+    if (kubeA) await deleteNamespace(kubeA, authNs)
+    rmSync(dir, {recursive: true, force: true})
+  })
+
+  const run = (kubeconfig: string, extra: string[]) =>
+    runCli(['sync', '--once', '--kubeconfig', join(dir, kubeconfig), '--consul-http-addr', env.consul.dc1.httpAddr, '--consul-cacert', env.federation.caCertFile, '--consul-node-name', authNode, ...extra], {
+      env: {CONSUL_HTTP_TOKEN: env.federation.managementToken},
+    })
+
+  it('syncs its namespace with a bearer token, and with a token file', async () => {
+    assert.ok(token.length > 20, 'the API server issued a token')
+    for (const kubeconfig of ['token.yaml', 'token-file.yaml']) {
+      const result = await run(kubeconfig, ['--k8s-allow-namespace', authNs, '--k8s-write-namespace', authNs])
+      assert.equal(result.exitCode, 0, `${kubeconfig}\n${result.stdout}\n${result.stderr}`)
+    }
+    const {data} = await nodeServices(consulA, authNode)
+    assert.deepEqual(data.services.map((s) => s.ID), [serviceID(n('tok'), '198.51.100.77')])
+  })
+
+  it('a list RBAC forbids is one readable error, and nothing is written', async () => {
+    await consulA.put('/v1/catalog/deregister', {Node: authNode})
+    const result = await run('token.yaml', ['--to-consul'])
+    assert.equal(result.exitCode, 1)
+    assert.match(result.stderr, /refused to list (Services|EndpointSlices): HTTP 403 — .* is forbidden/)
+    assert.match(result.stderr, /RBAC/)
+    assert.doesNotMatch(result.stderr, /\n\s+at .+:\d+:\d+/)
+    const {data} = await nodeServices(consulA, authNode)
+    assert.equal(data.node, undefined, 'not even the node was registered')
   })
 })
 
