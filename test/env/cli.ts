@@ -4,8 +4,8 @@
  *
  *   npm run testenv:up       start it, or reuse it when all its processes are alive; prints
  *                            the state file path (for CONSULK8S_TESTENV) on stdout
- *   npm run testenv:status   which processes run; exit 0 only when all do
- *   npm run testenv:down     stop everything and remove the directory
+ *   npm run testenv:status   which processes run and which network namespaces exist; exit 0 only when all do
+ *   npm run testenv:down     stop everything, delete the network namespaces and remove the directory
  */
 import {execFileSync} from 'node:child_process'
 import {closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
@@ -13,7 +13,7 @@ import {join, resolve} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import {ENV_DIR, REPO_ROOT} from './bins.js'
-import {externalHost} from './kube.js'
+import {testHostExists} from './netns.js'
 import {pidRuns} from './procs.js'
 import {processStatus, readState, reporter, SetupError, startEnvironment, STATE_FILE, stopEnvironment} from './setup.js'
 
@@ -51,11 +51,17 @@ async function withLock<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Alive, and still reachable under the address its kubeconfig names (a laptop may have moved networks). */
+/** Every process alive, and laid out as this code makes it (API servers in their test hosts' namespaces, which exist). */
 function reusable(): boolean {
   const state = readState(workDir)
   const status = Object.values(processStatus(workDir))
-  return state !== undefined && status.length > 0 && status.every(Boolean) && new URL(state.clusters.dc1.server).hostname.replace(/^\[|\]$/g, '') === externalHost()
+  const clusters = state ? Object.values(state.clusters) : []
+  return (
+    status.length > 0 &&
+    status.every(Boolean) &&
+    clusters.length > 0 &&
+    clusters.every((cluster) => cluster.testHost !== undefined && testHostExists(cluster.testHost) && new URL(cluster.server).hostname === cluster.testHost.address)
+  )
 }
 
 async function up(): Promise<number> {

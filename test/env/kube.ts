@@ -4,17 +4,21 @@
  * (namespaces finish terminating, default ServiceAccounts, Endpoints/EndpointSlices, garbage
  * collection, Deployments -> ReplicaSets -> Pods; without a kubelet pods stay Pending).
  *
- * The API server listens on every address (client certificates required for anything but
- * the anonymous /version, /healthz, /readyz) so that the main kubeconfig can name it by the
- * machine's own non-loopback address, the way a real cluster is named, while the kind-style
- * kubeconfig names it https://127.0.0.1:<port>.
+ * etcd and kube-apiserver run inside the cluster's test host (a network namespace of this run,
+ * see netns.ts): etcd on the namespace's loopback, the API server on all of the namespace's
+ * addresses and advertising the namespace's own 10.213.<n>.2, which is what the main kubeconfig
+ * names: not loopback (so consulk8s treats it like a real cluster), and not an address of
+ * the machine either. The controller manager (and kube-scheduler, kwok) stay in the root
+ * namespace and reach the API server at that address. The kind-style https://127.0.0.1:<port>
+ * is served by the forwarder (forwarder.mjs, startLocalForwarder).
  */
 import {mkdirSync, writeFileSync} from 'node:fs'
-import {networkInterfaces} from 'node:os'
 import {join} from 'node:path'
 import {stringify} from 'yaml'
 
+import {ENV_DIR} from './bins.js'
 import {get200, type TlsMaterial} from './http.js'
+import type {TestHost} from './netns.js'
 import {createClusterPki} from './pki.js'
 import {freePorts} from './ports.js'
 import {aliveGuard, startProcess, waitFor} from './procs.js'
@@ -27,28 +31,15 @@ export interface KubeBins {
   kubeControllerManager: string
 }
 
-/**
- * The address the main kubeconfig uses for the API servers: $CONSULK8S_TESTENV_HOST, else the
- * machine's first non-loopback IPv4 address, else "localhost" (then consulk8s will rightly
- * treat the clusters as local ones).
- */
-export function externalHost(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.CONSULK8S_TESTENV_HOST) return env.CONSULK8S_TESTENV_HOST
-  for (const addresses of Object.values(networkInterfaces())) {
-    for (const address of addresses ?? []) {
-      if (address.family === 'IPv4' && !address.internal) return address.address
-    }
-  }
-  return 'localhost'
-}
-
-const isIp = (host: string) => /^\d+\.\d+\.\d+\.\d+$/.test(host) || host.includes(':')
+/** etcd's ports inside a test host's namespace (its own loopback: nothing else listens there). */
+const ETCD_CLIENT_PORT = 2379
+const ETCD_PEER_PORT = 2380
 
 export interface StartedCluster {
   info: KubeClusterInfo
   /** Admin credentials (PEM) and the cluster CA, for kubeconfigs. */
   tls: Required<TlsMaterial>
-  /** The cluster's directory, its admin kubeconfig (server 127.0.0.1) and the kubelet serving certificate files. */
+  /** The cluster's directory, its admin kubeconfig (server: the test host's address) and the kubelet serving certificate files. */
   dir: string
   adminKubeconfig: string
   kubeletCertFile: string
@@ -58,18 +49,19 @@ export interface StartedCluster {
 export async function startKubeCluster(options: {
   workDir: string
   name: string
-  host: string
+  testHost: TestHost
   serviceCidr: string
   firstServiceIp: string
   bins: KubeBins
   report: (line: string) => void
 }): Promise<StartedCluster> {
-  const {workDir, name, host, bins, report} = options
+  const {workDir, name, testHost, bins, report} = options
   const dir = join(workDir, 'kube', name)
   const pkiDir = join(dir, 'pki')
   mkdirSync(pkiDir, {recursive: true, mode: 0o700})
-  const ports = await freePorts({etcdClient: {}, etcdPeer: {}, apiserver: {}})
-  const pki = await createClusterPki(name, isIp(host) ? {dns: [], ip: [host]} : {dns: [host], ip: []}, options.firstServiceIp)
+  // Free in the root namespace too: the forwarder listens there on 127.0.0.1 with the same port.
+  const ports = await freePorts({apiserver: {}})
+  const pki = await createClusterPki(name, {dns: [], ip: [testHost.address]}, options.firstServiceIp, {dns: [], ip: [testHost.hostAddress]})
   const file = (base: string, content: string) => {
     const path = join(pkiDir, base)
     writeFileSync(path, content, {mode: 0o600})
@@ -86,7 +78,8 @@ export async function startKubeCluster(options: {
   const tls = {ca: pki.ca.certPem, cert: pki.admin.certPem, key: pki.admin.keyPem}
   const adminKubeconfig = join(dir, 'admin.kubeconfig')
 
-  const etcdUrl = `http://127.0.0.1:${ports.etcdClient}`
+  const etcdUrl = `http://127.0.0.1:${ETCD_CLIENT_PORT}`
+  const etcdPeerUrl = `http://127.0.0.1:${ETCD_PEER_PORT}`
   const etcdName = `etcd-${name}`
   await startProcess(workDir, {
     name: etcdName,
@@ -96,29 +89,31 @@ export async function startKubeCluster(options: {
       `--data-dir=${join(dir, 'etcd')}`,
       `--listen-client-urls=${etcdUrl}`,
       `--advertise-client-urls=${etcdUrl}`,
-      `--listen-peer-urls=http://127.0.0.1:${ports.etcdPeer}`,
-      `--initial-advertise-peer-urls=http://127.0.0.1:${ports.etcdPeer}`,
-      `--initial-cluster=${name}=http://127.0.0.1:${ports.etcdPeer}`,
+      `--listen-peer-urls=${etcdPeerUrl}`,
+      `--initial-advertise-peer-urls=${etcdPeerUrl}`,
+      `--initial-cluster=${name}=${etcdPeerUrl}`,
       '--unsafe-no-fsync',
       '--log-level=warn',
     ],
+    netns: testHost.netns,
     stopTier: 2,
     stopGraceMs: 3000,
   })
-  await waitFor(`etcd of ${name} at ${etcdUrl}`, () => get200(`${etcdUrl}/health`), {alive: aliveGuard(workDir, etcdName), report})
-  report(`etcd ${name} ready`)
 
-  const localServer = `https://127.0.0.1:${ports.apiserver}`
+  const server = `https://${testHost.address}:${ports.apiserver}`
   const apiName = `kube-apiserver-${name}`
+  // Started right away: it waits for etcd itself, and its /readyz covers etcd (which only
+  // listens inside the namespace).
   await startProcess(workDir, {
     name: apiName,
     command: bins.kubeApiserver,
     args: [
       `--etcd-servers=${etcdUrl}`,
-      `--bind-address=${host === 'localhost' ? '127.0.0.1' : '0.0.0.0'}`,
+      // Every address of the namespace: its eth0 and its own loopback.
+      '--bind-address=0.0.0.0',
       // The address of the default/kubernetes Endpoints (what consul-k8s's tests use for
       // k8sAuthMethodHost on kind); a loopback address is refused there.
-      `--advertise-address=${isIp(host) && !host.startsWith('127.') ? host : '127.0.0.1'}`,
+      `--advertise-address=${testHost.address}`,
       `--secure-port=${ports.apiserver}`,
       `--tls-cert-file=${apiCert}`,
       `--tls-private-key-file=${apiKey}`,
@@ -136,26 +131,28 @@ export async function startKubeCluster(options: {
       '--profiling=false',
       '--v=0',
     ],
+    netns: testHost.netns,
     // Its graceful shutdown drains long-running requests for many seconds; the data is thrown away anyway.
     stopTier: 1,
     stopGraceMs: 2000,
   })
-  await waitFor(`kube-apiserver of ${name} at ${localServer}/readyz`, () => get200(`${localServer}/readyz`, tls), {
-    alive: aliveGuard(workDir, apiName),
+  await waitFor(`kube-apiserver of ${name} at ${server}/readyz (in network namespace ${testHost.netns})`, () => get200(`${server}/readyz`, tls), {
+    alive: () => [etcdName, apiName].forEach((process) => aliveGuard(workDir, process)()),
     report,
     timeoutMs: 120_000,
   })
-  report(`kube-apiserver ${name} ready`)
+  report(`etcd and kube-apiserver ${name} ready (${server}, network namespace ${testHost.netns})`)
 
-  writeFileSync(adminKubeconfig, kubeconfigYaml([{name, server: localServer, tls}]), {mode: 0o600})
+  writeFileSync(adminKubeconfig, kubeconfigYaml([{name, server, tls}]), {mode: 0o600})
   const info: KubeClusterInfo = {
     context: name,
-    server: `https://${host.includes(':') ? `[${host}]` : host}:${ports.apiserver}`,
-    localServer,
+    server,
+    localServer: `https://127.0.0.1:${ports.apiserver}`,
     port: ports.apiserver,
     etcdUrl,
     caCertFile,
     controllerManager: Boolean(bins.kubeControllerManager),
+    testHost,
   }
 
   if (bins.kubeControllerManager) {
@@ -179,12 +176,30 @@ export async function startKubeCluster(options: {
     // The default ServiceAccount appears once the controllers run.
     await waitFor(
       `kube-controller-manager of ${name} (the default ServiceAccount)`,
-      () => get200(`${localServer}/api/v1/namespaces/default/serviceaccounts/default`, tls),
+      () => get200(`${server}/api/v1/namespaces/default/serviceaccounts/default`, tls),
       {alive: aliveGuard(workDir, kcmName), report, timeoutMs: 120_000},
     )
     report(`kube-controller-manager ${name} ready`)
   }
   return {info, tls, dir, adminKubeconfig, kubeletCertFile, kubeletKeyFile}
+}
+
+/**
+ * The kind-style addresses: 127.0.0.1:<port> in the root namespace, forwarded to each API
+ * server in its namespace by one recorded process (forwarder.mjs), started and stopped with
+ * the environment. Resolves once every cluster answers /readyz through it.
+ */
+export async function startLocalForwarder(workDir: string, clusters: StartedCluster[], report: (line: string) => void): Promise<void> {
+  const name = 'apiserver-forwarder'
+  await startProcess(workDir, {
+    name,
+    command: process.execPath,
+    args: [join(ENV_DIR, 'forwarder.mjs'), ...clusters.map(({info}) => `127.0.0.1:${info.port}=${info.testHost.address}:${info.port}`)],
+  })
+  for (const {info, tls} of clusters) {
+    await waitFor(`the forwarder from ${info.localServer} to ${info.server}`, () => get200(`${info.localServer}/readyz`, tls), {alive: aliveGuard(workDir, name), report})
+  }
+  report(`forwarder ready (${clusters.map(({info}) => `${info.localServer} -> ${info.server}`).join(', ')})`)
 }
 
 /** A kubeconfig (YAML) with one context per cluster, named like the cluster, credentials embedded. */

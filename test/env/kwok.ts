@@ -26,7 +26,6 @@ export const SIMULATED_SERVER_PODS = ['consul-server-0', 'consul-server-1', 'con
 export async function startSimulatedNode(options: {
   workDir: string
   name: string
-  host: string
   cluster: StartedCluster
   bins: {kwok: string; kubeScheduler: string; consul: string}
   consul: {httpAddr: string; caCertFile: string}
@@ -34,7 +33,7 @@ export async function startSimulatedNode(options: {
   report: (line: string) => void
 }): Promise<string> {
   const {workDir, name, cluster, bins, report} = options
-  const server = cluster.info.localServer
+  const server = cluster.info.server
 
   const schedulerName = `kube-scheduler-${name}`
   await startProcess(workDir, {
@@ -74,7 +73,10 @@ export async function startSimulatedNode(options: {
   const config = join(cluster.dir, 'kwok.yaml')
   writeFileSync(config, [...stages, clusterExec.trim()].join('\n---\n') + '\n', {mode: 0o600})
 
-  const nodeIp = options.host === 'localhost' ? '127.0.0.1' : options.host
+  // kwok runs in the root namespace (its exec reaches Consul on 127.0.0.1); its kubelet
+  // endpoint listens on the root side of the test host's veth pair, where the API server in
+  // the namespace reaches it for exec and logs.
+  const nodeIp = cluster.info.testHost.hostAddress
   const port = await freePort()
   const kwokName = `kwok-${name}`
   await startProcess(workDir, {

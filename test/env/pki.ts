@@ -67,16 +67,22 @@ async function issue(
 
 /**
  * `hosts` are the names and addresses clients use for the API server (they all go into its
- * certificate's SANs, with the in-cluster names and the first service IP).
+ * certificate's SANs, with localhost, 127.0.0.1, the in-cluster names and the first service
+ * IP); `kubeletHosts` those of the simulated node's kubelet endpoint.
  */
-export async function createClusterPki(cluster: string, hosts: {dns: string[]; ip: string[]}, firstServiceIp: string): Promise<ClusterPki> {
+export async function createClusterPki(
+  cluster: string,
+  hosts: {dns: string[]; ip: string[]},
+  firstServiceIp: string,
+  kubeletHosts: {dns: string[]; ip: string[]} = hosts,
+): Promise<ClusterPki> {
   const ca = await createCA({commonName: `${cluster}-kubernetes-ca`})
   const apiserver = await issue(ca, 'CN=kube-apiserver', 'server', {
     dns: [...new Set(['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', ...hosts.dns])],
     ip: [...new Set(['127.0.0.1', firstServiceIp, ...hosts.ip])],
   })
   const admin = await issue(ca, 'CN=consulk8s-testenv-admin, O=system:masters', 'client')
-  const kubelet = await issue(ca, 'CN=kwok-node', 'server', {dns: ['localhost', ...hosts.dns], ip: [...new Set(['127.0.0.1', ...hosts.ip])]})
+  const kubelet = await issue(ca, 'CN=kwok-node', 'server', {dns: ['localhost', ...kubeletHosts.dns], ip: [...new Set(['127.0.0.1', ...kubeletHosts.ip])]})
   const sa = generateKeyPairSync('ec', {namedCurve: 'prime256v1'})
   return {
     ca,

@@ -19,6 +19,11 @@ export interface ProcessSpec {
   stopGraceMs?: number
   /** stopAll stops lower tiers first (default 0): clients before the servers they use. */
   stopTier?: number
+  /**
+   * Run inside this network namespace (`ip netns exec <netns> <command> ...`; `ip` execs the
+   * command, so the recorded pid is the command's own).
+   */
+  netns?: string
 }
 
 export const procsDir = (workDir: string) => join(workDir, 'procs')
@@ -26,8 +31,8 @@ export const logFile = (workDir: string, name: string) => join(workDir, 'logs', 
 const pidFile = (workDir: string, name: string) => join(procsDir(workDir), `${name}.pid`)
 const specFile = (workDir: string, name: string) => join(procsDir(workDir), `${name}.json`)
 
-/** Whether `pid` runs `command` (guards against a recycled pid) and is not a zombie. */
-export function pidRuns(pid: number, command: string): boolean {
+/** Whether `pid` runs `command` (or one of several; guards against a recycled pid) and is not a zombie. */
+export function pidRuns(pid: number, command: string | string[]): boolean {
   try {
     process.kill(pid, 0)
   } catch (error) {
@@ -37,7 +42,7 @@ export function pidRuns(pid: number, command: string): boolean {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     if (/^\d+ \(.*\) Z/.test(stat)) return false
     const argv0 = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? ''
-    return basename(argv0) === basename(command)
+    return (Array.isArray(command) ? command : [command]).some((name) => basename(argv0) === basename(name))
   } catch {
     return true // no /proc: trust kill(0)
   }
@@ -68,9 +73,14 @@ export function processNames(workDir: string): string[] {
     .map((file) => file.slice(0, -'.json'.length))
 }
 
+/** Whether `pid` runs the spec's command (or, for a moment after the start, `ip netns exec` about to exec it). */
+function specRuns(pid: number, spec: ProcessSpec): boolean {
+  return pidRuns(pid, spec.netns ? [spec.command, 'ip'] : spec.command)
+}
+
 export function isRunning(workDir: string, name: string): boolean {
   const pid = readPid(workDir, name)
-  return pid !== undefined && pidRuns(pid, readSpec(workDir, name).command)
+  return pid !== undefined && specRuns(pid, readSpec(workDir, name))
 }
 
 /** The last lines of a process's log, for error messages. */
@@ -92,22 +102,28 @@ export function abortStarts(): void {
 /** Marks the environment as being stopped: from then on no process of any test starts in it. */
 export const stoppingMarker = (workDir: string) => join(workDir, '.stopping')
 
+/** Throws once teardown has begun (in this process, or the stopping marker of any). */
+export function assertStartsAllowed(workDir: string, what: string): void {
+  if (aborted || existsSync(stoppingMarker(workDir))) throw new Error(`not starting ${what}: the environment in ${workDir} is being stopped`)
+}
+
 /** Starts a process detached and records it; resolves with its pid once it has spawned. */
 export async function startProcess(workDir: string, spec: ProcessSpec): Promise<number> {
-  if (aborted || existsSync(stoppingMarker(workDir))) throw new Error(`not starting ${spec.name}: the environment in ${workDir} is being stopped`)
+  assertStartsAllowed(workDir, spec.name)
   mkdirSync(procsDir(workDir), {recursive: true})
   mkdirSync(join(workDir, 'logs'), {recursive: true})
   writeFileSync(specFile(workDir, spec.name), JSON.stringify(spec, null, 2) + '\n', {mode: 0o600})
   const log = openSync(logFile(workDir, spec.name), 'a')
   try {
-    const child = spawn(spec.command, spec.args, {
+    const [command, args]: [string, string[]] = spec.netns ? ['ip', ['netns', 'exec', spec.netns, spec.command, ...spec.args]] : [spec.command, spec.args]
+    const child = spawn(command, args, {
       detached: true,
       stdio: ['ignore', log, log],
       env: {...process.env, ...spec.env},
     })
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve)
-      child.once('error', (error) => reject(new Error(`cannot start ${spec.name} (${spec.command}): ${error.message}`)))
+      child.once('error', (error) => reject(new Error(`cannot start ${spec.name} (${command}): ${error.message}`)))
     })
     child.unref()
     writeFileSync(pidFile(workDir, spec.name), `${child.pid}\n`)
@@ -128,7 +144,7 @@ export async function stopProcess(workDir: string, name: string, graceMs?: numbe
   const pid = readPid(workDir, name)
   if (pid === undefined) return
   const spec = readSpec(workDir, name)
-  const command = spec.command
+  const runs = () => specRuns(pid, spec)
   graceMs ??= spec.stopGraceMs ?? 10_000
   const signal = (sig: NodeJS.Signals) => {
     for (const target of [-pid, pid]) {
@@ -139,13 +155,13 @@ export async function stopProcess(workDir: string, name: string, graceMs?: numbe
       }
     }
   }
-  if (pidRuns(pid, command)) {
+  if (runs()) {
     signal('SIGTERM')
     const deadline = Date.now() + graceMs
-    while (pidRuns(pid, command) && Date.now() < deadline) await sleep(100)
-    if (pidRuns(pid, command)) {
+    while (runs() && Date.now() < deadline) await sleep(100)
+    if (runs()) {
       signal('SIGKILL')
-      while (pidRuns(pid, command)) await sleep(50)
+      while (runs()) await sleep(50)
     }
   }
   rmSync(pidFile(workDir, name), {force: true})

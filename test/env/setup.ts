@@ -2,14 +2,16 @@
  * Starts the whole environment in a work directory and writes its state file; stops it.
  * Used by with-env.ts (one environment per test run) and cli.ts (the shared development one).
  */
+import {randomBytes} from 'node:crypto'
 import {mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 
 import {cacheDir, readVersions, REPO_ROOT, resolveBins} from './bins.js'
 import {resolveChartDir} from './chart.js'
 import {startConsulFederation} from './consul.js'
-import {externalHost, kubeconfigYaml, startKubeCluster} from './kube.js'
+import {kubeconfigYaml, startKubeCluster, startLocalForwarder} from './kube.js'
 import {startSimulatedNode} from './kwok.js'
+import {createTestHost, deleteTestHosts, testHostStatus} from './netns.js'
 import {isRunning, processNames, stopAll} from './procs.js'
 import type {TestEnvState} from './types.js'
 
@@ -45,21 +47,28 @@ export async function startEnvironment(workDir: string, report = reporter()): Pr
     const {bin, versions} = await step('binaries', () => resolveBins())
     const chartDir = await step('consul helm chart', () => resolveChartDir(REPO_ROOT, cacheDir(), readVersions().CONSUL_CHART_VERSION ?? '2.0.3'))
     report(`chart ${chartDir}`)
-    const host = externalHost()
-    report(`starting 2 Kubernetes control planes (main kubeconfig names them https://${host}:<port>) and 2 Consul datacenters`)
+    // One network namespace per cluster and run (the project's own test hosts; see netns.ts).
+    const runId = randomBytes(3).toString('hex')
+    const hosts = await step('network namespaces (ip netns add + veth pair per cluster)', () => ({
+      dc1: createTestHost(workDir, 'dc1', runId),
+      dc2: createTestHost(workDir, 'dc2', runId),
+    }))
+    report(`test hosts: dc1 ${hosts.dc1.address} (netns ${hosts.dc1.netns}), dc2 ${hosts.dc2.address} (netns ${hosts.dc2.netns})`)
+    report('starting 2 Kubernetes control planes (etcd and kube-apiserver in the namespaces) and 2 Consul datacenters')
     const kubeBins = {etcd: bin.etcd, kubeApiserver: bin.kubeApiserver, kubeControllerManager: bin.kubeControllerManager}
     const [dc1, dc2, consul] = await Promise.all([
-      step('kubernetes dc1', () => startKubeCluster({workDir, name: 'dc1', host, serviceCidr: '10.96.0.0/16', firstServiceIp: '10.96.0.1', bins: kubeBins, report})),
-      step('kubernetes dc2', () => startKubeCluster({workDir, name: 'dc2', host, serviceCidr: '10.97.0.0/16', firstServiceIp: '10.97.0.1', bins: kubeBins, report})),
+      step('kubernetes dc1', () => startKubeCluster({workDir, name: 'dc1', testHost: hosts.dc1, serviceCidr: '10.96.0.0/16', firstServiceIp: '10.96.0.1', bins: kubeBins, report})),
+      step('kubernetes dc2', () => startKubeCluster({workDir, name: 'dc2', testHost: hosts.dc2, serviceCidr: '10.97.0.0/16', firstServiceIp: '10.97.0.1', bins: kubeBins, report})),
       step('consul federation', () => startConsulFederation({workDir, consulBin: bin.consul, report})),
     ])
+    await step('localhost forwarder (127.0.0.1:<port> -> API servers)', () => startLocalForwarder(workDir, [dc1, dc2], report))
 
     let simulatedNode: string | undefined
     if (bin.kwok) {
       const kwokBins = {kwok: bin.kwok, kubeScheduler: bin.kubeScheduler, consul: bin.consul}
       const simulated = (name: 'dc1' | 'dc2', cluster: typeof dc1, podCidr: string) =>
         step(`simulated node ${name}`, () =>
-          startSimulatedNode({workDir, name, host, cluster, bins: kwokBins, consul: {httpAddr: consul.consul[name].httpAddr, caCertFile: consul.federation.caCertFile}, podCidr, report}),
+          startSimulatedNode({workDir, name, cluster, bins: kwokBins, consul: {httpAddr: consul.consul[name].httpAddr, caCertFile: consul.federation.caCertFile}, podCidr, report}),
         )
       ;[simulatedNode] = await Promise.all([simulated('dc1', dc1, '10.244.0.0/16'), simulated('dc2', dc2, '10.245.0.0/16')])
     }
@@ -90,7 +99,7 @@ export async function startEnvironment(workDir: string, report = reporter()): Pr
     return state
   } catch (error) {
     report('setup failed, stopping what was started')
-    await stopAll(workDir)
+    await stopEnvironment(workDir).catch((teardown: unknown) => report(`teardown after the failed setup: ${teardown instanceof Error ? teardown.message : String(teardown)}`))
     throw error
   }
 }
@@ -118,13 +127,18 @@ export function readState(workDir: string): TestEnvState | undefined {
   }
 }
 
-/** Process name -> running, for every process the environment started. */
+/** Process name -> running, for every process the environment started, and "netns <name>" -> exists for its test hosts. */
 export function processStatus(workDir: string): Record<string, boolean> {
-  return Object.fromEntries(processNames(workDir).map((name) => [name, isRunning(workDir, name)]))
+  return {...Object.fromEntries(processNames(workDir).map((name) => [name, isRunning(workDir, name)])), ...testHostStatus(workDir)}
 }
 
-/** Stops every process and, with `remove`, deletes the work directory. */
+/**
+ * Stops every process, then kills what is left in the test hosts' network namespaces and
+ * deletes them (with their veth pairs); with `remove`, deletes the work directory (not when
+ * a namespace could not be deleted: its record stays for the next try).
+ */
 export async function stopEnvironment(workDir: string, options: {remove?: boolean} = {}): Promise<void> {
   await stopAll(workDir)
+  await deleteTestHosts(workDir)
   if (options.remove) rmSync(workDir, {recursive: true, force: true})
 }

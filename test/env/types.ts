@@ -5,23 +5,45 @@
  * from test/env/index.ts.
  */
 
+/**
+ * One of the project's own test hosts: a network namespace this run made (ip netns add) in which
+ * a cluster's etcd and kube-apiserver run, joined to the root namespace by a veth pair, with
+ * addresses from 10.213.<n>.0/30 (see test/env/netns.ts and docs/testing.md).
+ */
+export interface TestHost {
+  /** Network namespace name, ck8s-<run>-<dc>. */
+  netns: string
+  /** The namespace's address (its eth0), 10.213.<n>.2: where the API server listens and what it advertises. */
+  address: string
+  /** The root namespace's address towards the namespace, 10.213.<n>.1 (on its `lo`; kwok's kubelet endpoint listens there). */
+  hostAddress: string
+  /** The root namespace's end of the veth pair, ck8s-<n>-h (no IPv4 address of its own; a /32 route to `address`). */
+  hostInterface: string
+}
+
 export interface KubeClusterInfo {
   /** kube context name in `kubeconfig`: "dc1" or "dc2". */
   context: string
   /**
-   * https://<address>:<port> as written in `kubeconfig`: the machine's own non-loopback
-   * address (not 127.0.0.1 / localhost, so it reads like a real cluster's server; see
-   * docs/testing.md). The API server listens on all addresses.
+   * https://<address>:<port> as written in `kubeconfig`: the address of the cluster's test host,
+   * 10.213.<n>.2 (not 127.0.0.1 / localhost, so it reads like a real cluster's server; see
+   * docs/testing.md). The API server listens there, inside its network namespace.
    */
   server: string
-  /** https://127.0.0.1:<port>, the same server as kind would write it (see `kubeconfigLocalhost`). */
+  /**
+   * https://127.0.0.1:<port>, the same server as kind would write it (see `kubeconfigLocalhost`):
+   * a TCP forwarder in the root namespace passes it on to `server`.
+   */
   localServer: string
   port: number
+  /** http://127.0.0.1:2379 inside the test host's namespace (not reachable from the root namespace). */
   etcdUrl: string
   /** PEM file of this cluster's own CA (each cluster has its own). */
   caCertFile: string
   /** Whether a kube-controller-manager runs for this cluster. */
   controllerManager: boolean
+  /** The network namespace etcd and kube-apiserver run in. */
+  testHost: TestHost
 }
 
 export interface ConsulDatacenterInfo {
