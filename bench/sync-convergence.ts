@@ -14,7 +14,7 @@
  */
 import {randomBytes} from 'node:crypto'
 import {copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {loadavg, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {execa} from 'execa'
@@ -98,7 +98,7 @@ async function main(): Promise<void> {
         const second = await timedSync(bin, args, tokenEnv)
         if (second.writeCalls !== 0) throw new Error(`second run wrote ${second.writeCalls} times`)
         rows.push(
-          `| ${size} | ${first.seconds.toFixed(2)} s | ${(first.result.durationMs / 1000).toFixed(2)} s | ${first.writeCalls} | ${first.peakRssMb.toFixed(0)} MB | ${second.seconds.toFixed(2)} s | ${second.peakRssMb.toFixed(0)} MB |`,
+          `| ${size} | ${loadavg()[0].toFixed(1)} | ${first.seconds.toFixed(2)} s | ${(first.result.durationMs / 1000).toFixed(2)} s | ${first.writeCalls} | ${first.peakRssMb.toFixed(0)} MB | ${second.seconds.toFixed(2)} s | ${second.peakRssMb.toFixed(0)} MB |`,
         )
         process.stderr.write(`  ${rows.at(-1)}\n`)
       } finally {
@@ -112,8 +112,8 @@ async function main(): Promise<void> {
   }
   process.stdout.write(
     [
-      '| services (N) | sync --once, process wall time | of which engine (read+plan+apply) | Consul write calls | peak RSS | no-op rerun wall time | no-op peak RSS |',
-      '| --- | --- | --- | --- | --- | --- | --- |',
+      '| services (N) | load avg (2 cores) | sync --once, process wall time | of which engine (read+plan+apply) | Consul write calls | peak RSS | no-op rerun wall time | no-op peak RSS |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- |',
       ...rows,
     ].join('\n') + '\n',
   )

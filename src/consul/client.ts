@@ -81,6 +81,8 @@ export interface RequestOptions {
   /** Override the client's token for this request. */
   token?: string
   timeoutMs?: number
+  /** Do not keep or parse a successful answer (`data` is then empty); error bodies are still read. */
+  discardBody?: boolean
 }
 
 export interface ConsulResponse<T> {
@@ -134,7 +136,10 @@ export class ConsulClient {
     return new Promise<ConsulResponse<T>>((resolve, reject) => {
       const req = transport.request(url, {method, headers, agent: this.agent}, (res) => {
         const chunks: Buffer[] = []
-        res.on('data', (chunk: Buffer) => chunks.push(chunk))
+        const discard = options.discardBody && (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300
+        res.on('data', (chunk: Buffer) => {
+          if (!discard) chunks.push(chunk)
+        })
         res.on('error', (error) => reject(new ConsulUnreachableError(this.address, undefined, errorMessage(error))))
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8')
