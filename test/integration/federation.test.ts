@@ -351,6 +351,8 @@ describe('the material federate wrote works with real Consul', () => {
         datacenter: 'dc2',
         server: true,
         bootstrap_expect: 1,
+        // loopback, so validation does not depend on the machine's own addresses
+        bind_addr: '127.0.0.1',
         data_dir: join(dir(), 'validate-data'),
         encrypt: material.gossipEncryptionKey,
         tls: {defaults: {ca_file: join(cfg, 'ca.pem'), cert_file: join(cfg, 'server.pem'), key_file: join(cfg, 'server-key.pem'), verify_incoming: true, verify_outgoing: true}, internal_rpc: {verify_server_hostname: true}},
