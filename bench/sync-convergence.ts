@@ -2,10 +2,10 @@
  * Catalog-sync benchmark, run by hand (never by the tests):
  *
  *   npm run testenv:up                       # the real test environment
- *   CONSULK8S_TESTENV=.testenv/state.json npm run bench -- [--sizes 100,1000,5000] [--context dc1]
+ *   CONSULK8S_TESTENV=.testenv/state.json npm run bench -- [--sizes 100,1000,5000] [--context dc1] [--settle 20]
  *
  * For each size N it creates N ClusterIP Services, each with an EndpointSlice holding one
- * ready endpoint, in the real kube-apiserver, then times `consulk8s sync --once --to-consul`
+ * ready endpoint, in the real kube-apiserver, lets the control plane settle, then times `consulk8s sync --once --to-consul`
  * (the built binary, a real process) until it exits having converged the real Consul
  * catalog, counts its Consul write calls, and records its peak RSS. A second run measures
  * the no-op case. Everything it creates (namespace, Consul node) is removed afterwards.
@@ -67,6 +67,7 @@ async function main(): Promise<void> {
   const context = arg('context', 'dc1')
   const dc = context === 'dc2' ? 'dc2' : 'dc1'
   const sizes = arg('sizes', '100,1000,5000').split(',').map(Number)
+  const settleSeconds = Number(arg('settle', '20'))
   const kube = await connectCluster({kubeconfig: env.kubeconfig, context})
   const consul = new ConsulClient({address: env.consul[dc].httpAddr, caCert: env.federation.caCertPem, token: env.federation.managementToken})
   const rows: string[] = []
@@ -90,7 +91,9 @@ async function main(): Promise<void> {
           '--k8s-allow-namespace', ns, '--consul-node-name', node,
         ]
         const tokenEnv = {CONSUL_HTTP_TOKEN: env.federation.managementToken}
-        process.stderr.write(`  created in ${createSeconds.toFixed(1)} s; syncing ...\n`)
+        // Let the control plane (controller-manager, watch caches) finish reacting to the burst of creations.
+        process.stderr.write(`  created in ${createSeconds.toFixed(1)} s; settling ${settleSeconds} s, then syncing ...\n`)
+        await new Promise((resolve) => setTimeout(resolve, settleSeconds * 1000))
         const first = await timedSync(bin, args, tokenEnv)
         const registered = (await nodeServices(consul, node)).data.services.length
         const passing = (await nodeChecks(consul, node)).data.filter((check) => check.Status === 'passing').length
