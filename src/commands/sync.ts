@@ -19,7 +19,7 @@ Consul -> Kubernetes: every Consul service not tagged k8s becomes an ExternalNam
 
 The engine reads both sides completely, plans in memory, then applies the plan with batched Consul transactions (64 operations each) and bounded concurrency, retrying on 429/5xx and Kubernetes conflicts. It only ever updates or removes what it created itself (Consul meta k8s-sync-node / Kubernetes annotation consulk8s/sync-node equal to its node name), and removes nothing unless both reads were complete and every add/update succeeded.
 
-With --once it reconciles once and exits: 0 when in sync, 2 when services were skipped (malformed annotations, conflicts), 1 when something failed, 130 when interrupted. Without --once it keeps watching (Kubernetes watches, Consul blocking queries) until Ctrl-C, which lets writes in flight finish.`
+With --once (and with --dry-run, which plans once and changes nothing) it reconciles once and exits: 0 when in sync, 2 when services were skipped (malformed annotations, conflicts), 1 when something failed, 130 when interrupted. Without --once it keeps watching (Kubernetes watches, Consul blocking queries) until Ctrl-C, which lets writes in flight finish.`
   static enableJsonFlag = true
   static examples = [
     {description: 'Reconcile once (CI)', command: '<%= config.bin %> <%= command.id %> --once --context dc1 --consul-http-addr https://consul.example:8501 --consul-cacert ca.pem'},
@@ -35,7 +35,7 @@ With --once it reconciles once and exits: 0 when in sync, 2 when services were s
     ...consulFlags,
     ...dryRunFlag,
     once: Flags.boolean({description: 'Reconcile once and exit instead of watching.', default: false}),
-    output: Flags.string({char: 'o', options: ['json', 'yaml'], description: 'Print the plan/result as JSON or YAML on stdout (status lines go to stderr).'}),
+    output: Flags.string({char: 'o', options: ['json', 'yaml'], exclusive: ['json'], description: 'Print the plan/result as JSON or YAML on stdout (status lines go to stderr).'}),
     'to-consul': Flags.boolean({allowNo: true, description: 'Sync Kubernetes services into Consul. Naming only some directions syncs only those; default both.', helpGroup: 'DIRECTION'}),
     'to-k8s': Flags.boolean({allowNo: true, description: 'Sync Consul services into Kubernetes as ExternalName services.', helpGroup: 'DIRECTION'}),
     'default-sync': Flags.boolean({aliases: ['k8s-default-sync'], allowNo: true, default: DEFAULT_OPTIONS.defaultSync, description: 'Sync services that have no consul.hashicorp.com/service-sync annotation.', helpGroup: 'KUBERNETES -> CONSUL'}),
