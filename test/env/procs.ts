@@ -73,9 +73,13 @@ export function processNames(workDir: string): string[] {
     .map((file) => file.slice(0, -'.json'.length))
 }
 
-/** Whether `pid` runs the spec's command (or, for a moment after the start, `ip netns exec` about to exec it). */
+/**
+ * Whether `pid` runs the spec's command. For a moment after the start the child still shows
+ * the spawning node's argv (forked, not yet exec'd), or `ip netns exec` about to exec the
+ * command: both count as running, else a start is misread as an exit with an empty log.
+ */
 function specRuns(pid: number, spec: ProcessSpec): boolean {
-  return pidRuns(pid, spec.netns ? [spec.command, 'ip'] : spec.command)
+  return pidRuns(pid, [spec.command, process.execPath, ...(spec.netns ? ['ip'] : [])])
 }
 
 export function isRunning(workDir: string, name: string): boolean {
