@@ -186,7 +186,9 @@ export async function reconcile(ctx: EngineContext, run: ReconcileOptions): Prom
     if (toK8s && result.toK8s) {
       result.toK8s.applied = {added: toK8s.added, updated: toK8s.updated, removed: toK8s.removed}
       result.writeCalls.kubernetes = toK8s.calls
-      for (const failure of toK8s.failed) result.failures.push({side: 'kubernetes', item: `${failure.kind} ${plan.toK8s?.namespace}/${failure.name}`, reason: failure.reason})
+      for (const failure of toK8s.failed) {
+        result.failures.push({side: 'kubernetes', item: failure.item ?? `${failure.kind} ${plan.toK8s?.namespace}/${failure.name}`, reason: failure.reason})
+      }
       for (const conflict of toK8s.conflicts) result.skipped.push({source: `${plan.toK8s?.namespace}/${conflict.name}`, reason: conflict.reason, kind: 'conflict'})
       if (toK8s.removalsSkipped) result.removalsSkipped.push(`Kubernetes: ${toK8s.removalsSkipped}`)
       if (toK8s.notStarted > 0) result.interrupted = true

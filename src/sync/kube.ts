@@ -207,6 +207,8 @@ export function externalNameManifest(service: ExternalNameService, options: Pick
 
 export interface K8sFailure {
   name: string
+  /** What failed, when it is not one named object. */
+  item?: string
   kind: 'add' | 'update' | 'remove'
   reason: string
 }
@@ -280,6 +282,16 @@ export async function applyToK8s(
     throw new Error('kept conflicting with concurrent updates')
   }
 
+  const namespaceExists = async (namespace: string) => {
+    try {
+      await call(() => api.request('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}`))
+      return true
+    } catch (error) {
+      if (isNotFound(error)) return false
+      throw error
+    }
+  }
+
   const writes: Step[] = [
     ...plan.add.map((service) => ({
       kind: 'add' as const,
@@ -337,8 +349,7 @@ export async function applyToK8s(
           else if (step.kind === 'update') result.updated++
           else result.removed++
         } catch (error) {
-          const reason = isNotFound(error) && step.kind === 'add' ? `namespace "${plan.namespace}" does not exist (--k8s-write-namespace)` : kubeReason(error)
-          result.failed.push({name: step.name, kind: step.kind, reason})
+          result.failed.push({name: step.name, kind: step.kind, reason: kubeReason(error)})
         }
       },
       options.signal,
@@ -346,6 +357,12 @@ export async function applyToK8s(
     result.notStarted += notStarted.length
   }
 
+  if (plan.add.length > 0 && !(await namespaceExists(plan.namespace))) {
+    // One clear failure instead of one per service.
+    const count = `${plan.add.length} ExternalName service${plan.add.length === 1 ? '' : 's'}`
+    result.failed.push({name: '', item: `add ${count}`, kind: 'add', reason: `namespace "${plan.namespace}" does not exist (--k8s-write-namespace)`})
+    return result
+  }
   await runSteps(writes)
   if (removals.length === 0) return result
   if (!options.allowRemovals) result.removalsSkipped = options.removalsBlockedReason ?? 'removals are not allowed in this run'
