@@ -282,15 +282,13 @@ export async function applyToK8s(
     throw new Error('kept conflicting with concurrent updates')
   }
 
-  const namespaceExists = async (namespace: string) => {
-    try {
-      await call(() => api.request('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}`))
-      return true
-    } catch (error) {
-      if (isNotFound(error)) return false
-      throw error
-    }
-  }
+  // Only a definite 404 counts as missing: reading namespaces is a cluster-scoped permission
+  // a namespace-bound engine may lack, and then the creates themselves tell.
+  const namespaceExists = (namespace: string) =>
+    call(() => api.request('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}`)).then(
+      () => true,
+      (error) => !isNotFound(error),
+    )
 
   const writes: Step[] = [
     ...plan.add.map((service) => ({
