@@ -28,7 +28,15 @@ export abstract class BaseCommand extends Command {
   }
 
   protected async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
-    // oclif's own exits (this.exit) and parse errors keep their behaviour.
+    // oclif's own exits (this.exit) keep their behaviour.
+    if (/^EEXIT/.test(error.message)) return super.catch(error)
+    // Parse errors (unknown flag, bad value): oclif's JSON rendering would dump the whole parse
+    // context, so --json gets the message alone.
+    if (error.oclif?.exit !== undefined && this.jsonEnabled()) {
+      process.stdout.write(JSON.stringify({error: {message: error.message.trim()}}, null, 2) + '\n')
+      process.exitCode = error.oclif.exit
+      return this.exit(error.oclif.exit)
+    }
     if (error.oclif?.exit !== undefined) return super.catch(error)
     if (error.constructor?.name === 'CLIError' || error.name === 'CLIError' || /^(Nonexistent|Unexpected argument|Expected)/.test(error.message)) {
       return super.catch(error)
