@@ -99,6 +99,36 @@ export async function catalogServices(client: ConsulClient, options: BlockingOpt
   return {data: services, index: response.index}
 }
 
+/** Nodes whose node meta has every given key = value (/v1/catalog/nodes?node-meta=k:v). */
+export async function catalogNodes(client: ConsulClient, nodeMeta: Record<string, string> = {}, options: BlockingOptions = {}): Promise<Indexed<CatalogNode[]>> {
+  const query = new URLSearchParams()
+  for (const [key, value] of Object.entries(nodeMeta)) query.append('node-meta', `${key}:${value}`)
+  const qs = query.toString()
+  const response = await client.request<CatalogNode[] | null>('GET', `/v1/catalog/nodes${qs ? `?${qs}` : ''}`, {
+    query: blockingQuery(options),
+    timeoutMs: options.timeoutMs,
+    token: options.token,
+  })
+  const nodes = (response.data ?? []).map(({ID, Node, Address, Meta, ModifyIndex}) => ({ID, Node, Address, Meta, ModifyIndex}))
+  return {data: nodes, index: response.index}
+}
+
+/** Health checks in any state matching a filter expression (/v1/health/state/any?filter=...). */
+export async function checksMatching(client: ConsulClient, filter: string, options: BlockingOptions = {}): Promise<Indexed<HealthCheck[]>> {
+  const response = await client.request<HealthCheck[] | null>('GET', '/v1/health/state/any', {
+    query: {...blockingQuery(options), filter},
+    timeoutMs: options.timeoutMs,
+    token: options.token,
+  })
+  const checks = (response.data ?? []).map(({Node, CheckID, Name, Status, Output, ServiceID, ServiceName, Type, ModifyIndex}) => ({Node, CheckID, Name, Status, Output, ServiceID, ServiceName, Type, ModifyIndex}))
+  return {data: checks, index: response.index}
+}
+
+/** A string literal for a Consul filter expression. */
+export function filterString(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`
+}
+
 /** Register a node without services; an existing node of that name is left as it is. */
 export async function registerNode(client: ConsulClient, node: {Node: string; Address: string; NodeMeta?: Record<string, string>}): Promise<void> {
   await client.put('/v1/catalog/register', {...node, SkipNodeUpdate: true})

@@ -44,6 +44,13 @@ export interface TxnCheckOp {
   }
 }
 
+export interface TxnNodeOp {
+  Node: {
+    Verb: 'set' | 'cas' | 'delete' | 'delete-cas'
+    Node: {Node: string; Address?: string; Meta?: Record<string, string>; ModifyIndex?: number}
+  }
+}
+
 export type TxnOp = TxnServiceOp | TxnCheckOp
 
 export interface TxnError {
@@ -57,7 +64,7 @@ export type TxnOutcome = {ok: true} | {ok: false; errors: TxnError[]}
  * Apply one transaction. Resolves {ok: false, errors} when Consul rolled it back (409);
  * throws ConsulApiError/ConsulUnreachableError for everything else.
  */
-export async function applyTxn(client: ConsulClient, ops: TxnOp[]): Promise<TxnOutcome> {
+export async function applyTxn(client: ConsulClient, ops: Array<TxnOp | TxnNodeOp>): Promise<TxnOutcome> {
   if (ops.length === 0) return {ok: true}
   try {
     // The answer repeats every object written: at thousands of writes that is only garbage.

@@ -7,7 +7,7 @@
  * someone else made in the meantime is never overwritten or deleted.
  */
 import {ConsulApiError, describeConsulError, type ConsulClient} from '../consul/client.js'
-import {registerNode} from '../consul/catalog.js'
+import {nodeServices, registerNode} from '../consul/catalog.js'
 import {applyTxn, TXN_MAX_OPS, type TxnOp} from '../consul/txn.js'
 import {errorMessage} from '../shared/errors.js'
 import {META, type Registration, type ToConsulPlan} from './model.js'
@@ -19,6 +19,8 @@ export interface OpGroup {
   /** ns/name of the Kubernetes service, or the Consul service name for a removal. */
   source: string
   kind: 'add' | 'update' | 'remove'
+  /** The Consul node written; absent: the engine's node. */
+  node?: string
   ops: TxnOp[]
 }
 
@@ -42,19 +44,21 @@ function checkOp(node: string, registration: Registration): TxnOp[] {
 
 /** Adds and updates as operation groups, in plan order. */
 export function writeGroups(plan: ToConsulPlan): OpGroup[] {
-  const node = plan.node
   const groups: OpGroup[] = []
   for (const registration of plan.add) {
+    const node = registration.node ?? plan.node
     groups.push({
       id: registration.service.ID,
       source: registration.source,
       kind: 'add',
+      node: registration.node,
       // cas with index 0: create only; fails if the ID appeared since the read.
       ops: [{Service: {Verb: 'cas', Node: node, Service: serviceBody(registration, 0)}}, ...checkOp(node, registration)],
     })
   }
   for (const update of plan.update) {
     const registration = update.desired
+    const node = registration.node ?? plan.node
     const ops: TxnOp[] = []
     if (!update.checkOnly) {
       ops.push({Service: {Verb: 'cas', Node: node, Service: serviceBody(registration, update.current.ModifyIndex ?? 0)}})
@@ -76,7 +80,7 @@ export function removalGroups(plan: ToConsulPlan): OpGroup[] {
       {
         Service: {
           Verb: removal.modifyIndex ? ('delete-cas' as const) : ('delete' as const),
-          Node: plan.node,
+          Node: removal.node ?? plan.node,
           // Consul wants the service name along with the ID, even to delete.
           Service: {ID: removal.id, Service: removal.service, ModifyIndex: removal.modifyIndex},
         },
@@ -213,6 +217,8 @@ export interface ConsulApplyResult {
   removed: number
   failed: GroupFailure[]
   notStarted: number
+  /** Node entries the engine had created for Kubernetes nodes, deregistered as empty. */
+  nodesRemoved: number
   /** Why the removal phase did not run, if it did not. */
   removalsSkipped?: string
 }
@@ -226,18 +232,34 @@ export async function applyToConsul(
   plan: ToConsulPlan,
   options: ApplyOptions & {allowRemovals: boolean; removalsBlockedReason?: string},
 ): Promise<ConsulApplyResult> {
-  const result: ConsulApplyResult = {calls: 0, added: 0, updated: 0, removed: 0, failed: [], notStarted: 0}
-  const writes = writeGroups(plan)
-  if (plan.registerNode && (writes.length > 0 || plan.remove.length > 0)) {
-    await retry(
+  const result: ConsulApplyResult = {calls: 0, added: 0, updated: 0, removed: 0, nodesRemoved: 0, failed: [], notStarted: 0}
+  let writes = writeGroups(plan)
+  const register = (node: string, address: string, meta: Record<string, string>) =>
+    retry(
       () => {
         result.calls++
-        return registerNode(client, {Node: plan.node, Address: '127.0.0.1', NodeMeta: {[META.source]: META.sourceValue}})
+        return registerNode(client, {Node: node, Address: address, NodeMeta: meta})
       },
       {signal: options.signal, retryable: isTransientConsulError},
-    ).catch((error) => {
+    )
+  if (plan.registerNode && writes.some((group) => group.kind === 'add' && (group.node ?? plan.node) === plan.node)) {
+    await register(plan.node, '127.0.0.1', {[META.source]: META.sourceValue}).catch((error) => {
       throw describeConsulError(error, `register the sync node "${plan.node}"`)
     })
+  }
+  // Nodes named after Kubernetes nodes: created with the engine's marker, so only the engine
+  // ever deregisters them; an existing node (a real agent's) is never touched (SkipNodeUpdate).
+  for (const {node, address} of plan.registerNodes) {
+    if (options.signal?.aborted) break
+    try {
+      await register(node, address, {[META.source]: META.sourceValue, [META.owner]: plan.node})
+    } catch (error) {
+      if (isFatal(error)) throw describeConsulError(error, `register the Consul node "${node}"`)
+      for (const group of writes.filter((g) => g.node === node)) {
+        result.failed.push({id: group.id, source: group.source, kind: group.kind, reason: `could not register node "${node}": ${errorMessage(error)}`})
+      }
+      writes = writes.filter((g) => g.node !== node)
+    }
   }
   const tally = (outcome: ApplyOutcome) => {
     result.calls += outcome.calls
@@ -250,11 +272,40 @@ export async function applyToConsul(
     }
   }
   tally(await applyGroups(client, writes, options))
-  if (plan.remove.length === 0) return result
+  if (plan.remove.length === 0 && plan.removeNodes.length === 0) return result
   if (!options.allowRemovals) result.removalsSkipped = options.removalsBlockedReason ?? 'removals are not allowed in this run'
   else if (options.signal?.aborted) result.removalsSkipped = 'the run was interrupted'
   else if (result.failed.length > 0 || result.notStarted > 0) result.removalsSkipped = 'some registrations failed; nothing is removed until they succeed'
   if (result.removalsSkipped) return result
   tally(await applyGroups(client, removalGroups(plan), options))
+  if (result.failed.length > 0 || result.notStarted > 0 || options.signal?.aborted) return result
+  await removeEmptyNodes(client, plan, options, result)
   return result
+}
+
+/**
+ * Deregister the node entries the engine created that the plan found empty, re-reading each
+ * first: only if it still carries the engine's marker and has no service at all (someone may
+ * have registered one since), and only the node version just read (delete-cas).
+ */
+async function removeEmptyNodes(client: ConsulClient, plan: ToConsulPlan, options: ApplyOptions, result: ConsulApplyResult): Promise<void> {
+  await pool(
+    plan.removeNodes,
+    options.concurrency,
+    async ({node}) => {
+      try {
+        result.calls++
+        const {data} = await nodeServices(client, node)
+        if (!data.node || data.node.Meta?.[META.owner] !== plan.node || data.services.length > 0) return
+        result.calls++
+        const outcome = await applyTxn(client, [{Node: {Verb: 'delete-cas', Node: {Node: node, ModifyIndex: data.node.ModifyIndex ?? 0}}}])
+        if (outcome.ok) result.nodesRemoved++
+        else result.failed.push({id: node, source: `node ${node}`, kind: 'remove', reason: explainTxnError(outcome.errors.map((e) => e.What).join('; '))})
+      } catch (error) {
+        if (isFatal(error)) throw describeConsulError(error, `deregister the Consul node "${node}"`)
+        result.failed.push({id: node, source: `node ${node}`, kind: 'remove', reason: errorMessage(error)})
+      }
+    },
+    options.signal,
+  )
 }

@@ -3,14 +3,15 @@
  * (unless --dry-run), and describe what happened as plain data. Used as is by
  * `consulk8s sync --once` and, from watch caches, by every pass of the continuous mode.
  */
-import {catalogServices, nodeChecks, nodeServices} from '../consul/catalog.js'
+import {catalogNodes, catalogServices, checksMatching, filterString, nodeChecks, nodeServices} from '../consul/catalog.js'
 import {describeConsulError, type ConsulClient} from '../consul/client.js'
 import {applyToConsul} from './apply-consul.js'
 import type {KubeApi} from './kube-http.js'
 import {applyToK8s, readK8sState} from './kube.js'
-import type {ConsulState, K8sState, Registration, Skip, SyncOptions, SyncPlan} from './model.js'
+import {CHECK, META, type ConsulNodeState, type ConsulState, type K8sState, type Registration, type Skip, type SyncOptions, type SyncPlan} from './model.js'
 import {planSync} from './plan.js'
-import {isTransientConsulError, retry} from './retry.js'
+import {isTransientConsulError, pool, retry} from './retry.js'
+import {registrationNodes} from './to-consul.js'
 
 export interface EngineContext {
   kube: KubeApi
@@ -25,27 +26,91 @@ export interface EngineContext {
   onProgress?: (message: string) => void
 }
 
-/** The complete Consul state the plan needs, or an error (never a partial state). */
-export async function readConsulState(client: ConsulClient, options: SyncOptions, signal?: AbortSignal): Promise<ConsulState> {
+/**
+ * The complete Consul state the plan needs, or an error (never a partial state): the
+ * engine's node, and every other node that holds or is to hold its registrations (NodePort
+ * instances live on nodes named after Kubernetes nodes). Those are found as the union of
+ * `targetNodes` (where the Kubernetes state puts registrations), the nodes the engine
+ * created (its marker in node meta) and the nodes with a Kubernetes readiness check (every
+ * NodePort registration has one), so a registration whose Kubernetes node is gone is still
+ * found and removed.
+ */
+export async function readConsulState(
+  client: ConsulClient,
+  options: SyncOptions,
+  signal?: AbortSignal,
+  targetNodes: string[] | Promise<string[]> = [],
+  concurrency = 8,
+): Promise<ConsulState> {
   const read = <T>(what: string, fn: () => Promise<T>) =>
     retry(fn, {attempts: 4, retryable: isTransientConsulError, signal}).catch((error) => {
       throw describeConsulError(error, what)
     })
   const node = options.consulNodeName
-  const [services, checks, catalog] = await Promise.all([
+  const [services, checks, catalog, otherNodes] = await Promise.all([
     options.toConsul ? read(`read the services of node "${node}"`, () => nodeServices(client, node)) : undefined,
     options.toConsul ? read(`read the checks of node "${node}"`, () => nodeChecks(client, node)) : undefined,
     options.toK8s ? read('list the catalog services', () => catalogServices(client)) : undefined,
+    options.toConsul ? readOtherNodes(client, options, read, targetNodes, concurrency, signal) : undefined,
   ])
   return {
     nodeExists: Boolean(services?.data.node),
     nodeServices: services?.data.services ?? [],
     nodeChecks: checks?.data ?? [],
     catalogServices: catalog?.data ?? {},
+    otherNodes,
   }
 }
 
+async function readOtherNodes(
+  client: ConsulClient,
+  options: SyncOptions,
+  read: <T>(what: string, fn: () => Promise<T>) => Promise<T>,
+  targetNodes: string[] | Promise<string[]>,
+  concurrency: number,
+  signal?: AbortSignal,
+): Promise<ConsulNodeState[]> {
+  const own = options.consulNodeName
+  const [created, withChecks, targets] = await Promise.all([
+    read('list the Consul nodes created by this engine', () => catalogNodes(client, {[META.owner]: own})),
+    read('list the Kubernetes readiness checks', () =>
+      checksMatching(client, `Name == ${filterString(CHECK.name)} and Node != ${filterString(own)}`),
+    ),
+    targetNodes,
+  ])
+  const names = new Set<string>(targets)
+  for (const entry of created.data) names.add(entry.Node)
+  for (const check of withChecks.data) names.add(check.Node)
+  names.delete(own)
+  const states: ConsulNodeState[] = []
+  const {notStarted} = await pool(
+    [...names].sort(),
+    concurrency,
+    async (name) => {
+      const [services, checks] = await Promise.all([
+        read(`read the services of node "${name}"`, () => nodeServices(client, name)),
+        read(`read the checks of node "${name}"`, () => nodeChecks(client, name)),
+      ])
+      const entry = services.data.node
+      states.push({
+        node: name,
+        exists: Boolean(entry),
+        meta: entry?.Meta ?? {},
+        modifyIndex: entry?.ModifyIndex,
+        services: services.data.services,
+        checks: checks.data,
+      })
+    },
+    signal,
+  )
+  // A read cut short is not a complete state: nothing may be planned (or removed) from it.
+  if (notStarted.length > 0) throw new Error('the Consul read was interrupted')
+  return states.sort((a, b) => a.node.localeCompare(b.node))
+}
+
 export interface RegistrationView {
+  /** Consul node the instance is registered on. */
+  node: string
   id: string
   service: string
   source: string
@@ -70,10 +135,12 @@ export interface SyncResult {
     selected: number
     add: RegistrationView[]
     update: Array<RegistrationView & {changes: string[]}>
-    remove: Array<{id: string; service: string}>
+    remove: Array<{id: string; service: string; node: string}>
+    /** Node entries the engine created for Kubernetes nodes, now empty, to deregister. */
+    removeNodes: string[]
     unchanged: number
     pending: string[]
-    applied?: {added: number; updated: number; removed: number}
+    applied?: {added: number; updated: number; removed: number; nodesRemoved: number}
   }
   toK8s?: {
     namespace: string
@@ -94,9 +161,10 @@ export interface SyncResult {
   writeCalls: {consul: number; kubernetes: number}
 }
 
-function view(registration: Registration): RegistrationView {
+function view(registration: Registration, ownNode: string): RegistrationView {
   const s = registration.service
   return {
+    node: registration.node ?? ownNode,
     id: s.ID,
     service: s.Service,
     source: registration.source,
@@ -118,9 +186,10 @@ export function describePlan(plan: SyncPlan, dryRun: boolean): SyncResult {
     toConsul: c && {
       node: c.node,
       selected: c.selected,
-      add: c.add.map(view),
-      update: c.update.map((u) => ({...view(u.desired), changes: u.changes})),
-      remove: c.remove.map((r) => ({id: r.id, service: r.service})),
+      add: c.add.map((r) => view(r, c.node)),
+      update: c.update.map((u) => ({...view(u.desired, c.node), changes: u.changes})),
+      remove: c.remove.map((r) => ({id: r.id, service: r.service, node: r.node ?? c.node})),
+      removeNodes: c.removeNodes.map((r) => r.node),
       unchanged: c.unchanged,
       pending: c.pending,
     },
@@ -156,9 +225,11 @@ export interface ReconcileOptions {
 export async function reconcile(ctx: EngineContext, run: ReconcileOptions): Promise<SyncResult> {
   const started = performance.now()
   const {options} = ctx
+  const k8sRead = run.k8sState ? Promise.resolve(run.k8sState) : readK8sState(ctx.kube, options, ctx.signal)
   const [k8s, consul] = await Promise.all([
-    run.k8sState ?? readK8sState(ctx.kube, options, ctx.signal),
-    readConsulState(ctx.consul, options, ctx.signal),
+    k8sRead,
+    // The Consul nodes NodePort instances go to are known once the Kubernetes side is read.
+    readConsulState(ctx.consul, options, ctx.signal, k8sRead.then((state) => (options.toConsul ? registrationNodes(state, options) : []))),
   ])
   const plan = planSync(k8s, consul, options)
   const result = describePlan(plan, run.dryRun)
@@ -177,7 +248,7 @@ export async function reconcile(ctx: EngineContext, run: ReconcileOptions): Prom
         applyToK8s(ctx.kube, plan.toK8s, {sync: options, concurrency: ctx.concurrency, signal: ctx.signal, allowRemovals: true, onRetry: ctx.onProgress}),
     ])
     if (toConsul && result.toConsul) {
-      result.toConsul.applied = {added: toConsul.added, updated: toConsul.updated, removed: toConsul.removed}
+      result.toConsul.applied = {added: toConsul.added, updated: toConsul.updated, removed: toConsul.removed, nodesRemoved: toConsul.nodesRemoved}
       result.writeCalls.consul = toConsul.calls
       for (const failure of toConsul.failed) result.failures.push({side: 'consul', item: `${failure.kind} ${failure.id} (${failure.source})`, reason: failure.reason})
       if (toConsul.removalsSkipped) result.removalsSkipped.push(`Consul: ${toConsul.removalsSkipped}`)

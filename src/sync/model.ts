@@ -143,6 +143,17 @@ export type ConsulService = Omit<CatalogServiceInstance, 'CreateIndex'>
 
 export type ConsulCheck = Omit<HealthCheck, 'Node' | 'ServiceName'>
 
+/** One Consul node other than the engine's own, as read for NodePort registrations. */
+export interface ConsulNodeState {
+  node: string
+  exists: boolean
+  /** Node meta; the engine's marker (k8s-sync-node) says the engine created the node entry. */
+  meta: Record<string, string>
+  modifyIndex?: number
+  services: ConsulService[]
+  checks: ConsulCheck[]
+}
+
 export interface ConsulState {
   /** Whether the engine's node is registered at all. */
   nodeExists: boolean
@@ -152,6 +163,11 @@ export interface ConsulState {
   nodeChecks: ConsulCheck[]
   /** /v1/catalog/services: name -> tags of all its instances. */
   catalogServices: Record<string, string[]>
+  /**
+   * Other nodes that hold (or are to hold) the engine's registrations: the Kubernetes nodes
+   * NodePort instances are registered on. Every service and check on each, ours or not.
+   */
+  otherNodes?: ConsulNodeState[]
 }
 
 // ---- Plan ----
@@ -175,6 +191,8 @@ export interface DesiredCheck {
 export interface Registration {
   /** ns/name of the Kubernetes service it comes from. */
   source: string
+  /** Consul node to register on (NodePort: the Kubernetes node's name); absent: the engine's node. */
+  node?: string
   service: ConsulService
   check?: DesiredCheck
 }
@@ -190,6 +208,8 @@ export interface RegistrationUpdate {
 }
 
 export interface Removal {
+  /** Consul node the registration is on; absent: the engine's node. */
+  node?: string
   id: string
   service: string
   modifyIndex?: number
@@ -198,9 +218,13 @@ export interface Removal {
 export interface ToConsulPlan {
   node: string
   registerNode: boolean
+  /** Consul nodes named after Kubernetes nodes that do not exist yet: registered before the adds. */
+  registerNodes: Array<{node: string; address: string}>
   add: Registration[]
   update: RegistrationUpdate[]
   remove: Removal[]
+  /** Node entries the engine created (marker in node meta) that have no services left. */
+  removeNodes: Array<{node: string; modifyIndex?: number}>
   unchanged: number
   skipped: Skip[]
   /** Kubernetes services selected for sync (after namespace, type and annotation filters). */

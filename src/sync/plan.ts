@@ -10,12 +10,14 @@ import {
   CONSUL_LABEL,
   META,
   type ConsulCheck,
+  type ConsulNodeState,
   type ConsulService,
   type ConsulState,
   type ExternalNameService,
   type K8sService,
   type K8sState,
   type Registration,
+  type Removal,
   type Skip,
   type SyncOptions,
   type SyncPlan,
@@ -67,51 +69,68 @@ function checkChanges(desired: Registration['check'], current: ConsulCheck | und
   return same ? [] : [current.Status === desired.Status ? 'check' : `check ${current.Status} -> ${desired.Status}`]
 }
 
+const nodeKey = (node: string, id: string) => `${node}\u0000${id}`
+
 export function planToConsul(k8s: K8sState, consul: ConsulState, options: SyncOptions): ToConsulPlan {
   const desired = desiredRegistrations(k8s, options)
+  const own = options.consulNodeName
   const plan: ToConsulPlan = {
-    node: options.consulNodeName,
+    node: own,
     registerNode: !consul.nodeExists,
+    registerNodes: [],
     add: [],
     update: [],
     remove: [],
+    removeNodes: [],
     unchanged: 0,
     skipped: [...desired.skipped],
     selected: desired.selected,
     pending: desired.pending,
   }
-  const current = new Map(consul.nodeServices.map((service) => [service.ID, service]))
-  // A service's checks on our node; the readiness check of ours is the one we compare.
+  // Every node read: the engine's own and the ones named after Kubernetes nodes.
+  const nodes = new Map<string, ConsulNodeState>([[own, {node: own, exists: consul.nodeExists, meta: {}, services: consul.nodeServices, checks: consul.nodeChecks}]])
+  for (const other of consul.otherNodes ?? []) if (other.node !== own) nodes.set(other.node, other)
+  const current = new Map<string, ConsulService>()
+  // A service's checks on its node; the readiness check of ours is the one we compare.
   const checksByService = new Map<string, ConsulCheck[]>()
-  for (const check of consul.nodeChecks) {
-    if (!check.ServiceID) continue
-    const list = checksByService.get(check.ServiceID)
-    if (list) list.push(check)
-    else checksByService.set(check.ServiceID, [check])
+  for (const state of nodes.values()) {
+    for (const service of state.services) current.set(nodeKey(state.node, service.ID), service)
+    for (const check of state.checks) {
+      if (!check.ServiceID) continue
+      const key = nodeKey(state.node, check.ServiceID)
+      const list = checksByService.get(key)
+      if (list) list.push(check)
+      else checksByService.set(key, [check])
+    }
   }
   const wanted = new Set<string>()
   const conflicted = new Set<string>()
   for (const registration of desired.registrations) {
     const id = registration.service.ID
-    const existing = current.get(id)
+    const node = registration.node ?? own
+    const key = nodeKey(node, id)
+    const existing = current.get(key)
     if (!existing) {
-      wanted.add(id)
+      wanted.add(key)
       plan.add.push(registration)
+      if (node !== own && !nodes.get(node)?.exists && !plan.registerNodes.some((n) => n.node === node)) {
+        plan.registerNodes.push({node, address: registration.service.Address})
+      }
       continue
     }
     if (!ownsRegistration(existing, options)) {
       if (!conflicted.has(registration.source)) {
         plan.skipped.push({
           source: registration.source,
-          reason: `Consul already has service ID "${id}" on node ${options.consulNodeName}, not registered by this engine; left alone`,
+          reason: `Consul already has service ID "${id}" on node ${node}, not registered by this engine; left alone`,
           kind: 'conflict',
         })
       }
       conflicted.add(registration.source)
       continue
     }
-    wanted.add(id)
-    const checks = checksByService.get(id) ?? []
+    wanted.add(key)
+    const checks = checksByService.get(key) ?? []
     const currentCheck = registration.check
       ? checks.find((check) => check.CheckID === registration.check?.CheckID)
       : checks.find((check) => check.Type === CHECK.type || check.Name === CHECK.name)
@@ -120,9 +139,21 @@ export function planToConsul(k8s: K8sState, consul: ConsulState, options: SyncOp
     if (changes.length === 0) plan.unchanged++
     else plan.update.push({desired: registration, current: existing, currentCheck, changes, checkOnly: serviceDiff.length === 0})
   }
-  for (const service of consul.nodeServices) {
-    if (wanted.has(service.ID) || !ownsRegistration(service, options)) continue
-    plan.remove.push({id: service.ID, service: service.Service, modifyIndex: service.ModifyIndex})
+  for (const state of nodes.values()) {
+    let left = 0
+    for (const service of state.services) {
+      if (wanted.has(nodeKey(state.node, service.ID)) || !ownsRegistration(service, options)) {
+        left++
+        continue
+      }
+      const removal: Removal = {id: service.ID, service: service.Service, modifyIndex: service.ModifyIndex}
+      plan.remove.push(state.node === own ? removal : {node: state.node, ...removal})
+    }
+    // A node entry the engine created for a Kubernetes node goes when nothing is left on it.
+    const adding = plan.add.some((r) => r.node === state.node)
+    if (state.node !== own && state.exists && state.meta[META.owner] === own && left === 0 && !adding) {
+      plan.removeNodes.push({node: state.node, modifyIndex: state.modifyIndex})
+    }
   }
   return plan
 }

@@ -28,9 +28,11 @@ export function renderResult(ui: Terminal, result: SyncResult, options: RenderOp
   if (c) {
     ui.header(`Kubernetes (${options.kubeContext}) -> Consul (${options.consulAddress}, node ${c.node})`)
     if (options.listChanges) {
-      for (const r of c.add) ui.line(`  + ${r.service} ${r.id} ${r.address}:${r.port} from ${r.source}${r.check ? ` (${r.check})` : ''}`)
-      for (const r of c.update) ui.line(`  ~ ${r.service} ${r.id} ${r.address}:${r.port} from ${r.source}: ${r.changes.join(', ')}`)
-      for (const r of c.remove) ui.line(`  - ${r.service} ${r.id}`)
+      const on = (node: string) => (node === c.node ? '' : ` on node ${node}`)
+      for (const r of c.add) ui.line(`  + ${r.service} ${r.id} ${r.address}:${r.port}${on(r.node)} from ${r.source}${r.check ? ` (${r.check})` : ''}`)
+      for (const r of c.update) ui.line(`  ~ ${r.service} ${r.id} ${r.address}:${r.port}${on(r.node)} from ${r.source}: ${r.changes.join(', ')}`)
+      for (const r of c.remove) ui.line(`  - ${r.service} ${r.id}${on(r.node)}`)
+      for (const node of c.removeNodes) ui.line(`  - node ${node} (created by this engine, now empty)`)
       for (const pending of c.pending) ui.detail(`no instances yet: ${pending}`)
     }
     const status = result.failures.some((f) => f.side === 'consul') ? 'fail' : 'ok'

@@ -143,11 +143,12 @@ function instancesOf(
   const source = sourceKey(service)
   const registrations: Registration[] = []
   const seen = new Set<string>()
-  const add = (address: string, port: number, meta?: Record<string, string>, ready?: boolean) => {
+  const add = (address: string, port: number, meta?: Record<string, string>, ready?: boolean, node?: string) => {
     if (!address || seen.has(address)) return
     seen.add(address)
     const svc = instance(base, address, port, meta)
-    registrations.push({source, service: svc, check: ready === undefined ? undefined : readiness(service.namespace, svc.ID, ready)})
+    const check = ready === undefined ? undefined : readiness(service.namespace, svc.ID, ready)
+    registrations.push(node === undefined ? {source, service: svc, check} : {source, node, service: svc, check})
   }
 
   // External IPs, on any type of service, are the instances.
@@ -160,7 +161,8 @@ function instancesOf(
     return {registrations, pending: registrations.length === 0 ? 'no load balancer address yet' : undefined}
   }
   if (service.type === 'NodePort') {
-    // One instance per node that runs an endpoint, on the node's address and the nodePort.
+    // One instance per node that runs an endpoint, on the node's address and the nodePort,
+    // registered on the Consul node named after the Kubernetes node (as consul-k8s does).
     const perNode = new Map<string, {ready: boolean; endpoint: K8sEndpoint}>()
     for (const slice of slices) {
       for (const endpoint of slice.endpoints) {
@@ -179,7 +181,7 @@ function instancesOf(
         continue
       }
       const meta = {...base.meta, [META.nodeName]: nodeName}
-      add(address, base.port.port, meta, ready)
+      add(address, base.port.port, meta, ready, nodeName)
     }
     if (registrations.length > 0) return {registrations}
     if (missing.length > 0) {
@@ -252,4 +254,13 @@ export function desiredRegistrations(state: K8sState, options: SyncOptions): Des
     if (pending) result.pending.push(`${source}: ${pending}`)
   }
   return result
+}
+
+/** The Consul nodes other than the engine's own that the registrations go to (NodePort), sorted. */
+export function registrationNodes(state: K8sState, options: SyncOptions): string[] {
+  const nodes = new Set<string>()
+  for (const registration of desiredRegistrations(state, options).registrations) {
+    if (registration.node !== undefined && registration.node !== options.consulNodeName) nodes.add(registration.node)
+  }
+  return [...nodes].sort()
 }

@@ -37,7 +37,8 @@ let env: TestEnvState
 let kube: KubeCluster
 let consul: ConsulClient
 
-const syncArgs = (extra: string[] = []) => [
+/** `sync --once` against dc1, from one namespace, as the engine `consulNode`. */
+const onceArgs = (allowNamespace: string, consulNode: string, extra: string[] = []) => [
   'sync',
   '--once',
   '--kubeconfig',
@@ -49,15 +50,14 @@ const syncArgs = (extra: string[] = []) => [
   '--consul-cacert',
   env.federation.caCertFile,
   '--k8s-allow-namespace',
-  ns,
-  '--k8s-write-namespace',
-  ns,
+  allowNamespace,
   '--consul-node-name',
-  node,
+  consulNode,
   ...extra,
 ]
 // The token goes through the environment, as users pass it (never on the command line).
-const sync = (extra: string[] = []) => runCli(syncArgs(extra), {env: {CONSUL_HTTP_TOKEN: env.federation.managementToken}})
+const withToken = (args: string[]) => runCli(args, {env: {CONSUL_HTTP_TOKEN: env.federation.managementToken}})
+const sync = (extra: string[] = []) => withToken(onceArgs(ns, node, ['--k8s-write-namespace', ns, ...extra]))
 
 async function ourServices(): Promise<Map<string, CatalogServiceInstance>> {
   const {data} = await nodeServices(consul, node)
@@ -208,6 +208,119 @@ describe('sync --once against the real Kubernetes API and Consul catalog', () =>
     assert.equal(noConsul.exitCode, 1)
     assert.match(noConsul.stderr, /No Consul address given/)
     assert.doesNotMatch(noConsul.stderr, /\n\s+at .+:\d+:\d+/)
+  })
+})
+
+describe('sync --once registers NodePort instances on the Consul node named after the Kubernetes node', () => {
+  const npNs = `sync-it-np-${id}`
+  const engineNode = `sync-it-np-engine-${id}`
+  const k8sNode = `sync-it-np-node-${id}`
+  const internalIP = '192.0.2.81'
+  const externalIP = '203.0.113.81'
+  let kubeN: KubeCluster
+  let consulN: ConsulClient
+  let nodePort = 0
+
+  const run = (extra: string[] = []) => withToken(onceArgs(npNs, engineNode, ['--to-consul', ...extra]))
+  const instances = async () => consulN.get<Array<CatalogServiceInstance & {Node: string; ServiceID: string; ServiceAddress: string; ServicePort: number; ServiceMeta: Record<string, string>}>>(`/v1/catalog/service/${n('np')}`)
+
+  before(async () => {
+    env = getTestEnv()
+    kubeN = await connectCluster({kubeconfig: env.kubeconfig, context: 'dc1'})
+    consulN = consulClient('dc1')
+    await createNamespace(kubeN, npNs)
+    const addresses = [
+      {type: 'InternalIP', address: internalIP},
+      {type: 'ExternalIP', address: externalIP},
+    ]
+    await kubeN.core().createNode({body: {metadata: {name: k8sNode, labels: {'consulk8s-test': 'sync'}}, status: {addresses}}})
+    // The API server may drop status on create: set the addresses through the status subresource.
+    const created = await kubeN.core().readNode({name: k8sNode})
+    if (!created.status?.addresses?.some((a) => a.address === externalIP)) {
+      await kubeN.core().replaceNodeStatus({name: k8sNode, body: {...created, status: {...created.status, addresses}}})
+    }
+    await createService(kubeN, npNs, {name: n('np'), type: 'NodePort', ports: [{name: 'http', port: 80}]})
+    const service = await kubeN.core().readNamespacedService({name: n('np'), namespace: npNs})
+    nodePort = service.spec?.ports?.[0].nodePort ?? 0
+    await createEndpointSlice(kubeN, npNs, n('np'), [{ip: '10.10.8.1', nodeName: k8sNode}, {ip: '10.10.8.2', nodeName: k8sNode, ready: false}])
+  })
+
+  after(async () => {
+    await consulN?.put('/v1/catalog/deregister', {Node: k8sNode}).catch(() => {})
+    await consulN?.put('/v1/catalog/deregister', {Node: engineNode}).catch(() => {})
+    consulN?.close()
+    if (kubeN) {
+      await kubeN.core().deleteNode({name: k8sNode}).catch(() => {})
+      await deleteNamespace(kubeN, npNs)
+    }
+  })
+
+  it('registers one instance on the node named after the Kubernetes node, at its address and the nodePort', async () => {
+    assert.ok(nodePort >= 30000, `the API server allocated a nodePort (${nodePort})`)
+    const first = await run()
+    assert.equal(first.exitCode, 0, `${first.stdout}\n${first.stderr}`)
+    const found = await instances()
+    assert.equal(found.length, 1, JSON.stringify(found))
+    assert.equal(found[0].Node, k8sNode)
+    assert.equal(found[0].Address, externalIP, 'the Consul node got the address --node-port-sync-type (ExternalFirst) chose')
+    assert.equal(found[0].ServiceAddress, externalIP)
+    assert.equal(found[0].ServicePort, nodePort)
+    assert.equal(found[0].ServiceID, serviceID(n('np'), externalIP))
+    assert.equal(found[0].ServiceMeta['k8s-sync-node'], engineNode)
+    assert.equal(found[0].ServiceMeta['external-k8s-node-name'], k8sNode)
+    const {data} = await nodeServices(consulN, k8sNode)
+    assert.deepEqual(data.node?.Meta, {'external-source': 'kubernetes', 'k8s-sync-node': engineNode}, 'the node entry carries the engine\'s marker')
+    const checks = (await nodeChecks(consulN, k8sNode)).data
+    assert.equal(checks.find((c) => c.ServiceID === found[0].ServiceID)?.Status, 'passing', 'one ready endpoint on the node makes it passing')
+    const own = await nodeServices(consulN, engineNode)
+    assert.equal(own.data.services.length, 0, 'nothing is registered on the engine\'s own node')
+  })
+
+  it('a second run is a no-op', async () => {
+    const again = await run(['--json'])
+    assert.equal(again.exitCode, 0, again.stderr)
+    const result = JSON.parse(again.stdout) as SyncResult
+    assert.deepEqual([result.toConsul?.add.length, result.toConsul?.update.length, result.toConsul?.remove.length, result.toConsul?.removeNodes.length], [0, 0, 0, 0])
+    assert.equal(result.toConsul?.unchanged, 1)
+    assert.deepEqual(result.writeCalls, {consul: 0, kubernetes: 0})
+  })
+
+  it('an engine with another node name neither sees nor removes the instance', async () => {
+    const other = await withToken(onceArgs(`${npNs}-none`, `${engineNode}-b`, ['--to-consul', '--json']))
+    assert.equal(other.exitCode, 0, other.stderr)
+    const result = JSON.parse(other.stdout) as SyncResult
+    assert.deepEqual([result.toConsul?.remove.length, result.toConsul?.removeNodes.length], [0, 0])
+    assert.equal((await instances()).length, 1)
+    await consulN.put('/v1/catalog/deregister', {Node: `${engineNode}-b`}).catch(() => {})
+  })
+
+  it('deleting the Service removes the instance and the node entry the engine created', async () => {
+    await kubeN.core().deleteNamespacedService({name: n('np'), namespace: npNs})
+    const removed = await run()
+    assert.equal(removed.exitCode, 0, `${removed.stdout}\n${removed.stderr}`)
+    assert.deepEqual(await instances(), [])
+    const {data} = await nodeServices(consulN, k8sNode)
+    assert.equal(data.node, undefined, 'the empty node entry the engine created is gone')
+  })
+
+  it('never modifies or deregisters a node entry it did not create', async () => {
+    // A real agent's node of the Kubernetes node's name, with a service of its own.
+    await consulN.put('/v1/catalog/register', {Node: k8sNode, Address: '198.51.100.99', NodeMeta: {agent: 'real'}, Service: {ID: n('agent'), Service: n('agent'), Port: 1}})
+    await createService(kubeN, npNs, {name: n('np'), type: 'NodePort', ports: [{name: 'http', port: 80}]})
+    const added = await run()
+    assert.equal(added.exitCode, 0, `${added.stdout}\n${added.stderr}`)
+    const found = await instances()
+    assert.equal(found.length, 1)
+    assert.equal(found[0].Node, k8sNode)
+    assert.equal(found[0].ServiceAddress, externalIP, 'the instance has the Kubernetes node address')
+    assert.equal(found[0].Address, '198.51.100.99', 'the existing node entry is unchanged')
+    await kubeN.core().deleteNamespacedService({name: n('np'), namespace: npNs})
+    const removed = await run()
+    assert.equal(removed.exitCode, 0, removed.stderr)
+    assert.deepEqual(await instances(), [])
+    const {data} = await nodeServices(consulN, k8sNode)
+    assert.deepEqual(data.node?.Meta, {agent: 'real'}, 'the node entry it did not create stays, as it was')
+    assert.deepEqual(data.services.map((s) => s.ID), [n('agent')])
   })
 })
 

@@ -18,6 +18,8 @@ type Answer = {status: number; body: unknown}
 let answers: Array<(ops: TxnOp[]) => Answer> = []
 const received: TxnOp[][] = []
 const paths: string[] = []
+/** Bodies of the requests other than /v1/txn (node registrations). */
+const registered: unknown[] = []
 let server: http.Server
 let client: ConsulClient
 
@@ -28,6 +30,7 @@ before(async () => {
     req.on('end', () => {
       paths.push(`${req.method} ${req.url}`)
       if (req.url !== '/v1/txn') {
+        if (body) registered.push(JSON.parse(body))
         res.writeHead(200, {'content-type': 'application/json'}).end('true')
         return
       }
@@ -58,6 +61,7 @@ const reset = () => {
   answers = []
   received.length = 0
   paths.length = 0
+  registered.length = 0
 }
 
 describe('applying transactions', () => {
@@ -109,6 +113,21 @@ describe('applying transactions', () => {
     assert.equal(result.removed, 0)
     assert.match(result.removalsSkipped ?? '', /some registrations failed/)
     assert.ok(!received.flat().some((op) => 'Service' in op && op.Service.Verb.startsWith('delete')), 'no delete was sent')
+  })
+
+  it('registers a missing Kubernetes-named node with the engine\'s marker before writing to it', async () => {
+    reset()
+    const k8s: K8sState = {
+      services: [{namespace: 'ns', name: 'np', type: 'NodePort', annotations: {}, labels: {}, ports: [{name: 'http', port: 80, nodePort: 30080}], externalIPs: [], loadBalancerIngress: []}],
+      endpointSlices: [{namespace: 'ns', name: 'np-a', serviceName: 'np', ports: [{port: 8080}], endpoints: [{addresses: ['10.0.0.1'], nodeName: 'w1'}]}],
+      nodes: [{name: 'w1', addresses: [{type: 'InternalIP', address: '192.168.1.1'}]}],
+    }
+    const plan = planToConsul(k8s, {nodeExists: false, nodeServices: [], nodeChecks: [], catalogServices: {}}, DEFAULT_OPTIONS)
+    const result = await applyToConsul(client, plan, {concurrency: 1, allowRemovals: true})
+    assert.equal(result.added, 1)
+    assert.deepEqual(paths, ['PUT /v1/catalog/register', 'PUT /v1/txn'], 'the engine\'s own node is not registered: nothing goes on it')
+    assert.deepEqual(registered, [{Node: 'w1', Address: '192.168.1.1', NodeMeta: {'external-source': 'kubernetes', 'k8s-sync-node': 'k8s-sync'}, SkipNodeUpdate: true}])
+    assert.equal((received[0][0] as {Service: {Node: string}}).Service.Node, 'w1')
   })
 
   it('an aborted run starts no new transaction', async () => {

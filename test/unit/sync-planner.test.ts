@@ -127,12 +127,18 @@ describe('instances per service type', () => {
   const nodePort = svc({name: 'np', type: 'NodePort', ports: [{name: 'http', port: 80, nodePort: 30080}]})
   const nodeSlice = slice('np', [{ip: '10.0.0.1', node: 'n1'}, {ip: '10.0.0.2', node: 'n1', ready: false}, {ip: '10.0.0.3', node: 'n2', ready: false}])
 
-  it('NodePort ExternalFirst: one instance per node with an endpoint, node address, nodePort', () => {
+  it('NodePort ExternalFirst: one instance per node with an endpoint, node address, nodePort, on the Consul node named after the Kubernetes node', () => {
     const result = plan([nodePort], [nodeSlice], {nodePortSyncType: 'ExternalFirst'}, nodes)
-    assert.deepEqual(result.registrations.map((r) => [r.service.Address, r.service.Port, r.check?.Status, r.service.Meta?.['external-k8s-node-name']]), [
-      ['203.0.113.1', 30080, 'passing', 'n1'],
-      ['192.168.0.2', 30080, 'critical', 'n2'],
+    assert.deepEqual(result.registrations.map((r) => [r.node, r.service.Address, r.service.Port, r.check?.Status, r.service.Meta?.['external-k8s-node-name']]), [
+      ['n1', '203.0.113.1', 30080, 'passing', 'n1'],
+      ['n2', '192.168.0.2', 30080, 'critical', 'n2'],
     ])
+    assert.ok(result.registrations.every((r) => r.service.Meta?.['k8s-sync-node'] === 'k8s-sync'), 'still marked as the engine\'s')
+  })
+
+  it('only NodePort instances go to other nodes; the rest stay on the engine\'s node', () => {
+    const result = plan([svc({name: 'web'}), svc({name: 'lb', type: 'LoadBalancer', loadBalancerIngress: [{ip: '203.0.113.9'}]})], [slice('web', ['10.0.0.1'])])
+    assert.deepEqual(result.registrations.map((r) => r.node), [undefined, undefined])
   })
 
   it('NodePort ExternalOnly skips nodes without an external IP', () => {
