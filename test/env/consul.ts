@@ -13,7 +13,7 @@ import {createReplicationToken} from '../../src/consul/acl.js'
 import {ConsulClient} from '../../src/consul/client.js'
 import {createCA, createGossipKey, signServerCert} from '../../src/federation/crypto.js'
 import {freePorts} from './ports.js'
-import {aliveGuard, startProcess, waitFor} from './procs.js'
+import {aliveGuard, allAlive, startProcess, waitFor} from './procs.js'
 import type {ConsulDatacenterInfo, TestEnvState} from './types.js'
 
 export type Datacenter = 'dc1' | 'dc2'
@@ -135,7 +135,7 @@ interface Member {
  */
 export async function waitFederated(state: Pick<TestEnvState, 'workDir' | 'consul' | 'federation'>, report: (line: string) => void = () => {}): Promise<void> {
   const clients = {dc1: consulClientFor(state, 'dc1'), dc2: consulClientFor(state, 'dc2')}
-  const alive = () => DATACENTERS.forEach((dc) => aliveGuard(state.workDir, consulProcessName(dc))())
+  const alive = allAlive(state.workDir, DATACENTERS.map((dc) => consulProcessName(dc)))
   try {
     for (const dc of DATACENTERS) {
       const other = dc === 'dc1' ? 'dc2' : 'dc1'

@@ -21,7 +21,7 @@ import {get200, type TlsMaterial} from './http.js'
 import type {TestHost} from './netns.js'
 import {createClusterPki} from './pki.js'
 import {freePorts} from './ports.js'
-import {aliveGuard, startProcess, waitFor} from './procs.js'
+import {aliveGuard, allAlive, startProcess, waitFor} from './procs.js'
 import type {KubeClusterInfo} from './types.js'
 
 export interface KubeBins {
@@ -137,7 +137,7 @@ export async function startKubeCluster(options: {
     stopGraceMs: 2000,
   })
   await waitFor(`kube-apiserver of ${name} at ${server}/readyz (in network namespace ${testHost.netns})`, () => get200(`${server}/readyz`, tls), {
-    alive: () => [etcdName, apiName].forEach((process) => aliveGuard(workDir, process)()),
+    alive: allAlive(workDir, [etcdName, apiName]),
     report,
     timeoutMs: 120_000,
   })

@@ -14,7 +14,7 @@ import {stringify} from 'yaml'
 import {request2xx} from './http.js'
 import type {StartedCluster} from './kube.js'
 import {freePort} from './ports.js'
-import {aliveGuard, startProcess, waitFor} from './procs.js'
+import {allAlive, startProcess, waitFor} from './procs.js'
 
 export const KWOK_NODE = 'kwok-node-0'
 export const KWOK_NODE_ANNOTATION = 'kwok.x-k8s.io/node'
@@ -121,7 +121,7 @@ export async function startSimulatedNode(options: {
       const node = JSON.parse(await request2xx('GET', `${server}/api/v1/nodes/${KWOK_NODE}`, cluster.tls)) as {status?: {conditions?: Array<{type: string; status: string}>}}
       return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined
     },
-    {alive: () => [kwokName, schedulerName].forEach((p) => aliveGuard(workDir, p)()), report, timeoutMs: 60_000},
+    {alive: allAlive(workDir, [kwokName, schedulerName]), report, timeoutMs: 60_000},
   )
   report(`kwok node ${KWOK_NODE} of ${name} ready`)
   return KWOK_NODE

@@ -42,6 +42,8 @@ export function pidRuns(pid: number, command: string | string[]): boolean {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     if (/^\d+ \(.*\) Z/.test(stat)) return false
     const argv0 = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? ''
+    // During an exec the kernel briefly shows no command line: the process is there.
+    if (argv0 === '') return true
     return (Array.isArray(command) ? command : [command]).some((name) => basename(argv0) === basename(name))
   } catch {
     return true // no /proc: trust kill(0)
@@ -229,9 +231,20 @@ export async function waitFor<T>(
   }
 }
 
-/** An `alive` guard for waitFor: throws with the log tail when the named process has exited. */
+/**
+ * An `alive` guard for waitFor: throws with the log tail when the named process has exited.
+ * Three misses in a row are needed, so one odd /proc reading during a start is not an exit.
+ */
 export function aliveGuard(workDir: string, name: string): () => void {
+  let misses = 0
   return () => {
-    if (!isRunning(workDir, name)) throw new Error(`${name} exited; the end of ${logFile(workDir, name)}:\n${logTail(workDir, name)}`)
+    misses = isRunning(workDir, name) ? 0 : misses + 1
+    if (misses >= 3) throw new Error(`${name} exited; the end of ${logFile(workDir, name)}:\n${logTail(workDir, name)}`)
   }
+}
+
+/** One alive guard over several processes (each keeps its own count of misses). */
+export function allAlive(workDir: string, names: string[]): () => void {
+  const guards = names.map((name) => aliveGuard(workDir, name))
+  return () => guards.forEach((guard) => guard())
 }
