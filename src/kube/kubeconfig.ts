@@ -6,7 +6,7 @@
  */
 import {readFileSync} from 'node:fs'
 import {homedir} from 'node:os'
-import {delimiter, join} from 'node:path'
+import {delimiter, dirname, join} from 'node:path'
 import {parse} from 'yaml'
 
 import {UserError, errorMessage} from '../shared/errors.js'
@@ -19,9 +19,19 @@ export interface KubeconfigContext {
   server?: string
 }
 
+/** A cluster or user entry as written, with the directory of its file (relative paths resolve there). */
+export interface KubeconfigEntry {
+  name: string
+  value: Record<string, unknown>
+  dir: string
+}
+
 export interface Kubeconfig {
   /** The file(s) read, in precedence order. */
   paths: string[]
+  /** Cluster and user entries by name, merged like kubectl (the first file defining a name wins). */
+  clusters: Map<string, KubeconfigEntry>
+  users: Map<string, KubeconfigEntry>
   currentContext?: string
   contexts: KubeconfigContext[]
 }
@@ -36,13 +46,15 @@ export function kubeconfigPaths(explicit?: string): string[] {
 interface RawKubeconfig {
   'current-context'?: string
   contexts?: Array<{name: string; context?: {cluster?: string; user?: string; namespace?: string}}>
-  clusters?: Array<{name: string; cluster?: {server?: string}}>
+  clusters?: Array<{name: string; cluster?: Record<string, unknown>}>
+  users?: Array<{name: string; user?: Record<string, unknown>}>
 }
 
 export function readKubeconfig(explicit?: string): Kubeconfig {
   const paths = kubeconfigPaths(explicit)
   const contexts = new Map<string, KubeconfigContext>()
-  const servers = new Map<string, string | undefined>()
+  const clusters = new Map<string, KubeconfigEntry>()
+  const users = new Map<string, KubeconfigEntry>()
   let currentContext: string | undefined
   let readAny = false
   for (const path of paths) {
@@ -66,7 +78,9 @@ export function readKubeconfig(explicit?: string): Kubeconfig {
     }
     readAny = true
     currentContext ??= raw['current-context'] || undefined
-    for (const cluster of raw.clusters ?? []) if (!servers.has(cluster.name)) servers.set(cluster.name, cluster.cluster?.server)
+    const dir = dirname(path)
+    for (const cluster of raw.clusters ?? []) if (!clusters.has(cluster.name)) clusters.set(cluster.name, {name: cluster.name, value: cluster.cluster ?? {}, dir})
+    for (const user of raw.users ?? []) if (!users.has(user.name)) users.set(user.name, {name: user.name, value: user.user ?? {}, dir})
     for (const context of raw.contexts ?? []) {
       if (contexts.has(context.name)) continue
       contexts.set(context.name, {
@@ -82,8 +96,11 @@ export function readKubeconfig(explicit?: string): Kubeconfig {
       hint: 'Pass --kubeconfig, set KUBECONFIG, or create ~/.kube/config.',
     })
   }
-  for (const context of contexts.values()) context.server = servers.get(context.cluster)
-  return {paths, currentContext, contexts: [...contexts.values()]}
+  for (const context of contexts.values()) {
+    const server = clusters.get(context.cluster)?.value.server
+    context.server = typeof server === 'string' ? server : undefined
+  }
+  return {paths, currentContext, contexts: [...contexts.values()], clusters, users}
 }
 
 /** The named context (or the current one), with a message listing the contexts when unknown. */

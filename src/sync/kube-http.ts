@@ -10,12 +10,11 @@
 import {readFileSync} from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
-import {dirname, isAbsolute, join} from 'node:path'
+import {isAbsolute, join} from 'node:path'
 import {createInterface} from 'node:readline'
-import {parse} from 'yaml'
 
 import {connectCluster, type KubeTarget} from '../kube/client.js'
-import {readKubeconfig, resolveContext} from '../kube/kubeconfig.js'
+import {readKubeconfig, resolveContext, type KubeconfigEntry} from '../kube/kubeconfig.js'
 import {UserError, errorMessage} from '../shared/errors.js'
 
 /** An API error shaped like the client library's (numeric code, body), so describeKubeError, isNotFound, isConflict understand it. */
@@ -73,31 +72,6 @@ interface RawCluster {
   'insecure-skip-tls-verify'?: boolean
   'tls-server-name'?: string
   'proxy-url'?: string
-}
-
-interface Named<T> {
-  name: string
-  value: T
-  /** Directory of the kubeconfig file it came from (relative paths are relative to it). */
-  dir: string
-}
-
-/** Clusters and users of the kubeconfig files in force; the first file defining a name wins (kubectl's merge). */
-function readEntries(paths: string[]): {clusters: Map<string, Named<RawCluster>>; users: Map<string, Named<RawUser>>} {
-  const clusters = new Map<string, Named<RawCluster>>()
-  const users = new Map<string, Named<RawUser>>()
-  for (const path of paths) {
-    let raw: {clusters?: Array<{name: string; cluster?: RawCluster}>; users?: Array<{name: string; user?: RawUser}>}
-    try {
-      raw = (parse(readFileSync(path, 'utf8')) ?? {}) as typeof raw
-    } catch {
-      continue // missing files in $KUBECONFIG are tolerated, as readKubeconfig does
-    }
-    const dir = dirname(path)
-    for (const c of raw.clusters ?? []) if (!clusters.has(c.name)) clusters.set(c.name, {name: c.name, value: c.cluster ?? {}, dir})
-    for (const u of raw.users ?? []) if (!users.has(u.name)) users.set(u.name, {name: u.name, value: u.user ?? {}, dir})
-  }
-  return {clusters, users}
 }
 
 function material(data: string | undefined, file: string | undefined, dir: string, what: string): Buffer | undefined {
@@ -221,18 +195,17 @@ function agentTls(agent: http.Agent): https.RequestOptions {
 export async function connectKube(target: KubeTarget): Promise<KubeApi> {
   const config = readKubeconfig(target.kubeconfig)
   const context = resolveContext(config, target.context)
-  const {clusters, users} = readEntries(config.paths)
-  const cluster = clusters.get(context.cluster)
-  const user = context.user ? users.get(context.user) : undefined
-  const server = cluster?.value.server ?? context.server ?? ''
-  const c = cluster?.value ?? {}
-  const u = user?.value ?? {}
+  const cluster = config.clusters.get(context.cluster)
+  const user = context.user ? config.users.get(context.user) : undefined
+  const server = context.server ?? ''
+  const c = (cluster?.value ?? {}) as RawCluster
+  const u = (user?.value ?? {}) as RawUser
   if (u.exec || u['auth-provider'] || c['proxy-url']) {
     // Credentials plugins and proxies: let the client library do what it knows.
     const library = await connectCluster(target)
     return new HttpKubeApi(context.name, server, (options) => library.config.applyToHTTPSOptions(options), undefined)
   }
-  const dir = (entry?: Named<unknown>) => entry?.dir ?? process.cwd()
+  const dir = (entry?: KubeconfigEntry) => entry?.dir ?? process.cwd()
   const agent = new (server.startsWith('http:') ? http.Agent : https.Agent)({
     keepAlive: true,
     maxSockets: 16,
