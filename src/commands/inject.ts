@@ -4,7 +4,7 @@ import {readFile} from 'node:fs/promises'
 import {applyClusterPlan, injectedObject, planCluster, presentable} from '../inject/cluster.js'
 import {workloadDiff} from '../inject/diff.js'
 import {applyManifestPlan, manifestsHoldSecrets, planManifests, readManifestSources, renderManifests, renderObjects} from '../inject/manifests.js'
-import {outputTarget, readStdinText, writeOutputFile, type OutputTarget} from '../inject/output.js'
+import {outputTarget, readStdinManifests, writeOutputFile, type OutputTarget} from '../inject/output.js'
 import {countPlan, type InjectPlan} from '../inject/plan.js'
 import {planJson, renderApplyResults, renderPlan, type InjectResultJson} from '../inject/render.js'
 import {DEFAULT_AUTH_METHOD, DEFAULT_CONSUL_ADDRESS, DEFAULT_IMAGES, buildSettings, type InjectSettings} from '../inject/settings.js'
@@ -147,7 +147,7 @@ The decision follows the webhook: never kube-system or kube-public; --deny-names
   ): Promise<InjectResultJson> {
     const writesStdout = !flags['dry-run'] && !this.jsonEnabled() && (flags.diff || !output.file)
     if (writesStdout) this.useStderr()
-    const sources = await readManifestSources(paths, () => readStdinText())
+    const sources = await readManifestSources(paths, () => readStdinManifests())
     const manifests = planManifests(sources, settings, namespace)
     const {plan} = manifests
     renderPlan(this.ui, plan, {verb: flags['dry-run'] ? 'would inject' : 'injected', showSkipped: flags.verbose || flags['dry-run']})

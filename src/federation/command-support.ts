@@ -9,6 +9,7 @@ import {isAbsolute, relative} from 'node:path'
 
 import {ConsulClient, consulConfigFrom, type ConsulFlags} from '../consul/client.js'
 import {connectCluster, type KubeCluster} from '../kube/client.js'
+import {readStdinText} from '../shared/stdin.js'
 import {UserError} from '../shared/errors.js'
 import {askConfirm, askSelect, askText, canPrompt} from '../ui/prompt.js'
 import type {Asker} from './choices.js'
@@ -53,10 +54,10 @@ export function promptAsker(options: {yes: boolean; json?: boolean}): Asker | un
 /** The text of a file, or of stdin for "-", with one readable error. */
 export async function readInput(path: string): Promise<string> {
   if (path === '-') {
-    if (process.stdin.isTTY) throw new UserError('Reading the federation secret from stdin, but stdin is a terminal.', {hint: 'Pipe the file in (… | consulk8s federate import -f -) or pass -f <file>.'})
-    const chunks: Buffer[] = []
-    for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk))
-    return Buffer.concat(chunks).toString('utf8')
+    return readStdinText({
+      message: 'Reading the federation secret from stdin, but stdin is a terminal.',
+      hint: 'Pipe the file in (… | consulk8s federate import -f -) or pass -f <file>.',
+    })
   }
   try {
     return await readFile(path, 'utf8')

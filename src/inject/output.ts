@@ -4,6 +4,7 @@
  */
 import {extname} from 'node:path'
 
+import {readStdinText} from '../shared/stdin.js'
 import {UserError} from '../shared/errors.js'
 import {writeFileAtomic} from '../shared/files.js'
 import type {ManifestFormat} from './manifests.js'
@@ -33,13 +34,10 @@ export async function writeOutputFile(file: string, text: string, holdsSecrets: 
   }
 }
 
-export async function readStdinText(stdin: NodeJS.ReadStream = process.stdin): Promise<string> {
-  if (stdin.isTTY) {
-    throw new UserError('-f - reads manifests from stdin, but stdin is a terminal.', {
-      hint: 'Pipe manifests in (e.g. kubectl get deploy -o yaml | consulk8s inject -f -) or pass a file.',
-    })
-  }
-  const chunks: Buffer[] = []
-  for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
-  return Buffer.concat(chunks).toString('utf8')
+/** Manifests from stdin (`-f -`). */
+export function readStdinManifests(): Promise<string> {
+  return readStdinText({
+    message: '-f - reads manifests from stdin, but stdin is a terminal.',
+    hint: 'Pipe manifests in (e.g. kubectl get deploy -o yaml | consulk8s inject -f -) or pass a file.',
+  })
 }

@@ -1,0 +1,12 @@
+import {UserError} from './errors.js'
+
+/**
+ * All of stdin as text, for `-f -`. A terminal on stdin would wait forever for input nobody
+ * meant to type, so that is an error with the caller's hint.
+ */
+export async function readStdinText(what: {message: string; hint: string}, stdin: NodeJS.ReadStream = process.stdin): Promise<string> {
+  if (stdin.isTTY) throw new UserError(what.message, {hint: what.hint})
+  const chunks: Buffer[] = []
+  for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
+  return Buffer.concat(chunks).toString('utf8')
+}
