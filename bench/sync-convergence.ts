@@ -21,10 +21,10 @@ import {execa} from 'execa'
 
 import {nodeChecks, nodeServices} from '../src/consul/catalog.js'
 import {ConsulClient} from '../src/consul/client.js'
-import {connectCluster} from '../src/kube/client.js'
+import {connectTestCluster} from '../test/helpers/kube.js'
 import type {SyncResult} from '../src/sync/engine.js'
 import {getTestEnv} from '../test/env/index.js'
-import {createNamespace, createServices, deleteNamespace} from './fixtures.js'
+import {createNamespace, createServices, deleteNamespace} from '../test/helpers/fixtures.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const PEAK_RSS_HOOK = fileURLToPath(new URL('./peak-rss.mjs', import.meta.url))
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
   const dc = context === 'dc2' ? 'dc2' : 'dc1'
   const sizes = arg('sizes', '100,1000,5000').split(',').map(Number)
   const settleSeconds = Number(arg('settle', '20'))
-  const kube = await connectCluster({kubeconfig: env.kubeconfig, context})
+  const kube = await connectTestCluster({kubeconfig: env.kubeconfig, context})
   const consul = new ConsulClient({address: env.consul[dc].httpAddr, caCert: env.federation.caCertPem, token: env.federation.managementToken})
   const rows: string[] = []
   const copy = mkdtempSync(join(tmpdir(), 'consulk8s-bench-'))

@@ -9,7 +9,9 @@ import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {stringify} from 'yaml'
 
-import {isNotFound, type KubeCluster} from '../kube/client.js'
+import type {V1EndpointSlice, V1Endpoints, V1Node, V1Pod, V1Secret, V1Service} from '@kubernetes/client-node'
+
+import type {KubeCluster} from '../kube/client.js'
 import {UserError, errorMessage} from '../shared/errors.js'
 import {writeFileAtomic} from '../shared/files.js'
 import {gatewaysFromService, type GatewayDiscovery} from './gateways.js'
@@ -65,17 +67,6 @@ export class DirSecretStore implements SecretStore {
   }
 }
 
-async function readOptional<T>(cluster: KubeCluster, what: string, fn: () => Promise<T>): Promise<T | undefined> {
-  return cluster.call(what, async () => {
-    try {
-      return await fn()
-    } catch (error) {
-      if (isNotFound(error)) return undefined
-      throw error
-    }
-  })
-}
-
 /** Secrets in one namespace of one kube context. */
 export class KubeSecretStore implements SecretStore {
   constructor(
@@ -88,9 +79,7 @@ export class KubeSecretStore implements SecretStore {
   }
 
   async get(name: string): Promise<StoredSecret | undefined> {
-    const secret = await readOptional(this.cluster, `read secret ${this.namespace}/${name}`, () =>
-      this.cluster.core().readNamespacedSecret({name, namespace: this.namespace}),
-    )
+    const secret = await this.cluster.getOptional<V1Secret>(`read secret ${this.namespace}/${name}`, {resource: 'secrets', namespace: this.namespace, name})
     if (!secret) return undefined
     return {...secretFromObject({...secret, kind: 'Secret'}, `secret ${this.namespace}/${name}`), resourceVersion: secret.metadata?.resourceVersion}
   }
@@ -105,45 +94,40 @@ export class KubeSecretStore implements SecretStore {
       ...(existing?.resourceVersion ? {resourceVersion: existing.resourceVersion} : {}),
     }
     const body = {...manifest, metadata}
-    const core = this.cluster.core()
-    if (existing) {
-      await this.cluster.call(`update secret ${this.namespace}/${name}`, () => core.replaceNamespacedSecret({name, namespace: this.namespace, body}))
-    } else {
-      await this.cluster.call(`create secret ${this.namespace}/${name}`, () => core.createNamespacedSecret({namespace: this.namespace, body}))
-    }
+    const ref = {resource: 'secrets', namespace: this.namespace, name}
+    if (existing) await this.cluster.replace(`update secret ${this.namespace}/${name}`, ref, body)
+    else await this.cluster.create(`create secret ${this.namespace}/${name}`, ref, body)
   }
 }
 
 /** Whether the namespace exists (a read, for planning). */
 export async function namespaceExists(cluster: KubeCluster, namespace: string): Promise<boolean> {
-  const found = await readOptional(cluster, `read namespace ${namespace}`, () => cluster.core().readNamespace({name: namespace}))
-  return found !== undefined
+  return (await cluster.getOptional(`read namespace ${namespace}`, {resource: 'namespaces', name: namespace})) !== undefined
 }
 
 export async function createNamespace(cluster: KubeCluster, namespace: string): Promise<void> {
-  await cluster.call(`create namespace ${namespace}`, () =>
-    cluster.core().createNamespace({body: {metadata: {name: namespace, labels: {...CONSULK8S_LABEL}}}}),
-  )
+  await cluster.create(`create namespace ${namespace}`, {resource: 'namespaces'}, {metadata: {name: namespace, labels: {...CONSULK8S_LABEL}}})
 }
 
 /** The primary's mesh gateway addresses from its Service (and, for NodePort, its pods' nodes). */
 export async function discoverGateways(cluster: KubeCluster, namespace: string, names: ChartNames): Promise<GatewayDiscovery> {
-  const core = cluster.core()
-  const service = await readOptional(cluster, `read service ${namespace}/${names.meshGatewayService}`, () =>
-    core.readNamespacedService({name: names.meshGatewayService, namespace}),
-  )
+  const service = await cluster.getOptional<V1Service>(`read service ${namespace}/${names.meshGatewayService}`, {
+    resource: 'services',
+    namespace,
+    name: names.meshGatewayService,
+  })
   if (!service || service.spec?.type !== 'NodePort') return gatewaysFromService(service, {}, `Service ${namespace}/${names.meshGatewayService}`)
   const selector = Object.entries(service.spec.selector ?? {})
     .map(([key, value]) => `${key}=${value}`)
     .join(',')
   const pods = selector
-    ? (await cluster.call(`list mesh gateway pods in ${namespace}`, () => core.listNamespacedPod({namespace, labelSelector: selector}))).items
+    ? await cluster.list<V1Pod>(`list mesh gateway pods in ${namespace}`, {resource: 'pods', namespace}, {labelSelector: selector})
     : []
   const running = pods.filter((pod) => pod.spec?.nodeName && !pod.metadata?.deletionTimestamp)
   const nodeNames = [...new Set(running.map((pod) => pod.spec!.nodeName!))]
   const nodes = []
   for (const name of nodeNames) {
-    const node = await readOptional(cluster, `read node ${name}`, () => core.readNode({name}))
+    const node = await cluster.getOptional<V1Node>(`read node ${name}`, {resource: 'nodes', name})
     if (node) nodes.push(node)
   }
   return gatewaysFromService(service, {pods: running, nodes})
@@ -158,13 +142,13 @@ export async function readChartReplicationToken(store: SecretStore, names: Chart
 
 /** The API server addresses in default/kubernetes (Endpoints, else EndpointSlices). */
 export async function readApiEndpoints(cluster: KubeCluster): Promise<ApiEndpoint[]> {
-  const endpoints = await readOptional(cluster, 'read endpoints default/kubernetes', () =>
-    cluster.core().readNamespacedEndpoints({name: 'kubernetes', namespace: 'default'}),
-  )
+  const endpoints = await cluster.getOptional<V1Endpoints>('read endpoints default/kubernetes', {resource: 'endpoints', namespace: 'default', name: 'kubernetes'})
   const found = apiEndpoints(endpoints)
   if (found.length > 0) return found
-  const slices = await readOptional(cluster, 'list endpointslices of default/kubernetes', () =>
-    cluster.discovery().listNamespacedEndpointSlice({namespace: 'default', labelSelector: 'kubernetes.io/service-name=kubernetes'}),
+  const slices = await cluster.list<V1EndpointSlice>(
+    'list endpointslices of default/kubernetes',
+    {group: 'discovery.k8s.io', resource: 'endpointslices', namespace: 'default'},
+    {labelSelector: 'kubernetes.io/service-name=kubernetes'},
   )
-  return apiEndpoints(undefined, slices?.items ?? [])
+  return apiEndpoints(undefined, slices)
 }

@@ -1,24 +1,19 @@
 /**
  * The Kubernetes reads and deletes of the install lifecycle, through the shared KubeCluster
- * (one client per context, readable errors). Everything here is scoped to one namespace and,
+ * (one connection per context, readable errors). Everything here is scoped to one namespace and,
  * for deletes, to objects selected by label and name by the caller.
  */
-import {isNotFound, type KubeCluster} from '../kube/client.js'
+import type {V1DaemonSet, V1Deployment, V1PersistentVolumeClaim, V1Pod, V1Secret, V1StatefulSet} from '@kubernetes/client-node'
+
+import type {KubeCluster} from '../kube/client.js'
 
 export async function serverVersion(cluster: KubeCluster): Promise<string> {
-  const api = cluster.config.makeApiClient(cluster.k8s.VersionApi)
-  const info = await cluster.call('read the server version', () => api.getCode())
+  const info = await cluster.request<{gitVersion: string}>('read the server version', 'GET', '/version')
   return info.gitVersion
 }
 
 export async function namespaceExists(cluster: KubeCluster, namespace: string): Promise<boolean> {
-  try {
-    await cluster.core().readNamespace({name: namespace})
-    return true
-  } catch (error) {
-    if (isNotFound(error)) return false
-    return cluster.call(`read namespace ${namespace}`, () => Promise.reject(error))
-  }
+  return (await cluster.getOptional(`read namespace ${namespace}`, {resource: 'namespaces', name: namespace})) !== undefined
 }
 
 export interface SecretSummary {
@@ -36,46 +31,27 @@ function summarizeSecret(secret: {metadata?: {name?: string; labels?: Record<str
 }
 
 export async function readSecretSummary(cluster: KubeCluster, namespace: string, name: string): Promise<SecretSummary | undefined> {
-  try {
-    return summarizeSecret(await cluster.core().readNamespacedSecret({name, namespace}))
-  } catch (error) {
-    if (isNotFound(error)) return undefined
-    return cluster.call(`read secret ${namespace}/${name}`, () => Promise.reject(error))
-  }
+  const secret = await cluster.getOptional<V1Secret>(`read secret ${namespace}/${name}`, {resource: 'secrets', namespace, name})
+  return secret && summarizeSecret(secret)
 }
 
 export async function listSecrets(cluster: KubeCluster, namespace: string, labelSelector: string): Promise<SecretSummary[]> {
-  const list = await cluster.call(`list secrets in namespace ${namespace}`, () =>
-    cluster.core().listNamespacedSecret({namespace, labelSelector}),
-  )
-  return list.items.map((item) => summarizeSecret(item))
+  const items = await cluster.list<V1Secret>(`list secrets in namespace ${namespace}`, {resource: 'secrets', namespace}, {labelSelector})
+  return items.map((item) => summarizeSecret(item))
 }
 
 export async function listPvcNames(cluster: KubeCluster, namespace: string, labelSelector: string): Promise<string[]> {
-  const list = await cluster.call(`list persistent volume claims in namespace ${namespace}`, () =>
-    cluster.core().listNamespacedPersistentVolumeClaim({namespace, labelSelector}),
-  )
-  return list.items.map((item) => item.metadata?.name ?? '').filter(Boolean)
+  const items = await cluster.list<V1PersistentVolumeClaim>(`list persistent volume claims in namespace ${namespace}`, {resource: 'persistentvolumeclaims', namespace}, {labelSelector})
+  return items.map((item) => item.metadata?.name ?? '').filter(Boolean)
 }
 
 /** Delete; an object already gone counts as deleted. */
 export async function deleteSecret(cluster: KubeCluster, namespace: string, name: string): Promise<void> {
-  await ignoreNotFound(cluster, `delete secret ${namespace}/${name}`, () => cluster.core().deleteNamespacedSecret({name, namespace}))
+  await cluster.remove(`delete secret ${namespace}/${name}`, {resource: 'secrets', namespace, name})
 }
 
 export async function deletePvc(cluster: KubeCluster, namespace: string, name: string): Promise<void> {
-  await ignoreNotFound(cluster, `delete persistent volume claim ${namespace}/${name}`, () =>
-    cluster.core().deleteNamespacedPersistentVolumeClaim({name, namespace}),
-  )
-}
-
-async function ignoreNotFound(cluster: KubeCluster, what: string, fn: () => Promise<unknown>): Promise<void> {
-  try {
-    await fn()
-  } catch (error) {
-    if (isNotFound(error)) return
-    await cluster.call(what, () => Promise.reject(error))
-  }
+  await cluster.remove(`delete persistent volume claim ${namespace}/${name}`, {resource: 'persistentvolumeclaims', namespace, name})
 }
 
 export interface WorkloadState {
@@ -92,26 +68,26 @@ export function isWorkloadReady(workload: WorkloadState): boolean {
 /** StatefulSets, Deployments and DaemonSets of a release (the chart labels them release=<name>). */
 export async function listReleaseWorkloads(cluster: KubeCluster, namespace: string, release: string): Promise<WorkloadState[]> {
   const labelSelector = `release=${release}`
-  const apps = cluster.apps()
+  const apps = (resource: string) => ({group: 'apps', resource, namespace})
   const [statefulSets, deployments, daemonSets] = await Promise.all([
-    cluster.call('list StatefulSets', () => apps.listNamespacedStatefulSet({namespace, labelSelector})),
-    cluster.call('list Deployments', () => apps.listNamespacedDeployment({namespace, labelSelector})),
-    cluster.call('list DaemonSets', () => apps.listNamespacedDaemonSet({namespace, labelSelector})),
+    cluster.list<V1StatefulSet>('list StatefulSets', apps('statefulsets'), {labelSelector}),
+    cluster.list<V1Deployment>('list Deployments', apps('deployments'), {labelSelector}),
+    cluster.list<V1DaemonSet>('list DaemonSets', apps('daemonsets'), {labelSelector}),
   ])
   return [
-    ...statefulSets.items.map((item): WorkloadState => ({
+    ...statefulSets.map((item): WorkloadState => ({
       kind: 'StatefulSet',
       name: item.metadata?.name ?? '',
       desired: item.spec?.replicas ?? 1,
       ready: item.status?.readyReplicas ?? 0,
     })),
-    ...deployments.items.map((item): WorkloadState => ({
+    ...deployments.map((item): WorkloadState => ({
       kind: 'Deployment',
       name: item.metadata?.name ?? '',
       desired: item.spec?.replicas ?? 1,
       ready: item.status?.availableReplicas ?? 0,
     })),
-    ...daemonSets.items.map((item): WorkloadState => ({
+    ...daemonSets.map((item): WorkloadState => ({
       kind: 'DaemonSet',
       name: item.metadata?.name ?? '',
       desired: item.status?.desiredNumberScheduled ?? 0,
@@ -122,9 +98,9 @@ export async function listReleaseWorkloads(cluster: KubeCluster, namespace: stri
 
 /** Why pods of the release are not ready: "consul-server-0 Pending: 0/3 nodes are available". */
 export async function podProblems(cluster: KubeCluster, namespace: string, release: string): Promise<string[]> {
-  const pods = await cluster.call('list pods', () => cluster.core().listNamespacedPod({namespace, labelSelector: `release=${release}`}))
+  const pods = await cluster.list<V1Pod>('list pods', {resource: 'pods', namespace}, {labelSelector: `release=${release}`})
   const problems: string[] = []
-  for (const pod of pods.items) {
+  for (const pod of pods) {
     const conditions = pod.status?.conditions ?? []
     if (conditions.some((condition) => condition.type === 'Ready' && condition.status === 'True')) continue
     const waiting = pod.status?.containerStatuses?.map((status) => status.state?.waiting?.reason).find(Boolean)

@@ -5,7 +5,9 @@
  * reported, not overwritten). Workloads whose pods are managed by another object are left
  * to that object; Jobs and bare Pods cannot have their template changed and are reported.
  */
-import {connectCluster, describeKubeError, isConflict, isNotFound, type KubeCluster} from '../kube/client.js'
+import type {V1Namespace, V1Service} from '@kubernetes/client-node'
+
+import {connectCluster, describeKubeError, isConflict, kubePath, type KubeCluster, type ResourceRef} from '../kube/client.js'
 import {UserError} from '../shared/errors.js'
 import type {Json} from './mutate.js'
 import {planWorkload, type InjectPlan, type PlanEnvironment, type ServiceInfo, type WorkloadPlan} from './plan.js'
@@ -20,15 +22,22 @@ export interface ClusterTarget {
   allNamespaces?: boolean
 }
 
-const KINDS: Array<{kind: string; apiVersion: string; mutable: boolean}> = [
-  {kind: 'Deployment', apiVersion: 'apps/v1', mutable: true},
-  {kind: 'StatefulSet', apiVersion: 'apps/v1', mutable: true},
-  {kind: 'DaemonSet', apiVersion: 'apps/v1', mutable: true},
-  {kind: 'ReplicaSet', apiVersion: 'apps/v1', mutable: true},
-  {kind: 'CronJob', apiVersion: 'batch/v1', mutable: true},
-  {kind: 'Job', apiVersion: 'batch/v1', mutable: false},
-  {kind: 'Pod', apiVersion: 'v1', mutable: false},
+const KINDS: Array<{kind: string; apiVersion: string; resource: string; mutable: boolean}> = [
+  {kind: 'Deployment', apiVersion: 'apps/v1', resource: 'deployments', mutable: true},
+  {kind: 'StatefulSet', apiVersion: 'apps/v1', resource: 'statefulsets', mutable: true},
+  {kind: 'DaemonSet', apiVersion: 'apps/v1', resource: 'daemonsets', mutable: true},
+  {kind: 'ReplicaSet', apiVersion: 'apps/v1', resource: 'replicasets', mutable: true},
+  {kind: 'CronJob', apiVersion: 'batch/v1', resource: 'cronjobs', mutable: true},
+  {kind: 'Job', apiVersion: 'batch/v1', resource: 'jobs', mutable: false},
+  {kind: 'Pod', apiVersion: 'v1', resource: 'pods', mutable: false},
 ]
+
+/** The API path of a kind in KINDS, for one namespace, all, or one object. */
+function workloadRef(kind: string, namespace?: string, name?: string): ResourceRef {
+  const entry = KINDS.find((candidate) => candidate.kind === kind)!
+  const [group, version] = entry.apiVersion.includes('/') ? entry.apiVersion.split('/') : ['', entry.apiVersion]
+  return {group, version, resource: entry.resource, namespace, name}
+}
 
 export interface ClusterPlan {
   plan: InjectPlan
@@ -50,32 +59,24 @@ function controlled(object: Json): boolean {
 export async function planCluster(target: ClusterTarget, settings: InjectSettings, progress: (text: string) => void = () => {}): Promise<ClusterPlan> {
   const cluster = await connectCluster({kubeconfig: target.kubeconfig, context: target.context})
   const namespace = target.allNamespaces ? undefined : (target.namespace ?? cluster.context.namespace ?? 'default')
-  const core = cluster.core()
-  const objectsApi = cluster.objects()
 
   progress(`Reading the workloads of ${namespace ? `namespace ${namespace}` : 'all namespaces'} in context ${cluster.name}`)
   const namespaceLabels = new Map<string, Record<string, string>>()
   if (namespace) {
-    try {
-      const found = await core.readNamespace({name: namespace})
-      namespaceLabels.set(namespace, found.metadata?.labels ?? {})
-    } catch (error) {
-      if (isNotFound(error)) {
-        throw new UserError(`Namespace "${namespace}" does not exist in context "${cluster.name}".`, {
-          hint: 'Pick an existing namespace with -n, or use --all-namespaces.',
-        })
-      }
-      throw describeKubeError(error, `read namespace ${namespace}`, cluster)
+    const found = await cluster.getOptional<V1Namespace>(`read namespace ${namespace}`, {resource: 'namespaces', name: namespace})
+    if (!found) {
+      throw new UserError(`Namespace "${namespace}" does not exist in context "${cluster.name}".`, {
+        hint: 'Pick an existing namespace with -n, or use --all-namespaces.',
+      })
     }
+    namespaceLabels.set(namespace, found.metadata?.labels ?? {})
   } else {
-    const list = await cluster.call('list namespaces', () => core.listNamespace())
-    for (const item of list.items) namespaceLabels.set(item.metadata?.name ?? '', item.metadata?.labels ?? {})
+    const list = await cluster.list<V1Namespace>('list namespaces', {resource: 'namespaces'})
+    for (const item of list) namespaceLabels.set(item.metadata?.name ?? '', item.metadata?.labels ?? {})
   }
 
-  const serviceList = await cluster.call('list services', () =>
-    namespace ? core.listNamespacedService({namespace}) : core.listServiceForAllNamespaces(),
-  )
-  const services: ServiceInfo[] = serviceList.items.map((service) => ({
+  const serviceList = await cluster.list<V1Service>('list services', {resource: 'services', namespace})
+  const services: ServiceInfo[] = serviceList.map((service) => ({
     name: service.metadata?.name ?? '',
     namespace: service.metadata?.namespace ?? '',
     selector: service.spec?.selector,
@@ -85,10 +86,9 @@ export async function planCluster(target: ClusterTarget, settings: InjectSetting
   const workloads: WorkloadPlan[] = []
   const objects = new Map<WorkloadPlan, Json>()
   for (const {kind, apiVersion, mutable} of KINDS) {
-    const list = await cluster.call(`list ${kind}s`, () => objectsApi.list(apiVersion, kind, namespace))
-    for (const item of list.items) {
-      // The client's models use the API's field names for every workload field, so JSON gives the plain object.
-      const object: Json = {...(JSON.parse(JSON.stringify(item)) as Json), apiVersion, kind}
+    const list = await cluster.list<Json>(`list ${kind}s`, workloadRef(kind, namespace))
+    for (const item of list) {
+      const object: Json = {...item, apiVersion, kind}
       if (controlled(object)) continue
       const template = templateOf(object, kind)
       const ref = {kind, name: String(object.metadata?.name), namespace: String(object.metadata?.namespace)}
@@ -138,13 +138,15 @@ export function presentable(object: Json): Json {
 /** Replaces the template of every workload planned for injection; one failure does not stop the others. */
 export async function applyClusterPlan(clusterPlan: ClusterPlan, options: {serverDryRun?: boolean} = {}): Promise<ApplyResult[]> {
   const {cluster} = clusterPlan
-  const api = cluster.objects()
   const results: ApplyResult[] = []
   for (const workload of clusterPlan.plan.workloads) {
     const object = injectedObject(clusterPlan, workload)
     if (!object) continue
     try {
-      await api.replace(object, undefined, options.serverDryRun ? 'All' : undefined, 'consulk8s')
+      await cluster.api.request('PUT', kubePath(workloadRef(workload.kind, workload.namespace, workload.name)), {
+        body: object,
+        query: {dryRun: options.serverDryRun ? 'All' : undefined, fieldManager: 'consulk8s'},
+      })
       results.push({workload, ok: true})
     } catch (error) {
       const message = isConflict(error)

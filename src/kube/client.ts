@@ -1,154 +1,140 @@
 /**
- * Kubernetes clients, one KubeConfig per context: a client fixes its server at creation but
- * resolves credentials from its config's current context on every request, so sharing one
- * KubeConfig between two contexts would mix clusters and credentials. The library is
- * imported lazily; only commands that talk to a cluster pay for it.
+ * The one Kubernetes layer of consulk8s (kubectl's Factory in spirit): `connectCluster` gives
+ * a KubeCluster for one context of the user's kubeconfig; every read and write goes through
+ * it, over the lean transport (http.ts), with kubectl's request timeout and one readable
+ * error per failure. Paths are the API's own (`kubePath`), bodies and answers plain JSON.
+ * The client library is loaded only for pod exec (`cluster.library()`) and credential plugins.
  */
-import {UserError, errorMessage} from '../shared/errors.js'
-import {readKubeconfig, resolveContext, type KubeconfigContext} from './kubeconfig.js'
+import {describeKubeError, isNotFound} from './errors.js'
+import {openKubeApi, type KubeApi, type KubeTarget, type RequestOptions} from './http.js'
+import {readKubeconfig, resolveContext, type Kubeconfig, type KubeconfigContext} from './kubeconfig.js'
+import {libraryConfig, loadK8s, type K8s, type LibraryConfig} from './library.js'
 
-export type K8s = typeof import('@kubernetes/client-node')
+export type {KubeTarget} from './http.js'
+export {apiStatusCode, describeKubeError, isConflict, isNotFound} from './errors.js'
 
-let k8sModule: Promise<K8s> | undefined
-export function loadK8s(): Promise<K8s> {
-  k8sModule ??= import('@kubernetes/client-node')
-  return k8sModule
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Json = any
+
+/** Where an object or a collection lives: `/api/v1/namespaces/ns/secrets/name`, `/apis/apps/v1/...`. */
+export interface ResourceRef {
+  /** API group; '' or undefined for the core group. */
+  group?: string
+  version?: string
+  resource: string
+  namespace?: string
+  name?: string
+  subresource?: string
 }
 
-export interface KubeTarget {
-  kubeconfig?: string
-  context?: string
+export function kubePath(ref: ResourceRef): string {
+  const base = ref.group ? `/apis/${ref.group}/${ref.version ?? 'v1'}` : `/api/${ref.version ?? 'v1'}`
+  const parts = [base]
+  if (ref.namespace) parts.push('namespaces', encodeURIComponent(ref.namespace))
+  parts.push(ref.resource)
+  if (ref.name) parts.push(encodeURIComponent(ref.name))
+  if (ref.subresource) parts.push(ref.subresource)
+  return parts.join('/').replace(/^\/+/, '/')
+}
+
+export interface ListOptions {
+  labelSelector?: string
+  fieldSelector?: string
 }
 
 export class KubeCluster {
+  private libraryPromise?: Promise<{k8s: K8s; config: LibraryConfig}>
+
   constructor(
-    readonly k8s: K8s,
-    readonly config: InstanceType<K8s['KubeConfig']>,
+    readonly api: KubeApi,
+    private readonly kubeconfig: Kubeconfig,
     readonly context: KubeconfigContext,
   ) {}
 
   get name(): string {
-    return this.context.name
+    return this.api.name
   }
 
   get server(): string {
-    return this.context.server ?? ''
+    return this.api.server
   }
 
-  core() {
-    return this.config.makeApiClient(this.k8s.CoreV1Api)
-  }
-
-  apps() {
-    return this.config.makeApiClient(this.k8s.AppsV1Api)
-  }
-
-  batch() {
-    return this.config.makeApiClient(this.k8s.BatchV1Api)
-  }
-
-  discovery() {
-    return this.config.makeApiClient(this.k8s.DiscoveryV1Api)
-  }
-
-  objects() {
-    return this.k8s.KubernetesObjectApi.makeApiClient(this.config)
-  }
-
-  /** Run an API call, turning transport and API failures into one readable UserError. */
-  async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  /** Any API call; a failure becomes one UserError saying what was tried where. */
+  async request<T = Json>(what: string, method: string, path: string, options?: RequestOptions): Promise<T> {
     try {
-      return await fn()
+      return await this.api.request<T>(method, path, options)
     } catch (error) {
       throw describeKubeError(error, what, this)
     }
   }
-}
 
-/** Build the client for one context of the kubeconfig the user gave (never the default one instead). */
-export async function connectCluster(target: KubeTarget): Promise<KubeCluster> {
-  const parsed = readKubeconfig(target.kubeconfig)
-  const context = resolveContext(parsed, target.context)
-  const k8s = await loadK8s()
-  const config = new k8s.KubeConfig()
-  try {
-    if (target.kubeconfig) config.loadFromFile(target.kubeconfig)
-    else config.loadFromDefault()
-  } catch (error) {
-    throw new UserError(`Cannot load kubeconfig: ${errorMessage(error)}`)
+  get<T = Json>(what: string, ref: ResourceRef): Promise<T> {
+    return this.request<T>(what, 'GET', kubePath(ref))
   }
-  config.setCurrentContext(context.name)
-  return new KubeCluster(k8s, config, context)
-}
 
-export function apiStatusCode(error: unknown): number | undefined {
-  const code = (error as {code?: unknown})?.code
-  return typeof code === 'number' ? code : undefined
-}
-
-export function isNotFound(error: unknown): boolean {
-  return apiStatusCode(error) === 404
-}
-
-export function isConflict(error: unknown): boolean {
-  return apiStatusCode(error) === 409
-}
-
-const NETWORK_CODES: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ENOTFOUND: 'host not found',
-  EHOSTUNREACH: 'host unreachable',
-  ETIMEDOUT: 'timed out',
-  ECONNRESET: 'connection reset',
-  EAI_AGAIN: 'DNS lookup failed',
-}
-
-function networkCode(error: unknown): string | undefined {
-  let current: unknown = error
-  for (let depth = 0; current && depth < 5; depth++) {
-    const code = (current as {code?: unknown}).code
-    if (typeof code === 'string') return code
-    current = (current as {cause?: unknown}).cause
-  }
-  return undefined
-}
-
-export function describeKubeError(error: unknown, what: string, cluster: {name: string; server: string}): Error {
-  if (error instanceof UserError) return error
-  const status = apiStatusCode(error)
-  const where = `context "${cluster.name}" (${cluster.server})`
-  if (status !== undefined) {
-    const body = (error as {body?: unknown}).body
-    let reason = ''
+  /** A read that may find nothing: a 404 is undefined, anything else an error. */
+  async getOptional<T = Json>(what: string, ref: ResourceRef): Promise<T | undefined> {
     try {
-      const parsed = typeof body === 'string' ? JSON.parse(body) : body
-      reason = (parsed as {message?: string})?.message ?? ''
-    } catch {
-      reason = typeof body === 'string' ? body.slice(0, 200) : ''
+      return await this.api.request<T>('GET', kubePath(ref))
+    } catch (error) {
+      if (isNotFound(error)) return undefined
+      throw describeKubeError(error, what, this)
     }
-    const hints: Record<number, string> = {
-      401: 'The credentials in the kubeconfig were rejected; refresh them (log in again) and retry.',
-      403: 'Your Kubernetes user lacks RBAC permission for this; ask a cluster admin or use another context.',
-      404: 'Check the name and the namespace (-n).',
+  }
+
+  /** Every item of a collection, following `continue` pages. */
+  async list<T = Json>(what: string, ref: ResourceRef, options: ListOptions = {}): Promise<T[]> {
+    const items: T[] = []
+    let token: string | undefined
+    do {
+      const page = await this.request<{items?: T[]; metadata?: {continue?: string}}>(what, 'GET', kubePath(ref), {
+        query: {labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, limit: 500, continue: token},
+      })
+      items.push(...(page.items ?? []))
+      token = page.metadata?.continue || undefined
+    } while (token)
+    return items
+  }
+
+  create<T = Json>(what: string, ref: ResourceRef, body: unknown): Promise<T> {
+    return this.request<T>(what, 'POST', kubePath({...ref, name: undefined}), {body})
+  }
+
+  replace<T = Json>(what: string, ref: ResourceRef, body: unknown): Promise<T> {
+    return this.request<T>(what, 'PUT', kubePath(ref), {body})
+  }
+
+  /** A JSON merge patch (RFC 7386), what `kubectl patch --type merge` sends. */
+  mergePatch<T = Json>(what: string, ref: ResourceRef, patch: unknown): Promise<T> {
+    return this.request<T>(what, 'PATCH', kubePath(ref), {body: patch, contentType: 'application/merge-patch+json'})
+  }
+
+  /** Delete; an object already gone counts as deleted (false). */
+  async remove(what: string, ref: ResourceRef, query?: RequestOptions['query']): Promise<boolean> {
+    try {
+      await this.api.request('DELETE', kubePath(ref), {query})
+      return true
+    } catch (error) {
+      if (isNotFound(error)) return false
+      throw describeKubeError(error, what, this)
     }
-    return new UserError(`Kubernetes ${where} refused to ${what}: HTTP ${status}${reason ? ` — ${reason}` : ''}`, {
-      hint: hints[status],
-      cause: error,
-    })
   }
-  const code = networkCode(error)
-  const message = errorMessage(error)
-  if (code && (NETWORK_CODES[code] || code.startsWith('ERR_TLS') || code.includes('CERT'))) {
-    const tls = code.startsWith('ERR_TLS') || code.includes('CERT') || code.includes('SELF_SIGNED')
-    return new UserError(
-      `Cannot reach the Kubernetes API of ${where} to ${what}: ${NETWORK_CODES[code] ?? message}.`,
-      {
-        hint: tls
-          ? 'The server certificate did not verify against the kubeconfig CA; fix certificate-authority-data rather than disabling TLS verification.'
-          : 'Check that the cluster is running and that --context/--kubeconfig point at it.',
-        cause: error,
-      },
-    )
+
+  /** The client library and a config for this context, for what only it does (pod exec). */
+  library(): Promise<{k8s: K8s; config: LibraryConfig}> {
+    this.libraryPromise ??= Promise.all([loadK8s(), libraryConfig(this.kubeconfig, this.context)]).then(([k8s, config]) => ({k8s, config}))
+    return this.libraryPromise
   }
-  return new UserError(`Failed to ${what} in ${where}: ${message}`, {cause: error})
+
+  close(): void {
+    this.api.close()
+  }
+}
+
+/** Connect to one context of the kubeconfig the user gave (never the default one instead). */
+export async function connectCluster(target: KubeTarget): Promise<KubeCluster> {
+  const kubeconfig = readKubeconfig(target.kubeconfig)
+  const context = resolveContext(kubeconfig, target.context)
+  const api = await openKubeApi(kubeconfig, context, target.requestTimeoutMs)
+  return new KubeCluster(api, kubeconfig, context)
 }

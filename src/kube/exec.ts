@@ -7,10 +7,11 @@
 import {PassThrough, Writable} from 'node:stream'
 
 import {UserError, errorMessage} from '../shared/errors.js'
-import {describeKubeError, isNotFound, type KubeCluster} from './client.js'
+import type {KubeCluster} from './client.js'
 
 type V1Pod = import('@kubernetes/client-node').V1Pod
 type V1Status = import('@kubernetes/client-node').V1Status
+type V1StatefulSet = import('@kubernetes/client-node').V1StatefulSet
 
 export interface ExecRequest {
   namespace: string
@@ -59,7 +60,8 @@ export async function execInPod(cluster: KubeCluster, request: ExecRequest): Pro
   const stdout = collector()
   const stderr = collector()
   const stdin = request.stdin === undefined ? null : new PassThrough()
-  const exec = new cluster.k8s.Exec(cluster.config)
+  const {k8s, config} = await cluster.library()
+  const exec = new k8s.Exec(config)
   const timeoutMs = request.timeoutMs ?? 30_000
   let socket: Awaited<ReturnType<typeof exec.exec>> | undefined
   try {
@@ -164,21 +166,17 @@ export async function findExecPod(
   const where = `namespace ${namespace} of context ${cluster.name}`
   let selector: Record<string, string> | undefined
   let replicas: number | undefined
-  try {
-    const sts = await cluster.apps().readNamespacedStatefulSet({name: statefulSet, namespace})
-    selector = sts.spec?.selector?.matchLabels
-    replicas = sts.spec?.replicas
-  } catch (error) {
-    if (isNotFound(error)) {
-      throw new UserError(`StatefulSet ${statefulSet} not found in ${where}.`, {
-        hint: 'Check --namespace and --release (the StatefulSet is <release>-server), or reach Consul over HTTPS with --consul-http-addr.',
-      })
-    }
-    throw describeKubeError(error, `read StatefulSet ${statefulSet}`, cluster)
+  const sts = await cluster.getOptional<V1StatefulSet>(`read StatefulSet ${statefulSet}`, {group: 'apps', resource: 'statefulsets', namespace, name: statefulSet})
+  if (!sts) {
+    throw new UserError(`StatefulSet ${statefulSet} not found in ${where}.`, {
+      hint: 'Check --namespace and --release (the StatefulSet is <release>-server), or reach Consul over HTTPS with --consul-http-addr.',
+    })
   }
+  selector = sts.spec?.selector?.matchLabels
+  replicas = sts.spec?.replicas
   const labelSelector = selector && Object.keys(selector).length > 0 ? Object.entries(selector).map(([key, value]) => `${key}=${value}`).join(',') : undefined
-  const list = await cluster.call(`list the pods of StatefulSet ${statefulSet}`, () => cluster.core().listNamespacedPod({namespace, labelSelector}))
-  const pods = list.items
+  const list = await cluster.list<V1Pod>(`list the pods of StatefulSet ${statefulSet}`, {resource: 'pods', namespace}, {labelSelector})
+  const pods = list
     .filter((pod) => (pod.metadata?.name ?? '').startsWith(`${statefulSet}-`))
     .sort((a, b) => ordinal(a) - ordinal(b))
   if (pods.length === 0) {

@@ -6,7 +6,7 @@
 import {catalogNodes, catalogServices, checksMatching, filterString, nodeChecks, nodeServices} from '../consul/catalog.js'
 import {describeConsulError, type ConsulClient} from '../consul/client.js'
 import {applyToConsul} from './apply-consul.js'
-import type {KubeApi} from './kube-http.js'
+import type {KubeApi} from '../kube/http.js'
 import {applyToK8s, readK8sState} from './kube.js'
 import {CHECK, META, type ConsulNodeState, type ConsulState, type K8sState, type Registration, type Skip, type SyncOptions, type SyncPlan} from './model.js'
 import {planSync} from './plan.js'

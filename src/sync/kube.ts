@@ -18,7 +18,7 @@ import {
   type SyncOptions,
   type ToK8sPlan,
 } from './model.js'
-import type {KubeApi} from './kube-http.js'
+import type {KubeApi} from '../kube/http.js'
 import {isTransientKubeError, pool, retry} from './retry.js'
 import {selectService} from './to-consul.js'
 

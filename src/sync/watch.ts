@@ -8,7 +8,7 @@
 import {catalogServices, nodeServices} from '../consul/catalog.js'
 import {errorMessage} from '../shared/errors.js'
 import {reconcile, type EngineContext, type SyncResult} from './engine.js'
-import type {KubeApi} from './kube-http.js'
+import type {KubeApi} from '../kube/http.js'
 import {listEndpointSlices, listNodes, listServices, needsNodes, readScope, slimEndpointSlice, slimNode, slimService} from './kube.js'
 import type {K8sEndpointSlice, K8sNode, K8sService, K8sState} from './model.js'
 import {backoffDelay, sleep} from './retry.js'

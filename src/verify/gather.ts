@@ -7,7 +7,9 @@
  */
 import {consulConfigFrom, ConsulClient} from '../consul/client.js'
 import {releaseNames, type ChartNames} from '../federation/names.js'
-import {apiStatusCode, connectCluster, describeKubeError, type KubeCluster} from '../kube/client.js'
+import type {V1Secret} from '@kubernetes/client-node'
+
+import {apiStatusCode, connectCluster, describeKubeError, kubePath, type KubeCluster} from '../kube/client.js'
 import {execInPod, findExecPod} from '../kube/exec.js'
 import {errorMessage, isUserError} from '../shared/errors.js'
 import {ExecConsulReader, HttpConsulReader, ProbeError, type ConsulReader} from './sources.js'
@@ -66,7 +68,7 @@ function kubeFailure<T>(error: unknown, what: string, cluster: KubeCluster): Pro
 
 async function readSecretData(cluster: KubeCluster, namespace: string, name: string): Promise<Probe<Record<string, string> | null>> {
   try {
-    const secret = await cluster.core().readNamespacedSecret({name, namespace})
+    const secret = await cluster.api.request<V1Secret>('GET', kubePath({resource: 'secrets', namespace, name}))
     const data: Record<string, string> = {}
     for (const [key, value] of Object.entries(secret.data ?? {})) data[key] = Buffer.from(value, 'base64').toString('utf8')
     for (const [key, value] of Object.entries(secret.stringData ?? {})) data[key] = value

@@ -15,15 +15,15 @@ import {parse} from 'yaml'
 
 import {getTestEnv, type TestEnvState} from '../env/index.js'
 import {runCli} from '../helpers/cli.js'
-import {connectCluster, type KubeCluster} from '../../src/kube/client.js'
+import {connectTestCluster, type TestCluster} from '../helpers/kube.js'
 
 const suffix = randomBytes(3).toString('hex')
 const RELEASE = `fi-${suffix}`
 const NAMESPACE = `consulk8s-fedinst-${suffix}`
 
 let env: TestEnvState
-let dc1: KubeCluster
-let dc2: KubeCluster
+let dc1: TestCluster
+let dc2: TestCluster
 let dir: string
 
 async function helmRelease(context: string): Promise<{name: string; status: string; chart: string} | undefined> {
@@ -37,8 +37,8 @@ function common(context: string): string[] {
 
 before(async () => {
   env = getTestEnv()
-  dc1 = await connectCluster({kubeconfig: env.kubeconfig, context: 'dc1'})
-  dc2 = await connectCluster({kubeconfig: env.kubeconfig, context: 'dc2'})
+  dc1 = await connectTestCluster({kubeconfig: env.kubeconfig, context: 'dc1'})
+  dc2 = await connectTestCluster({kubeconfig: env.kubeconfig, context: 'dc2'})
   for (const cluster of [dc1, dc2]) await cluster.core().createNamespace({body: {metadata: {name: NAMESPACE}}})
   dir = await mkdtemp(join(tmpdir(), 'consulk8s-fedinst-'))
 })

@@ -19,7 +19,8 @@ import {parse, stringify} from 'yaml'
 
 import {getTestEnv, type TestEnvState} from '../env/index.js'
 import {runCli, type CliResult} from '../helpers/cli.js'
-import {connectCluster, isConflict, isNotFound, type KubeCluster} from '../../src/kube/client.js'
+import {isConflict, isNotFound} from '../../src/kube/client.js'
+import {connectTestCluster, type TestCluster} from '../helpers/kube.js'
 
 const suffix = randomBytes(3).toString('hex')
 const RELEASE = `ikt-${suffix}`
@@ -27,8 +28,8 @@ const NAMESPACE = `consulk8s-install-${suffix}`
 const NAMESPACE_DC2 = `consulk8s-install-dc2-${suffix}`
 
 let env: TestEnvState
-let dc1: KubeCluster
-let dc2: KubeCluster
+let dc1: TestCluster
+let dc2: TestCluster
 let dir: string
 let valuesFile: string
 
@@ -54,7 +55,7 @@ async function helmReleases(context: string, namespace: string): Promise<Array<{
   return JSON.parse(result.stdout) as Array<{name: string; revision: string; status: string}>
 }
 
-async function namespaceExists(cluster: KubeCluster, name: string): Promise<boolean> {
+async function namespaceExists(cluster: TestCluster, name: string): Promise<boolean> {
   try {
     await cluster.core().readNamespace({name})
     return true
@@ -73,7 +74,7 @@ async function statefulSet(name: string) {
   }
 }
 
-async function secretExists(cluster: KubeCluster, namespace: string, name: string): Promise<boolean> {
+async function secretExists(cluster: TestCluster, namespace: string, name: string): Promise<boolean> {
   try {
     await cluster.core().readNamespacedSecret({name, namespace})
     return true
@@ -83,7 +84,7 @@ async function secretExists(cluster: KubeCluster, namespace: string, name: strin
   }
 }
 
-async function createSecret(cluster: KubeCluster, namespace: string, name: string, labels: Record<string, string>, data: Record<string, string>) {
+async function createSecret(cluster: TestCluster, namespace: string, name: string, labels: Record<string, string>, data: Record<string, string>) {
   const encoded = Object.fromEntries(Object.entries(data).map(([key, value]) => [key, Buffer.from(value).toString('base64')]))
   await cluster.core().createNamespacedSecret({namespace, body: {metadata: {name, labels}, data: encoded}})
 }
@@ -102,8 +103,8 @@ function expectFailure(result: CliResult, pattern: RegExp): void {
 
 before(async () => {
   env = getTestEnv()
-  dc1 = await connectCluster({kubeconfig: env.kubeconfig, context: 'dc1'})
-  dc2 = await connectCluster({kubeconfig: env.kubeconfig, context: 'dc2'})
+  dc1 = await connectTestCluster({kubeconfig: env.kubeconfig, context: 'dc1'})
+  dc2 = await connectTestCluster({kubeconfig: env.kubeconfig, context: 'dc2'})
   dir = await mkdtemp(join(tmpdir(), 'consulk8s-install-it-'))
   valuesFile = join(dir, 'values.yaml')
   await writeFile(valuesFile, stringify(lightValues(1)))

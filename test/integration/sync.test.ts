@@ -18,10 +18,10 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import {execa} from 'execa'
 import {stringify} from 'yaml'
 
-import {createEndpointSlice, createNamespace, createService, createServices, deleteNamespace, endpointAddress, setLoadBalancerIngress} from '../../bench/fixtures.js'
+import {createEndpointSlice, createNamespace, createService, createServices, deleteNamespace, endpointAddress, setLoadBalancerIngress} from '../helpers/fixtures.js'
 import {nodeChecks, nodeServices, type CatalogServiceInstance} from '../../src/consul/catalog.js'
 import {ConsulClient} from '../../src/consul/client.js'
-import {connectCluster, type KubeCluster} from '../../src/kube/client.js'
+import {connectTestCluster, type TestCluster} from '../helpers/kube.js'
 import type {SyncResult} from '../../src/sync/engine.js'
 import {serviceID} from '../../src/sync/to-consul.js'
 import {consulClient, getTestEnv, type TestEnvState} from '../env/index.js'
@@ -34,7 +34,7 @@ const node = `sync-it-${id}`
 const n = (name: string) => `${name}-${id}`
 
 let env: TestEnvState
-let kube: KubeCluster
+let kube: TestCluster
 let consul: ConsulClient
 
 /** `sync --once` against dc1, from one namespace, as the engine `consulNode`. */
@@ -67,7 +67,7 @@ async function ourServices(): Promise<Map<string, CatalogServiceInstance>> {
 describe('sync --once against the real Kubernetes API and Consul catalog', () => {
   before(async () => {
     env = getTestEnv()
-    kube = await connectCluster({kubeconfig: env.kubeconfig, context: 'dc1'})
+    kube = await connectTestCluster({kubeconfig: env.kubeconfig, context: 'dc1'})
     consul = consulClient('dc1')
     await createNamespace(kube, ns)
     await createService(kube, ns, {name: n('web'), ports: [{name: 'http', port: 80}, {name: 'grpc', port: 9090}]})
@@ -217,7 +217,7 @@ describe('sync --once registers NodePort instances on the Consul node named afte
   const k8sNode = `sync-it-np-node-${id}`
   const internalIP = '192.0.2.81'
   const externalIP = '203.0.113.81'
-  let kubeN: KubeCluster
+  let kubeN: TestCluster
   let consulN: ConsulClient
   let nodePort = 0
 
@@ -226,7 +226,7 @@ describe('sync --once registers NodePort instances on the Consul node named afte
 
   before(async () => {
     env = getTestEnv()
-    kubeN = await connectCluster({kubeconfig: env.kubeconfig, context: 'dc1'})
+    kubeN = await connectTestCluster({kubeconfig: env.kubeconfig, context: 'dc1'})
     consulN = consulClient('dc1')
     await createNamespace(kubeN, npNs)
     const addresses = [
@@ -328,13 +328,13 @@ describe('sync with a service-account token limited by RBAC to its namespace', (
   const authNs = `sync-it-auth-${id}`
   const authNode = `sync-it-auth-${id}`
   const dir = mkdtempSync(join(tmpdir(), 'sync-it-auth-'))
-  let kubeA: KubeCluster
+  let kubeA: TestCluster
   let consulA: ConsulClient
   let token = ''
 
   before(async () => {
     env = getTestEnv()
-    kubeA = await connectCluster({kubeconfig: env.kubeconfig, context: 'dc1'})
+    kubeA = await connectTestCluster({kubeconfig: env.kubeconfig, context: 'dc1'})
     consulA = consulClient('dc1')
     await createNamespace(kubeA, authNs)
     await createService(kubeA, authNs, {name: n('tok'), externalIPs: ['198.51.100.77']})
@@ -415,12 +415,12 @@ describe('sync with a service-account token limited by RBAC to its namespace', (
 describe('sync (continuous) follows changes and stops cleanly on Ctrl-C', () => {
   const watchNs = `sync-it-watch-${id}`
   const watchNode = `sync-it-watch-${id}`
-  let kubeW: KubeCluster
+  let kubeW: TestCluster
   let consulW: ConsulClient
 
   before(async () => {
     env = getTestEnv()
-    kubeW = await connectCluster({kubeconfig: env.kubeconfig, context: 'dc1'})
+    kubeW = await connectTestCluster({kubeconfig: env.kubeconfig, context: 'dc1'})
     consulW = consulClient('dc1')
     await createNamespace(kubeW, watchNs)
   })
@@ -570,12 +570,12 @@ describe('sync --once when Consul is killed in the middle of the run', () => {
   const killNs = `sync-it-kill-${id}`
   const killNode = `sync-it-kill-${id}`
   const count = 160
-  let kube2: KubeCluster
+  let kube2: TestCluster
   let server: Awaited<ReturnType<typeof privateConsul>>
 
   before(async () => {
     env = getTestEnv()
-    kube2 = await connectCluster({kubeconfig: env.kubeconfig, context: 'dc2'})
+    kube2 = await connectTestCluster({kubeconfig: env.kubeconfig, context: 'dc2'})
     server = await privateConsul(env.bin.consul)
     await server.start()
     await createNamespace(kube2, killNs)

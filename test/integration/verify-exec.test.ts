@@ -19,7 +19,7 @@ import {dirname} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import {connectCluster, type KubeCluster} from '../../src/kube/client.js'
+import {connectTestCluster, type TestCluster} from '../helpers/kube.js'
 import {ExecConsulReader, ProbeError, type PodRunner} from '../../src/verify/sources.js'
 import type {Check, VerifyReport} from '../../src/verify/types.js'
 import {getTestEnv, waitForFederation, type TestEnvState} from '../env/index.js'
@@ -32,7 +32,7 @@ const pod = `${release}-server-0`
 const labels = {app: 'consul', release, component: 'server'}
 
 let env: TestEnvState
-let cluster: KubeCluster
+let cluster: TestCluster
 
 const noConsulEnv = {CONSUL_HTTP_ADDR: undefined, CONSUL_HTTP_TOKEN: undefined, CONSUL_CACERT: undefined, KUBECONFIG: undefined}
 
@@ -47,7 +47,7 @@ async function verifyDc1(extra: string[]): Promise<{exitCode: number; check: Che
 
 before(async () => {
   env = getTestEnv()
-  cluster = await connectCluster({kubeconfig: env.kubeconfig, context: 'dc1'})
+  cluster = await connectTestCluster({kubeconfig: env.kubeconfig, context: 'dc1'})
   await cluster.core().createNamespace({body: {metadata: {name: ns}}})
   await cluster.apps().createNamespacedStatefulSet({
     namespace: ns,

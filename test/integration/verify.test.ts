@@ -15,7 +15,7 @@ import {execa} from 'execa'
 
 import {createGossipKey} from '../../src/federation/crypto.js'
 import {assembleFederationData, secretManifest, type FederationData} from '../../src/federation/secret.js'
-import {connectCluster} from '../../src/kube/client.js'
+import {connectTestCluster, type TestCluster} from '../helpers/kube.js'
 import type {Check, VerifyReport} from '../../src/verify/types.js'
 import {consulRunning, DATACENTERS, getTestEnv, startConsul, stopConsul, waitForFederation, type TestEnvState} from '../env/index.js'
 import {BIN, runCli, type CliResult} from '../helpers/cli.js'
@@ -39,7 +39,7 @@ function federationData(gossipKey = env.federation.gossipKey): FederationData {
 }
 
 async function createNamespaceWithSecret(dc: string, namespace: string, data: FederationData): Promise<void> {
-  const cluster = await connectCluster({kubeconfig: env.kubeconfig, context: dc})
+  const cluster = await connectTestCluster({kubeconfig: env.kubeconfig, context: dc})
   await cluster.core().createNamespace({body: {metadata: {name: namespace}}})
   const manifest = secretManifest({name: 'consul-federation', namespace, labels: {'managed-by': 'consul-k8s'}, data: data as Record<string, string>})
   await cluster.core().createNamespacedSecret({namespace, body: manifest})
@@ -91,7 +91,7 @@ before(async () => {
 after(async () => {
   if (!consulRunning('dc2')) await startConsul('dc2', {federated: true})
   for (const dc of DATACENTERS) {
-    const cluster = await connectCluster({kubeconfig: env.kubeconfig, context: dc})
+    const cluster = await connectTestCluster({kubeconfig: env.kubeconfig, context: dc})
     for (const namespace of [ns, nsMismatch]) await cluster.core().deleteNamespace({name: namespace}).catch(() => undefined)
   }
 })
@@ -234,7 +234,7 @@ describe('verify by exec into the server pods (simulated node)', () => {
   before(async () => {
     if (!getTestEnvSafe()?.simulatedNode) return
     for (const dc of DATACENTERS) {
-      const cluster = await connectCluster({kubeconfig: env.kubeconfig, context: dc})
+      const cluster = await connectTestCluster({kubeconfig: env.kubeconfig, context: dc})
       await cluster.core().createNamespacedSecret({namespace: ns, body: secretManifest({name: 'consul-bootstrap-acl-token', namespace: ns, data: {token: env.federation.managementToken}})})
       await cluster.apps().createNamespacedStatefulSet({
         namespace: ns,

@@ -3,9 +3,9 @@
  * selector-less Services with their own EndpointSlices (so it works with or without a
  * kube-controller-manager), LoadBalancer status, and bulk creation with bounded concurrency.
  */
-import type {KubeCluster} from '../src/kube/client.js'
-import {isConflict, isNotFound} from '../src/kube/client.js'
-import {pool, retry} from '../src/sync/retry.js'
+import type {TestCluster as KubeCluster} from './kube.js'
+import {isConflict, isNotFound} from '../../src/kube/client.js'
+import {pool, retry} from '../../src/sync/retry.js'
 
 export interface ServiceSpec {
   name: string
