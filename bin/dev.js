@@ -3,3 +3,4 @@
 import {execute} from '@oclif/core'
 
 await execute({development: true, dir: import.meta.url})
+process.exit() // as bin/run.js: abandoned requests do not keep the process alive

@@ -10,7 +10,7 @@ import {planJson, renderApplyResults, renderPlan, type InjectResultJson} from '.
 import {DEFAULT_AUTH_METHOD, DEFAULT_CONSUL_ADDRESS, DEFAULT_IMAGES, buildSettings, type InjectSettings} from '../inject/settings.js'
 import {BaseCommand} from '../shared/base-command.js'
 import {UserError, errorMessage} from '../shared/errors.js'
-import {dryRunFlag} from '../shared/flags.js'
+import {dryRunFlag, kubeFlags} from '../shared/flags.js'
 import {confirmOrAbort} from '../ui/prompt.js'
 
 export default class Inject extends BaseCommand {
@@ -47,6 +47,7 @@ The decision follows the webhook: never kube-system or kube-public; --deny-names
     ...dryRunFlag,
     kubeconfig: Flags.string({description: 'Kubeconfig of the cluster to inject (default: $KUBECONFIG, else ~/.kube/config).', helpGroup: 'CLUSTER'}),
     context: Flags.string({description: 'Kube context of the cluster to inject (default: the current context).', helpGroup: 'CLUSTER'}),
+    'request-timeout': kubeFlags['request-timeout'],
     namespace: Flags.string({
       char: 'n',
       description:

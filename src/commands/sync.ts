@@ -32,6 +32,7 @@ With --once (and with --dry-run, which plans once and changes nothing) it reconc
   static flags = {
     kubeconfig: kubeFlags.kubeconfig,
     context: kubeFlags.context,
+    'request-timeout': kubeFlags['request-timeout'],
     ...consulFlags,
     ...dryRunFlag,
     once: Flags.boolean({description: 'Reconcile once and exit instead of watching.', default: false}),

@@ -8,7 +8,9 @@ import {readFileSync} from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
 
+import {formatDuration} from '../shared/duration.js'
 import {UserError, errorMessage} from '../shared/errors.js'
+import {requestDeadline, requestTimeoutMs} from '../shared/request-timeout.js'
 
 export interface ConsulConfig {
   /** http(s)://host:port or host:port (then CONSUL_HTTP_SSL decides the scheme). */
@@ -132,15 +134,17 @@ export class ConsulClient {
       headers['content-length'] = String(Buffer.byteLength(payload))
     }
     const transport = url.protocol === 'https:' ? https : http
-    const timeoutMs = options.timeoutMs ?? this.config.timeoutMs ?? 30_000
+    const timeoutMs = options.timeoutMs ?? this.config.timeoutMs ?? requestTimeoutMs()
+    const limit = requestDeadline(timeoutMs)
+    const timedOut = () => new ConsulUnreachableError(this.address, 'ETIMEDOUT', `Consul at ${this.address} did not answer within ${formatDuration(timeoutMs)}`)
     return new Promise<ConsulResponse<T>>((resolve, reject) => {
-      const req = transport.request(url, {method, headers, agent: this.agent}, (res) => {
+      const req = transport.request(url, {method, headers, agent: this.agent, signal: limit.signal}, (res) => {
         const chunks: Buffer[] = []
         const discard = options.discardBody && (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300
         res.on('data', (chunk: Buffer) => {
           if (!discard) chunks.push(chunk)
         })
-        res.on('error', (error) => reject(new ConsulUnreachableError(this.address, undefined, errorMessage(error))))
+        res.on('error', (error) => reject(limit.timedOut() ? timedOut() : new ConsulUnreachableError(this.address, undefined, errorMessage(error))))
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8')
           const status = res.statusCode ?? 0
@@ -160,13 +164,13 @@ export class ConsulClient {
           resolve({status, data: data as T, headers: res.headers, index: Array.isArray(index) ? index[0] : index})
         })
       })
-      req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`timed out after ${timeoutMs} ms`), {code: 'ETIMEDOUT'})))
       req.on('error', (error: NodeJS.ErrnoException) => {
+        if (limit.timedOut()) return reject(timedOut())
         reject(new ConsulUnreachableError(this.address, error.code, `Cannot reach Consul at ${this.address}: ${error.code ?? ''} ${error.message}`.replace(/\s+/g, ' ')))
       })
       if (payload !== undefined) req.write(payload)
       req.end()
-    })
+    }).finally(() => limit.dispose())
   }
 
   async get<T = unknown>(path: string, options: RequestOptions = {}): Promise<T> {

@@ -19,19 +19,17 @@ import {isAbsolute, join} from 'node:path'
 import {createInterface} from 'node:readline'
 
 import {UserError, errorMessage} from '../shared/errors.js'
+import {requestDeadline, requestTimeoutMs as currentRequestTimeout} from '../shared/request-timeout.js'
 import {KubeHttpError, KubeTimeoutError} from './errors.js'
 import {readKubeconfig, resolveContext, type Kubeconfig, type KubeconfigContext, type KubeconfigEntry} from './kubeconfig.js'
 import {libraryConfig} from './library.js'
 
 export {KubeHttpError} from './errors.js'
 
-/** The default of --request-timeout. */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
-
 export interface KubeTarget {
   kubeconfig?: string
   context?: string
-  /** Per-request deadline in ms; 0 means none (kubectl's --request-timeout=0). Default 30 s. */
+  /** Per-request deadline in ms; 0 means none (kubectl's --request-timeout=0). Default: the run's --request-timeout. */
   requestTimeoutMs?: number
 }
 
@@ -96,31 +94,10 @@ function material(data: string | undefined, file: string | undefined, dir: strin
 
 type Authorize = (options: https.RequestOptions) => Promise<void>
 
-/**
- * A deadline for one request: aborts it (connection, handshake, answer) when it passes and
- * says so with a KubeTimeoutError. `stop()` once the response headers (watch) or the whole
- * answer (request) arrived.
- */
+/** A request's deadline, whose failure is reported as the server not answering in time. */
 function deadline(server: string, timeoutMs: number, outer?: AbortSignal) {
-  const controller = new AbortController()
-  let timedOut = false
-  const timer = timeoutMs > 0 ? setTimeout(() => ((timedOut = true), controller.abort()), timeoutMs) : undefined
-  const onOuter = () => controller.abort()
-  outer?.addEventListener('abort', onOuter, {once: true})
-  return {
-    signal: controller.signal,
-    stop() {
-      if (timer) clearTimeout(timer)
-    },
-    /** The error to report for a failed request: the timeout when it was the cause. */
-    reason(error: unknown): unknown {
-      return timedOut ? new KubeTimeoutError(server, timeoutMs) : error
-    },
-    dispose() {
-      if (timer) clearTimeout(timer)
-      outer?.removeEventListener('abort', onOuter)
-    },
-  }
+  const limit = requestDeadline(timeoutMs, outer)
+  return {...limit, reason: (error: unknown): unknown => (limit.timedOut() ? new KubeTimeoutError(server, timeoutMs) : error)}
 }
 
 class HttpKubeApi implements KubeApi {
@@ -251,7 +228,7 @@ export async function openKubeApi(config: Kubeconfig, context: KubeconfigContext
   const cluster = config.clusters.get(context.cluster)
   const user = context.user ? config.users.get(context.user) : undefined
   const server = context.server ?? ''
-  const timeoutMs = requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
+  const timeoutMs = requestTimeoutMs ?? currentRequestTimeout()
   const c = (cluster?.value ?? {}) as RawCluster
   const u = (user?.value ?? {}) as RawUser
   if (u.exec || u['auth-provider'] || c['proxy-url']) {

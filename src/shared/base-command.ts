@@ -8,13 +8,24 @@ import {Command, type Interfaces} from '@oclif/core'
 import {Terminal} from '../ui/terminal.js'
 import {commonFlags} from './flags.js'
 import {isUserError, errorMessage} from './errors.js'
-
-export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
+import {parseRequestTimeout, setRequestTimeoutMs} from './request-timeout.js'
 
 export abstract class BaseCommand extends Command {
   static baseFlags = {...commonFlags}
 
   private terminal?: Terminal
+
+  /** oclif's parse, plus the settings that hold for the whole run (--request-timeout). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  protected async parse<F extends Record<string, any>, B extends Record<string, any>, A extends Record<string, any>>(
+    options?: Interfaces.Input<F, B, A>,
+    argv?: string[],
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const parsed = await super.parse(options, argv)
+    const timeout = (parsed.flags as {'request-timeout'?: string})['request-timeout']
+    if (timeout !== undefined) setRequestTimeoutMs(parseRequestTimeout(timeout))
+    return parsed
+  }
 
   /** Human output. Goes to stderr when stdout carries data (call useStderr() first). */
   get ui(): Terminal {

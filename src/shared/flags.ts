@@ -19,6 +19,11 @@ export const kubeFlags = {
     default: 'consul',
     helpGroup: 'GLOBAL',
   }),
+  'request-timeout': Flags.string({
+    description: 'How long a single Kubernetes or Consul request may take, connection included, before it is given up (e.g. 10s, 1m; 0: no limit), as kubectl takes it.',
+    default: '30s',
+    helpGroup: 'GLOBAL',
+  }),
   release: Flags.string({
     description: 'Helm release name; every chart-derived name (secrets, StatefulSet) follows from it.',
     default: 'consul',

@@ -3,6 +3,8 @@
  * repeat rounds until every check passes or the timeout ends, reporting after each failed
  * round what is still awaited.
  */
+import {formatDuration} from '../shared/duration.js'
+import {UserError} from '../shared/errors.js'
 import {evaluate, federationFacts} from './checks.js'
 import {addRemoteViews, connectSide, observeSide, type SideConnection, type SideTarget} from './gather.js'
 import type {Check, VerifyReport} from './types.js'
@@ -68,10 +70,32 @@ export async function verifyFederation(options: VerifyOptions): Promise<VerifyRe
   const deadline = now().getTime() + (options.timeoutMs ?? 5 * 60_000)
   const interval = options.intervalMs ?? 3_000
   for (let attempt = 1; ; attempt++) {
-    const report = await verifyOnce(connections, {...options, now: now(), attempt})
+    const round = verifyOnce(connections, {...options, now: now(), attempt})
+    // With --wait, --timeout bounds the whole command: a round stuck on a server that does not answer ends with it.
+    const report = options.wait ? await withinDeadline(round, deadline - now().getTime(), options.timeoutMs ?? 5 * 60_000) : await round
     const remaining = deadline - now().getTime()
     if (report.ok || !options.wait || remaining <= 0) return report
     options.onWaiting?.(report.checks.filter((check) => check.status === 'fail'), remaining, report)
     await sleep(Math.min(interval, remaining))
+  }
+}
+
+async function withinDeadline<T>(work: Promise<T>, remainingMs: number, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new UserError(`Gave up after ${formatDuration(timeoutMs)}: a Consul or Kubernetes server did not answer in time.`, {
+            hint: 'Check that every context is reachable (kubectl --context X get ns), or raise --timeout or lower --request-timeout.',
+          }),
+        ),
+      Math.max(remainingMs, 0),
+    )
+  })
+  try {
+    return await Promise.race([work, expired])
+  } finally {
+    clearTimeout(timer)
   }
 }
