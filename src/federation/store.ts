@@ -100,10 +100,7 @@ export class KubeSecretStore implements SecretStore {
   }
 }
 
-/** Whether the namespace exists (a read, for planning). */
-export async function namespaceExists(cluster: KubeCluster, namespace: string): Promise<boolean> {
-  return (await cluster.getOptional(`read namespace ${namespace}`, {resource: 'namespaces', name: namespace})) !== undefined
-}
+export {namespaceExists} from '../kube/reads.js'
 
 export async function createNamespace(cluster: KubeCluster, namespace: string): Promise<void> {
   await cluster.create(`create namespace ${namespace}`, {resource: 'namespaces'}, {metadata: {name: namespace, labels: {...CONSULK8S_LABEL}}})

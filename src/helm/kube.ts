@@ -7,14 +7,7 @@ import type {V1DaemonSet, V1Deployment, V1PersistentVolumeClaim, V1Pod, V1Secret
 
 import type {KubeCluster} from '../kube/client.js'
 
-export async function serverVersion(cluster: KubeCluster): Promise<string> {
-  const info = await cluster.request<{gitVersion: string}>('read the server version', 'GET', '/version')
-  return info.gitVersion
-}
-
-export async function namespaceExists(cluster: KubeCluster, namespace: string): Promise<boolean> {
-  return (await cluster.getOptional(`read namespace ${namespace}`, {resource: 'namespaces', name: namespace})) !== undefined
-}
+export {namespaceExists, serverVersion} from '../kube/reads.js'
 
 export interface SecretSummary {
   name: string

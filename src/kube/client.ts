@@ -9,33 +9,14 @@ import {describeKubeError, isNotFound} from './errors.js'
 import {openKubeApi, type KubeApi, type KubeTarget, type RequestOptions} from './http.js'
 import {readKubeconfig, resolveContext, type Kubeconfig, type KubeconfigContext} from './kubeconfig.js'
 import {libraryConfig, loadK8s, type K8s, type LibraryConfig} from './library.js'
+import {kubePath, type ResourceRef} from './paths.js'
 
 export type {KubeTarget} from './http.js'
 export {apiStatusCode, describeKubeError, isConflict, isNotFound} from './errors.js'
+export {kubePath, type ResourceRef} from './paths.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Json = any
-
-/** Where an object or a collection lives: `/api/v1/namespaces/ns/secrets/name`, `/apis/apps/v1/...`. */
-export interface ResourceRef {
-  /** API group; '' or undefined for the core group. */
-  group?: string
-  version?: string
-  resource: string
-  namespace?: string
-  name?: string
-  subresource?: string
-}
-
-export function kubePath(ref: ResourceRef): string {
-  const base = ref.group ? `/apis/${ref.group}/${ref.version ?? 'v1'}` : `/api/${ref.version ?? 'v1'}`
-  const parts = [base]
-  if (ref.namespace) parts.push('namespaces', encodeURIComponent(ref.namespace))
-  parts.push(ref.resource)
-  if (ref.name) parts.push(encodeURIComponent(ref.name))
-  if (ref.subresource) parts.push(ref.subresource)
-  return parts.join('/').replace(/^\/+/, '/')
-}
 
 export interface ListOptions {
   labelSelector?: string

@@ -3,7 +3,8 @@
  * Nodes, turned into the slim views the planner uses, and the writes of ExternalName
  * services. A read either returns everything or throws: a partial list is never planned on.
  */
-import {describeKubeError, isConflict, isNotFound} from '../kube/client.js'
+import {describeKubeError, isConflict, isNotFound} from '../kube/errors.js'
+import {kubePath, type ResourceRef} from '../kube/paths.js'
 import {errorMessage} from '../shared/errors.js'
 import {
   ANNOTATION,
@@ -27,6 +28,9 @@ type Obj = any
 
 const KEEP_ANNOTATION = /^(consul\.hashicorp\.com\/|consulk8s\/)/
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name'
+
+/** EndpointSlices of one namespace, or of all. */
+export const ENDPOINT_SLICES = (namespace?: string): ResourceRef => ({group: 'discovery.k8s.io', resource: 'endpointslices', namespace})
 
 function pick(source: Record<string, string> | undefined, keep: (key: string) => boolean): Record<string, string> {
   const out: Record<string, string> = {}
@@ -133,22 +137,20 @@ function pager(api: KubeApi): (path: string, query: Record<string, string | numb
   }
 }
 
-const collection = (group: string, resource: string, namespace?: string) => (namespace ? `${group}/namespaces/${encodeURIComponent(namespace)}/${resource}` : `${group}/${resource}`)
-
 export function listServices(cluster: KubeApi, namespace: string | undefined, signal?: AbortSignal) {
   const get = pager(cluster)
-  return listAll((cont) => get(collection('/api/v1', 'services', namespace), {limit: PAGE, continue: cont}), slimService, signal)
+  return listAll((cont) => get(kubePath({resource: 'services', namespace}), {limit: PAGE, continue: cont}), slimService, signal)
 }
 
 export function listEndpointSlices(cluster: KubeApi, namespace: string | undefined, signal?: AbortSignal) {
   const get = pager(cluster)
-  const path = collection('/apis/discovery.k8s.io/v1', 'endpointslices', namespace)
+  const path = kubePath(ENDPOINT_SLICES(namespace))
   return listAll((cont) => get(path, {limit: PAGE, continue: cont, labelSelector: SERVICE_NAME_LABEL}), slimEndpointSlice, signal)
 }
 
 export function listNodes(cluster: KubeApi, signal?: AbortSignal) {
   const get = pager(cluster)
-  return listAll((cont) => get('/api/v1/nodes', {limit: PAGE, continue: cont}), slimNode, signal)
+  return listAll((cont) => get(kubePath({resource: 'nodes'}), {limit: PAGE, continue: cont}), slimNode, signal)
 }
 
 async function inScope<T>(namespaces: string[] | undefined, list: (ns: string | undefined) => Promise<{items: T[]}>): Promise<T[]> {
@@ -247,7 +249,7 @@ export async function applyToK8s(
   plan: ToK8sPlan,
   options: {sync: SyncOptions; concurrency: number; signal?: AbortSignal; allowRemovals: boolean; removalsBlockedReason?: string; onRetry?: (message: string) => void},
 ): Promise<K8sApplyResult> {
-  const servicePath = (namespace: string, name?: string) => `/api/v1/namespaces/${encodeURIComponent(namespace)}/services${name ? `/${encodeURIComponent(name)}` : ''}`
+  const servicePath = (namespace: string, name?: string) => kubePath({resource: 'services', namespace, name})
   const result: K8sApplyResult = {calls: 0, added: 0, updated: 0, removed: 0, failed: [], conflicts: [], notStarted: 0}
   const owner = options.sync.consulNodeName
   const call = <T>(fn: () => Promise<T>) =>
@@ -285,7 +287,7 @@ export async function applyToK8s(
   // Only a definite 404 counts as missing: reading namespaces is a cluster-scoped permission
   // a namespace-bound engine may lack, and then the creates themselves tell.
   const namespaceExists = (namespace: string) =>
-    call(() => api.request('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}`)).then(
+    call(() => api.request('GET', kubePath({resource: 'namespaces', name: namespace}))).then(
       () => true,
       (error) => !isNotFound(error),
     )

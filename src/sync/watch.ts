@@ -9,7 +9,8 @@ import {catalogServices, nodeServices} from '../consul/catalog.js'
 import {errorMessage} from '../shared/errors.js'
 import {reconcile, type EngineContext, type SyncResult} from './engine.js'
 import type {KubeApi} from '../kube/http.js'
-import {listEndpointSlices, listNodes, listServices, needsNodes, readScope, slimEndpointSlice, slimNode, slimService} from './kube.js'
+import {kubePath} from '../kube/paths.js'
+import {ENDPOINT_SLICES, listEndpointSlices, listNodes, listServices, needsNodes, readScope, slimEndpointSlice, slimNode, slimService} from './kube.js'
 import type {K8sEndpointSlice, K8sNode, K8sService, K8sState} from './model.js'
 import {backoffDelay, sleep} from './retry.js'
 
@@ -181,10 +182,9 @@ export async function runContinuous(ctx: EngineContext, options: ContinuousOptio
   }
   const change = () => trigger.set()
   const scope = readScope(sync)
-  const nsPath = (group: string, resource: string, ns?: string) => (ns ? `${group}/namespaces/${ns}/${resource}` : `${group}/${resource}`)
   const services = (scope.serviceNamespaces ?? [undefined]).map(
     (ns) =>
-      new WatchCache<K8sService>(kube, {what: `Services${ns ? ` in ${ns}` : ''}`, path: nsPath('/api/v1', 'services', ns), list: () => listServices(kube, ns), convert: slimService, key: keyOf}, change, warn),
+      new WatchCache<K8sService>(kube, {what: `Services${ns ? ` in ${ns}` : ''}`, path: kubePath({resource: 'services', namespace: ns}), list: () => listServices(kube, ns), convert: slimService, key: keyOf}, change, warn),
   )
   const slices =
     scope.sliceNamespaces?.length === 0
@@ -195,7 +195,7 @@ export async function runContinuous(ctx: EngineContext, options: ContinuousOptio
               kube,
               {
                 what: `EndpointSlices${ns ? ` in ${ns}` : ''}`,
-                path: nsPath('/apis/discovery.k8s.io/v1', 'endpointslices', ns),
+                path: kubePath(ENDPOINT_SLICES(ns)),
                 params: {labelSelector: 'kubernetes.io/service-name'},
                 list: () => listEndpointSlices(kube, ns),
                 convert: slimEndpointSlice,
@@ -254,7 +254,7 @@ export async function runContinuous(ctx: EngineContext, options: ContinuousOptio
     }
     const serviceItems = services.flatMap((cache) => cache.values())
     if (!nodes && needsNodes(serviceItems, sync)) {
-      nodes = new WatchCache<K8sNode>(kube, {what: 'Nodes', path: '/api/v1/nodes', list: () => listNodes(kube), convert: slimNode, key: keyOf}, change, warn)
+      nodes = new WatchCache<K8sNode>(kube, {what: 'Nodes', path: kubePath({resource: 'nodes'}), list: () => listNodes(kube), convert: slimNode, key: keyOf}, change, warn)
       running.push(nodes.run(signal))
       continue
     }

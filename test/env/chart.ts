@@ -3,15 +3,9 @@
  *   1. $CONSULK8S_CHART_DIR
  *   2. ../shared/charts/consul beside the repository
  *   3. <cache>/consul-chart-<CONSUL_CHART_VERSION>/consul
- *   4. extracted into (3) from a local mirror of hashicorp/consul-k8s (a bare git
- *      repository, $CONSULK8S_CHART_MIRROR, default /work/.mirror/hashicorp+consul-k8s/repo),
- *      tag v<CONSUL_CHART_VERSION>, directory charts/consul.
  */
-import {execFileSync} from 'node:child_process'
-import {existsSync, mkdirSync, mkdtempSync, renameSync, rmSync} from 'node:fs'
+import {existsSync} from 'node:fs'
 import {join, resolve} from 'node:path'
-
-export const DEFAULT_CHART_MIRROR = '/work/.mirror/hashicorp+consul-k8s/repo'
 
 const isChart = (dir: string) => existsSync(join(dir, 'Chart.yaml')) && existsSync(join(dir, 'templates'))
 
@@ -31,30 +25,8 @@ export function resolveChartDir(repoRoot: string, cacheDir: string, chartVersion
   const found = candidates.find(isChart)
   if (found) return found
 
-  const cached = candidates.at(-1)!
-  const mirror = env.CONSULK8S_CHART_MIRROR ?? DEFAULT_CHART_MIRROR
-  if (existsSync(mirror)) {
-    const parent = resolve(cached, '..')
-    mkdirSync(resolve(parent, '..'), {recursive: true})
-    const tmp = mkdtempSync(`${parent}.tmp-`)
-    try {
-      const archive = execFileSync('git', [`--git-dir=${mirror}`, 'archive', '--format=tar', '--prefix=consul/', `v${chartVersion}:charts/consul`], {
-        maxBuffer: 256 * 1024 * 1024,
-      })
-      execFileSync('tar', ['-x', '-C', tmp], {input: archive})
-      if (!isChart(join(tmp, 'consul'))) throw new Error('the archive holds no chart')
-      if (isChart(cached)) return cached // another run was quicker
-      rmSync(parent, {recursive: true, force: true})
-      renameSync(tmp, parent)
-      return cached
-    } catch (error) {
-      throw new Error(`extracting the Consul chart ${chartVersion} from the mirror ${mirror} failed: ${error instanceof Error ? error.message : String(error)}`)
-    } finally {
-      rmSync(tmp, {recursive: true, force: true})
-    }
-  }
   throw new Error(
-    `the Consul Helm chart ${chartVersion} was not found. Looked in: ${candidates.join(', ')}; and no mirror of hashicorp/consul-k8s at ${mirror}. ` +
+    `the Consul Helm chart ${chartVersion} was not found. Looked in: ${candidates.join(', ')}. ` +
       'Put the chart (the charts/consul directory of hashicorp/consul-k8s) in one of these places or point CONSULK8S_CHART_DIR at it.',
   )
 }
