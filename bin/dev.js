@@ -3,4 +3,5 @@
 import {execute} from '@oclif/core'
 
 await execute({development: true, dir: import.meta.url})
-process.exit() // as bin/run.js: abandoned requests do not keep the process alive
+// As bin/run.js: abandoned requests do not keep the process alive once the output is written.
+process.stdout.write('', () => process.stderr.write('', () => process.exit()))

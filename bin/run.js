@@ -3,5 +3,6 @@ import {execute} from '@oclif/core'
 
 await execute({dir: import.meta.url})
 // The command is over: a request still open to a server that never answered (abandoned when
-// --timeout ended the command) must not keep the process alive until its own deadline.
-process.exit()
+// --timeout ended the command) must not keep the process alive until its own deadline. Exit
+// once stdout and stderr have been handed everything written to them.
+process.stdout.write('', () => process.stderr.write('', () => process.exit()))

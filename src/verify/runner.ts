@@ -69,10 +69,13 @@ export async function verifyFederation(options: VerifyOptions): Promise<VerifyRe
   const connections = await Promise.all(options.targets.map((target) => connectSide(target, options.kubeconfig)))
   const deadline = now().getTime() + (options.timeoutMs ?? 5 * 60_000)
   const interval = options.intervalMs ?? 3_000
+  let last: VerifyReport | undefined
   for (let attempt = 1; ; attempt++) {
     const round = verifyOnce(connections, {...options, now: now(), attempt})
-    // With --wait, --timeout bounds the whole command: a round stuck on a server that does not answer ends with it.
-    const report = options.wait ? await withinDeadline(round, deadline - now().getTime(), options.timeoutMs ?? 5 * 60_000) : await round
+    // With --wait, --timeout bounds the whole command: a round stuck on a server that does not
+    // answer ends with it, and the last complete round is the answer.
+    const report = options.wait ? await withinDeadline(round, deadline - now().getTime(), last, options.timeoutMs ?? 5 * 60_000) : await round
+    last = report
     const remaining = deadline - now().getTime()
     if (report.ok || !options.wait || remaining <= 0) return report
     options.onWaiting?.(report.checks.filter((check) => check.status === 'fail'), remaining, report)
@@ -80,18 +83,17 @@ export async function verifyFederation(options: VerifyOptions): Promise<VerifyRe
   }
 }
 
-async function withinDeadline<T>(work: Promise<T>, remainingMs: number, timeoutMs: number): Promise<T> {
+async function withinDeadline(work: Promise<VerifyReport>, remainingMs: number, last: VerifyReport | undefined, timeoutMs: number): Promise<VerifyReport> {
   let timer: NodeJS.Timeout | undefined
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new UserError(`Gave up after ${formatDuration(timeoutMs)}: a Consul or Kubernetes server did not answer in time.`, {
-            hint: 'Check that every context is reachable (kubectl --context X get ns), or raise --timeout or lower --request-timeout.',
-          }),
-        ),
-      Math.max(remainingMs, 0),
-    )
+  const expired = new Promise<VerifyReport>((resolve, reject) => {
+    timer = setTimeout(() => {
+      if (last) return resolve(last)
+      reject(
+        new UserError(`Gave up after ${formatDuration(timeoutMs)}: a Consul or Kubernetes server did not answer in time.`, {
+          hint: 'Check that every context is reachable (kubectl --context X get ns), or raise --timeout or lower --request-timeout.',
+        }),
+      )
+    }, Math.max(remainingMs, 0))
   })
   try {
     return await Promise.race([work, expired])

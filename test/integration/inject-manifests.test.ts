@@ -11,7 +11,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {execa} from 'execa'
-import {parseAllDocuments} from 'yaml'
+import {parse, parseAllDocuments, stringify} from 'yaml'
 
 import {runCli, ROOT} from '../helpers/cli.js'
 import {getTestEnv, kubectlArgs, type TestEnvState} from '../env/index.js'
@@ -241,7 +241,7 @@ describe('inject -f (manifests, offline) and validity against the real API serve
     assert.equal(list.items.length, 7)
   })
 
-  it('works offline: manifest mode never loads @kubernetes/client-node', async () => {
+  it('never loads @kubernetes/client-node, offline or in cluster mode, unless a credential plugin needs it', async () => {
     // A loader hook that fails any import of the Kubernetes client.
     const hook = join(work, 'block-kubernetes-client.mjs')
     await writeFile(
@@ -257,10 +257,17 @@ describe('inject -f (manifests, offline) and validity against the real API serve
     const offline = await runCli(['inject', '-f', fixture('static-server.yaml')], guarded)
     assert.equal(offline.exitCode, 0, offline.stderr)
     assert.match(offline.stdout, /name: consul-dataplane/)
-    // The hook does catch the client where it is used: the cluster mode.
+    // Cluster mode goes through the lean transport too: still no client library.
     const cluster = await runCli(['inject', '--kubeconfig', env.kubeconfig, '--context', 'dc1', '--dry-run'], guarded)
-    assert.equal(cluster.exitCode, 1)
-    assert.match(cluster.stderr, /@kubernetes\/client-node was imported/)
+    assert.equal(cluster.exitCode, 0, cluster.stderr)
+    // The hook does catch the client where it is used: a kubeconfig user with a credential plugin.
+    const raw = parse(await readFile(env.kubeconfig, 'utf8')) as {users: Array<{name: string; user: unknown}>}
+    for (const user of raw.users) user.user = {exec: {apiVersion: 'client.authentication.k8s.io/v1', command: 'true', interactiveMode: 'Never'}}
+    const pluginConfig = join(work, 'plugin-kubeconfig.yaml')
+    await writeFile(pluginConfig, stringify(raw))
+    const plugin = await runCli(['inject', '--kubeconfig', pluginConfig, '--context', 'dc1', '--dry-run'], guarded)
+    assert.equal(plugin.exitCode, 1)
+    assert.match(plugin.stderr, /@kubernetes\/client-node was imported/)
   })
 
   it('rejects cluster flags in manifest mode with one readable line', async () => {
