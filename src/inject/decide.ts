@@ -1,6 +1,7 @@
 /**
  * Should this pod template be injected? The webhook's rules in its order: never the
  * Kubernetes system namespaces, then the deny list (wins), the allow list ('*' allowed),
+ * (control-plane/connect-inject/webhook/mesh_webhook.go shouldInject in consul-k8s 2.0.3),
  * never twice (connect-inject-status already set), then the pod template's
  * connect-inject annotation, else the default. Also spots the seed's "common mistake": the
  * annotation set on the Deployment (or other workload) itself instead of its pod template.
@@ -36,7 +37,8 @@ export interface Decision {
 /** May pods in this namespace be injected at all? A reason when not. */
 export function namespaceExclusion(namespace: string, policy: NamespacePolicy): string | undefined {
   if (SYSTEM_NAMESPACES.includes(namespace)) return `namespace ${namespace} is never injected`
-  if (policy.denyNamespaces.includes(namespace) || policy.denyNamespaces.includes('*')) {
+  // As the webhook: the deny list holds names only ('*' there is no wildcard), the allow list may hold '*'.
+  if (policy.denyNamespaces.includes(namespace)) {
     return `namespace ${namespace} is in the deny list (--deny-namespace)`
   }
   if (!policy.allowNamespaces.includes('*') && !policy.allowNamespaces.includes(namespace)) {
