@@ -8,6 +8,7 @@
  */
 import type {KubeCluster} from '../kube/client.js'
 import {isNotFound} from '../kube/errors.js'
+import {errorMessage} from '../shared/errors.js'
 import type {Terminal} from '../ui/terminal.js'
 
 export const CONSUL_FINALIZER = 'finalizers.consul.hashicorp.com'
@@ -141,12 +142,17 @@ export async function removeCustomResources(
   for (const resource of left) {
     if (!resource.finalizers.includes(CONSUL_FINALIZER)) continue
     const finalizers = resource.finalizers.filter((finalizer) => finalizer !== CONSUL_FINALIZER)
-    await cluster
-      .mergePatch(`clear the finalizer of ${describeResource(resource)}`, ref(resource), {metadata: {finalizers: finalizers.length > 0 ? finalizers : null}})
-      .catch((error: unknown) => {
-        // Gone meanwhile: nothing left to free.
-        if (!isNotFound((error as {cause?: unknown}).cause)) throw error
+    try {
+      await cluster.mergePatch(`clear the finalizer of ${describeResource(resource)}`, ref(resource), {
+        metadata: {finalizers: finalizers.length > 0 ? finalizers : null},
       })
+    } catch (error) {
+      // Gone meanwhile: nothing left to free. Refused (e.g. by an admission webhook whose
+      // service is down): reported as remaining; helm uninstall still goes ahead, as with consul-k8s.
+      if (isNotFound((error as {cause?: unknown}).cause)) continue
+      ui.warn(`Could not clear the finalizer of ${describeResource(resource)}: ${errorMessage(error)}`)
+      continue
+    }
     result.finalizersCleared.push(describeResource(resource))
   }
   if (result.finalizersCleared.length > 0) left = await remainingAfter(cluster, crds, 5000)
