@@ -21,7 +21,7 @@ let env: TestEnvState
 let dc1: TestCluster
 
 function cli(args: string[]): Promise<CliResult> {
-  return runCli(args, {env: {CONSULK8S_HELM: env.bin.helm}})
+  return runCli(args, {env: {CONSULK8S_HELM: env.bin.helm}, timeoutMs: 360_000})
 }
 
 const target = () => ['--kubeconfig', env.kubeconfig, '--context', 'dc1', '-n', NAMESPACE, '--release', RELEASE]
@@ -38,7 +38,7 @@ after(async () => {
 })
 
 describe('install and upgrade wait for the pods by default', () => {
-  it('install returns once the servers are ready; upgrade waits for the new replica', async (t) => {
+  it('install returns once the servers are ready; an upgrade whose pod cannot be placed says why', async (t) => {
     if (!env.simulatedNode) {
       t.skip('this environment has no simulated nodes (CONSULK8S_TESTENV_KWOK=1 turns them on)')
       return
@@ -50,14 +50,23 @@ describe('install and upgrade wait for the pods by default', () => {
     const pod = await dc1.core().readNamespacedPod({name: `${RELEASE}-server-0`, namespace: NAMESPACE})
     assert.equal(pod.spec?.nodeName, env.simulatedNode)
 
-    result = await cli(['upgrade', ...target(), '--reuse-values', '--set', 'server.replicas=2', '--chart', env.chartDir, '--yes', '--timeout', '5m'])
+    // One simulated node, and the chart keeps servers on different nodes: the second one
+    // cannot be placed, and the wait says so (scheduler condition and its event).
+    result = await cli(['upgrade', ...target(), '--reuse-values', '--set', 'server.replicas=2', '--chart', env.chartDir, '--yes', '--timeout', '20s'])
+    assert.notEqual(result.exitCode, 0, result.stdout)
+    assert.match(result.stderr, new RegExp(`Timed out after 20s still waiting for StatefulSet ${RELEASE}-server \\(1/2 ready\\)`))
+    assert.match(result.stderr, new RegExp(`pod ${RELEASE}-server-1 Pending: 0/1 nodes are available: 1 node\\(s\\) didn't match pod anti-affinity rules`))
+    assert.match(result.stderr, /event FailedScheduling: /)
+    assert.match(result.stdout, new RegExp(`pod ${RELEASE}-server-1 Pending: .*anti-affinity`), 'said while waiting, not only at the end')
+
+    result = await cli(['upgrade', ...target(), '--reuse-values', '--set', 'server.replicas=1', '--chart', env.chartDir, '--yes', '--timeout', '5m'])
     assert.equal(result.exitCode, 0, `${result.stdout}\n${result.stderr}`)
-    assert.match(result.stdout, new RegExp(`✓ Ready: StatefulSet ${RELEASE}-server \\(2/2 ready\\)`))
+    assert.match(result.stdout, new RegExp(`✓ Ready: StatefulSet ${RELEASE}-server \\(1/1 ready\\)`))
 
     const status = await cli(['status', ...target(), '-o', 'json'])
     assert.equal(status.exitCode, 0, status.stderr)
     const report = JSON.parse(status.stdout) as {healthy: boolean; workloads: Array<{name: string; ready: number; desired: number}>}
-    assert.deepEqual(report.workloads.map((workload) => [workload.name, workload.ready, workload.desired]), [[`${RELEASE}-server`, 2, 2]])
+    assert.deepEqual(report.workloads.map((workload) => [workload.name, workload.ready, workload.desired]), [[`${RELEASE}-server`, 1, 1]])
     assert.equal(report.healthy, true)
   })
 })
