@@ -71,6 +71,16 @@ export function isWorkloadReady(workload: WorkloadState): boolean {
   return workload.ready >= workload.desired
 }
 
+/**
+ * Ready replicas that run the current spec: none until the controller has seen the latest
+ * generation (right after an upgrade the old status would read "ready"), and no more than
+ * the replicas already updated to it.
+ */
+export function rolledOut(item: {metadata?: {generation?: number}; status?: {observedGeneration?: number}}, ready: number, updated: number | undefined): number {
+  if ((item.status?.observedGeneration ?? 0) < (item.metadata?.generation ?? 0)) return 0
+  return updated === undefined ? ready : Math.min(ready, updated)
+}
+
 /** StatefulSets, Deployments and DaemonSets of a release (the chart labels them release=<name>). */
 export async function listReleaseWorkloads(cluster: KubeCluster, namespace: string, release: string): Promise<WorkloadState[]> {
   const labelSelector = `release=${release}`
@@ -81,25 +91,30 @@ export async function listReleaseWorkloads(cluster: KubeCluster, namespace: stri
     cluster.list<V1DaemonSet>('list DaemonSets', apps('daemonsets'), {labelSelector}),
   ])
   return [
-    ...statefulSets.map((item): WorkloadState => ({
-      kind: 'StatefulSet',
-      name: item.metadata?.name ?? '',
-      desired: item.spec?.replicas ?? 1,
-      ready: item.status?.readyReplicas ?? 0,
-      images: images(item),
-    })),
+    ...statefulSets.map((item): WorkloadState => {
+      // With a partition, pods below it keep the old revision on purpose.
+      const partitioned = (item.spec?.updateStrategy?.rollingUpdate?.partition ?? 0) > 0 || item.spec?.updateStrategy?.type === 'OnDelete'
+      const ready = item.status?.readyReplicas ?? 0
+      return {
+        kind: 'StatefulSet',
+        name: item.metadata?.name ?? '',
+        desired: item.spec?.replicas ?? 1,
+        ready: rolledOut(item, ready, partitioned ? undefined : item.status?.updatedReplicas),
+        images: images(item),
+      }
+    }),
     ...deployments.map((item): WorkloadState => ({
       kind: 'Deployment',
       name: item.metadata?.name ?? '',
       desired: item.spec?.replicas ?? 1,
-      ready: item.status?.availableReplicas ?? 0,
+      ready: rolledOut(item, item.status?.availableReplicas ?? 0, item.status?.updatedReplicas),
       images: images(item),
     })),
     ...daemonSets.map((item): WorkloadState => ({
       kind: 'DaemonSet',
       name: item.metadata?.name ?? '',
       desired: item.status?.desiredNumberScheduled ?? 0,
-      ready: item.status?.numberReady ?? 0,
+      ready: rolledOut(item, item.status?.numberReady ?? 0, item.status?.updatedNumberScheduled),
       images: images(item),
     })),
   ].sort((a, b) => `${a.kind}/${a.name}`.localeCompare(`${b.kind}/${b.name}`))

@@ -118,7 +118,7 @@ export function handleLeftovers(leftovers: Leftover[], force: boolean, ui: Termi
     return
   }
   const message = leftovers.map((leftover) => `${leftover.what}: ${leftover.items.join(', ')}`).join('; ')
-  throw new UserError(`The cluster holds what an earlier install left: ${message}.`, {
+  throw new UserError(`Install refused, the cluster holds ${message}.`, {
     hint: [
       ...leftovers.map((leftover) => `Clear ${leftover.what} with:\n  ${leftover.clear.split('\n').join('\n  ')}`),
       'Or pass --force to install anyway (it says what may break). Nothing was changed.',

@@ -61,7 +61,7 @@ export interface HookRun {
   name: string
   kind: string
   events: string[]
-  /** Succeeded, Failed, Running, Unknown (helm's last run). */
+  /** helm's last run: Succeeded, Failed, Running, or "not run" (never ran: --no-hooks, a pre-delete or test hook). */
   phase: string
   completedAt?: string
 }
@@ -125,7 +125,7 @@ export function hookRuns(status: HelmStatusJson): HookRun[] {
     name: hook.name ?? '',
     kind: hook.kind ?? '',
     events: hook.events ?? [],
-    phase: hook.last_run?.phase || 'Unknown',
+    phase: hook.last_run?.phase || 'not run',
     completedAt: hook.last_run?.completed_at && !hook.last_run.completed_at.startsWith('0001') ? hook.last_run.completed_at : undefined,
   }))
 }
@@ -263,7 +263,7 @@ export function statusRows(report: StatusReport): StatusRow[] {
   }
   for (const hook of report.hooks) {
     rows.push({
-      mark: hook.phase === 'Succeeded' ? 'ok' : hook.phase === 'Failed' ? 'fail' : 'warn',
+      mark: hook.phase === 'Succeeded' ? 'ok' : hook.phase === 'Failed' ? 'fail' : hook.phase === 'not run' ? 'info' : 'warn',
       component: `Hook ${hook.kind} ${hook.name}`,
       state: hook.phase,
       detail: `${hook.events.join(', ')}${hook.completedAt ? `, completed ${hook.completedAt}` : ''}`,

@@ -11,7 +11,7 @@ import type {V1PersistentVolumeClaim, V1Pod} from '@kubernetes/client-node'
 
 import {DEFAULT_CHART_VERSION} from '../../src/helm/chart.js'
 import {HIDDEN, redactValues} from '../../src/helm/config.js'
-import {containerProblems, type SecretSummary} from '../../src/helm/kube.js'
+import {containerProblems, rolledOut, type SecretSummary} from '../../src/helm/kube.js'
 import {handleLeftovers, leftoverClaims, leftoverSecrets} from '../../src/helm/preflight.js'
 import {summarizeValues} from '../../src/helm/plan.js'
 import {checkFederationSecret, expectedFederationKeys, hookRuns} from '../../src/helm/status.js'
@@ -93,6 +93,14 @@ describe('install preflight: leftovers', () => {
   })
 })
 
+describe('waiting: ready on the current spec', () => {
+  it('counts no replica until the controller saw the new generation, and only updated ones after', () => {
+    assert.equal(rolledOut({metadata: {generation: 3}, status: {observedGeneration: 2}}, 3, 3), 0)
+    assert.equal(rolledOut({metadata: {generation: 3}, status: {observedGeneration: 3}}, 3, 1), 1)
+    assert.equal(rolledOut({metadata: {generation: 3}, status: {observedGeneration: 3}}, 2, undefined), 2)
+  })
+})
+
 describe('waiting: why a pod is not ready', () => {
   it('names container states, exit codes and restarts', () => {
     const pod: V1Pod = {
@@ -119,7 +127,7 @@ describe('status', () => {
     })
     assert.deepEqual(hooks, [
       {name: 'consul-server-acl-init', kind: 'Job', events: ['post-install', 'post-upgrade'], phase: 'Succeeded', completedAt: '2026-01-01T00:00:00Z'},
-      {name: 'consul-gossip-encryption-autogenerate', kind: 'Job', events: ['pre-install'], phase: 'Unknown', completedAt: undefined},
+      {name: 'consul-gossip-encryption-autogenerate', kind: 'Job', events: ['pre-install'], phase: 'not run', completedAt: undefined},
     ])
   })
 
