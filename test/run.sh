@@ -6,7 +6,8 @@
 #
 # A second, short pass starts the environment with simulated nodes (kwok: pods Running, exec
 # into consul-server-N reaches that cluster's Consul) and runs the tests that exec into server
-# pods (env-smoke, verify). The first pass keeps pods Pending, which the install tests rely on.
+# pods (env-smoke, verify) and the install waiting for Ready pods (install-wait). The first pass
+# keeps pods Pending, which the install tests rely on.
 #
 # `--unit` runs only the unit tests (no environment). See docs/testing.md.
 set -euo pipefail
@@ -30,9 +31,9 @@ status=0
 echo "test: pass 1 of 2: every test, nodes without kubelets (pods stay Pending)" >&2
 CONSULK8S_TESTENV_KWOK=0 node --import tsx test/env/with-env.ts -- \
   node --import tsx --test test/unit/*.test.ts test/integration/*.test.ts 2>&1 | tee "$logs/pass1.tap" || status=1
-echo "test: pass 2 of 2: exec into server pods on simulated nodes (kwok): env-smoke, verify" >&2
+echo "test: pass 2 of 2: pods on simulated nodes (kwok): env-smoke, verify, install-wait" >&2
 CONSULK8S_TESTENV_KWOK=1 node --import tsx test/env/with-env.ts -- \
-  node --import tsx --test test/integration/env-smoke.test.ts test/integration/verify.test.ts 2>&1 | tee "$logs/pass2.tap" || status=1
+  node --import tsx --test test/integration/env-smoke.test.ts test/integration/verify.test.ts test/integration/install-wait.test.ts 2>&1 | tee "$logs/pass2.tap" || status=1
 
 # One closing line over both passes (each pass's runner summary is above).
 sum() { grep -h "^# $1 " "$logs"/pass*.tap | awk '{total += $3} END {print total + 0}'; }

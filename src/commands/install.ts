@@ -1,20 +1,22 @@
 import {BaseCommand} from '../shared/base-command.js'
 import {dryRunFlag, kubeFlags} from '../shared/flags.js'
 import {connectCluster} from '../kube/client.js'
-import {chartFlags, helmBinaryFlag, installOptionsFromFlags, noHooksFlag, resultOutputFlag, valuesFlags, waitFlags} from '../helm/flags.js'
+import {chartFlags, forceFlag, helmBinaryFlag, installOptionsFromFlags, noHooksFlag, releaseWaitFlags, resultOutputFlag, valuesFlags} from '../helm/flags.js'
+import {DEFAULT_CHART_VERSION} from '../helm/chart.js'
 import {installRelease, type InstallResult} from '../helm/install.js'
 import {printOutput} from '../helm/output.js'
 
 export default class Install extends BaseCommand {
   static description = `Install Consul into a cluster with the official Helm chart, through helm.
 
-Runs a preflight first (context reachable, helm 3.13+ present, values files valid, no release of that name yet, and for a federation secondary the federation secret present and complete), shows a summary of what will be installed (chart, release, namespace, context, datacenter, TLS, ACLs, federation), asks for confirmation unless --yes, then runs helm upgrade --install. Nothing is changed when a check fails.`
+Runs a preflight first (context reachable, helm 3.13+ present, values files valid, no release of that name yet, no other Consul release in the cluster, no PersistentVolumeClaims or secrets left by an earlier install, and for a federation secondary the federation secret present and complete), shows a summary of what will be installed (chart, release, namespace, context, datacenter, TLS, ACLs, federation), asks for confirmation unless --yes, runs helm upgrade --install, then waits until the release's workloads are ready, saying which pods or jobs are not and why (--no-wait skips that). Nothing is changed when a check fails; --force goes on past leftovers, saying what may break. The chart is hashicorp/consul ${DEFAULT_CHART_VERSION} unless --chart-version or --chart says otherwise.`
 
   static enableJsonFlag = true
 
   static examples = [
     {description: 'Install the primary with the values `federate primary` wrote', command: '<%= config.bin %> install --context dc1 -f dc1-values.yaml'},
-    {description: 'A given chart version, waiting for the servers', command: '<%= config.bin %> install --context dc2 -f dc2-values.yaml --chart-version 1.9.2 --wait --timeout 15m'},
+    {description: 'Another chart version, waiting up to 15 minutes for the pods', command: '<%= config.bin %> install --context dc2 -f dc2-values.yaml --chart-version 1.9.2 --timeout 15m'},
+    {description: 'Return once helm is done, without waiting for the pods', command: '<%= config.bin %> install --context dc1 -f dc1-values.yaml --no-wait'},
     {description: 'From a local chart directory, without prompting', command: '<%= config.bin %> install --context dc1 -f values.yaml --chart ./consul-chart --yes'},
     {description: 'Show what would be applied (rendered by helm against the cluster)', command: '<%= config.bin %> install --context dc1 -f values.yaml --dry-run -o yaml > manifest.yaml'},
   ]
@@ -24,7 +26,8 @@ Runs a preflight first (context reachable, helm 3.13+ present, values files vali
     ...valuesFlags,
     ...chartFlags,
     ...helmBinaryFlag,
-    ...waitFlags,
+    ...releaseWaitFlags,
+    ...forceFlag,
     ...noHooksFlag,
     ...dryRunFlag,
     ...resultOutputFlag,

@@ -1,27 +1,27 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../shared/base-command.js'
-import {UserError} from '../shared/errors.js'
 import {kubeFlags} from '../shared/flags.js'
 import {SYMBOLS} from '../ui/terminal.js'
 import {connectCluster} from '../kube/client.js'
-import {helmBinaryFlag} from '../helm/flags.js'
+import {helmBinaryFlag, locateOptionsFromFlags, releaseLocatorFlags} from '../helm/flags.js'
 import {releaseStatus, statusRows, type StatusReport} from '../helm/status.js'
 
 export default class Status extends BaseCommand {
-  static description = `Show the Consul release of a cluster: chart version, app version, revision and status as helm records them, the readiness of the Consul servers and the mesh gateway, and whether the federation secret is present and complete.
+  static description = `Show the Consul release of a cluster: chart and app version, revision and status as helm records them, the hook jobs' last runs, the values that matter for federation (datacenter, TLS, ACLs, gossip encryption, mesh gateway, federation role), every workload of the release with ready/desired and images, the federation secret (every key present and well formed; values never printed) and the ProxyDefaults "global" with its Synced condition.
 
-Exits 1 when there is no such release; otherwise 0, with ! marks on parts that are not ready.`
+Without -n the release is looked for in every namespace (the one release of the consul chart, or the one named --release). Exits 1 when there is no such release; otherwise 0, with ! and ✗ marks on parts that are not ready.`
 
   static enableJsonFlag = true
 
   static examples = [
-    '<%= config.bin %> status --context dc1',
+    {description: 'Find the Consul release in any namespace', command: '<%= config.bin %> status --context dc1'},
     '<%= config.bin %> status --context dc2 -n consul --release consul -o json',
   ]
 
   static flags = {
     ...kubeFlags,
+    ...releaseLocatorFlags,
     ...helmBinaryFlag,
     output: Flags.string({
       char: 'o',
@@ -34,29 +34,15 @@ Exits 1 when there is no such release; otherwise 0, with ! marks on parts that a
   async run(): Promise<StatusReport> {
     const {flags} = await this.parse(Status)
     const cluster = await connectCluster({kubeconfig: flags.kubeconfig, context: flags.context})
-    const report = await releaseStatus(cluster, {
-      kubeconfig: flags.kubeconfig,
-      namespace: flags.namespace,
-      release: flags.release,
-      helmBinary: flags['helm-binary'],
-    })
-    const json = flags.output === 'json'
-    if (json && !this.jsonEnabled()) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
-    if (!report.found) {
-      if (json || this.jsonEnabled()) process.exitCode = 1
-      else {
-        throw new UserError(`There is no release ${report.release} in namespace ${report.namespace} of context "${report.context}".`, {
-          hint: `Install Consul with \`consulk8s install --context ${report.context} -n ${report.namespace} -f values.yaml\`, or pass the --release/-n of the existing one.`,
-        })
-      }
+    const report = await releaseStatus(cluster, locateOptionsFromFlags(flags))
+    if (flags.output === 'json') {
+      if (!this.jsonEnabled()) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
       return report
     }
-    if (!json) {
-      this.ui.header(`Consul in context "${report.context}" (${report.server}), namespace ${report.namespace}`)
-      const rows = statusRows(report)
-      this.ui.table(['', 'COMPONENT', 'STATE', 'DETAIL'], rows.map((row) => [SYMBOLS[row.mark], row.component, row.state, row.detail]))
-      if (!report.healthy) this.ui.warn('Not every part is ready yet; pods need nodes to run (kubectl get pods -n ' + report.namespace + ').')
-    }
+    this.ui.header(`Consul in context "${report.context}" (${report.server}), namespace ${report.namespace}`)
+    const rows = statusRows(report)
+    this.ui.table(['', 'COMPONENT', 'STATE', 'DETAIL'], rows.map((row) => [SYMBOLS[row.mark], row.component, row.state, row.detail]))
+    if (!report.healthy) this.ui.warn(`Not every part is ready; \`kubectl get pods -n ${report.namespace} -l release=${report.release}\` shows the pods.`)
     return report
   }
 }

@@ -9,7 +9,7 @@ import {uninstallRelease, type UninstallResult} from '../helm/uninstall.js'
 export default class Uninstall extends BaseCommand {
   static description = `Remove the Consul release of a cluster, through helm.
 
-Asks first (default: no; without a terminal, --yes is required). By default only the release goes; the servers' PersistentVolumeClaims and every secret stay. --wipe-data also deletes the PVCs of the release (label release=<name>) and the secrets consulk8s created (label app.kubernetes.io/managed-by=consulk8s), but never the federation secret, the CA or the gossip key unless --delete-federation-secret is given as well. Secrets the chart's own jobs made are listed, not deleted.`
+Shows the plan and asks first (default: no; without a terminal, --yes is required). Before helm runs, the release's Consul custom resources (ProxyDefaults, ServiceDefaults, ServiceIntentions, Mesh, ...) are deleted while the controller still runs; any still there after a grace period are freed by clearing their finalizers.consul.hashicorp.com finalizer. By default the servers' PersistentVolumeClaims and every secret stay. --wipe-data also deletes the PVCs of the release (label release=<name>) and every secret of the install: those consulk8s created (label app.kubernetes.io/managed-by=consulk8s), those the chart's jobs made (label managed-by=consul-k8s) and the release's ACL token secrets, so that a new install starts clean; the federation secret, the CA and the gossip key stay unless --delete-federation-secret is given as well.`
 
   static enableJsonFlag = true
 
@@ -23,7 +23,7 @@ Asks first (default: no; without a terminal, --yes is required). By default only
   static flags = {
     ...kubeFlags,
     'wipe-data': Flags.boolean({
-      description: 'Also delete the servers\' PersistentVolumeClaims and the secrets consulk8s created (not the federation secret, CA or gossip key).',
+      description: 'Also delete the servers\' PersistentVolumeClaims and every secret of the install: consulk8s\'s, the chart jobs\' (managed-by=consul-k8s) and the ACL token secrets (not the federation secret, CA or gossip key).',
       default: false,
     }),
     'delete-federation-secret': Flags.boolean({

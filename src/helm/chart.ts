@@ -14,6 +14,8 @@ import {isPlainObject, parseValuesText, type Values} from './values.js'
 
 export const HASHICORP_REPO = 'https://helm.releases.hashicorp.com'
 export const CONSUL_CHART = 'consul'
+/** The chart version consulk8s is tested with (test/env/versions.env); install uses it unless --chart-version says otherwise. */
+export const DEFAULT_CHART_VERSION = '2.0.3'
 
 export interface ChartOptions {
   /** A local chart directory or .tgz (--chart). */
@@ -31,7 +33,7 @@ export interface ChartSource {
   /** What helm takes as the chart argument, and the flags that go with it. */
   helmArgs: string[]
   name: string
-  /** Empty when the repository's newest version will be used. */
+  /** Empty only for a packaged chart whose file name carries no version. */
   version: string
   appVersion?: string
   repo?: string
@@ -49,14 +51,14 @@ interface ChartYaml {
 export async function resolveChart(options: ChartOptions): Promise<ChartSource> {
   if (options.chart) return resolveLocalChart(options.chart, options.chartVersion)
   const repo = options.chartRepo || HASHICORP_REPO
-  const version = options.chartVersion?.replace(/^v/, '') ?? ''
+  const version = (options.chartVersion ?? DEFAULT_CHART_VERSION).replace(/^v/, '')
   if (version && !/^\d+\.\d+\.\d+([-+][\w.-]+)?$/.test(version)) {
     throw new UserError(`Invalid --chart-version "${options.chartVersion}".`, {hint: 'Give a chart version such as 1.9.2.'})
   }
   return {
     kind: 'repository',
-    display: `hashicorp/${CONSUL_CHART} ${version || '(newest)'} from ${repo}`,
-    helmArgs: [CONSUL_CHART, '--repo', repo, ...(version ? ['--version', version] : [])],
+    display: `hashicorp/${CONSUL_CHART} ${version} from ${repo}`,
+    helmArgs: [CONSUL_CHART, '--repo', repo, '--version', version],
     name: CONSUL_CHART,
     version,
     repo,

@@ -5,9 +5,10 @@
  */
 import {Flags} from '@oclif/core'
 
-import {HASHICORP_REPO} from './chart.js'
+import {DEFAULT_CHART_VERSION, HASHICORP_REPO} from './chart.js'
 import {parseDuration} from '../shared/duration.js'
 import type {InstallOptions} from './install.js'
+import type {LocateOptions} from './status.js'
 
 export const helmBinaryFlag = {
   'helm-binary': Flags.string({
@@ -22,7 +23,7 @@ export const chartFlags = {
     helpValue: 'DIR',
   }),
   'chart-version': Flags.string({
-    description: 'Version of the hashicorp/consul chart from the repository (default: newest on install, the release\'s current version on upgrade).',
+    description: `Version of the hashicorp/consul chart from the repository (default: ${DEFAULT_CHART_VERSION}, the version consulk8s is tested with, on install; the release's current version on upgrade).`,
     helpValue: 'VERSION',
   }),
   'chart-repo': Flags.string({
@@ -63,11 +64,39 @@ export const waitFlags = {
   }),
 }
 
+/** install and upgrade: wait by default (consul-k8s does too); --no-wait returns after helm. */
+export const releaseWaitFlags = {
+  wait: Flags.boolean({
+    description: 'Wait until the release\'s workloads are ready, printing what is still awaited and why (pod and container states, events); --no-wait returns once helm is done.',
+    default: true,
+    allowNo: true,
+  }),
+  timeout: waitFlags.timeout,
+}
+
+export const forceFlag = {
+  force: Flags.boolean({
+    description: 'Install despite another Consul release in the cluster, leftover PersistentVolumeClaims or secrets of an earlier install (says what may break).',
+    default: false,
+  }),
+}
+
 export const noHooksFlag = {
   'no-hooks': Flags.boolean({
     description: 'Skip the chart\'s hook Jobs (TLS, gossip key, ACL and federation-secret set-up); for clusters that cannot run Jobs.',
     default: false,
   }),
+}
+
+/** status and config read: -n/--release without defaults, so that the release is searched for in every namespace. */
+export const releaseLocatorFlags = {
+  namespace: Flags.string({char: 'n', description: 'Namespace of the release (default: search every namespace).', helpGroup: 'GLOBAL'}),
+  release: Flags.string({description: 'Helm release name (default: consul with -n; without -n, the one release of the consul chart).', helpGroup: 'GLOBAL'}),
+}
+
+/** The options of locateRelease from the flags of status and config read. */
+export function locateOptionsFromFlags(flags: {kubeconfig?: string; namespace?: string; release?: string; 'helm-binary'?: string}): LocateOptions {
+  return {kubeconfig: flags.kubeconfig, namespace: flags.namespace, release: flags.release, helmBinary: flags['helm-binary']}
 }
 
 /** --timeout as milliseconds, with a readable error. */
@@ -106,6 +135,7 @@ export interface LifecycleFlags {
   'dry-run': boolean
   yes: boolean
   'no-hooks': boolean
+  force?: boolean
 }
 
 /** The library options of install/upgrade from their flags. */
@@ -124,5 +154,6 @@ export function installOptionsFromFlags(flags: LifecycleFlags): InstallOptions {
     dryRun: flags['dry-run'],
     yes: flags.yes,
     noHooks: flags['no-hooks'],
+    force: flags.force,
   }
 }

@@ -197,13 +197,23 @@ export class Helm {
     return (parsed ?? []).map((entry) => toReleaseInfo(entry))
   }
 
-  /** The user-supplied values of the deployed release (`helm get values -o json`). */
-  async getValues(release: string, namespace: string): Promise<Values> {
-    const output = await this.run(['get', 'values', release, '--namespace', namespace, '--output', 'json'], {
+  /** The user-supplied values of the deployed release (`helm get values -o json`); with `all`, the computed ones (chart defaults included). */
+  async getValues(release: string, namespace: string, options: {all?: boolean} = {}): Promise<Values> {
+    const output = await this.run(['get', 'values', release, '--namespace', namespace, ...(options.all ? ['--all'] : []), '--output', 'json'], {
       what: `read the values of release ${release}`,
     })
     const parsed: unknown = JSON.parse(output || 'null')
     return isPlainObject(parsed) ? parsed : {}
+  }
+
+  /** `helm status -o json`: the release record (info, chart metadata, hooks with their last run). */
+  async status(release: string, namespace: string): Promise<Record<string, unknown>> {
+    const output = await this.run(['status', release, '--namespace', namespace, '--output', 'json'], {what: `read the status of release ${release}`})
+    const parsed: unknown = JSON.parse(output || 'null')
+    if (!isPlainObject(parsed)) return {}
+    // The manifest and the user values ride along in helm's answer; nothing here needs them.
+    const {manifest: _manifest, config: _config, ...rest} = parsed
+    return rest
   }
 }
 

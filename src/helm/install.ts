@@ -26,6 +26,7 @@ import {Helm, helmBinary, type ReleaseInfo} from './helm.js'
 import {namespaceExists, readSecretSummary, serverVersion, type WorkloadState} from './kube.js'
 import {checkValues, effectiveValues, helmUpgradeArgs, referencedSecrets, summarizeValues, summaryRows, type ValuesSummary} from './plan.js'
 import {mergeValues, resolveUserValues, valuesToYaml, type Values, type ValuesSources} from './values.js'
+import {findLeftovers, handleLeftovers} from './preflight.js'
 import {waitForRelease} from './wait.js'
 
 export const DEFAULT_TIMEOUT_MS = 10 * 60_000
@@ -40,7 +41,7 @@ export interface ReleaseOptions {
 }
 
 export interface InstallOptions extends ReleaseOptions, ChartOptions, ValuesSources {
-  /** Wait until the release's workloads are ready, printing what is awaited. */
+  /** Wait until the release's workloads are ready, printing what is awaited and why (default true). */
   wait?: boolean
   /** For helm and for --wait; default 10 minutes. */
   timeoutMs?: number
@@ -52,6 +53,8 @@ export interface InstallOptions extends ReleaseOptions, ChartOptions, ValuesSour
   interactive?: boolean
   /** helm --no-hooks: skip the chart's hook Jobs (for clusters that cannot run Jobs). */
   noHooks?: boolean
+  /** Install despite another Consul release, leftover PVCs or secrets (warning what may break). */
+  force?: boolean
 }
 
 export interface UpgradeOptions extends InstallOptions {
@@ -293,7 +296,7 @@ async function finish(
   ui.success(
     `${verb} release ${options.release} in namespace ${options.namespace} of context "${cluster.name}": revision ${result.revision ?? '?'}, ${result.status ?? 'unknown status'}, chart consul ${result.chart.version}`,
   )
-  if (options.wait) {
+  if (options.wait !== false) {
     result.workloads = await waitForRelease(
       cluster,
       {namespace: options.namespace, release: options.release, timeoutMs: prepared.timeoutMs},
@@ -326,12 +329,19 @@ export async function installRelease(cluster: KubeCluster, options: InstallOptio
   }
   if (remote.existing) ui.warn(`A previous install of release ${options.release} failed (revision ${remote.existing.revision}); this install replaces it.`)
   else ui.success(`No release ${options.release} in namespace ${options.namespace} yet`)
-  const others = (await local.helm.listAll()).filter(
-    (release) => release.chartName === 'consul' && !(release.name === options.release && release.namespace === options.namespace),
+  const leftovers = await findLeftovers(
+    cluster,
+    local.helm,
+    {
+      context: cluster.name,
+      namespace: options.namespace,
+      release: options.release,
+      names: chartNames(summary.prefix),
+      referenced: referencedSecrets(local.userValues).map((reference) => reference.name),
+    },
+    ui,
   )
-  for (const other of others) {
-    ui.warn(`Consul is already installed in this cluster as release ${other.name} in namespace ${other.namespace}; two installs with the same name prefix conflict.`)
-  }
+  handleLeftovers(leftovers, Boolean(options.force), ui)
   await checkReferencedSecrets(cluster, options.namespace, local.userValues, summary, ui)
   const prepared: Prepared = {...local, ...remote, chart, summary}
   renderSummary('Install', cluster, options, prepared, ui)

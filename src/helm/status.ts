@@ -1,25 +1,96 @@
 /**
- * `consulk8s status`: the release as helm records it (chart and app version, revision,
- * status), the readiness of the Consul servers and the mesh gateway, and whether the
- * federation secret is there and complete. Reads only.
+ * `consulk8s status`: the release (found in any namespace when -n is not given) as helm records
+ * it (chart and app version, revision, status, the hook jobs' last runs), the values that matter
+ * for federation, every workload of the release with ready/desired and images, the federation
+ * secret (every key present and valid; values never printed) and the ProxyDefaults `global`
+ * (its Synced condition) when the CRD exists. Reads only.
  */
+import type {V1Secret} from '@kubernetes/client-node'
+
 import type {KubeCluster} from '../kube/client.js'
 import {chartNames, validateNamespaceName, validateReleaseName} from '../federation/names.js'
-import {Helm, helmBinary} from './helm.js'
-import {listReleaseWorkloads, readSecretSummary, serverVersion, type WorkloadState} from './kube.js'
-import {summarizeValues} from './plan.js'
-import type {ReleaseOptions} from './install.js'
+import {decodeData, REQUIRED_FEDERATION_KEYS, validateFederationData} from '../federation/secret.js'
+import {UserError, errorMessage} from '../shared/errors.js'
+import {Helm, helmBinary, type ReleaseInfo} from './helm.js'
+import {listReleaseWorkloads, serverVersion, type WorkloadState} from './kube.js'
+import {describeFederation, summarizeValues, type ValuesSummary} from './plan.js'
+import type {Values} from './values.js'
 
 /** The keys every federation secret has (consul-k8s's create-federation-secret). */
-export const FEDERATION_SECRET_KEYS = ['caCert', 'caKey', 'serverConfigJSON']
+export const FEDERATION_SECRET_KEYS = [...REQUIRED_FEDERATION_KEYS]
 
-export interface ComponentState {
+export interface LocateOptions {
+  kubeconfig?: string
+  /** Without it, every namespace is searched. */
+  namespace?: string
+  /** Without it, any release of the consul chart. */
+  release?: string
+  helmBinary?: string
+}
+
+/**
+ * The Consul release to look at: --release in -n, or (without -n) the one release of the consul
+ * chart in the cluster (named --release when given). None, or several, is a UserError.
+ */
+export async function locateRelease(helm: Helm, cluster: KubeCluster, options: LocateOptions): Promise<ReleaseInfo> {
+  if (options.release) validateReleaseName(options.release)
+  if (options.namespace) validateNamespaceName(options.namespace)
+  if (options.namespace) {
+    const release = options.release ?? 'consul'
+    const found = await helm.findRelease(release, options.namespace)
+    if (found) return found
+    throw new UserError(`There is no release ${release} in namespace ${options.namespace} of context "${cluster.name}".`, {
+      hint: `Install Consul with \`consulk8s install --context ${cluster.name} -n ${options.namespace} -f values.yaml\`, or leave out -n to search every namespace.`,
+    })
+  }
+  const candidates = (await helm.listAll()).filter(
+    (release) => release.chartName === 'consul' && (!options.release || release.name === options.release),
+  )
+  if (candidates.length === 1) return candidates[0]
+  if (candidates.length === 0) {
+    throw new UserError(`There is no Consul release${options.release ? ` named ${options.release}` : ''} in any namespace of context "${cluster.name}".`, {
+      hint: `Install Consul with \`consulk8s install --context ${cluster.name} -f values.yaml\` (helm list -A lists every release).`,
+    })
+  }
+  throw new UserError(`Context "${cluster.name}" has ${candidates.length} Consul releases: ${candidates.map((release) => `${release.name} in ${release.namespace}`).join(', ')}.`, {
+    hint: 'Pick one with -n <namespace> (and --release <name>).',
+  })
+}
+
+export interface HookRun {
   name: string
   kind: string
-  enabled: boolean
+  events: string[]
+  /** helm's last run: Succeeded, Failed, Running, or "not run" (never ran: --no-hooks, a pre-delete or test hook). */
+  phase: string
+  completedAt?: string
+}
+
+export interface FederationSecretState {
+  name: string
+  present: boolean
+  /** Key names only. */
+  keys: string[]
+  /** Keys the release needs that are missing or empty. */
+  missing: string[]
+  /** Every key well formed (CA with its key, serverConfigJSON, gossip key). */
+  valid: boolean
+  problem?: string
+  primaryDatacenter?: string
+  primaryGateways?: string[]
+  caFingerprint256?: string
+}
+
+export interface ProxyDefaultsState {
+  /** Whether the ProxyDefaults CRD is installed. */
+  crd: boolean
   found: boolean
-  desired: number
-  ready: number
+  namespace?: string
+  meshGatewayMode?: string
+  /** The Synced condition: True / False / Unknown, with reason and message. */
+  synced?: string
+  reason?: string
+  message?: string
 }
 
 export interface StatusReport {
@@ -36,87 +107,202 @@ export interface StatusReport {
   updated?: string
   datacenter?: string
   federation?: string
-  servers: ComponentState
-  meshGateway: ComponentState
-  federationSecret: {name: string; present: boolean; keys: string[]; missing: string[]}
-  /** Release deployed, servers ready, mesh gateway ready when enabled. */
+  values?: ValuesSummary
+  hooks: HookRun[]
+  workloads: WorkloadState[]
+  federationSecret: FederationSecretState
+  proxyDefaults: ProxyDefaultsState
+  /** Release deployed, no failed hook, every workload ready, the federation secret valid when the release uses one. */
   healthy: boolean
 }
 
-function component(name: string, kind: string, enabled: boolean, workloads: WorkloadState[]): ComponentState {
-  const workload = workloads.find((candidate) => candidate.name === name && candidate.kind === kind)
-  return {name, kind, enabled, found: Boolean(workload), desired: workload?.desired ?? 0, ready: workload?.ready ?? 0}
+interface HelmStatusJson {
+  hooks?: Array<{name?: string; kind?: string; events?: string[]; last_run?: {phase?: string; completed_at?: string}}>
 }
 
-function isReady(state: ComponentState): boolean {
-  return !state.enabled || (state.found && state.ready >= state.desired && state.desired > 0)
+export function hookRuns(status: HelmStatusJson): HookRun[] {
+  return (status.hooks ?? []).map((hook) => ({
+    name: hook.name ?? '',
+    kind: hook.kind ?? '',
+    events: hook.events ?? [],
+    phase: hook.last_run?.phase || 'not run',
+    completedAt: hook.last_run?.completed_at && !hook.last_run.completed_at.startsWith('0001') ? hook.last_run.completed_at : undefined,
+  }))
 }
 
-export async function releaseStatus(cluster: KubeCluster, options: ReleaseOptions): Promise<StatusReport> {
-  validateReleaseName(options.release)
-  validateNamespaceName(options.namespace)
+/** The keys a release's federation secret must hold: the three always, the token with ACLs, the gossip key with gossip encryption. */
+export function expectedFederationKeys(summary: ValuesSummary): string[] {
+  return [...FEDERATION_SECRET_KEYS, ...(summary.acls ? ['replicationToken'] : []), ...(summary.gossipEncryption !== 'off' ? ['gossipEncryptionKey'] : [])]
+}
+
+export function checkFederationSecret(name: string, secret: V1Secret | undefined, expected: string[]): FederationSecretState {
+  if (!secret) return {name, present: false, keys: [], missing: [], valid: false}
+  let data: Record<string, string>
+  try {
+    data = decodeData(secret.data, `secret ${name}`)
+  } catch (error) {
+    return {name, present: true, keys: Object.keys(secret.data ?? {}).sort(), missing: [], valid: false, problem: errorMessage(error)}
+  }
+  const keys = Object.keys(data).filter((key) => data[key].trim() !== '').sort()
+  const missing = expected.filter((key) => !keys.includes(key))
+  try {
+    const summary = validateFederationData(data, `secret ${name}`)
+    return {
+      name,
+      present: true,
+      keys,
+      missing,
+      valid: missing.length === 0,
+      problem: missing.length > 0 ? `lacks ${missing.join(', ')}` : undefined,
+      primaryDatacenter: summary.primaryDatacenter,
+      primaryGateways: summary.primaryGateways,
+      caFingerprint256: summary.caFingerprint256,
+    }
+  } catch (error) {
+    return {name, present: true, keys, missing, valid: false, problem: errorMessage(error)}
+  }
+}
+
+interface ProxyDefaultsJson {
+  metadata?: {name?: string; namespace?: string}
+  spec?: {meshGateway?: {mode?: string}}
+  status?: {conditions?: Array<{type?: string; status?: string; reason?: string; message?: string}>}
+}
+
+export async function proxyDefaultsState(cluster: KubeCluster): Promise<ProxyDefaultsState> {
+  const crd = await cluster.getOptional('read the ProxyDefaults CRD', {group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions', name: 'proxydefaults.consul.hashicorp.com'})
+  if (!crd) return {crd: false, found: false}
+  const items = await cluster.list<ProxyDefaultsJson>('list ProxyDefaults', {group: 'consul.hashicorp.com', version: 'v1alpha1', resource: 'proxydefaults'})
+  const global = items.find((item) => item.metadata?.name === 'global')
+  if (!global) return {crd: true, found: false}
+  const synced = global.status?.conditions?.find((condition) => condition.type === 'Synced')
+  return {
+    crd: true,
+    found: true,
+    namespace: global.metadata?.namespace,
+    meshGatewayMode: global.spec?.meshGateway?.mode,
+    synced: synced?.status ?? 'Unknown',
+    reason: synced?.reason,
+    message: synced?.message,
+  }
+}
+
+export async function releaseStatus(cluster: KubeCluster, options: LocateOptions): Promise<StatusReport> {
   const helm = new Helm(helmBinary(options.helmBinary), {kubeconfig: options.kubeconfig, context: cluster.name})
   await helm.checkUsable()
   await serverVersion(cluster)
-  const info = await helm.findRelease(options.release, options.namespace)
-  const values = info ? await helm.getValues(options.release, options.namespace) : {}
-  const summary = summarizeValues(options.release, values)
+  const info = await locateRelease(helm, cluster, options)
+  const values: Values = await helm.getValues(info.name, info.namespace, {all: true})
+  const summary = summarizeValues(info.name, values)
   const names = chartNames(summary.prefix)
-  const workloads = await listReleaseWorkloads(cluster, options.namespace, options.release)
-  const secret = await readSecretSummary(cluster, options.namespace, names.federationSecret)
-  const servers = component(names.serverStatefulSet, 'StatefulSet', summary.serverEnabled, workloads)
-  const meshGateway = component(names.meshGatewayService, 'Deployment', summary.meshGateway, workloads)
+  const [status, workloads, secret, proxyDefaults] = await Promise.all([
+    helm.status(info.name, info.namespace) as Promise<HelmStatusJson>,
+    listReleaseWorkloads(cluster, info.namespace, info.name),
+    cluster.getOptional<V1Secret>(`read secret ${info.namespace}/${names.federationSecret}`, {resource: 'secrets', namespace: info.namespace, name: names.federationSecret}),
+    proxyDefaultsState(cluster),
+  ])
+  const hooks = hookRuns(status)
+  const federationSecret = checkFederationSecret(names.federationSecret, secret, expectedFederationKeys(summary))
+  const needsSecret = summary.federation !== 'none'
   return {
     context: cluster.name,
     server: cluster.server,
-    namespace: options.namespace,
-    release: options.release,
-    found: Boolean(info),
-    revision: info?.revision,
-    status: info?.status,
-    chart: info?.chart,
-    chartVersion: info?.chartVersion,
-    appVersion: info?.appVersion,
-    updated: info?.updated,
-    datacenter: info ? summary.datacenter : undefined,
-    federation: info ? summary.federation : undefined,
-    servers,
-    meshGateway,
-    federationSecret: {
-      name: names.federationSecret,
-      present: Boolean(secret),
-      keys: secret?.keys ?? [],
-      missing: secret ? FEDERATION_SECRET_KEYS.filter((key) => !secret.keys.includes(key)) : [],
-    },
-    healthy: Boolean(info) && info?.status === 'deployed' && isReady(servers) && isReady(meshGateway),
+    namespace: info.namespace,
+    release: info.name,
+    found: true,
+    revision: info.revision,
+    status: info.status,
+    chart: info.chart,
+    chartVersion: info.chartVersion,
+    appVersion: info.appVersion,
+    updated: info.updated,
+    datacenter: summary.datacenter,
+    federation: summary.federation,
+    values: summary,
+    hooks,
+    workloads,
+    federationSecret,
+    proxyDefaults,
+    healthy:
+      info.status === 'deployed' &&
+      !hooks.some((hook) => hook.phase === 'Failed') &&
+      workloads.every((workload) => workload.ready >= workload.desired) &&
+      (!needsSecret || federationSecret.valid),
   }
 }
 
 export type Mark = 'ok' | 'warn' | 'fail' | 'info'
 
+export interface StatusRow {
+  mark: Mark
+  component: string
+  state: string
+  detail: string
+}
+
+const onOff = (value: boolean) => (value ? 'on' : 'off')
+
 /** Rows for the status table: component, state, detail, with the mark the state deserves. */
-export function statusRows(report: StatusReport): Array<{mark: Mark; component: string; state: string; detail: string}> {
-  const workloadRow = (label: string, state: ComponentState) => {
-    if (!state.enabled) return {mark: 'info' as Mark, component: label, state: 'disabled', detail: '-'}
-    if (!state.found) return {mark: 'fail' as Mark, component: label, state: 'missing', detail: `${state.kind} ${state.name} not found`}
-    const ready = state.ready >= state.desired && state.desired > 0
-    return {mark: (ready ? 'ok' : 'warn') as Mark, component: label, state: `${state.ready}/${state.desired} ready`, detail: `${state.kind} ${state.name}`}
-  }
-  const secret = report.federationSecret
-  const secretRow = !secret.present
-    ? {mark: 'info' as Mark, component: 'Federation secret', state: 'absent', detail: secret.name}
-    : secret.missing.length > 0
-      ? {mark: 'warn' as Mark, component: 'Federation secret', state: 'incomplete', detail: `${secret.name} lacks ${secret.missing.join(', ')}`}
-      : {mark: 'ok' as Mark, component: 'Federation secret', state: 'present', detail: `${secret.name} (${secret.keys.join(', ')})`}
-  return [
+export function statusRows(report: StatusReport): StatusRow[] {
+  const rows: StatusRow[] = [
     {
       mark: report.status === 'deployed' ? 'ok' : 'warn',
       component: `Release ${report.release}`,
       state: report.status ?? 'unknown',
-      detail: `chart ${report.chart} (app ${report.appVersion}), revision ${report.revision}, datacenter ${report.datacenter}`,
+      detail: `chart ${report.chart} (app ${report.appVersion}), revision ${report.revision}, namespace ${report.namespace}`,
     },
-    workloadRow('Servers', report.servers),
-    workloadRow('Mesh gateway', report.meshGateway),
-    secretRow,
   ]
+  const values = report.values
+  if (values) {
+    rows.push({
+      mark: 'info',
+      component: 'Values',
+      state: `datacenter ${values.datacenter}`,
+      detail: `TLS ${onOff(values.tls)}, ACLs ${onOff(values.acls)}, gossip ${values.gossipEncryption}, mesh gateway ${onOff(values.meshGateway)}, federation ${describeFederation(values)}`,
+    })
+  }
+  for (const hook of report.hooks) {
+    rows.push({
+      mark: hook.phase === 'Succeeded' ? 'ok' : hook.phase === 'Failed' ? 'fail' : hook.phase === 'not run' ? 'info' : 'warn',
+      component: `Hook ${hook.kind} ${hook.name}`,
+      state: hook.phase,
+      detail: `${hook.events.join(', ')}${hook.completedAt ? `, completed ${hook.completedAt}` : ''}`,
+    })
+  }
+  if (report.workloads.length === 0) rows.push({mark: 'warn', component: 'Workloads', state: 'none', detail: `no StatefulSet, Deployment or DaemonSet with label release=${report.release}`})
+  for (const workload of report.workloads) {
+    const ready = workload.ready >= workload.desired
+    rows.push({
+      mark: ready ? 'ok' : 'warn',
+      component: `${workload.kind} ${workload.name}`,
+      state: `${workload.ready}/${workload.desired} ready`,
+      detail: workload.images.join(', '),
+    })
+  }
+  const secret = report.federationSecret
+  const needed = report.federation !== undefined && report.federation !== 'none'
+  if (!secret.present) {
+    rows.push({mark: needed ? 'fail' : 'info', component: 'Federation secret', state: 'absent', detail: secret.name})
+  } else if (!secret.valid) {
+    rows.push({mark: needed ? 'fail' : 'warn', component: 'Federation secret', state: secret.missing.length > 0 ? 'incomplete' : 'invalid', detail: `${secret.name}: ${secret.problem}`})
+  } else {
+    rows.push({
+      mark: 'ok',
+      component: 'Federation secret',
+      state: 'valid',
+      detail: `${secret.name} (${secret.keys.join(', ')}): primary ${secret.primaryDatacenter}, ${secret.primaryGateways?.length ?? 0} gateway(s), CA ${secret.caFingerprint256?.slice(0, 23)}`,
+    })
+  }
+  const proxy = report.proxyDefaults
+  if (!proxy.crd) rows.push({mark: 'info', component: 'ProxyDefaults', state: 'no CRD', detail: 'proxydefaults.consul.hashicorp.com is not installed (connectInject disabled)'})
+  else if (!proxy.found) rows.push({mark: needed ? 'warn' : 'info', component: 'ProxyDefaults', state: 'absent', detail: 'no ProxyDefaults "global" (federation through mesh gateways needs meshGateway.mode local)'})
+  else {
+    rows.push({
+      mark: proxy.synced === 'True' ? 'ok' : proxy.synced === 'False' ? 'fail' : 'warn',
+      component: 'ProxyDefaults',
+      state: `Synced ${proxy.synced}`,
+      detail: `${proxy.namespace}/global, meshGateway.mode ${proxy.meshGatewayMode ?? '(unset)'}${proxy.reason || proxy.message ? `: ${[proxy.reason, proxy.message].filter(Boolean).join(' ')}` : ''}`,
+    })
+  }
+  return rows
 }

@@ -1,10 +1,13 @@
 /**
- * `consulk8s uninstall`: asks (default no), removes the release with helm, and only with
- * --wipe-data also deletes the release's PersistentVolumeClaims (label release=<name>) and
- * the secrets consulk8s created (label app.kubernetes.io/managed-by=consulk8s). Federation
- * material (the federation secret, the CA and gossip-key secrets) is kept unless
- * --delete-federation-secret is given as well. Secrets the chart's own jobs made are listed,
- * never deleted.
+ * `consulk8s uninstall`: shows the plan, asks (default no), deletes the release's Consul custom
+ * resources (resources.ts: while the controller still runs, then their finalizer), removes the
+ * release with helm, and only with --wipe-data also deletes the release's PersistentVolumeClaims
+ * (label release=<name>) and every secret of the install: those consulk8s created (label
+ * app.kubernetes.io/managed-by=consulk8s), those the chart's jobs made (label
+ * managed-by=consul-k8s: ACL tokens, certificates) and the release's ACL token secrets
+ * (<prefix>-*-acl-token). Federation material (the federation secret, the CA and gossip-key
+ * secrets) is kept unless --delete-federation-secret is given as well. Without these labels or
+ * names nothing is touched.
  */
 import type {KubeCluster} from '../kube/client.js'
 import {chartNames, validateNamespaceName, validateReleaseName, type ChartNames} from '../federation/names.js'
@@ -16,6 +19,7 @@ import {Helm, helmBinary, type ReleaseInfo} from './helm.js'
 import {deletePvc, deleteSecret, listPvcNames, listSecrets, serverVersion, type SecretSummary} from './kube.js'
 import {DEFAULT_TIMEOUT_MS, type ReleaseOptions} from './install.js'
 import {summarizeValues} from './plan.js'
+import {CONSUL_FINALIZER, describeResource, listConsulCrds, listCustomResources, removeCustomResources, type CustomResourceCleanup} from './resources.js'
 
 /** The label on every object consulk8s itself creates (the federation commands set it too). */
 export const CONSULK8S_SELECTOR = 'app.kubernetes.io/managed-by=consulk8s'
@@ -23,7 +27,7 @@ export const CONSULK8S_SELECTOR = 'app.kubernetes.io/managed-by=consulk8s'
 export const CONSUL_K8S_SELECTOR = 'managed-by=consul-k8s'
 
 export interface UninstallOptions extends ReleaseOptions {
-  /** Also delete the release's PVCs and the secrets consulk8s created. */
+  /** Also delete the release's PVCs and every secret of the install (federation material aside). */
   wipeData?: boolean
   /** With wipeData: the federation secret too. */
   deleteFederationSecret?: boolean
@@ -32,10 +36,12 @@ export interface UninstallOptions extends ReleaseOptions {
   interactive?: boolean
   timeoutMs?: number
   noHooks?: boolean
+  /** How long the Consul controller gets to release deleted custom resources (default 15s). */
+  customResourceGraceMs?: number
 }
 
 export interface SecretDecision {
-  delete: string[]
+  delete: Array<{name: string; origin: string}>
   keep: Array<{name: string; reason: string}>
 }
 
@@ -48,16 +54,29 @@ export function isFederationMaterial(secret: SecretSummary, names: ChartNames): 
   return [names.federationSecret, names.caCertSecret, names.caKeySecret, names.gossipSecret].includes(secret.name) || secret.keys.includes('serverConfigJSON')
 }
 
-/** Which consulk8s-made secrets --wipe-data deletes; federation material only with the second flag. */
+/** `<prefix>-<name>-acl-token`: the secrets server-acl-init writes its ACL tokens to. */
+export function isReleaseTokenSecret(name: string, names: ChartNames): boolean {
+  return name.startsWith(`${names.prefix}-`) && name.endsWith('-acl-token') && name.length > names.prefix.length + '--acl-token'.length
+}
+
+/** Who made a secret of the install, or undefined when it is none of consulk8s's, the chart's or the release's. */
+export function secretOrigin(secret: SecretSummary, names: ChartNames): string | undefined {
+  if (secret.labels['app.kubernetes.io/managed-by'] === 'consulk8s') return 'created by consulk8s'
+  if (secret.labels['managed-by'] === 'consul-k8s') return "made by the chart's jobs"
+  if (isReleaseTokenSecret(secret.name, names)) return 'ACL token of the release'
+  return undefined
+}
+
+/** Which secrets --wipe-data deletes: every one of the install, federation material only with the second flag. */
 export function decideSecrets(secrets: SecretSummary[], names: ChartNames, options: {deleteFederationSecret?: boolean}): SecretDecision {
   const decision: SecretDecision = {delete: [], keep: []}
   for (const secret of secrets) {
-    if (secret.labels['app.kubernetes.io/managed-by'] !== 'consulk8s') {
-      decision.keep.push({name: secret.name, reason: 'not created by consulk8s'})
-    } else if (isFederationMaterial(secret, names) && !options.deleteFederationSecret) {
+    const origin = secretOrigin(secret, names)
+    if (!origin) continue
+    if (isFederationMaterial(secret, names) && !options.deleteFederationSecret) {
       decision.keep.push({name: secret.name, reason: 'federation secret, CA or gossip key (add --delete-federation-secret to delete it)'})
     } else {
-      decision.delete.push(secret.name)
+      decision.delete.push({name: secret.name, origin})
     }
   }
   return decision
@@ -73,11 +92,11 @@ export interface UninstallResult {
   revision?: number
   chart?: string
   releaseRemoved: boolean
+  /** The release's Consul custom resources: planned (dry run) or what became of them. */
+  customResources: CustomResourceCleanup & {planned: string[]}
   pvcsDeleted: string[]
   secretsDeleted: string[]
   secretsKept: Array<{name: string; reason: string}>
-  /** Secrets made by the chart's jobs (label managed-by=consul-k8s), left in place. */
-  chartSecretsLeft: string[]
 }
 
 export async function uninstallRelease(cluster: KubeCluster, options: UninstallOptions, ui: Terminal): Promise<UninstallResult> {
@@ -103,23 +122,21 @@ export async function uninstallRelease(cluster: KubeCluster, options: UninstallO
   const values = release ? await helm.getValues(options.release, options.namespace) : {}
   const names = chartNames(summarizeValues(options.release, values).prefix)
 
+  const crds = await listConsulCrds(cluster, options.release)
+  const customResources = (await listCustomResources(cluster, crds)).map((resource) => describeResource(resource))
   let pvcs: string[] = []
   let decision: SecretDecision = {delete: [], keep: []}
-  let chartSecretsLeft: string[] = []
   if (options.wipeData) {
     pvcs = await listPvcNames(cluster, options.namespace, `release=${options.release}`)
-    decision = decideSecrets(await listSecrets(cluster, options.namespace, CONSULK8S_SELECTOR), names, options)
-    const decided = new Set([...decision.delete, ...decision.keep.map((kept) => kept.name)])
-    chartSecretsLeft = (await listSecrets(cluster, options.namespace, CONSUL_K8S_SELECTOR))
-      .filter((secret) => !decided.has(secret.name) && !isFederationMaterial(secret, names))
-      .map((secret) => secret.name)
+    decision = decideSecrets(await listSecrets(cluster, options.namespace), names, options)
   }
 
   ui.header('Uninstall plan')
   if (release) ui.line(`- release ${release.name} (revision ${release.revision}, ${release.status}, chart ${release.chart}) in namespace ${options.namespace}`)
   else ui.warn(`No release ${options.release} in namespace ${options.namespace}: only leftover data is removed.`)
+  for (const resource of customResources) ui.line(`- ${resource} (Consul custom resource, deleted before helm runs)`)
   for (const pvc of pvcs) ui.line(`- PersistentVolumeClaim ${pvc} (the servers' data)`)
-  for (const secret of decision.delete) ui.line(`- Secret ${secret} (created by consulk8s)`)
+  for (const secret of decision.delete) ui.line(`- Secret ${secret.name} (${secret.origin})`)
   for (const kept of decision.keep) ui.line(`  keeps Secret ${kept.name}: ${kept.reason}`)
   if (!options.wipeData) ui.line('  keeps the PersistentVolumeClaims and secrets (pass --wipe-data to delete the data too)')
 
@@ -132,10 +149,10 @@ export async function uninstallRelease(cluster: KubeCluster, options: UninstallO
     revision: release?.revision,
     chart: release?.chart,
     releaseRemoved: false,
+    customResources: {planned: customResources, deleted: [], finalizersCleared: [], remaining: []},
     pvcsDeleted: [],
     secretsDeleted: [],
     secretsKept: decision.keep,
-    chartSecretsLeft,
   }
   if (options.dryRun) {
     ui.success('Dry run: nothing was changed')
@@ -146,6 +163,20 @@ export async function uninstallRelease(cluster: KubeCluster, options: UninstallO
     {yes: options.yes, interactive: options.interactive, defaultYes: false},
   )
 
+  if (customResources.length > 0) {
+    const cleanup = await removeCustomResources(cluster, crds, ui, options.customResourceGraceMs)
+    result.customResources = {planned: customResources, ...cleanup}
+    for (const name of cleanup.deleted) ui.success(`Deleted ${name}`)
+    for (const name of cleanup.finalizersCleared) {
+      ui.warn(`Deleted ${name} by clearing its finalizer ${CONSUL_FINALIZER}: the Consul controller did not release it in time; its config entry may remain in Consul.`)
+    }
+    if (cleanup.remaining.length > 0) {
+      ui.warn(
+        `${cleanup.remaining.length} custom resource(s) remain, held by other finalizers: ${cleanup.remaining.join(', ')}.`,
+        'Their CustomResourceDefinitions stay in deletion until they are gone; check their metadata.finalizers (kubectl get <kind> -A -o yaml).',
+      )
+    }
+  }
   if (release) {
     ui.progress(`Removing release ${options.release} with helm`)
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
@@ -166,16 +197,10 @@ export async function uninstallRelease(cluster: KubeCluster, options: UninstallO
     ui.success(`Deleted PersistentVolumeClaim ${pvc}`)
   }
   for (const secret of decision.delete) {
-    await deleteSecret(cluster, options.namespace, secret)
-    result.secretsDeleted.push(secret)
-    ui.success(`Deleted Secret ${secret}`)
+    await deleteSecret(cluster, options.namespace, secret.name)
+    result.secretsDeleted.push(secret.name)
+    ui.success(`Deleted Secret ${secret.name} (${secret.origin})`)
   }
   for (const kept of decision.keep) ui.info(`Kept Secret ${kept.name}: ${kept.reason}`)
-  if (chartSecretsLeft.length > 0) {
-    ui.warn(
-      `Left in place ${chartSecretsLeft.length} secret(s) made by the chart's jobs: ${chartSecretsLeft.join(', ')}.`,
-      `consulk8s deletes only what it created; remove them with kubectl delete secret -n ${options.namespace} <name> if you reinstall from scratch.`,
-    )
-  }
   return result
 }

@@ -24,6 +24,7 @@ export async function waitForRelease(cluster: KubeCluster, options: WaitOptions,
   const deadline = Date.now() + options.timeoutMs
   const interval = options.intervalMs ?? 2000
   let lastMessage = ''
+  const reported = new Set<string>()
   for (;;) {
     const workloads = await listReleaseWorkloads(cluster, options.namespace, options.release)
     const pending = workloads.filter((workload) => !isWorkloadReady(workload))
@@ -41,10 +42,16 @@ export async function waitForRelease(cluster: KubeCluster, options: WaitOptions,
       const problems = await podProblems(cluster, options.namespace, options.release)
       throw new UserError(`Timed out after ${formatDuration(options.timeoutMs)} still waiting for ${describeWaiting(pending)}.`, {
         hint: [
-          ...(problems.length > 0 ? problems.slice(0, 5) : ['No pods were created for them yet.']),
-          `The release is installed; \`consulk8s status\` shows its state, \`kubectl get pods -n ${options.namespace} -l release=${options.release}\` the pods.`,
+          ...(problems.length > 0 ? ['Not ready:', ...problems.slice(0, 10).map((problem) => `  ${problem}`)] : ['No pods were created for them yet.']),
+          `The release is installed; \`consulk8s status --context ${cluster.name} -n ${options.namespace}\` shows its state, \`kubectl get pods -n ${options.namespace} -l release=${options.release}\` the pods.`,
         ].join('\n'),
       })
+    }
+    // What keeps them back, each reason once, as it appears (a crash loop shows before the timeout).
+    for (const problem of await podProblems(cluster, options.namespace, options.release)) {
+      if (reported.has(problem)) continue
+      reported.add(problem)
+      ui.line(`    ${problem}`)
     }
     await new Promise((resolve) => setTimeout(resolve, Math.min(interval, Math.max(0, deadline - Date.now()))))
   }

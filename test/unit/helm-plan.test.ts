@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
-import {HASHICORP_REPO, resolveChart} from '../../src/helm/chart.js'
+import {DEFAULT_CHART_VERSION, HASHICORP_REPO, resolveChart} from '../../src/helm/chart.js'
 import {checkHelmVersion, helmErrorText, parseHelmVersion, splitChartLabel} from '../../src/helm/helm.js'
 import {manifestObjects, rotatingChanges} from '../../src/helm/install.js'
 import {diffValues} from '../../src/helm/diff.js'
@@ -199,7 +199,8 @@ describe('chart source', () => {
   it('uses the HashiCorp repository by version', async () => {
     const chart = await resolveChart({chartVersion: 'v1.9.2'})
     assert.deepEqual(chart.helmArgs, ['consul', '--repo', HASHICORP_REPO, '--version', '1.9.2'])
-    assert.equal((await resolveChart({})).helmArgs.includes('--version'), false)
+    // Without --chart-version: the pinned version consulk8s is tested with.
+    assert.deepEqual((await resolveChart({})).helmArgs, ['consul', '--repo', HASHICORP_REPO, '--version', DEFAULT_CHART_VERSION])
     await assert.rejects(resolveChart({chartVersion: 'latest!'}), /Invalid --chart-version/)
   })
 
@@ -240,6 +241,7 @@ describe('dry-run output', () => {
 
 describe('uninstall secret decisions', () => {
   const consulk8s = {'app.kubernetes.io/managed-by': 'consulk8s'}
+  const chartJob = {'managed-by': 'consul-k8s'}
   const names = chartNames('consul')
   const secrets = [
     {name: 'consul-ca-cert', keys: ['tls.crt'], labels: consulk8s},
@@ -247,39 +249,58 @@ describe('uninstall secret decisions', () => {
     {name: 'consul-federation', keys: ['caCert', 'caKey', 'serverConfigJSON'], labels: consulk8s},
     {name: 'imported-fed', keys: ['caCert', 'serverConfigJSON'], labels: consulk8s},
     {name: 'consul-extra', keys: ['token'], labels: consulk8s},
+    {name: 'consul-bootstrap-acl-token', keys: ['token'], labels: chartJob},
+    {name: 'consul-server-cert', keys: ['tls.crt', 'tls.key'], labels: chartJob},
+    {name: 'consul-client-acl-token', keys: ['token'], labels: {}},
     {name: 'by-hand', keys: ['x'], labels: {}},
+    {name: 'other-bootstrap-acl-token', keys: ['token'], labels: {}},
   ]
 
-  it('keeps federation material (federation secret, CA, gossip key) and anything consulk8s did not create', () => {
+  it('deletes every secret of the install, keeps federation material and never touches others', () => {
     const decision = decideSecrets(secrets, names, {})
-    assert.deepEqual(decision.delete, ['consul-extra'])
-    assert.deepEqual(decision.keep.map((kept) => kept.name), ['consul-ca-cert', 'consul-gossip-encryption-key', 'consul-federation', 'imported-fed', 'by-hand'])
+    assert.deepEqual(decision.delete, [
+      {name: 'consul-extra', origin: 'created by consulk8s'},
+      {name: 'consul-bootstrap-acl-token', origin: "made by the chart's jobs"},
+      {name: 'consul-server-cert', origin: "made by the chart's jobs"},
+      {name: 'consul-client-acl-token', origin: 'ACL token of the release'},
+    ])
+    assert.deepEqual(decision.keep.map((kept) => kept.name), ['consul-ca-cert', 'consul-gossip-encryption-key', 'consul-federation', 'imported-fed'])
   })
 
   it('deletes federation material only with the second flag', () => {
     const decision = decideSecrets(secrets, names, {deleteFederationSecret: true})
-    assert.deepEqual(decision.delete, ['consul-ca-cert', 'consul-gossip-encryption-key', 'consul-federation', 'imported-fed', 'consul-extra'])
-    assert.deepEqual(decision.keep.map((kept) => kept.name), ['by-hand'])
+    assert.deepEqual(decision.delete.map((secret) => secret.name), [
+      'consul-ca-cert', 'consul-gossip-encryption-key', 'consul-federation', 'imported-fed', 'consul-extra',
+      'consul-bootstrap-acl-token', 'consul-server-cert', 'consul-client-acl-token',
+    ])
+    assert.deepEqual(decision.keep, [])
   })
 })
 
 describe('status rows', () => {
-  it('marks what is not ready and what is missing', () => {
+  it('marks what is not ready, what is missing and what failed', () => {
+    const values = summarizeValues('consul', PRIMARY)
     const report: StatusReport = {
       context: 'dc1', server: 'https://x', namespace: 'consul', release: 'consul', found: true, revision: 2, status: 'deployed',
-      chart: 'consul-1.9.2', chartVersion: '1.9.2', appVersion: '1.21.0', datacenter: 'dc1', federation: 'primary',
-      servers: {name: 'consul-server', kind: 'StatefulSet', enabled: true, found: true, desired: 3, ready: 1},
-      meshGateway: {name: 'consul-mesh-gateway', kind: 'Deployment', enabled: true, found: false, desired: 0, ready: 0},
-      federationSecret: {name: 'consul-federation', present: true, keys: ['caCert'], missing: ['caKey', 'serverConfigJSON']},
+      chart: 'consul-1.9.2', chartVersion: '1.9.2', appVersion: '1.21.0', datacenter: 'dc1', federation: 'primary', values,
+      hooks: [{name: 'consul-server-acl-init', kind: 'Job', events: ['post-install'], phase: 'Failed'}],
+      workloads: [{kind: 'StatefulSet', name: 'consul-server', desired: 3, ready: 1, images: ['hashicorp/consul:1.21.0']}],
+      federationSecret: {name: 'consul-federation', present: true, keys: ['caCert'], missing: ['caKey', 'serverConfigJSON'], valid: false, problem: 'lacks caKey, serverConfigJSON'},
+      proxyDefaults: {crd: true, found: true, namespace: 'consul', meshGatewayMode: 'local', synced: 'False', reason: 'ConsulAgentError', message: 'no leader'},
       healthy: false,
     }
     const rows = statusRows(report)
     assert.deepEqual(rows.map((row) => [row.mark, row.component, row.state]), [
       ['ok', 'Release consul', 'deployed'],
-      ['warn', 'Servers', '1/3 ready'],
-      ['fail', 'Mesh gateway', 'missing'],
-      ['warn', 'Federation secret', 'incomplete'],
+      ['info', 'Values', 'datacenter dc1'],
+      ['fail', 'Hook Job consul-server-acl-init', 'Failed'],
+      ['warn', 'StatefulSet consul-server', '1/3 ready'],
+      ['fail', 'Federation secret', 'incomplete'],
+      ['fail', 'ProxyDefaults', 'Synced False'],
     ])
     assert.match(rows[0].detail, /chart consul-1\.9\.2 \(app 1\.21\.0\), revision 2/)
+    assert.match(rows[1].detail, /TLS on, ACLs on, gossip auto-generated, mesh gateway on, federation primary/)
+    assert.equal(rows[3].detail, 'hashicorp/consul:1.21.0')
+    assert.match(rows[5].detail, /consul\/global, meshGateway\.mode local: ConsulAgentError no leader/)
   })
 })
