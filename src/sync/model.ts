@@ -143,7 +143,10 @@ export type ConsulService = Omit<CatalogServiceInstance, 'CreateIndex'>
 
 export type ConsulCheck = Omit<HealthCheck, 'Node' | 'ServiceName'>
 
-/** One Consul node other than the engine's own, as read for NodePort registrations. */
+/**
+ * One Consul node other than the engine's own that holds registrations of an earlier consulk8s
+ * (which put NodePort instances on nodes named after Kubernetes nodes): read only so they are removed.
+ */
 export interface ConsulNodeState {
   node: string
   exists: boolean
@@ -164,8 +167,8 @@ export interface ConsulState {
   /** /v1/catalog/services: name -> tags of all its instances. */
   catalogServices: Record<string, string[]>
   /**
-   * Other nodes that hold (or are to hold) the engine's registrations: the Kubernetes nodes
-   * NodePort instances are registered on. Every service and check on each, ours or not.
+   * Other nodes that hold registrations with the engine's marker (left by an earlier consulk8s
+   * that registered NodePort instances on nodes named after Kubernetes nodes), to be removed.
    */
   otherNodes?: ConsulNodeState[]
 }
@@ -189,10 +192,8 @@ export interface DesiredCheck {
 }
 
 export interface Registration {
-  /** ns/name of the Kubernetes service it comes from. */
+  /** ns/name of the Kubernetes service it comes from. Always registered on the engine's node. */
   source: string
-  /** Consul node to register on (NodePort: the Kubernetes node's name); absent: the engine's node. */
-  node?: string
   service: ConsulService
   check?: DesiredCheck
 }
@@ -218,12 +219,10 @@ export interface Removal {
 export interface ToConsulPlan {
   node: string
   registerNode: boolean
-  /** Consul nodes named after Kubernetes nodes that do not exist yet: registered before the adds. */
-  registerNodes: Array<{node: string; address: string}>
   add: Registration[]
   update: RegistrationUpdate[]
   remove: Removal[]
-  /** Node entries the engine created (marker in node meta) that have no services left. */
+  /** Node entries an earlier consulk8s created (marker in node meta) that have no services left. */
   removeNodes: Array<{node: string; modifyIndex?: number}>
   unchanged: number
   skipped: Skip[]

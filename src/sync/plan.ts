@@ -77,7 +77,6 @@ export function planToConsul(k8s: K8sState, consul: ConsulState, options: SyncOp
   const plan: ToConsulPlan = {
     node: own,
     registerNode: !consul.nodeExists,
-    registerNodes: [],
     add: [],
     update: [],
     remove: [],
@@ -87,7 +86,7 @@ export function planToConsul(k8s: K8sState, consul: ConsulState, options: SyncOp
     selected: desired.selected,
     pending: desired.pending,
   }
-  // Every node read: the engine's own and the ones named after Kubernetes nodes.
+  // Every node read: the engine's own, and those an earlier consulk8s put NodePort instances on.
   const nodes = new Map<string, ConsulNodeState>([[own, {node: own, exists: consul.nodeExists, meta: {}, services: consul.nodeServices, checks: consul.nodeChecks}]])
   for (const other of consul.otherNodes ?? []) if (other.node !== own) nodes.set(other.node, other)
   const current = new Map<string, ConsulService>()
@@ -107,15 +106,12 @@ export function planToConsul(k8s: K8sState, consul: ConsulState, options: SyncOp
   const conflicted = new Set<string>()
   for (const registration of desired.registrations) {
     const id = registration.service.ID
-    const node = registration.node ?? own
+    const node = own
     const key = nodeKey(node, id)
     const existing = current.get(key)
     if (!existing) {
       wanted.add(key)
       plan.add.push(registration)
-      if (node !== own && !nodes.get(node)?.exists && !plan.registerNodes.some((n) => n.node === node)) {
-        plan.registerNodes.push({node, address: registration.service.Address})
-      }
       continue
     }
     if (!ownsRegistration(existing, options)) {
@@ -150,8 +146,7 @@ export function planToConsul(k8s: K8sState, consul: ConsulState, options: SyncOp
       plan.remove.push(state.node === own ? removal : {node: state.node, ...removal})
     }
     // A node entry the engine created for a Kubernetes node goes when nothing is left on it.
-    const adding = plan.add.some((r) => r.node === state.node)
-    if (state.node !== own && state.exists && state.meta[META.owner] === own && left === 0 && !adding) {
+    if (state.node !== own && state.exists && state.meta[META.owner] === own && left === 0) {
       plan.removeNodes.push({node: state.node, modifyIndex: state.modifyIndex})
     }
   }

@@ -88,10 +88,13 @@ function baseRegistration(service: K8sService, options: SyncOptions): Base | str
   return {name, tags, meta, port: port.value}
 }
 
+/** consul-k8s's updateServiceMeta: the endpoint's target (both keys whenever there is a target), node and zone. */
 function endpointMeta(base: Record<string, string>, endpoint: K8sEndpoint, owner: string): Record<string, string> {
   const meta = {...base}
-  if (endpoint.targetRef?.name) meta[META.refName] = endpoint.targetRef.name
-  if (endpoint.targetRef?.kind) meta[META.refKind] = endpoint.targetRef.kind
+  if (endpoint.targetRef) {
+    meta[META.refName] = endpoint.targetRef.name ?? ''
+    meta[META.refKind] = endpoint.targetRef.kind ?? ''
+  }
   if (endpoint.nodeName) meta[META.nodeName] = endpoint.nodeName
   if (endpoint.zone) meta[META.zone] = endpoint.zone
   meta[META.owner] = owner
@@ -108,8 +111,8 @@ function readiness(namespace: string, id: string, ready: boolean): DesiredCheck 
   }
 }
 
-function instance(base: Base, address: string, port: number, meta: Record<string, string> = base.meta): ConsulService {
-  return {ID: serviceID(base.name, address), Service: base.name, Tags: base.tags, Address: address, Port: port, Meta: meta}
+function instance(base: Base, idAddress: string, address: string, port: number, meta: Record<string, string> = base.meta): ConsulService {
+  return {ID: serviceID(base.name, idAddress), Service: base.name, Tags: base.tags, Address: address, Port: port, Meta: meta}
 }
 
 /** The endpoint port of a slice for this service: the named service-port, the number, else the slice's first port. */
@@ -143,50 +146,44 @@ function instancesOf(
   const source = sourceKey(service)
   const registrations: Registration[] = []
   const seen = new Set<string>()
-  const add = (address: string, port: number, meta?: Record<string, string>, ready?: boolean, node?: string) => {
-    if (!address || seen.has(address)) return
-    seen.add(address)
-    const svc = instance(base, address, port, meta)
-    const check = ready === undefined ? undefined : readiness(service.namespace, svc.ID, ready)
-    registrations.push(node === undefined ? {source, service: svc, check} : {source, node, service: svc, check})
+  /** An instance whose ID comes from `idAddress` (the endpoint address for NodePort, as consul-k8s). */
+  const add = (idAddress: string, address: string, port: number, meta?: Record<string, string>, ready?: boolean) => {
+    if (!idAddress || !address || seen.has(idAddress)) return
+    seen.add(idAddress)
+    const svc = instance(base, idAddress, address, port, meta)
+    registrations.push({source, service: svc, check: ready === undefined ? undefined : readiness(service.namespace, svc.ID, ready)})
   }
 
   // External IPs, on any type of service, are the instances.
   if (service.externalIPs.length > 0) {
-    for (const ip of service.externalIPs) add(ip, base.port.port)
+    for (const ip of service.externalIPs) add(ip, ip, base.port.port)
     return {registrations}
   }
   if (service.type === 'LoadBalancer') {
-    for (const ingress of service.loadBalancerIngress) add(ingress.ip || ingress.hostname || '', base.port.port)
+    for (const ingress of service.loadBalancerIngress) {
+      const address = ingress.ip || ingress.hostname || ''
+      add(address, address, base.port.port)
+    }
     return {registrations, pending: registrations.length === 0 ? 'no load balancer address yet' : undefined}
   }
   if (service.type === 'NodePort') {
-    // One instance per node that runs an endpoint, on the node's address and the nodePort,
-    // registered on the Consul node named after the Kubernetes node (as consul-k8s does).
-    const perNode = new Map<string, {ready: boolean; endpoint: K8sEndpoint}>()
+    // As consul-k8s: one instance per endpoint address that runs on a node, on the engine's
+    // node, at the Kubernetes node's address and the nodePort, its ID from the endpoint address.
+    const missing = new Set<string>()
     for (const slice of slices) {
       for (const endpoint of slice.endpoints) {
         if (!endpoint.nodeName) continue
-        const entry = perNode.get(endpoint.nodeName)
-        const ready = endpoint.ready !== false
-        if (entry) entry.ready ||= ready
-        else perNode.set(endpoint.nodeName, {ready, endpoint})
+        const address = nodeAddress(nodes.get(endpoint.nodeName), options.nodePortSyncType)
+        if (!address) {
+          missing.add(endpoint.nodeName)
+          continue
+        }
+        const meta = endpointMeta(base.meta, endpoint, options.consulNodeName)
+        for (const endpointAddress of endpoint.addresses) add(endpointAddress, address, base.port.port, meta, endpoint.ready !== false)
       }
-    }
-    const missing: string[] = []
-    for (const [nodeName, {ready}] of [...perNode].sort(([a], [b]) => a.localeCompare(b))) {
-      const address = nodeAddress(nodes.get(nodeName), options.nodePortSyncType)
-      if (!address) {
-        missing.push(nodeName)
-        continue
-      }
-      const meta = {...base.meta, [META.nodeName]: nodeName}
-      add(address, base.port.port, meta, ready, nodeName)
     }
     if (registrations.length > 0) return {registrations}
-    if (missing.length > 0) {
-      return {registrations, pending: `no ${options.nodePortSyncType} address on node(s) ${missing.join(', ')}`}
-    }
+    if (missing.size > 0) return {registrations, pending: `no ${options.nodePortSyncType} address on node(s) ${[...missing].sort().join(', ')}`}
     return {registrations, pending: 'no endpoints on any node'}
   }
   // ClusterIP: one instance per endpoint address, on the endpoint port.
@@ -195,7 +192,10 @@ function instancesOf(
     for (const endpoint of slice.endpoints) {
       const meta = endpointMeta(base.meta, endpoint, options.consulNodeName)
       const ready = endpoint.ready !== false
-      for (const address of endpoint.addresses) add(address || endpoint.hostname || '', port, meta, ready)
+      for (const address of endpoint.addresses) {
+        const value = address || endpoint.hostname || ''
+        add(value, value, port, meta, ready)
+      }
     }
   }
   return {registrations, pending: registrations.length === 0 ? 'no endpoints' : undefined}
@@ -254,13 +254,4 @@ export function desiredRegistrations(state: K8sState, options: SyncOptions): Des
     if (pending) result.pending.push(`${source}: ${pending}`)
   }
   return result
-}
-
-/** The Consul nodes other than the engine's own that the registrations go to (NodePort), sorted. */
-export function registrationNodes(state: K8sState, options: SyncOptions): string[] {
-  const nodes = new Set<string>()
-  for (const registration of desiredRegistrations(state, options).registrations) {
-    if (registration.node !== undefined && registration.node !== options.consulNodeName) nodes.add(registration.node)
-  }
-  return [...nodes].sort()
 }

@@ -211,7 +211,7 @@ describe('sync --once against the real Kubernetes API and Consul catalog', () =>
   })
 })
 
-describe('sync --once registers NodePort instances on the Consul node named after the Kubernetes node', () => {
+describe('sync --once registers NodePort instances on the sync node, as consul-k8s', () => {
   const npNs = `sync-it-np-${id}`
   const engineNode = `sync-it-np-engine-${id}`
   const k8sNode = `sync-it-np-node-${id}`
@@ -242,7 +242,7 @@ describe('sync --once registers NodePort instances on the Consul node named afte
     await createService(kubeN, npNs, {name: n('np'), type: 'NodePort', ports: [{name: 'http', port: 80}]})
     const service = await kubeN.core().readNamespacedService({name: n('np'), namespace: npNs})
     nodePort = service.spec?.ports?.[0].nodePort ?? 0
-    await createEndpointSlice(kubeN, npNs, n('np'), [{ip: '10.10.8.1', nodeName: k8sNode}, {ip: '10.10.8.2', nodeName: k8sNode, ready: false}])
+    await createEndpointSlice(kubeN, npNs, n('np'), [{ip: '10.10.8.1', nodeName: k8sNode, zone: 'zone-a', pod: 'np-1'}, {ip: '10.10.8.2', nodeName: k8sNode, ready: false, pod: 'np-2'}])
   })
 
   after(async () => {
@@ -255,25 +255,31 @@ describe('sync --once registers NodePort instances on the Consul node named afte
     }
   })
 
-  it('registers one instance on the node named after the Kubernetes node, at its address and the nodePort', async () => {
+  it('registers one instance per endpoint on the engine\'s node, at the node address and the nodePort, with consul-k8s\'s meta', async () => {
     assert.ok(nodePort >= 30000, `the API server allocated a nodePort (${nodePort})`)
     const first = await run()
     assert.equal(first.exitCode, 0, `${first.stdout}\n${first.stderr}`)
-    const found = await instances()
-    assert.equal(found.length, 1, JSON.stringify(found))
-    assert.equal(found[0].Node, k8sNode)
-    assert.equal(found[0].Address, externalIP, 'the Consul node got the address --node-port-sync-type (ExternalFirst) chose')
-    assert.equal(found[0].ServiceAddress, externalIP)
-    assert.equal(found[0].ServicePort, nodePort)
-    assert.equal(found[0].ServiceID, serviceID(n('np'), externalIP))
-    assert.equal(found[0].ServiceMeta['k8s-sync-node'], engineNode)
-    assert.equal(found[0].ServiceMeta['external-k8s-node-name'], k8sNode)
+    const found = (await instances()).sort((a, b) => a.ServiceMeta['external-k8s-ref-name'].localeCompare(b.ServiceMeta['external-k8s-ref-name']))
+    assert.equal(found.length, 2, JSON.stringify(found))
+    assert.deepEqual(found.map((i) => [i.Node, i.ServiceID, i.ServiceAddress, i.ServicePort]), [
+      [engineNode, serviceID(n('np'), '10.10.8.1'), externalIP, nodePort],
+      [engineNode, serviceID(n('np'), '10.10.8.2'), externalIP, nodePort],
+    ], 'the address --node-port-sync-type (ExternalFirst) chose; IDs from the endpoint addresses')
+    assert.deepEqual(found[0].ServiceMeta, {
+      'external-source': 'kubernetes',
+      'external-k8s-ns': npNs,
+      'port-http': '80',
+      'external-k8s-ref-kind': 'Pod',
+      'external-k8s-ref-name': 'np-1',
+      'external-k8s-node-name': k8sNode,
+      'external-k8s-topology-zone': 'zone-a',
+      'k8s-sync-node': engineNode,
+    })
+    assert.equal(found[1].ServiceMeta['external-k8s-topology-zone'], undefined, 'no zone when the endpoint has none')
+    const checks = new Map((await nodeChecks(consulN, engineNode)).data.map((c) => [c.ServiceID, c.Status]))
+    assert.deepEqual([checks.get(found[0].ServiceID), checks.get(found[1].ServiceID)], ['passing', 'critical'])
     const {data} = await nodeServices(consulN, k8sNode)
-    assert.deepEqual(data.node?.Meta, {'external-source': 'kubernetes', 'k8s-sync-node': engineNode}, 'the node entry carries the engine\'s marker')
-    const checks = (await nodeChecks(consulN, k8sNode)).data
-    assert.equal(checks.find((c) => c.ServiceID === found[0].ServiceID)?.Status, 'passing', 'one ready endpoint on the node makes it passing')
-    const own = await nodeServices(consulN, engineNode)
-    assert.equal(own.data.services.length, 0, 'nothing is registered on the engine\'s own node')
+    assert.equal(data.node, undefined, 'no Consul node named after the Kubernetes node')
   })
 
   it('a second run is a no-op', async () => {
@@ -281,46 +287,41 @@ describe('sync --once registers NodePort instances on the Consul node named afte
     assert.equal(again.exitCode, 0, again.stderr)
     const result = JSON.parse(again.stdout) as SyncResult
     assert.deepEqual([result.toConsul?.add.length, result.toConsul?.update.length, result.toConsul?.remove.length, result.toConsul?.removeNodes.length], [0, 0, 0, 0])
-    assert.equal(result.toConsul?.unchanged, 1)
+    assert.equal(result.toConsul?.unchanged, 2)
     assert.deepEqual(result.writeCalls, {consul: 0, kubernetes: 0})
   })
 
-  it('an engine with another node name neither sees nor removes the instance', async () => {
+  it('removes what an earlier consulk8s left on a node named after the Kubernetes node, and only that', async () => {
+    // The earlier layout: the instance on a node entry the engine created (marker in node meta),
+    // and one on a real agent's node, next to the agent's own service.
+    const legacy = (nodeName: string) => ({ID: n(`legacy-${nodeName}`), Service: n('np'), Tags: ['k8s'], Address: externalIP, Port: nodePort, Meta: {'k8s-sync-node': engineNode}})
+    await consulN.put('/v1/catalog/register', {Node: k8sNode, Address: externalIP, NodeMeta: {'external-source': 'kubernetes', 'k8s-sync-node': engineNode}, Service: legacy(k8sNode)})
+    await consulN.put('/v1/catalog/register', {Node: `${k8sNode}-agent`, Address: '198.51.100.99', NodeMeta: {agent: 'real'}, Service: {ID: n('agent'), Service: n('agent'), Port: 1}})
+    await consulN.put('/v1/catalog/register', {Node: `${k8sNode}-agent`, Address: '198.51.100.99', Service: legacy(`${k8sNode}-agent`), Check: {CheckID: 'legacy', Name: 'Kubernetes Readiness Check', ServiceID: n(`legacy-${k8sNode}-agent`), Status: 'passing'}})
+    const cleaned = await run()
+    assert.equal(cleaned.exitCode, 0, `${cleaned.stdout}\n${cleaned.stderr}`)
+    assert.deepEqual((await instances()).map((i) => i.Node), [engineNode, engineNode])
+    assert.equal((await nodeServices(consulN, k8sNode)).data.node, undefined, 'the node entry the engine created is gone')
+    const agent = (await nodeServices(consulN, `${k8sNode}-agent`)).data
+    assert.deepEqual(agent.node?.Meta, {agent: 'real'}, 'the node entry it did not create stays, as it was')
+    assert.deepEqual(agent.services.map((s) => s.ID), [n('agent')])
+    await consulN.put('/v1/catalog/deregister', {Node: `${k8sNode}-agent`})
+  })
+
+  it('an engine with another node name neither sees nor removes the instances', async () => {
     const other = await withToken(onceArgs(`${npNs}-none`, `${engineNode}-b`, ['--to-consul', '--json']))
     assert.equal(other.exitCode, 0, other.stderr)
     const result = JSON.parse(other.stdout) as SyncResult
     assert.deepEqual([result.toConsul?.remove.length, result.toConsul?.removeNodes.length], [0, 0])
-    assert.equal((await instances()).length, 1)
+    assert.equal((await instances()).length, 2)
     await consulN.put('/v1/catalog/deregister', {Node: `${engineNode}-b`}).catch(() => {})
   })
 
-  it('deleting the Service removes the instance and the node entry the engine created', async () => {
+  it('deleting the Service removes the instances', async () => {
     await kubeN.core().deleteNamespacedService({name: n('np'), namespace: npNs})
     const removed = await run()
     assert.equal(removed.exitCode, 0, `${removed.stdout}\n${removed.stderr}`)
     assert.deepEqual(await instances(), [])
-    const {data} = await nodeServices(consulN, k8sNode)
-    assert.equal(data.node, undefined, 'the empty node entry the engine created is gone')
-  })
-
-  it('never modifies or deregisters a node entry it did not create', async () => {
-    // A real agent's node of the Kubernetes node's name, with a service of its own.
-    await consulN.put('/v1/catalog/register', {Node: k8sNode, Address: '198.51.100.99', NodeMeta: {agent: 'real'}, Service: {ID: n('agent'), Service: n('agent'), Port: 1}})
-    await createService(kubeN, npNs, {name: n('np'), type: 'NodePort', ports: [{name: 'http', port: 80}]})
-    const added = await run()
-    assert.equal(added.exitCode, 0, `${added.stdout}\n${added.stderr}`)
-    const found = await instances()
-    assert.equal(found.length, 1)
-    assert.equal(found[0].Node, k8sNode)
-    assert.equal(found[0].ServiceAddress, externalIP, 'the instance has the Kubernetes node address')
-    assert.equal(found[0].Address, '198.51.100.99', 'the existing node entry is unchanged')
-    await kubeN.core().deleteNamespacedService({name: n('np'), namespace: npNs})
-    const removed = await run()
-    assert.equal(removed.exitCode, 0, removed.stderr)
-    assert.deepEqual(await instances(), [])
-    const {data} = await nodeServices(consulN, k8sNode)
-    assert.deepEqual(data.node?.Meta, {agent: 'real'}, 'the node entry it did not create stays, as it was')
-    assert.deepEqual(data.services.map((s) => s.ID), [n('agent')])
   })
 })
 

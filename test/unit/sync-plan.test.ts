@@ -9,7 +9,7 @@ import {packBatches, removalGroups, writeGroups} from '../../src/sync/apply-cons
 import {DEFAULT_OPTIONS, type ConsulState, type K8sService, type K8sState, type SyncOptions} from '../../src/sync/model.js'
 import {resolveDirections, syncOptionsFrom} from '../../src/sync/options.js'
 import {planToConsul, planToK8s} from '../../src/sync/plan.js'
-import {desiredRegistrations} from '../../src/sync/to-consul.js'
+import {desiredRegistrations, serviceID} from '../../src/sync/to-consul.js'
 
 const options: SyncOptions = {...DEFAULT_OPTIONS}
 
@@ -37,7 +37,7 @@ function consulAfter(state: K8sState, extra: Partial<ConsulState> = {}): ConsulS
 
 const empty: ConsulState = {nodeExists: false, nodeServices: [], nodeChecks: [], catalogServices: {}}
 
-describe('NodePort instances on the Consul nodes named after Kubernetes nodes', () => {
+describe('NodePort instances left on nodes named after Kubernetes nodes by an earlier consulk8s', () => {
   const npState: K8sState = {
     services: [{namespace: 'default', name: 'np', type: 'NodePort', annotations: {}, labels: {}, ports: [{name: 'http', port: 80, nodePort: 30080}], externalIPs: [], loadBalancerIngress: []}],
     endpointSlices: [{namespace: 'default', name: 'np-a', serviceName: 'np', ports: [{name: 'http', port: 8080}], endpoints: [{addresses: ['10.0.0.1'], nodeName: 'w1'}, {addresses: ['10.0.0.2'], nodeName: 'w2'}]}],
@@ -47,51 +47,29 @@ describe('NodePort instances on the Consul nodes named after Kubernetes nodes', 
     ],
   }
   const ours = {'k8s-sync-node': options.consulNodeName, 'external-source': 'kubernetes'}
-  /** Consul after a perfect apply: w1 created by the engine, w2 a real agent's node with a service of its own. */
-  function after(state = npState): ConsulState {
-    const desired = desiredRegistrations(state, options).registrations
-    const on = (node: string) => desired.filter((r) => r.node === node)
+  const legacy = (node: string, address: string) => ({ID: `np-${node}`, Service: 'np', Tags: ['k8s'], Address: address, Port: 30080, Meta: {'k8s-sync-node': options.consulNodeName}, ModifyIndex: 10})
+  /** Consul as the earlier version left it: w1 created by the engine, w2 a real agent's node with a service of its own. */
+  function before(): ConsulState {
     const foreign = {ID: 'agent-svc', Service: 'agent-svc', Tags: [], Address: '192.168.1.2', Port: 1, Meta: null, ModifyIndex: 5}
     return {
       ...empty,
-      nodeExists: true,
-      otherNodes: ['w1', 'w2'].map((node) => ({
-        node,
-        exists: true,
-        meta: node === 'w1' ? ours : {'consul-network-segment': ''},
-        modifyIndex: 7,
-        services: [...on(node).map((r) => ({...r.service, ModifyIndex: 10})), ...(node === 'w2' ? [foreign] : [])],
-        checks: on(node).flatMap((r) => (r.check ? [{...r.check, ServiceID: r.service.ID}] : [])),
-      })),
+      otherNodes: [
+        {node: 'w1', exists: true, meta: ours, modifyIndex: 7, services: [legacy('w1', '192.168.1.1')], checks: []},
+        {node: 'w2', exists: true, meta: {'consul-network-segment': ''}, modifyIndex: 7, services: [legacy('w2', '192.168.1.2'), foreign], checks: []},
+      ],
     }
   }
 
-  it('adds on the Kubernetes node names and registers only the nodes that are missing', () => {
-    const consul: ConsulState = {...empty, otherNodes: [{node: 'w2', exists: true, meta: {}, services: [], checks: []}]}
-    const plan = planToConsul(npState, consul, options)
-    assert.deepEqual(plan.add.map((r) => [r.node, r.service.Address, r.service.Port]), [
-      ['w1', '192.168.1.1', 30080],
-      ['w2', '192.168.1.2', 30080],
+  it('adds the instances on the engine\'s node, removes ours from the other nodes and only the node entry the engine created', () => {
+    const plan = planToConsul(npState, before(), options)
+    assert.deepEqual(plan.add.map((r) => [r.service.ID, r.service.Address, r.service.Port]), [
+      [serviceID('np', '10.0.0.1'), '192.168.1.1', 30080],
+      [serviceID('np', '10.0.0.2'), '192.168.1.2', 30080],
     ])
-    assert.deepEqual(plan.registerNodes, [{node: 'w1', address: '192.168.1.1'}], 'w2 exists (a real agent): never re-registered')
-    const groups = writeGroups(plan)
-    assert.deepEqual(groups.map((g) => g.ops.map((op) => ('Service' in op ? op.Service.Node : op.Check.Check.Node))), [
-      ['w1', 'w1'],
-      ['w2', 'w2'],
-    ])
-  })
-
-  it('a second run is a no-op, and keeps every node', () => {
-    const plan = planToConsul(npState, after(), options)
-    assert.deepEqual([plan.add.length, plan.update.length, plan.remove.length, plan.removeNodes.length, plan.registerNodes.length, plan.unchanged], [0, 0, 0, 0, 0, 2])
-  })
-
-  it('when the service goes, removes our instances on each node, and only the node entry the engine created', () => {
-    const gone: K8sState = {...npState, services: []}
-    const plan = planToConsul(gone, after(), options)
-    assert.deepEqual(plan.remove.map((r) => [r.node, r.service]), [
-      ['w1', 'np'],
-      ['w2', 'np'],
+    assert.deepEqual(writeGroups(plan).flatMap((g) => g.ops.map((op) => ('Service' in op ? op.Service.Node : op.Check.Check.Node))), Array(4).fill(options.consulNodeName))
+    assert.deepEqual(plan.remove.map((r) => [r.node, r.id]), [
+      ['w1', 'np-w1'],
+      ['w2', 'np-w2'],
     ])
     assert.deepEqual(plan.removeNodes, [{node: 'w1', modifyIndex: 7}], 'w2 (not created by the engine, and with a service of its own) stays')
     assert.deepEqual(removalGroups(plan).map((g) => (g.ops[0] as {Service: {Node: string}}).Service.Node), ['w1', 'w2'])
@@ -99,12 +77,12 @@ describe('NodePort instances on the Consul nodes named after Kubernetes nodes', 
 
   it('another engine\'s instances and node entries are left alone', () => {
     const other = {...options, consulNodeName: 'other-sync'}
-    const plan = planToConsul({...npState, services: []}, after(), other)
+    const plan = planToConsul({...npState, services: []}, before(), other)
     assert.deepEqual([plan.remove.length, plan.removeNodes.length], [0, 0])
   })
 
   it('a node entry the engine created is kept while it still holds someone else\'s service', () => {
-    const consul = after()
+    const consul = before()
     consul.otherNodes?.[0].services.push({ID: 'x', Service: 'x', Tags: [], Address: '1.1.1.1', Port: 1, Meta: null})
     const plan = planToConsul({...npState, services: []}, consul, options)
     assert.deepEqual(plan.removeNodes, [])

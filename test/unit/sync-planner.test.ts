@@ -127,28 +127,45 @@ describe('instances per service type', () => {
   const nodePort = svc({name: 'np', type: 'NodePort', ports: [{name: 'http', port: 80, nodePort: 30080}]})
   const nodeSlice = slice('np', [{ip: '10.0.0.1', node: 'n1'}, {ip: '10.0.0.2', node: 'n1', ready: false}, {ip: '10.0.0.3', node: 'n2', ready: false}])
 
-  it('NodePort ExternalFirst: one instance per node with an endpoint, node address, nodePort, on the Consul node named after the Kubernetes node', () => {
+  it('NodePort ExternalFirst: one instance per endpoint address (its ID), at the node address and the nodePort, as consul-k8s', () => {
     const result = plan([nodePort], [nodeSlice], {nodePortSyncType: 'ExternalFirst'}, nodes)
-    assert.deepEqual(result.registrations.map((r) => [r.node, r.service.Address, r.service.Port, r.check?.Status, r.service.Meta?.['external-k8s-node-name']]), [
-      ['n1', '203.0.113.1', 30080, 'passing', 'n1'],
-      ['n2', '192.168.0.2', 30080, 'critical', 'n2'],
+    assert.deepEqual(result.registrations.map((r) => [r.service.ID, r.service.Address, r.service.Port, r.check?.Status, r.service.Meta?.['external-k8s-node-name']]), [
+      [serviceID('np', '10.0.0.1'), '203.0.113.1', 30080, 'passing', 'n1'],
+      [serviceID('np', '10.0.0.2'), '203.0.113.1', 30080, 'critical', 'n1'],
+      [serviceID('np', '10.0.0.3'), '192.168.0.2', 30080, 'critical', 'n2'],
     ])
     assert.ok(result.registrations.every((r) => r.service.Meta?.['k8s-sync-node'] === 'k8s-sync'), 'still marked as the engine\'s')
+    assert.ok(result.registrations.every((r) => !('node' in r)), 'every instance goes to the engine\'s node')
   })
 
-  it('only NodePort instances go to other nodes; the rest stay on the engine\'s node', () => {
-    const result = plan([svc({name: 'web'}), svc({name: 'lb', type: 'LoadBalancer', loadBalancerIngress: [{ip: '203.0.113.9'}]})], [slice('web', ['10.0.0.1'])])
-    assert.deepEqual(result.registrations.map((r) => r.node), [undefined, undefined])
+  it('endpoint meta is consul-k8s\'s: ref kind and name with a target, node name, zone where known', () => {
+    const endpoints: K8sEndpointSlice['endpoints'] = [
+      {addresses: ['10.0.0.1'], ready: true, nodeName: 'n1', zone: 'zone-a', targetRef: {kind: 'Pod', name: 'web-1'}},
+      {addresses: ['10.0.0.2'], ready: true},
+    ]
+    const withSlices = (type: string) =>
+      plan([svc({name: 'web', type, ports: [{name: 'http', port: 80, nodePort: 30080}]})], [{...slice('web', []), endpoints}], {}, nodes)
+    const extra = (meta: Record<string, string> | null) =>
+      Object.fromEntries(Object.entries(meta ?? {}).filter(([key]) => key.startsWith('external-k8s-') && key !== 'external-k8s-ns'))
+    const clusterIP = withSlices('ClusterIP').registrations
+    assert.deepEqual(clusterIP.map((r) => extra(r.service.Meta)), [
+      {'external-k8s-ref-kind': 'Pod', 'external-k8s-ref-name': 'web-1', 'external-k8s-node-name': 'n1', 'external-k8s-topology-zone': 'zone-a'},
+      {},
+    ])
+    const nodePortResult = withSlices('NodePort').registrations
+    assert.deepEqual(nodePortResult.map((r) => extra(r.service.Meta)), [
+      {'external-k8s-ref-kind': 'Pod', 'external-k8s-ref-name': 'web-1', 'external-k8s-node-name': 'n1', 'external-k8s-topology-zone': 'zone-a'},
+    ], 'an endpoint on no node is not a NodePort instance')
   })
 
   it('NodePort ExternalOnly skips nodes without an external IP', () => {
     const result = plan([nodePort], [nodeSlice], {nodePortSyncType: 'ExternalOnly'}, nodes)
-    assert.deepEqual(result.registrations.map((r) => r.service.Address), ['203.0.113.1'])
+    assert.deepEqual(result.registrations.map((r) => r.service.Address), ['203.0.113.1', '203.0.113.1'])
   })
 
   it('NodePort InternalOnly uses internal IPs', () => {
     const result = plan([nodePort], [nodeSlice], {nodePortSyncType: 'InternalOnly'}, nodes)
-    assert.deepEqual(result.registrations.map((r) => r.service.Address), ['192.168.0.1', '192.168.0.2'])
+    assert.deepEqual(result.registrations.map((r) => r.service.Address), ['192.168.0.1', '192.168.0.1', '192.168.0.2'])
   })
 
   it('NodePort with no usable node address is pending, with the reason', () => {
