@@ -14,7 +14,7 @@ import {runContinuous} from '../sync/watch.js'
 
 export default class Sync extends BaseCommand {
   static summary = 'Sync services between Kubernetes and the Consul catalog (once, or continuously).'
-  static description = `Kubernetes -> Consul: NodePort, LoadBalancer, external-IP and ClusterIP services are registered in the Consul catalog on the engine's node (--consul-node-name, default k8s-sync), honouring the consul.hashicorp.com/service-sync, service-name, service-port, service-tags and service-meta-KEY annotations, with a kubernetes-readiness check for endpoint-backed instances.
+  static description = `Kubernetes -> Consul: NodePort, LoadBalancer, external-IP and ClusterIP services are registered in the Consul catalog on the engine's node (--consul-node-name, default k8s-sync), honouring the consul.hashicorp.com/service-sync, service-name, service-port, service-tags, service-meta-KEY and service-weight annotations, with a kubernetes-readiness check for endpoint-backed instances.
 Consul -> Kubernetes: every Consul service not tagged k8s becomes an ExternalName Service <name>.service.<domain> in --k8s-write-namespace, labelled consul=true.
 
 The engine reads both sides completely, plans in memory, then applies the plan with batched Consul transactions (64 operations each) and bounded concurrency, retrying on 429/5xx and Kubernetes conflicts. It only ever updates or removes what it created itself (Consul meta k8s-sync-node / Kubernetes annotation consulk8s/sync-node equal to its node name), and removes nothing unless both reads were complete and every add/update succeeded.

@@ -23,8 +23,9 @@ export interface OpGroup {
 }
 
 function serviceBody(registration: Registration, modifyIndex: number) {
-  const {ID, Service, Tags, Address, Port, Meta} = registration.service
-  return {ID, Service, Tags, Address, Port, Meta, ModifyIndex: modifyIndex}
+  const {ID, Service, Tags, Address, Port, Meta, Weights} = registration.service
+  // Always explicit, so removing a service-weight annotation puts Consul's default back.
+  return {ID, Service, Tags, Address, Port, Meta, Weights: Weights ?? {Passing: 1, Warning: 1}, ModifyIndex: modifyIndex}
 }
 
 function checkOp(node: string, registration: Registration): TxnOp[] {

@@ -8,7 +8,7 @@ import {describeConsulError, type ConsulClient} from '../consul/client.js'
 import {applyToConsul} from './apply-consul.js'
 import type {KubeApi} from '../kube/http.js'
 import {applyToK8s, readK8sState} from './kube.js'
-import {CHECK, META, type ConsulNodeState, type ConsulState, type K8sState, type Registration, type Skip, type SyncOptions, type SyncPlan} from './model.js'
+import {CHECK, META, type ConsulNodeState, type ConsulState, type K8sState, type Registration, type Skip, type SyncOptions, type SyncPlan, type Warning} from './model.js'
 import {planSync} from './plan.js'
 import {isTransientConsulError, pool, retry} from './retry.js'
 
@@ -133,6 +133,8 @@ export interface SyncResult {
     /** Node entries the engine created for Kubernetes nodes, now empty, to deregister. */
     removeNodes: string[]
     unchanged: number
+    /** Registrations kept as they are because their service has a malformed annotation. */
+    kept: number
     pending: string[]
     applied?: {added: number; updated: number; removed: number; nodesRemoved: number}
   }
@@ -146,6 +148,8 @@ export interface SyncResult {
   }
   /** Services not synced: malformed annotations and conflicts with objects the engine does not own. */
   skipped: Skip[]
+  /** Services synced with a fallback (unknown service-port name, bad service-weight); exit code unchanged. */
+  warnings: Warning[]
   /** Writes that failed (after retries). */
   failures: Failure[]
   /** Why removals were held back, per side. */
@@ -185,6 +189,7 @@ export function describePlan(plan: SyncPlan, dryRun: boolean): SyncResult {
       remove: c.remove.map((r) => ({id: r.id, service: r.service, node: r.node ?? c.node})),
       removeNodes: c.removeNodes.map((r) => r.node),
       unchanged: c.unchanged,
+      kept: c.kept,
       pending: c.pending,
     },
     toK8s: k && {
@@ -195,6 +200,7 @@ export function describePlan(plan: SyncPlan, dryRun: boolean): SyncResult {
       unchanged: k.unchanged,
     },
     skipped: [...(c?.skipped ?? []), ...(k?.skipped ?? [])],
+    warnings: c?.warnings ?? [],
     failures: [],
     removalsSkipped: [],
     interrupted: false,

@@ -10,6 +10,7 @@ export const ANNOTATION = {
   name: 'consul.hashicorp.com/service-name',
   port: 'consul.hashicorp.com/service-port',
   tags: 'consul.hashicorp.com/service-tags',
+  weight: 'consul.hashicorp.com/service-weight',
   metaPrefix: 'consul.hashicorp.com/service-meta-',
   /** Set on ExternalName services made from Consul services (seed doc). */
   synced: 'consul.hashicorp.com/synced',
@@ -175,6 +176,22 @@ export interface ConsulState {
 
 // ---- Plan ----
 
+/** Something synced with a fallback (consul-k8s behaviour), said once; does not change the exit code. */
+export interface Warning {
+  /** ns/name of the Kubernetes service. */
+  source: string
+  message: string
+}
+
+/**
+ * A Kubernetes service skipped for a malformed annotation: its registrations already in Consul
+ * (same namespace, one of these Consul names) are kept as they are until it is fixed.
+ */
+export interface Held {
+  namespace: string
+  names: string[]
+}
+
 /** Something the engine could not sync, with the reason; makes a --once run exit 2. */
 export interface Skip {
   /** ns/name of the Kubernetes service, or consul:<name> for a Consul service. */
@@ -230,6 +247,9 @@ export interface ToConsulPlan {
   selected: number
   /** Selected services that have no instance yet (no endpoints, no load balancer address). */
   pending: string[]
+  warnings: Warning[]
+  /** Registrations kept because their service has a malformed annotation. */
+  kept: number
 }
 
 export interface ExternalNameService {

@@ -24,7 +24,8 @@ import {
   type ToConsulPlan,
   type ToK8sPlan,
 } from './model.js'
-import {desiredRegistrations} from './to-consul.js'
+import {nonDefaultWeights} from '../consul/catalog.js'
+import {desiredRegistrations, isHeld} from './to-consul.js'
 
 export function ownsRegistration(service: ConsulService, options: Pick<SyncOptions, 'consulNodeName'>): boolean {
   return service.Meta?.[META.owner] === options.consulNodeName
@@ -47,6 +48,12 @@ function sameMap(a: Record<string, string> | null, b: Record<string, string> | n
   return keys.length === Object.keys(y).length && keys.every((key) => y[key] === x[key])
 }
 
+function sameWeights(a: ConsulService['Weights'], b: ConsulService['Weights']): boolean {
+  const x = nonDefaultWeights(a)
+  const y = nonDefaultWeights(b)
+  return x?.Passing === y?.Passing && x?.Warning === y?.Warning
+}
+
 function serviceChanges(desired: ConsulService, current: ConsulService): string[] {
   const changes: string[] = []
   if (desired.Service !== current.Service) changes.push('name')
@@ -54,6 +61,7 @@ function serviceChanges(desired: ConsulService, current: ConsulService): string[
   if (desired.Address !== current.Address) changes.push('address')
   if (desired.Port !== current.Port) changes.push('port')
   if (!sameMap(desired.Meta, current.Meta)) changes.push('meta')
+  if (!sameWeights(desired.Weights, current.Weights)) changes.push('weights')
   return changes
 }
 
@@ -85,6 +93,8 @@ export function planToConsul(k8s: K8sState, consul: ConsulState, options: SyncOp
     skipped: [...desired.skipped],
     selected: desired.selected,
     pending: desired.pending,
+    warnings: desired.warnings,
+    kept: 0,
   }
   // Every node read: the engine's own, and those an earlier consulk8s put NodePort instances on.
   const nodes = new Map<string, ConsulNodeState>([[own, {node: own, exists: consul.nodeExists, meta: {}, services: consul.nodeServices, checks: consul.nodeChecks}]])
@@ -139,6 +149,12 @@ export function planToConsul(k8s: K8sState, consul: ConsulState, options: SyncOp
     let left = 0
     for (const service of state.services) {
       if (wanted.has(nodeKey(state.node, service.ID)) || !ownsRegistration(service, options)) {
+        left++
+        continue
+      }
+      // A malformed annotation never takes a live service out of Consul.
+      if (state.node === own && isHeld(service, desired.held)) {
+        plan.kept++
         left++
         continue
       }

@@ -5,13 +5,14 @@
  */
 import {createHash} from 'node:crypto'
 
-import {annotationMeta, choosePort, parseBool, parseTags, validateMeta, type PortChoice} from './annotations.js'
+import {annotationMeta, choosePort, parseBool, parseTags, parseWeight, validateMeta, type PortChoice} from './annotations.js'
 import {
   ANNOTATION,
   CHECK,
   META,
   type ConsulService,
   type DesiredCheck,
+  type Held,
   type K8sEndpoint,
   type K8sEndpointSlice,
   type K8sNode,
@@ -20,6 +21,7 @@ import {
   type Registration,
   type Skip,
   type SyncOptions,
+  type Warning,
 } from './model.js'
 
 /** consul-k8s's service ID: `<name>-<first 12 hex of sha1("<name>-<address>")>`. */
@@ -62,14 +64,30 @@ interface Base {
   tags: string[]
   meta: Record<string, string>
   port: PortChoice
+  /** service-weight: Weights.Passing of LoadBalancer and external-IP instances. */
+  passingWeight?: number
 }
 
-/** Name, tags, meta and port shared by every instance of a service, or the annotation problem. */
-function baseRegistration(service: K8sService, options: SyncOptions): Base | string {
+/** Whether a service's instances are its external IPs or load balancer addresses (service-weight applies). */
+const isExternal = (service: K8sService) => service.externalIPs.length > 0 || service.type === 'LoadBalancer'
+
+/**
+ * Name, tags, meta and port shared by every instance of a service, or the annotation problem.
+ * Fallbacks consul-k8s makes silently (unknown service-port name, bad service-weight) are warnings.
+ */
+function baseRegistration(service: K8sService, options: SyncOptions, warn: (message: string) => void): Base | string {
   const name = consulServiceName(service, options)
   if (name === '') return `${ANNOTATION.name} is empty`
   const port = choosePort(service.type, service.ports, service.annotations[ANNOTATION.port])
   if (!port.ok) return port.problem
+  if (port.value.warning) warn(port.value.warning)
+  let passingWeight: number | undefined
+  const rawWeight = service.annotations[ANNOTATION.weight]
+  if (rawWeight !== undefined && rawWeight !== '' && isExternal(service)) {
+    const weight = parseWeight(rawWeight)
+    if (weight.ok) passingWeight = weight.value
+    else warn(weight.problem)
+  }
   const tags = [options.consulK8sTag]
   const rawTags = service.annotations[ANNOTATION.tags]
   if (rawTags !== undefined) {
@@ -81,11 +99,13 @@ function baseRegistration(service: K8sService, options: SyncOptions): Base | str
   for (const p of service.ports) meta[`port-${p.name ?? ''}`] = String(p.port)
   const extra = annotationMeta(service.annotations)
   if (!extra.ok) return extra.problem
+  const metaProblem = validateMeta(extra.value)
+  if (metaProblem) return `${ANNOTATION.metaPrefix}* annotations: ${metaProblem}`
   Object.assign(meta, extra.value)
   meta[META.owner] = options.consulNodeName
   const problem = validateMeta(meta)
   if (problem) return problem
-  return {name, tags, meta, port: port.value}
+  return {name, tags, meta, port: port.value, passingWeight}
 }
 
 /** consul-k8s's updateServiceMeta: the endpoint's target (both keys whenever there is a target), node and zone. */
@@ -112,7 +132,11 @@ function readiness(namespace: string, id: string, ready: boolean): DesiredCheck 
 }
 
 function instance(base: Base, idAddress: string, address: string, port: number, meta: Record<string, string> = base.meta): ConsulService {
-  return {ID: serviceID(base.name, idAddress), Service: base.name, Tags: base.tags, Address: address, Port: port, Meta: meta}
+  const service: ConsulService = {ID: serviceID(base.name, idAddress), Service: base.name, Tags: base.tags, Address: address, Port: port, Meta: meta}
+  // Only set on LoadBalancer / external-IP services. consul-k8s sends AgentWeights{Passing: n}
+  // (Warning 0, Go's zero value); Warning stays Consul's default 1 here (see docs/sync.md).
+  if (base.passingWeight !== undefined) service.Weights = {Passing: base.passingWeight, Warning: 1}
+  return service
 }
 
 /** The endpoint port of a slice for this service: the named service-port, the number, else the slice's first port. */
@@ -206,6 +230,25 @@ export interface DesiredRegistrations {
   skipped: Skip[]
   selected: number
   pending: string[]
+  warnings: Warning[]
+  /** Services skipped for a malformed annotation: their current registrations stay. */
+  held: Held[]
+}
+
+/** The Consul names a service skipped for a malformed annotation may be registered under. */
+function heldNames(service: K8sService, options: SyncOptions): string[] {
+  const names = new Set([consulServiceName({...service, annotations: {}}, options)])
+  const annotated = service.annotations[ANNOTATION.name]?.trim()
+  if (annotated) names.add(annotated)
+  return [...names]
+}
+
+const KEPT = 'its registrations already in Consul are kept as they are until it is fixed'
+
+/** Whether a registration on the engine's node belongs to a service held for a malformed annotation. */
+export function isHeld(service: ConsulService, held: Held[]): boolean {
+  const namespace = service.Meta?.[META.namespace]
+  return held.some((h) => h.namespace === namespace && h.names.includes(service.Service))
 }
 
 /** Every registration the Kubernetes state calls for, plus what was skipped and why. */
@@ -220,19 +263,23 @@ export function desiredRegistrations(state: K8sState, options: SyncOptions): Des
   for (const list of slicesByService.values()) list.sort((a, b) => a.name.localeCompare(b.name))
   const nodes = new Map(state.nodes.map((node) => [node.name, node]))
 
-  const result: DesiredRegistrations = {registrations: [], skipped: [], selected: 0, pending: []}
+  const result: DesiredRegistrations = {registrations: [], skipped: [], selected: 0, pending: [], warnings: [], held: []}
+  const hold = (service: K8sService, reason: string) => {
+    result.skipped.push({source: sourceKey(service), reason: `${reason}; ${KEPT}`, kind: 'invalid'})
+    result.held.push({namespace: service.namespace, names: heldNames(service, options)})
+  }
   const owners = new Map<string, string>()
   const services = [...state.services].sort((a, b) => sourceKey(a).localeCompare(sourceKey(b)))
   for (const service of services) {
     const source = sourceKey(service)
     const selection = selectService(service, options)
     if (!selection.selected) {
-      if (selection.invalid) result.skipped.push({source, reason: selection.invalid, kind: 'invalid'})
+      if (selection.invalid) hold(service, selection.invalid)
       continue
     }
-    const base = baseRegistration(service, options)
+    const base = baseRegistration(service, options, (message) => result.warnings.push({source, message}))
     if (typeof base === 'string') {
-      result.skipped.push({source, reason: base, kind: 'invalid'})
+      hold(service, base)
       continue
     }
     result.selected++

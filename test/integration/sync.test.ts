@@ -72,7 +72,7 @@ describe('sync --once against the real Kubernetes API and Consul catalog', () =>
     await createNamespace(kube, ns)
     await createService(kube, ns, {name: n('web'), ports: [{name: 'http', port: 80}, {name: 'grpc', port: 9090}]})
     await createEndpointSlice(kube, ns, n('web'), [{ip: '10.10.0.1'}, {ip: '10.10.0.2', ready: false}], [{name: 'http', port: 8080}, {name: 'grpc', port: 9091}])
-    await createService(kube, ns, {name: n('lb'), type: 'LoadBalancer', ports: [{name: 'https', port: 443}]})
+    await createService(kube, ns, {name: n('lb'), type: 'LoadBalancer', ports: [{name: 'https', port: 443}], annotations: {'consul.hashicorp.com/service-weight': '7'}})
     await setLoadBalancerIngress(kube, ns, n('lb'), ['203.0.113.10'])
     await createService(kube, ns, {
       name: n('ext'),
@@ -82,9 +82,10 @@ describe('sync --once against the real Kubernetes API and Consul catalog', () =>
         'consul.hashicorp.com/service-tags': 'a, b',
         'consul.hashicorp.com/service-meta-owner': 'team-x',
         'consul.hashicorp.com/service-port': '7443',
+        'consul.hashicorp.com/service-weight': '1',
       },
     })
-    await createService(kube, ns, {name: n('bad'), annotations: {'consul.hashicorp.com/service-port': 'nope'}})
+    await createService(kube, ns, {name: n('bad'), annotations: {'consul.hashicorp.com/service-tags': 'a,,b'}})
     await createEndpointSlice(kube, ns, n('bad'), [{ip: '10.10.0.9'}])
     await createService(kube, ns, {name: n('off'), annotations: {'consul.hashicorp.com/service-sync': 'false'}})
     await createEndpointSlice(kube, ns, n('off'), [{ip: '10.10.0.8'}])
@@ -126,6 +127,10 @@ describe('sync --once against the real Kubernetes API and Consul catalog', () =>
     const lb = services.get(serviceID(n('lb'), '203.0.113.10'))
     assert.equal(lb?.Port, 443)
     assert.equal(lb?.Address, '203.0.113.10')
+    const weights = async (service: string) => (await consul.get<Array<{ServiceWeights: unknown}>>(`/v1/catalog/service/${service}`))[0]?.ServiceWeights
+    assert.deepEqual(await weights(n('lb')), {Passing: 7, Warning: 1}, 'service-weight sets Weights.Passing')
+    assert.deepEqual(await weights(n('ext-renamed')), {Passing: 1, Warning: 1}, 'a weight of 1: default weights')
+    assert.match(first.stderr, new RegExp(`${ns}/${n('ext')}: consul.hashicorp.com/service-weight "1" is not an integer greater than 1; default weights are used`))
     const ext = services.get(serviceID(n('ext-renamed'), '198.51.100.20'))
     assert.ok(ext, 'external IP instance under the annotated name')
     assert.deepEqual(ext.Tags, ['k8s', 'a', 'b'])
@@ -145,7 +150,7 @@ describe('sync --once against the real Kubernetes API and Consul catalog', () =>
     assert.equal(nodeInfo.node?.Address, '127.0.0.1')
     assert.equal(nodeInfo.node?.Meta?.['external-source'], 'kubernetes')
 
-    assert.match(first.stderr + first.stdout, new RegExp(`Skipped ${ns}/${n('bad')}: consul.hashicorp.com/service-port "nope" names no port`))
+    assert.match(first.stderr + first.stdout, new RegExp(`Skipped ${ns}/${n('bad')}: consul.hashicorp.com/service-tags "a,,b" contains an empty tag`))
     assert.doesNotMatch(first.stderr + first.stdout, /\n\s+at .+:\d+:\d+/, 'no stack trace')
   })
 
@@ -172,6 +177,23 @@ describe('sync --once against the real Kubernetes API and Consul catalog', () =>
     assert.equal(result.toConsul?.unchanged, 4)
     assert.deepEqual([result.toK8s?.add.length, result.toK8s?.update.length, result.toK8s?.remove.length], [0, 0, 0])
     assert.deepEqual(result.writeCalls, {consul: 0, kubernetes: 0})
+  })
+
+  it('a typo in an annotation of a synced Service keeps its registrations, reported with exit code 2', async () => {
+    const before = await ourServices()
+    const annotate = (annotations: Record<string, string | null>) =>
+      kube.mergePatch('annotate the web Service', {resource: 'services', namespace: ns, name: n('web')}, {metadata: {annotations}})
+    await annotate({'consul.hashicorp.com/service-sync': 'ture'})
+    const typo = await sync()
+    assert.equal(typo.exitCode, 2, typo.stderr)
+    assert.match(typo.stderr, new RegExp(`Skipped ${ns}/${n('web')}: consul.hashicorp.com/service-sync "ture" is not true or false; its registrations already in Consul are kept`))
+    assert.deepEqual([...(await ourServices()).keys()].sort(), [...before.keys()].sort(), 'nothing deregistered')
+    // An unknown port name is consul-k8s's fallback to the first port: a warning, still synced.
+    await annotate({'consul.hashicorp.com/service-sync': null, 'consul.hashicorp.com/service-port': 'htp'})
+    const fallback = await sync()
+    assert.match(fallback.stderr, new RegExp(`${ns}/${n('web')}: consul.hashicorp.com/service-port "htp" names no port of the service \\(ports: http, grpc\\); the first port is used`))
+    assert.equal((await ourServices()).get(serviceID(n('web'), '10.10.0.1'))?.Port, 8080)
+    await annotate({'consul.hashicorp.com/service-port': null})
   })
 
   it('--dry-run prints the plan and changes nothing', async () => {

@@ -154,6 +154,58 @@ describe('Kubernetes -> Consul against the current catalog', () => {
   })
 })
 
+describe('a malformed annotation on a synced service keeps its registrations', () => {
+  const state = k8sState(2)
+  const broken = (annotations: Record<string, string>): K8sState => ({...state, services: state.services.map((svc) => (svc.name === 'svc0' ? {...svc, annotations} : svc))})
+
+  const typos: Array<Record<string, string>> = [{'consul.hashicorp.com/service-tags': 'a,,b'}, {'consul.hashicorp.com/service-sync': 'yes'}, {'consul.hashicorp.com/service-port': '0'}]
+  for (const annotations of typos) {
+    it(`${Object.keys(annotations)[0]}: nothing removed, the service reported with the annotation`, () => {
+      const plan = planToConsul(broken(annotations), consulAfter(state), options)
+      assert.deepEqual([plan.add.length, plan.update.length, plan.remove.length, plan.unchanged, plan.kept], [0, 0, 0, 1, 1])
+      assert.equal(plan.skipped[0].source, 'default/svc0')
+      assert.match(plan.skipped[0].reason, new RegExp(Object.keys(annotations)[0].replace(/[./]/g, '\\$&')))
+    })
+  }
+
+  it('another service of the same name in another namespace is not kept', () => {
+    const consul = consulAfter(state)
+    consul.nodeServices.push({ID: 'svc0-other', Service: 'svc0', Tags: ['k8s'], Address: '10.9.9.9', Port: 1, Meta: {'external-k8s-ns': 'other', 'k8s-sync-node': options.consulNodeName}})
+    const plan = planToConsul(broken({'consul.hashicorp.com/service-tags': ','}), consul, options)
+    assert.deepEqual(plan.remove.map((r) => r.id), ['svc0-other'])
+  })
+
+  it('once fixed, it syncs again; once deleted, it goes', () => {
+    assert.equal(planToConsul(state, consulAfter(state), options).unchanged, 2)
+    const gone = planToConsul({...state, services: state.services.slice(1)}, consulAfter(state), options)
+    assert.deepEqual(gone.remove.map((r) => r.service), ['svc0'])
+  })
+})
+
+describe('weights', () => {
+  const lb = (weight?: string): K8sState => ({
+    services: [{namespace: 'default', name: 'lb', type: 'LoadBalancer', annotations: weight ? {'consul.hashicorp.com/service-weight': weight} : {}, labels: {}, ports: [{name: 'http', port: 80}], externalIPs: [], loadBalancerIngress: [{ip: '203.0.113.5'}]}],
+    endpointSlices: [],
+    nodes: [],
+  })
+
+  it('a second run with weights is a no-op; Consul\'s default weights read back equal no weights', () => {
+    assert.equal(planToConsul(lb('5'), consulAfter(lb('5')), options).unchanged, 1)
+    const consul = consulAfter(lb())
+    consul.nodeServices[0].Weights = {Passing: 1, Warning: 1}
+    assert.equal(planToConsul(lb(), consul, options).unchanged, 1)
+  })
+
+  it('a changed or removed annotation updates the weights, written explicitly', () => {
+    const changed = planToConsul(lb('7'), consulAfter(lb('5')), options)
+    assert.deepEqual(changed.update.map((u) => u.changes), [['weights']])
+    const removed = planToConsul(lb(), consulAfter(lb('5')), options)
+    assert.deepEqual(removed.update.map((u) => u.changes), [['weights']])
+    const op = writeGroups(removed)[0].ops[0] as {Service: {Service: {Weights: unknown}}}
+    assert.deepEqual(op.Service.Service.Weights, {Passing: 1, Warning: 1})
+  })
+})
+
 describe('Consul -> Kubernetes', () => {
   const owned = (name: string, externalName: string, extra: Partial<K8sService> = {}): K8sService => ({
     namespace: 'default',

@@ -236,9 +236,53 @@ describe('names, tags, meta, ports from annotations', () => {
   })
 })
 
+describe('fallbacks consul-k8s makes: a warning, the service syncs', () => {
+  it('service-port naming no port of the service: the first port, with a warning', () => {
+    const np = svc({name: 'np', type: 'NodePort', ports: [{name: 'http', port: 80, nodePort: 30080}, {name: 'admin', port: 81, nodePort: 30081}], annotations: {'consul.hashicorp.com/service-port': 'htp'}})
+    const web = svc({name: 'web', annotations: {'consul.hashicorp.com/service-port': 'htp'}})
+    const result = plan([np, web], [slice('np', [{ip: '10.0.0.1', node: 'n1'}]), slice('web', ['10.0.0.2'], [{name: 'http', port: 8080}])], {}, [{name: 'n1', addresses: [{type: 'InternalIP', address: '192.168.0.1'}]}])
+    assert.deepEqual(result.skipped, [])
+    assert.deepEqual(result.registrations.map((r) => [r.source, r.service.Port]), [
+      ['default/np', 30080],
+      ['default/web', 8080],
+    ])
+    assert.deepEqual(result.warnings.map((w) => w.source), ['default/np', 'default/web'])
+    assert.match(result.warnings[0].message, /service-port "htp" names no port of the service \(ports: http, admin\); the first port is used/)
+  })
+
+  const weights: Array<[string, number | undefined]> = [
+    ['22', 22],
+    ['1000', 1000],
+    ['2', 2],
+    ['1', undefined],
+    ['0', undefined],
+    ['-2', undefined],
+    ['non-int', undefined],
+    ['2.5', undefined],
+  ]
+  for (const [raw, expected] of weights) {
+    it(`service-weight "${raw}" on LoadBalancer and external-IP instances: ${expected ?? 'a warning, default weights'}`, () => {
+      const annotations = {'consul.hashicorp.com/service-weight': raw}
+      const result = plan([
+        svc({name: 'lb', type: 'LoadBalancer', loadBalancerIngress: [{ip: '203.0.113.5'}], annotations}),
+        svc({name: 'ext', externalIPs: ['198.51.100.1'], annotations}),
+      ])
+      assert.deepEqual(result.registrations.map((r) => r.service.Weights?.Passing), [expected, expected])
+      assert.equal(result.warnings.length, expected === undefined ? 2 : 0)
+      if (expected === undefined) assert.match(result.warnings[0].message, /service-weight ".*" is not an integer greater than 1; default weights are used/)
+      assert.deepEqual(result.skipped, [])
+    })
+  }
+
+  it('service-weight is ignored on endpoint-backed instances, as consul-k8s', () => {
+    const result = plan([svc({name: 'web', annotations: {'consul.hashicorp.com/service-weight': '5'}})], [slice('web', ['10.0.0.1'])])
+    assert.equal(result.registrations[0].service.Weights, undefined)
+    assert.deepEqual(result.warnings, [])
+  })
+})
+
 describe('malformed annotations: reported and skipped, the rest syncs', () => {
   const malformed: Array<{name: string; annotations: Record<string, string>; reason: RegExp}> = [
-    {name: 'unknown port name', annotations: {'consul.hashicorp.com/service-port': 'htp'}, reason: /service-port "htp" names no port of the service \(ports: http\)/},
     {name: 'port number out of range', annotations: {'consul.hashicorp.com/service-port': '70000'}, reason: /service-port "70000" is not a port number/},
     {name: 'port number zero', annotations: {'consul.hashicorp.com/service-port': '0'}, reason: /is not a port number/},
     {name: 'negative port', annotations: {'consul.hashicorp.com/service-port': '-1'}, reason: /is not a port number/},
@@ -260,9 +304,17 @@ describe('malformed annotations: reported and skipped, the rest syncs', () => {
       assert.equal(result.skipped[0].source, 'default/bad')
       assert.equal(result.skipped[0].kind, 'invalid')
       assert.match(result.skipped[0].reason, c.reason)
+      assert.match(result.skipped[0].reason, /consul\.hashicorp\.com\/service-/, 'names the annotation to fix')
+      assert.match(result.skipped[0].reason, /registrations already in Consul are kept/)
+      assert.deepEqual(result.held, [{namespace: 'default', names: [c.annotations['consul.hashicorp.com/service-name']?.trim() || 'bad']}])
       assert.deepEqual(result.registrations.map((r) => r.source), ['default/good'])
     })
   }
+
+  it('held under both the default and the annotated name', () => {
+    const result = plan([svc({name: 'bad', annotations: {'consul.hashicorp.com/service-name': 'renamed', 'consul.hashicorp.com/service-tags': ','}})])
+    assert.deepEqual(result.held, [{namespace: 'default', names: ['bad', 'renamed']}])
+  })
 
   it('a malformed annotation on a service that is not selected is not reported', () => {
     const result = plan([svc({name: 'bad', namespace: 'kube-system', annotations: {'consul.hashicorp.com/service-port': 'nope'}})])
