@@ -27,6 +27,7 @@ With --once (and with --dry-run, which plans once and changes nothing) it reconc
     {description: 'Only Kubernetes -> Consul, from two namespaces, names suffixed with the namespace', command: '<%= config.bin %> <%= command.id %> --to-consul --k8s-allow-namespace web --k8s-allow-namespace api --add-k8s-namespace-suffix'},
     {description: 'Keep syncing until Ctrl-C', command: '<%= config.bin %> <%= command.id %> --context dc1'},
     {description: 'The result as JSON', command: '<%= config.bin %> <%= command.id %> --once --json'},
+    {description: "Take over from consul-k8s's sync-catalog (stopped first), same node name", command: '<%= config.bin %> <%= command.id %> --dry-run --adopt'},
   ]
 
   static flags = {
@@ -50,6 +51,7 @@ With --once (and with --dry-run, which plans once and changes nothing) it reconc
     'k8s-service-prefix': Flags.string({default: '', description: 'Prefix for Kubernetes service names made from Consul services.', helpGroup: 'CONSUL -> KUBERNETES'}),
     'k8s-write-namespace': Flags.string({default: DEFAULT_OPTIONS.k8sWriteNamespace, description: 'Namespace the ExternalName services are written to.', helpGroup: 'CONSUL -> KUBERNETES'}),
     'consul-domain': Flags.string({default: DEFAULT_OPTIONS.consulDomain, description: 'Consul DNS domain used in externalName (<service>.service.<domain>).', helpGroup: 'CONSUL -> KUBERNETES'}),
+    adopt: Flags.boolean({default: false, description: "Take over what consul-k8s's sync-catalog left: registrations on the sync node tagged with the k8s tag and external-source=kubernetes, and Services in the write namespace labelled consul=true, none carrying consulk8s's marker (updated in place and marked, or removed when nothing wants them). See docs/sync.md, Migrating from consul-k8s."}),
     concurrency: Flags.integer({default: 8, min: 1, max: 64, description: 'Writes in flight at once (Consul transactions, Kubernetes requests).'}),
   }
 
@@ -75,6 +77,7 @@ With --once (and with --dry-run, which plans once and changes nothing) it reconc
       nodePortSyncType: flags['node-port-sync-type'],
       consulDomain: flags['consul-domain'],
       consulK8sTag: flags['consul-k8s-tag'],
+      adopt: flags.adopt,
     })
     const consulConfig = consulConfigFrom(flags)
     if (!consulConfig) {

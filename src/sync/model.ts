@@ -66,6 +66,12 @@ export interface SyncOptions {
   consulDomain: string
   /** Tag on every registration from Kubernetes; Consul services with it are not synced back. */
   consulK8sTag: string
+  /**
+   * Take over what consul-k8s's sync-catalog left: registrations on the engine's node tagged
+   * consulK8sTag with external-source=kubernetes and no marker, and Services in the write
+   * namespace labelled consul=true with no marker (updated in place and marked, or removed).
+   */
+  adopt: boolean
 }
 
 export const DEFAULT_OPTIONS: SyncOptions = {
@@ -83,6 +89,7 @@ export const DEFAULT_OPTIONS: SyncOptions = {
   nodePortSyncType: 'ExternalFirst',
   consulDomain: 'consul',
   consulK8sTag: 'k8s',
+  adopt: false,
 }
 
 // ---- Kubernetes side (slim views) ----

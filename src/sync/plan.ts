@@ -31,9 +31,26 @@ export function ownsRegistration(service: ConsulService, options: Pick<SyncOptio
   return service.Meta?.[META.owner] === options.consulNodeName
 }
 
-export function ownsK8sService(service: K8sService, options: Pick<SyncOptions, 'consulNodeName'>): boolean {
-  return service.labels[CONSUL_LABEL] === 'true' && service.annotations[ANNOTATION.owner] === options.consulNodeName
+/**
+ * A registration as consul-k8s's sync-catalog writes it (on the sync node, which the caller
+ * checks): external-source=kubernetes, the k8s tag, and no consulk8s marker at all.
+ */
+export function isSyncCatalogRegistration(service: ConsulService, options: Pick<SyncOptions, 'consulK8sTag'>): boolean {
+  return service.Meta?.[META.owner] === undefined && service.Meta?.[META.source] === META.sourceValue && (service.Tags ?? []).includes(options.consulK8sTag)
 }
+
+/** A Service as sync-catalog writes it: labelled consul=true, no consulk8s marker. */
+export function isSyncCatalogService(service: K8sService): boolean {
+  return service.labels[CONSUL_LABEL] === 'true' && service.annotations[ANNOTATION.owner] === undefined
+}
+
+/** The engine's own Service, or (with --adopt) one sync-catalog wrote. */
+export function ownsK8sService(service: K8sService, options: Pick<SyncOptions, 'consulNodeName' | 'adopt'>): boolean {
+  if (service.labels[CONSUL_LABEL] === 'true' && service.annotations[ANNOTATION.owner] === options.consulNodeName) return true
+  return options.adopt && isSyncCatalogService(service)
+}
+
+const ADOPT_HINT = "written by consul-k8s's sync-catalog? --adopt takes it over"
 
 function sameList(a: readonly string[] | null, b: readonly string[] | null): boolean {
   const x = a ?? []
@@ -112,6 +129,9 @@ export function planToConsul(k8s: K8sState, consul: ConsulState, options: SyncOp
       else checksByService.set(key, [check])
     }
   }
+  // Ours, or (with --adopt) sync-catalog's on the engine's node.
+  const claims = (service: ConsulService, node: string) =>
+    ownsRegistration(service, options) || (options.adopt && node === own && isSyncCatalogRegistration(service, options))
   const wanted = new Set<string>()
   const conflicted = new Set<string>()
   for (const registration of desired.registrations) {
@@ -124,11 +144,12 @@ export function planToConsul(k8s: K8sState, consul: ConsulState, options: SyncOp
       plan.add.push(registration)
       continue
     }
-    if (!ownsRegistration(existing, options)) {
+    if (!claims(existing, node)) {
       if (!conflicted.has(registration.source)) {
+        const hint = isSyncCatalogRegistration(existing, options) ? ` (${ADOPT_HINT})` : ''
         plan.skipped.push({
           source: registration.source,
-          reason: `Consul already has service ID "${id}" on node ${node}, not registered by this engine; left alone`,
+          reason: `Consul already has service ID "${id}" on node ${node}, not registered by this engine; left alone${hint}`,
           kind: 'conflict',
         })
       }
@@ -141,6 +162,7 @@ export function planToConsul(k8s: K8sState, consul: ConsulState, options: SyncOp
       ? checks.find((check) => check.CheckID === registration.check?.CheckID)
       : checks.find((check) => check.Type === CHECK.type || check.Name === CHECK.name)
     const serviceDiff = serviceChanges(registration.service, existing)
+    if (!ownsRegistration(existing, options)) serviceDiff.unshift('adopted')
     const changes = [...serviceDiff, ...checkChanges(registration.check, currentCheck, id)]
     if (changes.length === 0) plan.unchanged++
     else plan.update.push({desired: registration, current: existing, currentCheck, changes, checkOnly: serviceDiff.length === 0})
@@ -148,7 +170,7 @@ export function planToConsul(k8s: K8sState, consul: ConsulState, options: SyncOp
   for (const state of nodes.values()) {
     let left = 0
     for (const service of state.services) {
-      if (wanted.has(nodeKey(state.node, service.ID)) || !ownsRegistration(service, options)) {
+      if (wanted.has(nodeKey(state.node, service.ID)) || !claims(service, state.node)) {
         left++
         continue
       }
@@ -218,15 +240,17 @@ export function planToK8s(catalog: Record<string, string[]>, k8sServices: K8sSer
       continue
     }
     if (!ownsK8sService(current, options)) {
+      const hint = isSyncCatalogService(current) ? ` (${ADOPT_HINT})` : ''
       plan.skipped.push({
         source: `consul:${service.consulService}`,
-        reason: `Kubernetes service ${namespace}/${service.name} already exists and was not created by this engine; left alone`,
+        reason: `Kubernetes service ${namespace}/${service.name} already exists and was not created by this engine; left alone${hint}`,
         kind: 'conflict',
       })
       continue
     }
     wanted.add(service.name)
     const changes: string[] = []
+    if (current.annotations[ANNOTATION.owner] !== options.consulNodeName) changes.push('adopted')
     if (current.type !== 'ExternalName') changes.push('type')
     if (current.externalName !== service.externalName) changes.push('externalName')
     if (current.annotations[ANNOTATION.synced] !== 'true' || current.annotations[ANNOTATION.sync] !== 'false') changes.push('annotations')

@@ -130,7 +130,7 @@ describe('sync --once against the real Kubernetes API and Consul catalog', () =>
     const weights = async (service: string) => (await consul.get<Array<{ServiceWeights: unknown}>>(`/v1/catalog/service/${service}`))[0]?.ServiceWeights
     assert.deepEqual(await weights(n('lb')), {Passing: 7, Warning: 1}, 'service-weight sets Weights.Passing')
     assert.deepEqual(await weights(n('ext-renamed')), {Passing: 1, Warning: 1}, 'a weight of 1: default weights')
-    assert.match(first.stderr, new RegExp(`${ns}/${n('ext')}: consul.hashicorp.com/service-weight "1" is not an integer greater than 1; default weights are used`))
+    assert.match(first.stdout + first.stderr, new RegExp(`${ns}/${n('ext')}: consul.hashicorp.com/service-weight "1" is not an integer greater than 1; default weights are used`))
     const ext = services.get(serviceID(n('ext-renamed'), '198.51.100.20'))
     assert.ok(ext, 'external IP instance under the annotated name')
     assert.deepEqual(ext.Tags, ['k8s', 'a', 'b'])
@@ -186,12 +186,12 @@ describe('sync --once against the real Kubernetes API and Consul catalog', () =>
     await annotate({'consul.hashicorp.com/service-sync': 'ture'})
     const typo = await sync()
     assert.equal(typo.exitCode, 2, typo.stderr)
-    assert.match(typo.stderr, new RegExp(`Skipped ${ns}/${n('web')}: consul.hashicorp.com/service-sync "ture" is not true or false; its registrations already in Consul are kept`))
+    assert.match(typo.stdout + typo.stderr, new RegExp(`Skipped ${ns}/${n('web')}: consul.hashicorp.com/service-sync "ture" is not true or false; its registrations already in Consul are kept`))
     assert.deepEqual([...(await ourServices()).keys()].sort(), [...before.keys()].sort(), 'nothing deregistered')
     // An unknown port name is consul-k8s's fallback to the first port: a warning, still synced.
     await annotate({'consul.hashicorp.com/service-sync': null, 'consul.hashicorp.com/service-port': 'htp'})
     const fallback = await sync()
-    assert.match(fallback.stderr, new RegExp(`${ns}/${n('web')}: consul.hashicorp.com/service-port "htp" names no port of the service \\(ports: http, grpc\\); the first port is used`))
+    assert.match(fallback.stdout + fallback.stderr, new RegExp(`${ns}/${n('web')}: consul.hashicorp.com/service-port "htp" names no port of the service \\(ports: http, grpc\\); the first port is used`))
     assert.equal((await ourServices()).get(serviceID(n('web'), '10.10.0.1'))?.Port, 8080)
     await annotate({'consul.hashicorp.com/service-port': null})
   })
@@ -319,7 +319,7 @@ describe('sync --once registers NodePort instances on the sync node, as consul-k
     const legacy = (nodeName: string) => ({ID: n(`legacy-${nodeName}`), Service: n('np'), Tags: ['k8s'], Address: externalIP, Port: nodePort, Meta: {'k8s-sync-node': engineNode}})
     await consulN.put('/v1/catalog/register', {Node: k8sNode, Address: externalIP, NodeMeta: {'external-source': 'kubernetes', 'k8s-sync-node': engineNode}, Service: legacy(k8sNode)})
     await consulN.put('/v1/catalog/register', {Node: `${k8sNode}-agent`, Address: '198.51.100.99', NodeMeta: {agent: 'real'}, Service: {ID: n('agent'), Service: n('agent'), Port: 1}})
-    await consulN.put('/v1/catalog/register', {Node: `${k8sNode}-agent`, Address: '198.51.100.99', Service: legacy(`${k8sNode}-agent`), Check: {CheckID: 'legacy', Name: 'Kubernetes Readiness Check', ServiceID: n(`legacy-${k8sNode}-agent`), Status: 'passing'}})
+    await consulN.put('/v1/catalog/register', {Node: `${k8sNode}-agent`, Address: '198.51.100.99', SkipNodeUpdate: true, Service: legacy(`${k8sNode}-agent`), Check: {CheckID: 'legacy', Name: 'Kubernetes Readiness Check', ServiceID: n(`legacy-${k8sNode}-agent`), Status: 'passing'}})
     const cleaned = await run()
     assert.equal(cleaned.exitCode, 0, `${cleaned.stdout}\n${cleaned.stderr}`)
     assert.deepEqual((await instances()).map((i) => i.Node), [engineNode, engineNode])
@@ -344,6 +344,108 @@ describe('sync --once registers NodePort instances on the sync node, as consul-k
     const removed = await run()
     assert.equal(removed.exitCode, 0, `${removed.stdout}\n${removed.stderr}`)
     assert.deepEqual(await instances(), [])
+  })
+})
+
+describe('sync --adopt takes over what consul-k8s\'s sync-catalog registered', () => {
+  const adoptNs = `sync-it-adopt-${id}`
+  // sync-catalog ran with this node name; consulk8s takes over with the same one.
+  const syncNode = `sync-it-adopt-${id}`
+  const extNode = `sync-it-adopt-ext-${id}`
+  let kubeA: TestCluster
+  let consulA: ConsulClient
+
+  const run = (extra: string[] = []) => withToken(onceArgs(adoptNs, syncNode, ['--k8s-write-namespace', adoptNs, '--json', ...extra]))
+  const services = async () => new Map((await nodeServices(consulA, syncNode)).data.services.map((s) => [s.ID, s]))
+  const legacyID = () => serviceID(n('legacy'), '10.10.9.1')
+  const ours = (result: SyncResult) => result.skipped.filter((s) => s.source.includes(id))
+
+  /** What sync-catalog 2.0.3 registers for a ClusterIP endpoint (resource.go: baseNode, baseService, registerServiceInstance). */
+  const asSyncCatalog = (name: string, address: string, ready: boolean) => ({
+    SkipNodeUpdate: true,
+    Node: syncNode,
+    Address: '127.0.0.1',
+    NodeMeta: {'external-source': 'kubernetes'},
+    Service: {
+      ID: serviceID(name, address),
+      Service: name,
+      Tags: ['k8s'],
+      Meta: {'external-source': 'kubernetes', 'external-k8s-ns': adoptNs, 'port-http': '80', 'external-k8s-ref-kind': 'Pod', 'external-k8s-ref-name': `${name}-pod`},
+      Address: address,
+      Port: 8080,
+    },
+    Check: {
+      CheckID: `${adoptNs}/${serviceID(name, address)}`,
+      Name: 'Kubernetes Readiness Check',
+      Type: 'kubernetes-readiness',
+      ServiceID: serviceID(name, address),
+      Status: ready ? 'passing' : 'critical',
+      Output: ready ? 'Kubernetes health checks passing' : 'Kubernetes health checks failing',
+    },
+  })
+  /** What sync-catalog's to-k8s sink creates for a Consul service. */
+  const externalName = (name: string) => ({
+    metadata: {name, labels: {consul: 'true'}, annotations: {'consul.hashicorp.com/synced': 'true', 'consul.hashicorp.com/service-sync': 'false'}},
+    spec: {type: 'ExternalName', externalName: `${name}.service.consul`},
+  })
+
+  before(async () => {
+    env = getTestEnv()
+    kubeA = await connectTestCluster({kubeconfig: env.kubeconfig, context: 'dc1'})
+    consulA = consulClient('dc1')
+    await createNamespace(kubeA, adoptNs)
+    await createService(kubeA, adoptNs, {name: n('legacy'), ports: [{name: 'http', port: 80}]})
+    await createEndpointSlice(kubeA, adoptNs, n('legacy'), [{ip: '10.10.9.1', pod: `${n('legacy')}-pod`}])
+    await consulA.put('/v1/catalog/register', asSyncCatalog(n('legacy'), '10.10.9.1', false))
+    // A Service deleted while sync-catalog was stopped: its registration stays behind.
+    await consulA.put('/v1/catalog/register', asSyncCatalog(n('old'), '10.10.9.2', true))
+    // A Consul service sync-catalog had made an ExternalName Service for, and one whose Consul service is gone.
+    await consulA.put('/v1/catalog/register', {Node: extNode, Address: '192.0.2.60', Service: {ID: n('db'), Service: n('db'), Port: 5432}})
+    await kubeA.core().createNamespacedService({namespace: adoptNs, body: externalName(n('db'))})
+    await kubeA.core().createNamespacedService({namespace: adoptNs, body: externalName(n('stale'))})
+  })
+
+  after(async () => {
+    await consulA?.put('/v1/catalog/deregister', {Node: extNode}).catch(() => {})
+    await consulA?.put('/v1/catalog/deregister', {Node: syncNode}).catch(() => {})
+    consulA?.close()
+    if (kubeA) await deleteNamespace(kubeA, adoptNs)
+  })
+
+  it('without --adopt nothing foreign is touched, and the conflicts say --adopt', async () => {
+    const before = await services()
+    const result = await run()
+    assert.equal(result.exitCode, 2, result.stderr)
+    const parsed = JSON.parse(result.stdout) as SyncResult
+    assert.deepEqual(ours(parsed).map((s) => s.source).sort(), [`${adoptNs}/${n('legacy')}`, `consul:${n('db')}`].sort())
+    assert.ok(ours(parsed).every((s) => /--adopt takes it over/.test(s.reason)), JSON.stringify(ours(parsed)))
+    const after = await services()
+    assert.deepEqual([...after.values()].map((s) => [s.ID, s.ModifyIndex]).sort(), [...before.values()].map((s) => [s.ID, s.ModifyIndex]).sort(), 'not one write')
+    await kubeA.core().readNamespacedService({name: n('stale'), namespace: adoptNs})
+  })
+
+  it('with --adopt: updated in place (same IDs, marked), leftovers removed on both sides', async () => {
+    const result = await run(['--adopt'])
+    assert.notEqual(result.exitCode, 1, result.stderr)
+    const parsed = JSON.parse(result.stdout) as SyncResult
+    assert.deepEqual(ours(parsed), [])
+    assert.ok(parsed.toConsul?.update.some((u) => u.id === legacyID() && u.changes.includes('adopted')))
+    const after = await services()
+    assert.deepEqual([...after.keys()], [legacyID()], 'the leftover registration is gone')
+    assert.equal(after.get(legacyID())?.Meta?.['k8s-sync-node'], syncNode)
+    const check = (await nodeChecks(consulA, syncNode)).data.find((c) => c.ServiceID === legacyID())
+    assert.equal(check?.Status, 'passing', 'the check follows the endpoint now')
+    const db = await kubeA.core().readNamespacedService({name: n('db'), namespace: adoptNs})
+    assert.equal(db.metadata?.annotations?.['consulk8s/sync-node'], syncNode)
+    await assert.rejects(kubeA.core().readNamespacedService({name: n('stale'), namespace: adoptNs}), (error: {code?: number}) => error.code === 404)
+  })
+
+  it('afterwards, a run without --adopt is a no-op on what was adopted', async () => {
+    const result = await run()
+    const parsed = JSON.parse(result.stdout) as SyncResult
+    assert.deepEqual(ours(parsed), [])
+    assert.deepEqual([parsed.toConsul?.add.length, parsed.toConsul?.update.length, parsed.toConsul?.remove.length], [0, 0, 0])
+    assert.ok(!parsed.toK8s?.update.some((u) => u.name === n('db')) && !parsed.toK8s?.add.some((u) => u.name === n('db')))
   })
 })
 

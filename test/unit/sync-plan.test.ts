@@ -259,6 +259,68 @@ describe('Consul -> Kubernetes', () => {
   })
 })
 
+describe('--adopt: taking over from consul-k8s\'s sync-catalog', () => {
+  const state = k8sState(2)
+  /** Consul as sync-catalog left it: the same IDs, no marker; plus one it registered for a Service now gone. */
+  function syncCatalog(): ConsulState {
+    const consul = consulAfter(state)
+    for (const service of consul.nodeServices) {
+      const {['k8s-sync-node']: _marker, ...meta} = service.Meta ?? {}
+      service.Meta = meta
+    }
+    consul.nodeServices.push({ID: 'gone-abc', Service: 'gone', Tags: ['k8s'], Address: '10.9.0.1', Port: 80, Meta: {'external-source': 'kubernetes', 'external-k8s-ns': 'default'}, ModifyIndex: 9})
+    // Not sync-catalog's: no k8s tag, another source, another engine's marker.
+    consul.nodeServices.push({ID: 'manual', Service: 'manual', Tags: [], Address: '10.9.0.2', Port: 80, Meta: {'external-source': 'kubernetes'}, ModifyIndex: 9})
+    consul.nodeServices.push({ID: 'terraform', Service: 'tf', Tags: ['k8s'], Address: '10.9.0.3', Port: 80, Meta: {'external-source': 'terraform'}, ModifyIndex: 9})
+    consul.nodeServices.push({ID: 'other-engine', Service: 'x', Tags: ['k8s'], Address: '10.9.0.4', Port: 80, Meta: {'external-source': 'kubernetes', 'k8s-sync-node': 'other'}, ModifyIndex: 9})
+    return consul
+  }
+
+  it('without --adopt: conflicts naming --adopt, nothing updated or removed', () => {
+    const plan = planToConsul(state, syncCatalog(), options)
+    assert.deepEqual([plan.add.length, plan.update.length, plan.remove.length], [0, 0, 0])
+    assert.equal(plan.skipped.length, 2)
+    assert.match(plan.skipped[0].reason, /not registered by this engine; left alone \(written by consul-k8s's sync-catalog\? --adopt takes it over\)/)
+  })
+
+  it('with --adopt: updated in place with the same IDs and marked; the one nothing wants removed; the rest left alone', () => {
+    const adopt = {...options, adopt: true}
+    const plan = planToConsul(state, syncCatalog(), adopt)
+    assert.deepEqual(plan.skipped, [])
+    assert.deepEqual(plan.update.map((u) => [u.desired.service.ID, u.changes, u.current.ModifyIndex]), [
+      [serviceID('svc0', '10.0.0.0'), ['adopted', 'meta'], 100],
+      [serviceID('svc1', '10.0.0.1'), ['adopted', 'meta'], 101],
+    ])
+    assert.equal(plan.update[0].desired.service.Meta?.['k8s-sync-node'], options.consulNodeName)
+    assert.deepEqual(plan.remove.map((r) => r.id), ['gone-abc'])
+    // Only on the engine's node: an unmarked registration elsewhere is never adopted.
+    const elsewhere = syncCatalog()
+    elsewhere.otherNodes = [{node: 'w1', exists: true, meta: {}, services: [{...elsewhere.nodeServices[2], ID: 'gone-w1'}], checks: []}]
+    assert.deepEqual(planToConsul(state, elsewhere, adopt).remove.map((r) => r.id), ['gone-abc'])
+  })
+
+  const k8s = (name: string, annotations: Record<string, string>, labels: Record<string, string> = {consul: 'true'}): K8sService => ({
+    namespace: 'default', name, type: 'ExternalName', annotations, labels, ports: [], externalIPs: [], loadBalancerIngress: [], externalName: `${name}.service.consul`, resourceVersion: '3',
+  })
+  // As sync-catalog's sink writes them.
+  const fromSyncCatalog = (name: string) => k8s(name, {'consul.hashicorp.com/synced': 'true', 'consul.hashicorp.com/service-sync': 'false'})
+  const services = [fromSyncCatalog('billing'), fromSyncCatalog('gone'), k8s('mine', {}, {}), k8s('theirs', {'consulk8s/sync-node': 'other'})]
+
+  it('Kubernetes side without --adopt: conflicts naming --adopt', () => {
+    const plan = planToK8s({billing: [], theirs: []}, services, options)
+    assert.deepEqual([plan.update.length, plan.remove.length], [0, 0])
+    assert.match(plan.skipped[0].reason, /billing already exists and was not created by this engine; left alone \(written by consul-k8s's sync-catalog\? --adopt takes it over\)/)
+    assert.doesNotMatch(plan.skipped[1].reason, /--adopt/, 'another engine\'s Service is not sync-catalog\'s')
+  })
+
+  it('Kubernetes side with --adopt: Services labelled consul=true without a marker are updated or removed', () => {
+    const plan = planToK8s({billing: [], theirs: []}, services, {...options, adopt: true})
+    assert.deepEqual(plan.update.map((u) => [u.desired.name, u.changes, u.resourceVersion]), [['billing', ['adopted'], '3']])
+    assert.deepEqual(plan.remove.map((r) => r.name), ['gone'])
+    assert.deepEqual(plan.skipped.map((s) => s.source), ['consul:theirs'])
+  })
+})
+
 describe('transactions', () => {
   it('at most 64 operations each, a service and its check never split', () => {
     const plan = planToConsul(k8sState(100), empty, options)
