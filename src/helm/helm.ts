@@ -197,9 +197,9 @@ export class Helm {
     return (parsed ?? []).map((entry) => toReleaseInfo(entry))
   }
 
-  /** The user-supplied values of the deployed release (`helm get values -o json`). */
-  async getValues(release: string, namespace: string): Promise<Values> {
-    const output = await this.run(['get', 'values', release, '--namespace', namespace, '--output', 'json'], {
+  /** The user-supplied values of the deployed release (`helm get values -o json`); with `all`, merged over the chart's defaults. */
+  async getValues(release: string, namespace: string, options: {all?: boolean} = {}): Promise<Values> {
+    const output = await this.run(['get', 'values', release, '--namespace', namespace, '--output', 'json', ...(options.all ? ['--all'] : [])], {
       what: `read the values of release ${release}`,
     })
     const parsed: unknown = JSON.parse(output || 'null')

@@ -156,6 +156,8 @@ export interface SyncResult {
   removalsSkipped: string[]
   /** Ctrl-C arrived: in-flight writes finished, the rest was not started. */
   interrupted: boolean
+  /** With --from-release: every setting, its value and where it came from (flag, release, default). */
+  settings?: Array<{flag: string; value: string; from: string}>
   writeCalls: {consul: number; kubernetes: number}
 }
 

@@ -449,6 +449,76 @@ describe('sync --adopt takes over what consul-k8s\'s sync-catalog registered', (
   })
 })
 
+describe('sync --from-release takes the settings of an installed Consul Helm release', () => {
+  const relNs = `sync-it-rel-${id}`
+  const release = `rel-${id}`
+  const relNode = `sync-it-rel-${id}`
+  let kubeR: TestCluster
+  let consulR: ConsulClient
+  const helm = (args: string[]) => execa(env.bin.helm, [...args, '--kube-context', 'dc1', '--kubeconfig', env.kubeconfig])
+  const run = (extra: string[]) =>
+    runCli(['sync', '--kubeconfig', env.kubeconfig, '--context', 'dc1', '--consul-http-addr', env.consul.dc1.httpAddr, '--consul-cacert', env.federation.caCertFile, ...extra], {
+      env: {CONSUL_HTTP_TOKEN: env.federation.managementToken, CONSULK8S_HELM: env.bin.helm},
+    })
+
+  before(async () => {
+    env = getTestEnv()
+    kubeR = await connectTestCluster({kubeconfig: env.kubeconfig, context: 'dc1'})
+    consulR = consulClient('dc1')
+    // Only sync-catalog (no servers, no CRDs), with settings that differ from consulk8s's defaults.
+    await helm([
+      'install', release, env.chartDir, '--namespace', relNs, '--create-namespace', '--no-hooks',
+      '--set', 'global.enabled=false', '--set', 'connectInject.enabled=false',
+      '--set', 'externalServers.enabled=true', '--set', 'externalServers.hosts[0]=127.0.0.1',
+      '--set', 'syncCatalog.enabled=true', '--set', 'syncCatalog.toK8S=false', '--set', `syncCatalog.consulNodeName=${relNode}`,
+      '--set', `syncCatalog.k8sAllowNamespaces[0]=${relNs}`, '--set', 'syncCatalog.k8sTag=from-helm',
+    ])
+    await createService(kubeR, relNs, {name: n('web'), externalIPs: ['198.51.100.31']})
+  })
+
+  after(async () => {
+    await helm(['uninstall', release, '--namespace', relNs, '--no-hooks']).catch(() => {})
+    await consulR?.put('/v1/catalog/deregister', {Node: relNode}).catch(() => {})
+    await consulR?.put('/v1/catalog/deregister', {Node: `${relNode}-flag`}).catch(() => {})
+    consulR?.close()
+    if (kubeR) await deleteNamespace(kubeR, relNs)
+  })
+
+  it('--dry-run lists every setting, its value and where it came from', async () => {
+    const result = await run(['--dry-run', '--from-release', `${relNs}/${release}`, '--consul-domain', 'example', '--json'])
+    assert.equal(result.exitCode, 0, result.stderr)
+    const settings = new Map((JSON.parse(result.stdout) as SyncResult).settings?.map((s) => [s.flag, [s.value, s.from]]))
+    assert.deepEqual(settings.get('consul-node-name'), [relNode, 'release'])
+    assert.deepEqual(settings.get('k8s-write-namespace'), [relNs, 'release'], 'the release namespace, as the chart passes it')
+    assert.deepEqual(settings.get('add-k8s-namespace-suffix'), ['true', 'release'], 'the chart\'s default, not consulk8s\'s')
+    assert.deepEqual(settings.get('to-k8s'), ['false', 'release'])
+    assert.deepEqual(settings.get('consul-k8s-tag'), ['from-helm', 'release'])
+    assert.deepEqual(settings.get('k8s-allow-namespace'), [relNs, 'release'])
+    assert.deepEqual(settings.get('consul-domain'), ['example', 'flag'])
+    assert.deepEqual(settings.get('adopt'), ['false', 'default'])
+    const human = await run(['--dry-run', '--from-release', release])
+    assert.match(human.stdout + human.stderr, new RegExp(`Settings \\(release ${relNs}/${release}\\)`))
+    assert.match(human.stdout + human.stderr, /--consul-node-name\s+\S+\s+release/)
+  })
+
+  it('syncs with the release\'s settings; explicit flags win', async () => {
+    const once = await run(['--once', '--from-release', release])
+    assert.equal(once.exitCode, 0, `${once.stdout}\n${once.stderr}`)
+    const {data} = await nodeServices(consulR, relNode)
+    assert.deepEqual(data.services.map((s) => [s.Service, s.Tags]), [[`${n('web')}-${relNs}`, ['from-helm']]], 'suffix and tag from the release')
+    const flagged = await run(['--once', '--from-release', release, '--consul-node-name', `${relNode}-flag`, '--no-add-k8s-namespace-suffix'])
+    assert.equal(flagged.exitCode, 0, flagged.stderr)
+    assert.deepEqual((await nodeServices(consulR, `${relNode}-flag`)).data.services.map((s) => s.Service), [n('web')])
+  })
+
+  it('a release that is not there: one readable error', async () => {
+    const result = await run(['--dry-run', '--from-release', `${relNs}/nope`])
+    assert.equal(result.exitCode, 1)
+    assert.match(result.stderr, new RegExp(`No Consul Helm release "${relNs}/nope" found in the cluster`))
+    assert.doesNotMatch(result.stderr, /\n\s+at .+:\d+:\d+/)
+  })
+})
+
 describe('sync with a service-account token limited by RBAC to its namespace', () => {
   const authNs = `sync-it-auth-${id}`
   const authNode = `sync-it-auth-${id}`
