@@ -2,10 +2,11 @@ import {Flags} from '@oclif/core'
 import {stringify} from 'yaml'
 
 import {ConsulClient, consulConfigFrom} from '../consul/client.js'
+import {login, logout, parseLoginMeta, POD_TOKEN_FILE, type LoginToken} from '../consul/login.js'
 import {helmBinaryFlag} from '../helm/flags.js'
 import {Helm, helmBinary} from '../helm/helm.js'
 import {BaseCommand} from '../shared/base-command.js'
-import {UserError} from '../shared/errors.js'
+import {UserError, errorMessage} from '../shared/errors.js'
 import {consulFlags, dryRunFlag, kubeFlags} from '../shared/flags.js'
 import {exitCodeOf, reconcile, type EngineContext, type SyncResult} from '../sync/engine.js'
 import {connectKube} from '../kube/http.js'
@@ -62,6 +63,24 @@ With --once (and with --dry-run, which plans once and changes nothing) it reconc
     kubeconfig: kubeFlags.kubeconfig,
     context: kubeFlags.context,
     ...consulFlags,
+    'consul-login-auth-method': Flags.string({
+      description: 'Log in to Consul through this ACL auth method (a Kubernetes one, as the chart\'s sync pod does) with the bearer token, instead of a token; logged out on exit.',
+      helpValue: 'NAME',
+      env: 'CONSUL_LOGIN_AUTH_METHOD',
+    }),
+    'consul-login-bearer-token-file': Flags.string({
+      description: 'Bearer token for --consul-login-auth-method: a Kubernetes service-account token.',
+      default: POD_TOKEN_FILE,
+      env: 'CONSUL_LOGIN_BEARER_TOKEN_FILE',
+    }),
+    'consul-login-datacenter': Flags.string({
+      description: 'Datacenter of the auth method (default: the agent\'s).',
+      env: 'CONSUL_LOGIN_DATACENTER',
+    }),
+    'consul-login-meta': Flags.string({
+      description: 'Meta of the login token, KEY=VALUE[,KEY=VALUE...] (as the chart sets component=sync-catalog,pod=NS/POD).',
+      env: 'CONSUL_LOGIN_META',
+    }),
     ...dryRunFlag,
     once: Flags.boolean({description: 'Reconcile once and exit instead of watching.', default: false}),
     output: Flags.string({char: 'o', options: ['json', 'yaml'], exclusive: ['json'], description: 'Print the plan/result as JSON or YAML on stdout (status lines go to stderr).'}),
@@ -135,7 +154,25 @@ With --once (and with --dry-run, which plans once and changes nothing) it reconc
       for (const note of release.notes) this.ui.warn(note)
     }
     const kube = await connectKube({kubeconfig: flags.kubeconfig, context: flags.context})
-    const consul = new ConsulClient(consulConfig)
+    let loginToken: LoginToken | undefined
+    if (flags['consul-login-auth-method']) {
+      const anonymous = new ConsulClient({...consulConfig, token: undefined})
+      try {
+        loginToken = await login(anonymous, {
+          authMethod: flags['consul-login-auth-method'],
+          bearerTokenFile: flags['consul-login-bearer-token-file'],
+          datacenter: flags['consul-login-datacenter'],
+          meta: parseLoginMeta(flags['consul-login-meta']),
+        })
+      } catch (error) {
+        kube.close()
+        throw error
+      } finally {
+        anonymous.close()
+      }
+      this.ui.detail(`Logged in to Consul through auth method ${flags['consul-login-auth-method']} (token ${loginToken.accessorId})`)
+    }
+    const consul = new ConsulClient(loginToken ? {...consulConfig, token: loginToken.secretId} : consulConfig)
     const controller = new AbortController()
     const interrupt = () => {
       if (controller.signal.aborted) process.exit(130)
@@ -184,6 +221,9 @@ With --once (and with --dry-run, which plans once and changes nothing) it reconc
     } finally {
       process.off('SIGINT', interrupt)
       process.off('SIGTERM', interrupt)
+      if (loginToken) {
+        await logout(consul, loginToken).catch((error) => this.ui.warn(`Could not log out of Consul (token ${loginToken?.accessorId}): ${errorMessage(error)}`))
+      }
       consul.close()
       kube.close()
     }

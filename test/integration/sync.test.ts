@@ -519,6 +519,126 @@ describe('sync --from-release takes the settings of an installed Consul Helm rel
   })
 })
 
+describe('sync connects to Consul like every Consul tool, and logs in through a Kubernetes auth method', () => {
+  const loginNs = `sync-it-login-${id}`
+  const loginNode = `sync-it-login-${id}`
+  const method = `sync-it-k8s-${id}`
+  const dir = mkdtempSync(join(tmpdir(), 'sync-it-login-'))
+  let kubeL: TestCluster
+  let consulL: ConsulClient
+  let tokenFile = ''
+
+  /** sync --once --to-consul of one namespace with the given environment (no token unless given). */
+  const run = (extra: string[], environment: Record<string, string | undefined>) =>
+    runCli(['sync', '--once', '--to-consul', '--kubeconfig', env.kubeconfig, '--context', 'dc1', '--k8s-allow-namespace', loginNs, '--consul-node-name', loginNode, ...extra], {
+      env: {CONSUL_HTTP_ADDR: env.consul.dc1.httpAddr, CONSUL_HTTP_TOKEN: undefined, ...environment},
+    })
+  const registered = async () => (await nodeServices(consulL, loginNode)).data.services.map((s) => s.ID)
+  const methodTokens = async () => consulL.get<Array<{AccessorID: string}>>('/v1/acl/tokens', {query: {authmethod: method}})
+
+  before(async () => {
+    env = getTestEnv()
+    kubeL = await connectTestCluster({kubeconfig: env.kubeconfig, context: 'dc1'})
+    consulL = consulClient('dc1')
+    await createNamespace(kubeL, loginNs)
+    await createService(kubeL, loginNs, {name: n('login'), externalIPs: ['198.51.100.41']})
+    // The token reviewer Consul calls the API server's TokenReview with, as the chart sets it up.
+    const rbacApi = kubeL.config.makeApiClient(kubeL.k8s.RbacAuthorizationV1Api)
+    await kubeL.core().createNamespacedServiceAccount({namespace: loginNs, body: {metadata: {name: 'reviewer'}}})
+    await kubeL.core().createNamespacedServiceAccount({namespace: loginNs, body: {metadata: {name: 'sync-catalog'}}})
+    await rbacApi.createClusterRoleBinding({
+      body: {
+        metadata: {name: `sync-it-reviewer-${id}`},
+        roleRef: {apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:auth-delegator'},
+        subjects: [{kind: 'ServiceAccount', name: 'reviewer', namespace: loginNs}],
+      },
+    })
+    // The auth method also reads the service account (annotations), as the chart's ClusterRole allows.
+    await rbacApi.createClusterRole({body: {metadata: {name: `sync-it-reviewer-${id}`}, rules: [{apiGroups: [''], resources: ['serviceaccounts'], verbs: ['get']}]}})
+    await rbacApi.createClusterRoleBinding({
+      body: {
+        metadata: {name: `sync-it-reviewer-sa-${id}`},
+        roleRef: {apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: `sync-it-reviewer-${id}`},
+        subjects: [{kind: 'ServiceAccount', name: 'reviewer', namespace: loginNs}],
+      },
+    })
+    const issue = async (name: string) =>
+      (await kubeL.core().createNamespacedServiceAccountToken({name, namespace: loginNs, body: {spec: {audiences: [], expirationSeconds: 3600}}})).status?.token ?? ''
+    const reviewer = await issue('reviewer')
+    tokenFile = join(dir, 'sa-token')
+    writeFileSync(tokenFile, await issue('sync-catalog'), {mode: 0o600})
+    // What the chart's server-acl-init makes for sync-catalog: a policy, a role, a binding rule.
+    const rules = `node "${loginNode}" { policy = "write" }\nservice_prefix "" { policy = "write" }\nnode_prefix "" { policy = "read" }\n`
+    const policy = await consulL.put<{ID: string}>('/v1/acl/policy', {Name: `sync-it-login-${id}`, Rules: rules})
+    await consulL.put('/v1/acl/role', {Name: `sync-it-login-${id}`, Policies: [{ID: policy.ID}]})
+    await consulL.put('/v1/acl/auth-method', {
+      Name: method,
+      Type: 'kubernetes',
+      Config: {Host: env.clusters.dc1.server, CACert: readFileSync(env.clusters.dc1.caCertFile, 'utf8'), ServiceAccountJWT: reviewer},
+    })
+    await consulL.put('/v1/acl/binding-rule', {AuthMethod: method, BindType: 'role', BindName: `sync-it-login-${id}`, Selector: `serviceaccount.name=="sync-catalog"`})
+  })
+
+  after(async () => {
+    await consulL?.delete(`/v1/acl/auth-method/${method}`).catch(() => {})
+    const role = await consulL?.get<{ID: string}>(`/v1/acl/role/name/sync-it-login-${id}`).catch(() => undefined)
+    if (role) await consulL.delete(`/v1/acl/role/${role.ID}`).catch(() => {})
+    const policy = await consulL?.get<{ID: string}>(`/v1/acl/policy/name/sync-it-login-${id}`).catch(() => undefined)
+    if (policy) await consulL.delete(`/v1/acl/policy/${policy.ID}`).catch(() => {})
+    await consulL?.put('/v1/catalog/deregister', {Node: loginNode}).catch(() => {})
+    consulL?.close()
+    if (kubeL) {
+      const rbacApi = kubeL.config.makeApiClient(kubeL.k8s.RbacAuthorizationV1Api)
+      await rbacApi.deleteClusterRoleBinding({name: `sync-it-reviewer-${id}`}).catch(() => {})
+      await rbacApi.deleteClusterRoleBinding({name: `sync-it-reviewer-sa-${id}`}).catch(() => {})
+      await rbacApi.deleteClusterRole({name: `sync-it-reviewer-${id}`}).catch(() => {})
+      await deleteNamespace(kubeL, loginNs)
+    }
+    rmSync(dir, {recursive: true, force: true})
+  })
+
+  it('logs in with the service-account token, syncs with the token it got, and logs out', async () => {
+    const result = await run(['--consul-cacert', env.federation.caCertFile, '--consul-login-auth-method', method, '--consul-login-bearer-token-file', tokenFile], {})
+    assert.equal(result.exitCode, 0, `${result.stdout}\n${result.stderr}`)
+    assert.deepEqual(await registered(), [serviceID(n('login'), '198.51.100.41')])
+    assert.deepEqual(await methodTokens(), [], 'the login token was destroyed on exit')
+  })
+
+  it('a wrong bearer token fails with a clear message, and nothing is written', async () => {
+    await consulL.put('/v1/catalog/deregister', {Node: loginNode})
+    const wrong = join(dir, 'wrong-token')
+    writeFileSync(wrong, 'not-a-service-account-token', {mode: 0o600})
+    const result = await run(['--consul-cacert', env.federation.caCertFile, '--consul-login-auth-method', method, '--consul-login-bearer-token-file', wrong], {})
+    assert.equal(result.exitCode, 1)
+    assert.match(result.stderr, new RegExp(`Consul refused the login through auth method "${method}"`))
+    assert.match(result.stderr, /binding rule/)
+    assert.doesNotMatch(result.stderr, /\n\s+at .+:\d+:\d+/)
+    assert.deepEqual(await registered(), [])
+  })
+
+  it('CONSUL_HTTP_TOKEN_FILE, CONSUL_TLS_SERVER_NAME and CONSUL_HTTP_SSL_VERIFY=false are honoured', async () => {
+    const tokenPath = join(dir, 'consul-token')
+    writeFileSync(tokenPath, `${env.federation.managementToken}\n`, {mode: 0o600})
+    const viaFile = await run([], {CONSUL_CACERT: env.federation.caCertFile, CONSUL_HTTP_TOKEN_FILE: tokenPath, CONSUL_TLS_SERVER_NAME: 'server.dc1.consul'})
+    assert.equal(viaFile.exitCode, 0, viaFile.stderr)
+    assert.deepEqual(await registered(), [serviceID(n('login'), '198.51.100.41')])
+    const wrongName = await run([], {CONSUL_CACERT: env.federation.caCertFile, CONSUL_HTTP_TOKEN_FILE: tokenPath, CONSUL_TLS_SERVER_NAME: 'server.elsewhere.example'})
+    assert.equal(wrongName.exitCode, 1)
+    assert.match(wrongName.stderr, /CONSUL_TLS_SERVER_NAME/)
+    const noVerify = await run([], {CONSUL_HTTP_TOKEN_FILE: tokenPath, CONSUL_HTTP_SSL_VERIFY: 'false'})
+    assert.equal(noVerify.exitCode, 0, noVerify.stderr)
+    const verified = await run([], {CONSUL_HTTP_TOKEN_FILE: tokenPath})
+    assert.equal(verified.exitCode, 1, 'without the CA and without SSL_VERIFY=false the certificate does not verify')
+  })
+
+  it('CONSUL_NAMESPACE is sent (this Consul, without Enterprise, refuses it)', async () => {
+    const result = await run([], {CONSUL_CACERT: env.federation.caCertFile, CONSUL_HTTP_TOKEN: env.federation.managementToken, CONSUL_NAMESPACE: 'team'})
+    assert.equal(result.exitCode, 1)
+    assert.match(result.stderr, /[Nn]amespace/)
+    assert.doesNotMatch(result.stderr, /\n\s+at .+:\d+:\d+/)
+  })
+})
+
 describe('sync with a service-account token limited by RBAC to its namespace', () => {
   const authNs = `sync-it-auth-${id}`
   const authNode = `sync-it-auth-${id}`
