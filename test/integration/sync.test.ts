@@ -372,7 +372,9 @@ describe('sync --adopt takes over what consul-k8s\'s sync-catalog registered', (
       Tags: ['k8s'],
       Meta: {'external-source': 'kubernetes', 'external-k8s-ns': adoptNs, 'port-http': '80', 'external-k8s-ref-kind': 'Pod', 'external-k8s-ref-name': `${name}-pod`},
       Address: address,
-      Port: 8080,
+      // 2.0.3 writes Consul 1.22's multi-port list (the endpoint ports, the first the default) and Port 0.
+      Port: 0,
+      Ports: [{Name: 'http', Port: 8080, Default: true}],
     },
     Check: {
       CheckID: `${adoptNs}/${serviceID(name, address)}`,
@@ -433,6 +435,9 @@ describe('sync --adopt takes over what consul-k8s\'s sync-catalog registered', (
     const after = await services()
     assert.deepEqual([...after.keys()], [legacyID()], 'the leftover registration is gone')
     assert.equal(after.get(legacyID())?.Meta?.['k8s-sync-node'], syncNode)
+    const raw = await consulA.get<{Services: Array<{ID: string; Port: number; Ports?: unknown}>}>(`/v1/catalog/node-services/${syncNode}`)
+    const adopted = raw.Services.find((s) => s.ID === legacyID())
+    assert.deepEqual([adopted?.Port, adopted?.Ports ?? null], [8080, null], 'the single port consulk8s writes replaces the multi-port list')
     const check = (await nodeChecks(consulA, syncNode)).data.find((c) => c.ServiceID === legacyID())
     assert.equal(check?.Status, 'passing', 'the check follows the endpoint now')
     const db = await kubeA.core().readNamespacedService({name: n('db'), namespace: adoptNs})
