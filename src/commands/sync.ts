@@ -2,19 +2,47 @@ import {Flags} from '@oclif/core'
 import {stringify} from 'yaml'
 
 import {ConsulClient, consulConfigFrom} from '../consul/client.js'
+import {login, logout, parseLoginMeta, POD_TOKEN_FILE, type LoginToken} from '../consul/login.js'
+import {helmBinaryFlag} from '../helm/flags.js'
+import {Helm, helmBinary} from '../helm/helm.js'
 import {BaseCommand} from '../shared/base-command.js'
-import {UserError} from '../shared/errors.js'
+import {UserError, errorMessage} from '../shared/errors.js'
 import {consulFlags, dryRunFlag, kubeFlags} from '../shared/flags.js'
 import {exitCodeOf, reconcile, type EngineContext, type SyncResult} from '../sync/engine.js'
 import {connectKube} from '../kube/http.js'
-import {DEFAULT_OPTIONS, NODE_PORT_SYNC_TYPES} from '../sync/model.js'
-import {syncOptionsFrom} from '../sync/options.js'
+import {DEFAULT_OPTIONS, NODE_PORT_SYNC_TYPES, type SyncOptions} from '../sync/model.js'
+import {syncOptionsFrom, type SyncInput} from '../sync/options.js'
+import {mergeSyncInput, readReleaseSettings, type ReleaseSettings} from '../sync/release.js'
 import {renderPass, renderResult} from '../sync/render.js'
 import {runContinuous} from '../sync/watch.js'
 
+/** The flag behind each sync setting (for --from-release: which were given, and the settings table). */
+const SETTING_FLAGS: Record<keyof SyncInput, string> = {
+  toConsul: 'to-consul',
+  toK8s: 'to-k8s',
+  defaultSync: 'default-sync',
+  syncClusterIPServices: 'sync-clusterip-services',
+  allowNamespaces: 'k8s-allow-namespace',
+  denyNamespaces: 'k8s-deny-namespace',
+  consulServicePrefix: 'consul-service-prefix',
+  k8sServicePrefix: 'k8s-service-prefix',
+  addK8sNamespaceSuffix: 'add-k8s-namespace-suffix',
+  consulNodeName: 'consul-node-name',
+  k8sWriteNamespace: 'k8s-write-namespace',
+  nodePortSyncType: 'node-port-sync-type',
+  consulDomain: 'consul-domain',
+  consulK8sTag: 'consul-k8s-tag',
+  adopt: 'adopt',
+}
+
+/** `--from-release` alone (no value) means "the one Consul release in the cluster". */
+export function bareFromRelease(argv: string[]): string[] {
+  return argv.map((arg, index) => (arg === '--from-release' && (index === argv.length - 1 || argv[index + 1].startsWith('-')) ? '--from-release=' : arg))
+}
+
 export default class Sync extends BaseCommand {
   static summary = 'Sync services between Kubernetes and the Consul catalog (once, or continuously).'
-  static description = `Kubernetes -> Consul: NodePort, LoadBalancer, external-IP and ClusterIP services are registered in the Consul catalog on the engine's node (--consul-node-name, default k8s-sync), honouring the consul.hashicorp.com/service-sync, service-name, service-port, service-tags and service-meta-KEY annotations, with a kubernetes-readiness check for endpoint-backed instances.
+  static description = `Kubernetes -> Consul: NodePort, LoadBalancer, external-IP and ClusterIP services are registered in the Consul catalog on the engine's node (--consul-node-name, default k8s-sync), honouring the consul.hashicorp.com/service-sync, service-name, service-port, service-tags, service-meta-KEY and service-weight annotations, with a kubernetes-readiness check for endpoint-backed instances.
 Consul -> Kubernetes: every Consul service not tagged k8s becomes an ExternalName Service <name>.service.<domain> in --k8s-write-namespace, labelled consul=true.
 
 The engine reads both sides completely, plans in memory, then applies the plan with batched Consul transactions (64 operations each) and bounded concurrency, retrying on 429/5xx and Kubernetes conflicts. It only ever updates or removes what it created itself (Consul meta k8s-sync-node / Kubernetes annotation consulk8s/sync-node equal to its node name), and removes nothing unless both reads were complete and every add/update succeeded.
@@ -27,6 +55,8 @@ With --once (and with --dry-run, which plans once and changes nothing) it reconc
     {description: 'Only Kubernetes -> Consul, from two namespaces, names suffixed with the namespace', command: '<%= config.bin %> <%= command.id %> --to-consul --k8s-allow-namespace web --k8s-allow-namespace api --add-k8s-namespace-suffix'},
     {description: 'Keep syncing until Ctrl-C', command: '<%= config.bin %> <%= command.id %> --context dc1'},
     {description: 'The result as JSON', command: '<%= config.bin %> <%= command.id %> --once --json'},
+    {description: "Take over from consul-k8s's sync-catalog (stopped first), same node name", command: '<%= config.bin %> <%= command.id %> --dry-run --adopt'},
+    {description: "The settings of the Helm release's sync-catalog, and where each came from", command: '<%= config.bin %> <%= command.id %> --dry-run --from-release consul/consul'},
   ]
 
   static flags = {
@@ -34,6 +64,24 @@ With --once (and with --dry-run, which plans once and changes nothing) it reconc
     context: kubeFlags.context,
     'request-timeout': kubeFlags['request-timeout'],
     ...consulFlags,
+    'consul-login-auth-method': Flags.string({
+      description: 'Log in to Consul through this ACL auth method (a Kubernetes one, as the chart\'s sync pod does) with the bearer token, instead of a token; logged out on exit.',
+      helpValue: 'NAME',
+      env: 'CONSUL_LOGIN_AUTH_METHOD',
+    }),
+    'consul-login-bearer-token-file': Flags.string({
+      description: 'Bearer token for --consul-login-auth-method: a Kubernetes service-account token.',
+      default: POD_TOKEN_FILE,
+      env: 'CONSUL_LOGIN_BEARER_TOKEN_FILE',
+    }),
+    'consul-login-datacenter': Flags.string({
+      description: 'Datacenter of the auth method (default: the agent\'s).',
+      env: 'CONSUL_LOGIN_DATACENTER',
+    }),
+    'consul-login-meta': Flags.string({
+      description: 'Meta of the login token, KEY=VALUE[,KEY=VALUE...] (as the chart sets component=sync-catalog,pod=NS/POD).',
+      env: 'CONSUL_LOGIN_META',
+    }),
     ...dryRunFlag,
     once: Flags.boolean({description: 'Reconcile once and exit instead of watching.', default: false}),
     output: Flags.string({char: 'o', options: ['json', 'yaml'], exclusive: ['json'], description: 'Print the plan/result as JSON or YAML on stdout (status lines go to stderr).'}),
@@ -51,6 +99,12 @@ With --once (and with --dry-run, which plans once and changes nothing) it reconc
     'k8s-service-prefix': Flags.string({default: '', description: 'Prefix for Kubernetes service names made from Consul services.', helpGroup: 'CONSUL -> KUBERNETES'}),
     'k8s-write-namespace': Flags.string({default: DEFAULT_OPTIONS.k8sWriteNamespace, description: 'Namespace the ExternalName services are written to.', helpGroup: 'CONSUL -> KUBERNETES'}),
     'consul-domain': Flags.string({default: DEFAULT_OPTIONS.consulDomain, description: 'Consul DNS domain used in externalName (<service>.service.<domain>).', helpGroup: 'CONSUL -> KUBERNETES'}),
+    'from-release': Flags.string({
+      helpValue: '[NAMESPACE/]NAME',
+      description: "Use the syncCatalog settings of the installed Consul Helm release (helm get values --all; the release namespace is the write namespace); flags given explicitly win. Without a value: the one Consul release in the cluster.",
+    }),
+    ...helmBinaryFlag,
+    adopt: Flags.boolean({default: false, description: "Take over what consul-k8s's sync-catalog left: registrations on the sync node tagged with the k8s tag and external-source=kubernetes, and Services in the write namespace labelled consul=true, none carrying consulk8s's marker (updated in place and marked, or removed when nothing wants them). See docs/sync.md, Migrating from consul-k8s."}),
     concurrency: Flags.integer({default: 8, min: 1, max: 64, description: 'Writes in flight at once (Consul transactions, Kubernetes requests).'}),
   }
 
@@ -60,8 +114,9 @@ With --once (and with --dry-run, which plans once and changes nothing) it reconc
   }
 
   async run(): Promise<SyncResult | undefined> {
-    const {flags} = await this.parse(Sync)
-    const options = syncOptionsFrom({
+    this.argv = bareFromRelease(this.argv)
+    const {flags, metadata} = await this.parse(Sync)
+    const flagInput: SyncInput = {
       toConsul: flags['to-consul'],
       toK8s: flags['to-k8s'],
       defaultSync: flags['default-sync'],
@@ -76,14 +131,49 @@ With --once (and with --dry-run, which plans once and changes nothing) it reconc
       nodePortSyncType: flags['node-port-sync-type'],
       consulDomain: flags['consul-domain'],
       consulK8sTag: flags['consul-k8s-tag'],
-    })
+      adopt: flags.adopt,
+    }
+    let release: ReleaseSettings | undefined
+    if (flags['from-release'] !== undefined) {
+      const helm = new Helm(helmBinary(flags['helm-binary']), {kubeconfig: flags.kubeconfig, context: flags.context})
+      release = await readReleaseSettings(helm, flags['from-release'])
+    }
+    const given = (key: keyof SyncInput) => flags[SETTING_FLAGS[key] as keyof typeof flags] !== undefined && !metadata.flags[SETTING_FLAGS[key]]?.setFromDefault
+    const explicit = Object.fromEntries(Object.entries(flagInput).filter(([key]) => given(key as keyof SyncInput))) as SyncInput
+    const merged = release ? mergeSyncInput(explicit, release.input) : {input: flagInput, sources: {}}
+    const options = syncOptionsFrom(merged.input)
+    const settings = release ? settingsTable(options, (key) => merged.sources[key] ?? 'default') : undefined
     const consulConfig = consulConfigFrom(flags)
     if (!consulConfig) {
       throw new UserError('No Consul address given.', {hint: 'Pass --consul-http-addr (or set CONSUL_HTTP_ADDR), e.g. https://127.0.0.1:8501, with --consul-cacert and --consul-token as needed.'})
     }
     if (flags.output) this.useStderr()
+    if (release && settings) {
+      this.ui.header(`Settings (release ${release.namespace}/${release.release})`)
+      if (flags['dry-run'] || flags.verbose) this.ui.table(['flag', 'value', 'from'], settings.map((s) => [`--${s.flag}`, s.value, s.from]))
+      else this.ui.detail(`${settings.filter((s) => s.from === 'release').length} settings from the release, ${settings.filter((s) => s.from === 'flag').length} from flags (--dry-run lists them)`)
+      for (const note of release.notes) this.ui.warn(note)
+    }
     const kube = await connectKube({kubeconfig: flags.kubeconfig, context: flags.context})
-    const consul = new ConsulClient(consulConfig)
+    let loginToken: LoginToken | undefined
+    if (flags['consul-login-auth-method']) {
+      const anonymous = new ConsulClient({...consulConfig, token: undefined})
+      try {
+        loginToken = await login(anonymous, {
+          authMethod: flags['consul-login-auth-method'],
+          bearerTokenFile: flags['consul-login-bearer-token-file'],
+          datacenter: flags['consul-login-datacenter'],
+          meta: parseLoginMeta(flags['consul-login-meta']),
+        })
+      } catch (error) {
+        kube.close()
+        throw error
+      } finally {
+        anonymous.close()
+      }
+      this.ui.detail(`Logged in to Consul through auth method ${flags['consul-login-auth-method']} (token ${loginToken.accessorId})`)
+    }
+    const consul = new ConsulClient(loginToken ? {...consulConfig, token: loginToken.secretId} : consulConfig)
     const controller = new AbortController()
     const interrupt = () => {
       if (controller.signal.aborted) process.exit(130)
@@ -110,6 +200,7 @@ With --once (and with --dry-run, which plans once and changes nothing) it reconc
       if (flags.once || flags['dry-run']) {
         this.ui.progress(flags['dry-run'] ? 'Reading both sides to plan the sync' : 'Syncing')
         const result = await reconcile(ctx, {dryRun: flags['dry-run']})
+        if (settings) result.settings = settings
         this.ui.done()
         renderResult(this.ui, result, render)
         emit(result, false)
@@ -131,8 +222,19 @@ With --once (and with --dry-run, which plans once and changes nothing) it reconc
     } finally {
       process.off('SIGINT', interrupt)
       process.off('SIGTERM', interrupt)
+      if (loginToken) {
+        await logout(consul, loginToken).catch((error) => this.ui.warn(`Could not log out of Consul (token ${loginToken?.accessorId}): ${errorMessage(error)}`))
+      }
       consul.close()
       kube.close()
     }
   }
+}
+
+/** Every setting with its value and where it came from (--from-release). */
+function settingsTable(options: SyncOptions, from: (key: keyof SyncInput) => 'flag' | 'release' | 'default'): Array<{flag: string; value: string; from: string}> {
+  return (Object.keys(SETTING_FLAGS) as Array<keyof SyncInput>).map((key) => {
+    const value = options[key]
+    return {flag: SETTING_FLAGS[key], value: Array.isArray(value) ? value.join(',') : String(value), from: from(key)}
+  })
 }

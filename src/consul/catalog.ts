@@ -12,8 +12,21 @@ export interface CatalogServiceInstance {
   Address: string
   Port: number
   Meta: Record<string, string> | null
+  /** Absent: Consul's default weights (passing 1, warning 1). */
+  Weights?: ServiceWeights
   CreateIndex?: number
   ModifyIndex?: number
+}
+
+export interface ServiceWeights {
+  Passing: number
+  Warning: number
+}
+
+/** Weights other than Consul's default {1, 1}, else undefined (kept small at thousands of instances). */
+export function nonDefaultWeights(weights: ServiceWeights | null | undefined): ServiceWeights | undefined {
+  if (!weights || (weights.Passing === 1 && weights.Warning === 1)) return undefined
+  return {Passing: weights.Passing, Warning: weights.Warning}
 }
 
 export interface CatalogNode {
@@ -68,7 +81,10 @@ export async function nodeServices(
       {query: blockingQuery(options), timeoutMs: options.timeoutMs, token: options.token},
     )
     // Keep only the fields sync uses: at thousands of instances the rest is most of the memory.
-    const services = (response.data?.Services ?? []).map(({ID, Service, Tags, Address, Port, Meta, CreateIndex, ModifyIndex}) => ({ID, Service, Tags, Address, Port, Meta, CreateIndex, ModifyIndex}))
+    const services = (response.data?.Services ?? []).map(({ID, Service, Tags, Address, Port, Meta, Weights, CreateIndex, ModifyIndex}) => {
+      const weights = nonDefaultWeights(Weights)
+      return weights ? {ID, Service, Tags, Address, Port, Meta, Weights: weights, CreateIndex, ModifyIndex} : {ID, Service, Tags, Address, Port, Meta, CreateIndex, ModifyIndex}
+    })
     return {data: {node: response.data?.Node ?? undefined, services}, index: response.index}
   } catch (error) {
     if (error instanceof ConsulApiError && error.status === 404) return {data: {services: []}}

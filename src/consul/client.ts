@@ -1,8 +1,9 @@
 /**
  * A small Consul HTTP API client on node:https/http with the CA verified by default.
- * Configuration follows consul's own CLI: CONSUL_HTTP_ADDR, CONSUL_HTTP_TOKEN,
- * CONSUL_CACERT, CONSUL_HTTP_SSL. Domain modules (ACL, catalog, health, txn) build on
- * request().
+ * Configuration follows consul's own CLI and API client: CONSUL_HTTP_ADDR, CONSUL_HTTP_TOKEN,
+ * CONSUL_HTTP_TOKEN_FILE, CONSUL_CACERT, CONSUL_CLIENT_CERT, CONSUL_CLIENT_KEY,
+ * CONSUL_TLS_SERVER_NAME, CONSUL_HTTP_SSL, CONSUL_HTTP_SSL_VERIFY, CONSUL_NAMESPACE,
+ * CONSUL_PARTITION. Domain modules (ACL, catalog, health, txn) build on request().
  */
 import {readFileSync} from 'node:fs'
 import http from 'node:http'
@@ -18,8 +19,16 @@ export interface ConsulConfig {
   token?: string
   /** PEM of the CA that signed the server's HTTPS certificate. */
   caCert?: string
-  /** Skip TLS verification; only when the user explicitly asks for it. */
+  /** Skip TLS verification; only when the user explicitly asks for it (CONSUL_HTTP_SSL_VERIFY=false). */
   insecure?: boolean
+  /** PEM client certificate and key, presented to servers that verify incoming HTTPS. */
+  clientCert?: string
+  clientKey?: string
+  /** The name the server certificate is checked against instead of the address's host. */
+  serverName?: string
+  /** Consul Enterprise namespace and admin partition, sent on every request (ns=, partition=). */
+  namespace?: string
+  partition?: string
   /** Per-request timeout in ms. */
   timeoutMs?: number
 }
@@ -27,29 +36,74 @@ export interface ConsulConfig {
 export interface ConsulFlags {
   'consul-http-addr'?: string
   'consul-token'?: string
+  'consul-token-file'?: string
   'consul-cacert'?: string
+  'consul-client-cert'?: string
+  'consul-client-key'?: string
+  'consul-tls-server-name'?: string
+  'consul-namespace'?: string
+  'consul-partition'?: string
 }
 
-/** Merge flags over CONSUL_* environment variables; undefined when no address is known. */
+function readConfigFile(file: string, what: string, hint: string): string {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (error) {
+    throw new UserError(`Cannot read the ${what} ${file}: ${errorMessage(error)}`, {hint})
+  }
+}
+
+/** Go's strconv.ParseBool, as consul's CLI reads CONSUL_HTTP_SSL and CONSUL_HTTP_SSL_VERIFY. */
+function envBool(name: string, raw: string | undefined): boolean | undefined {
+  if (raw === undefined || raw === '') return undefined
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(raw)) return true
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(raw)) return false
+  throw new UserError(`${name}="${raw}" is not a boolean.`, {hint: `Set ${name} to true or false.`})
+}
+
+/**
+ * Merge flags over CONSUL_* environment variables, as consul's CLI does; undefined when no
+ * address is known. A token file wins over a token (consul's API client), and is read here.
+ */
 export function consulConfigFrom(flags: ConsulFlags, env: NodeJS.ProcessEnv = process.env): ConsulConfig | undefined {
   let address = flags['consul-http-addr'] ?? env.CONSUL_HTTP_ADDR
   if (!address) return undefined
   if (!/^https?:\/\//.test(address)) {
-    const ssl = /^(1|true)$/i.test(env.CONSUL_HTTP_SSL ?? '')
+    const ssl = envBool('CONSUL_HTTP_SSL', env.CONSUL_HTTP_SSL) ?? false
     address = `${ssl ? 'https' : 'http'}://${address}`
   }
   const caFile = flags['consul-cacert'] ?? env.CONSUL_CACERT
-  let caCert: string | undefined
-  if (caFile) {
-    try {
-      caCert = readFileSync(caFile, 'utf8')
-    } catch (error) {
-      throw new UserError(`Cannot read the Consul CA certificate ${caFile}: ${errorMessage(error)}`, {
-        hint: 'Point --consul-cacert / CONSUL_CACERT at the PEM file of the CA that signed the Consul servers.',
-      })
-    }
+  const caCert = caFile
+    ? readConfigFile(caFile, 'Consul CA certificate', 'Point --consul-cacert / CONSUL_CACERT at the PEM file of the CA that signed the Consul servers.')
+    : undefined
+  let token = flags['consul-token'] ?? env.CONSUL_HTTP_TOKEN
+  const tokenFile = flags['consul-token-file'] ?? env.CONSUL_HTTP_TOKEN_FILE
+  if (tokenFile) {
+    const fromFile = readConfigFile(tokenFile, 'Consul token file', 'Point --consul-token-file / CONSUL_HTTP_TOKEN_FILE at a file holding the ACL token.').trim()
+    if (fromFile === '') throw new UserError(`The Consul token file ${tokenFile} is empty.`, {hint: 'Write the ACL token (its SecretID) into it.'})
+    token = fromFile
   }
-  return {address, token: flags['consul-token'] ?? env.CONSUL_HTTP_TOKEN, caCert}
+  const certFile = flags['consul-client-cert'] ?? env.CONSUL_CLIENT_CERT
+  const keyFile = flags['consul-client-key'] ?? env.CONSUL_CLIENT_KEY
+  if (Boolean(certFile) !== Boolean(keyFile)) {
+    throw new UserError(`A Consul client ${certFile ? 'certificate was given without its key' : 'key was given without its certificate'}.`, {
+      hint: 'Pass both --consul-client-cert and --consul-client-key (CONSUL_CLIENT_CERT and CONSUL_CLIENT_KEY).',
+    })
+  }
+  const clientHint = 'Point --consul-client-cert / --consul-client-key (CONSUL_CLIENT_CERT / CONSUL_CLIENT_KEY) at PEM files.'
+  const config: ConsulConfig = {address, token, caCert}
+  if (certFile && keyFile) {
+    config.clientCert = readConfigFile(certFile, 'Consul client certificate', clientHint)
+    config.clientKey = readConfigFile(keyFile, 'Consul client key', clientHint)
+  }
+  const serverName = flags['consul-tls-server-name'] ?? env.CONSUL_TLS_SERVER_NAME
+  if (serverName) config.serverName = serverName
+  if (envBool('CONSUL_HTTP_SSL_VERIFY', env.CONSUL_HTTP_SSL_VERIFY) === false) config.insecure = true
+  const namespace = flags['consul-namespace'] ?? env.CONSUL_NAMESPACE
+  if (namespace) config.namespace = namespace
+  const partition = flags['consul-partition'] ?? env.CONSUL_PARTITION
+  if (partition) config.partition = partition
+  return config
 }
 
 export class ConsulApiError extends Error {
@@ -107,7 +161,15 @@ export class ConsulClient {
     }
     this.agent =
       this.url.protocol === 'https:'
-        ? new https.Agent({keepAlive: true, maxSockets: 16, ca: config.caCert, rejectUnauthorized: !config.insecure})
+        ? new https.Agent({
+            keepAlive: true,
+            maxSockets: 16,
+            ca: config.caCert,
+            cert: config.clientCert,
+            key: config.clientKey,
+            servername: config.serverName,
+            rejectUnauthorized: !config.insecure,
+          })
         : new http.Agent({keepAlive: true, maxSockets: 16})
   }
 
@@ -121,6 +183,9 @@ export class ConsulClient {
 
   async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<ConsulResponse<T>> {
     const url = new URL(path, this.url)
+    // As consul's API client: the namespace and partition go on every request.
+    if (this.config.namespace) url.searchParams.set('ns', this.config.namespace)
+    if (this.config.partition) url.searchParams.set('partition', this.config.partition)
     for (const [key, value] of Object.entries(options.query ?? {})) {
       if (value === undefined || value === false) continue
       url.searchParams.set(key, value === true ? '' : String(value))
@@ -198,6 +263,11 @@ export function describeConsulError(error: unknown, what: string): UserError {
     return new UserError(`Consul failed to ${what}: HTTP ${error.status} ${error.body.trim().slice(0, 200)}`)
   }
   if (error instanceof ConsulUnreachableError) {
+    if (error.code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+      return new UserError(`${error.message} (while trying to ${what}).`, {
+        hint: 'The server certificate is not for this host name: set --consul-tls-server-name / CONSUL_TLS_SERVER_NAME to a name in it (e.g. server.<datacenter>.consul).',
+      })
+    }
     const tls = (error.code ?? '').includes('CERT') || (error.code ?? '').startsWith('ERR_TLS') || /certificate/i.test(error.message)
     return new UserError(`${error.message} (while trying to ${what}).`, {
       hint: tls

@@ -22,6 +22,7 @@ export interface TxnServiceOp {
       Address?: string
       Port?: number
       Meta?: Record<string, string> | null
+      Weights?: {Passing: number; Warning: number}
       ModifyIndex?: number
     }
   }

@@ -55,9 +55,33 @@ export const consulFlags = {
     description: 'Consul ACL token (env CONSUL_HTTP_TOKEN).',
     env: 'CONSUL_HTTP_TOKEN',
   }),
+  'consul-token-file': Flags.string({
+    description: 'File holding the Consul ACL token; wins over --consul-token, as in consul (env CONSUL_HTTP_TOKEN_FILE).',
+    env: 'CONSUL_HTTP_TOKEN_FILE',
+  }),
   'consul-cacert': Flags.string({
     description: 'PEM file of the CA that signed the Consul HTTPS certificate (env CONSUL_CACERT).',
     env: 'CONSUL_CACERT',
+  }),
+  'consul-client-cert': Flags.string({
+    description: 'PEM client certificate for Consul servers that verify incoming HTTPS (env CONSUL_CLIENT_CERT).',
+    env: 'CONSUL_CLIENT_CERT',
+  }),
+  'consul-client-key': Flags.string({
+    description: 'PEM key of --consul-client-cert (env CONSUL_CLIENT_KEY).',
+    env: 'CONSUL_CLIENT_KEY',
+  }),
+  'consul-tls-server-name': Flags.string({
+    description: 'Name to check the Consul server certificate against, e.g. server.dc1.consul (env CONSUL_TLS_SERVER_NAME). CONSUL_HTTP_SSL_VERIFY=false skips the check.',
+    env: 'CONSUL_TLS_SERVER_NAME',
+  }),
+  'consul-namespace': Flags.string({
+    description: 'Consul Enterprise namespace, sent with every request (env CONSUL_NAMESPACE).',
+    env: 'CONSUL_NAMESPACE',
+  }),
+  'consul-partition': Flags.string({
+    description: 'Consul Enterprise admin partition, sent with every request (env CONSUL_PARTITION).',
+    env: 'CONSUL_PARTITION',
   }),
 }
 

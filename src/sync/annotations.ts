@@ -59,11 +59,14 @@ export interface PortChoice {
   portName?: string
   /** service-port gave a number: used as is for every instance. */
   portNumber?: number
+  /** service-port named no port of the service: the first port is used (consul-k8s), and this says so. */
+  warning?: string
 }
 
 /**
  * The Consul service port: the first Service port (its nodePort for NodePort services),
- * or the service-port annotation, a port name (recommended) or a number.
+ * or the service-port annotation, a port name (recommended) or a number. A name the Service
+ * does not have falls back to the first port with a warning, as consul-k8s does.
  */
 export function choosePort(type: string, ports: ServicePort[], annotation: string | undefined): Parsed<PortChoice> {
   const external = (p: ServicePort) => (type === 'NodePort' && p.nodePort ? p.nodePort : p.port)
@@ -81,11 +84,24 @@ export function choosePort(type: string, ports: ServicePort[], annotation: strin
   const named = ports.find((p) => p.name === value)
   if (!named) {
     const names = ports.map((p) => p.name).filter(Boolean)
-    return bad(
-      `${ANNOTATION.port} "${annotation}" names no port of the service (${names.length > 0 ? `ports: ${names.join(', ')}` : 'it has no named ports'})`,
-    )
+    return ok({
+      port: first,
+      warning: `${ANNOTATION.port} "${annotation}" names no port of the service (${names.length > 0 ? `ports: ${names.join(', ')}` : 'it has no named ports'}); the first port is used`,
+    })
   }
   return ok({port: external(named), portName: value})
+}
+
+/**
+ * The service-weight annotation: Weights.Passing for LoadBalancer and external-IP instances,
+ * an integer greater than 1 (consul-k8s's getServiceWeight); anything else is a warning.
+ */
+export function parseWeight(raw: string): Parsed<number> {
+  const value = /^[+-]?\d+$/.test(raw) ? Number(raw) : Number.NaN
+  if (!Number.isSafeInteger(value) || value <= 1) {
+    return bad(`${ANNOTATION.weight} "${raw}" is not an integer greater than 1; default weights are used`)
+  }
+  return ok(value)
 }
 
 // Consul's own limits on service meta (agent/structs: validateMetaPair).
@@ -114,7 +130,7 @@ export function annotationMeta(annotations: Record<string, string>): Parsed<Reco
     if (!key.startsWith(ANNOTATION.metaPrefix)) continue
     const metaKey = key.slice(ANNOTATION.metaPrefix.length)
     if (metaKey === '') return bad(`annotation ${key} has no meta key after the prefix`)
-    if (metaKey === META.owner) return bad(`meta key "${META.owner}" is reserved for the engine's ownership marker`)
+    if (metaKey === META.owner) return bad(`annotation ${key}: meta key "${META.owner}" is reserved for the engine's ownership marker`)
     meta[metaKey] = value
   }
   return ok(meta)

@@ -19,14 +19,13 @@ export interface OpGroup {
   /** ns/name of the Kubernetes service, or the Consul service name for a removal. */
   source: string
   kind: 'add' | 'update' | 'remove'
-  /** The Consul node written; absent: the engine's node. */
-  node?: string
   ops: TxnOp[]
 }
 
 function serviceBody(registration: Registration, modifyIndex: number) {
-  const {ID, Service, Tags, Address, Port, Meta} = registration.service
-  return {ID, Service, Tags, Address, Port, Meta, ModifyIndex: modifyIndex}
+  const {ID, Service, Tags, Address, Port, Meta, Weights} = registration.service
+  // Always explicit, so removing a service-weight annotation puts Consul's default back.
+  return {ID, Service, Tags, Address, Port, Meta, Weights: Weights ?? {Passing: 1, Warning: 1}, ModifyIndex: modifyIndex}
 }
 
 function checkOp(node: string, registration: Registration): TxnOp[] {
@@ -45,20 +44,18 @@ function checkOp(node: string, registration: Registration): TxnOp[] {
 /** Adds and updates as operation groups, in plan order. */
 export function writeGroups(plan: ToConsulPlan): OpGroup[] {
   const groups: OpGroup[] = []
+  const node = plan.node
   for (const registration of plan.add) {
-    const node = registration.node ?? plan.node
     groups.push({
       id: registration.service.ID,
       source: registration.source,
       kind: 'add',
-      node: registration.node,
       // cas with index 0: create only; fails if the ID appeared since the read.
       ops: [{Service: {Verb: 'cas', Node: node, Service: serviceBody(registration, 0)}}, ...checkOp(node, registration)],
     })
   }
   for (const update of plan.update) {
     const registration = update.desired
-    const node = registration.node ?? plan.node
     const ops: TxnOp[] = []
     if (!update.checkOnly) {
       ops.push({Service: {Verb: 'cas', Node: node, Service: serviceBody(registration, update.current.ModifyIndex ?? 0)}})
@@ -233,33 +230,17 @@ export async function applyToConsul(
   options: ApplyOptions & {allowRemovals: boolean; removalsBlockedReason?: string},
 ): Promise<ConsulApplyResult> {
   const result: ConsulApplyResult = {calls: 0, added: 0, updated: 0, removed: 0, nodesRemoved: 0, failed: [], notStarted: 0}
-  let writes = writeGroups(plan)
-  const register = (node: string, address: string, meta: Record<string, string>) =>
-    retry(
+  const writes = writeGroups(plan)
+  if (plan.registerNode && writes.some((group) => group.kind === 'add')) {
+    await retry(
       () => {
         result.calls++
-        return registerNode(client, {Node: node, Address: address, NodeMeta: meta})
+        return registerNode(client, {Node: plan.node, Address: '127.0.0.1', NodeMeta: {[META.source]: META.sourceValue}})
       },
       {signal: options.signal, retryable: isTransientConsulError},
-    )
-  if (plan.registerNode && writes.some((group) => group.kind === 'add' && (group.node ?? plan.node) === plan.node)) {
-    await register(plan.node, '127.0.0.1', {[META.source]: META.sourceValue}).catch((error) => {
+    ).catch((error) => {
       throw describeConsulError(error, `register the sync node "${plan.node}"`)
     })
-  }
-  // Nodes named after Kubernetes nodes: created with the engine's marker, so only the engine
-  // ever deregisters them; an existing node (a real agent's) is never touched (SkipNodeUpdate).
-  for (const {node, address} of plan.registerNodes) {
-    if (options.signal?.aborted) break
-    try {
-      await register(node, address, {[META.source]: META.sourceValue, [META.owner]: plan.node})
-    } catch (error) {
-      if (isFatal(error)) throw describeConsulError(error, `register the Consul node "${node}"`)
-      for (const group of writes.filter((g) => g.node === node)) {
-        result.failed.push({id: group.id, source: group.source, kind: group.kind, reason: `could not register node "${node}": ${errorMessage(error)}`})
-      }
-      writes = writes.filter((g) => g.node !== node)
-    }
   }
   const tally = (outcome: ApplyOutcome) => {
     result.calls += outcome.calls
@@ -284,7 +265,7 @@ export async function applyToConsul(
 }
 
 /**
- * Deregister the node entries the engine created that the plan found empty, re-reading each
+ * Deregister the node entries an earlier consulk8s created (for NodePort instances) that the plan found empty, re-reading each
  * first: only if it still carries the engine's marker and has no service at all (someone may
  * have registered one since), and only the node version just read (delete-cas).
  */

@@ -8,10 +8,9 @@ import {describeConsulError, type ConsulClient} from '../consul/client.js'
 import {applyToConsul} from './apply-consul.js'
 import type {KubeApi} from '../kube/http.js'
 import {applyToK8s, readK8sState} from './kube.js'
-import {CHECK, META, type ConsulNodeState, type ConsulState, type K8sState, type Registration, type Skip, type SyncOptions, type SyncPlan} from './model.js'
+import {CHECK, META, type ConsulNodeState, type ConsulState, type K8sState, type Registration, type Skip, type SyncOptions, type SyncPlan, type Warning} from './model.js'
 import {planSync} from './plan.js'
 import {isTransientConsulError, pool, retry} from './retry.js'
-import {registrationNodes} from './to-consul.js'
 
 export interface EngineContext {
   kube: KubeApi
@@ -28,18 +27,15 @@ export interface EngineContext {
 
 /**
  * The complete Consul state the plan needs, or an error (never a partial state): the
- * engine's node, and every other node that holds or is to hold its registrations (NodePort
- * instances live on nodes named after Kubernetes nodes). Those are found as the union of
- * `targetNodes` (where the Kubernetes state puts registrations), the nodes the engine
- * created (its marker in node meta) and the nodes with a Kubernetes readiness check (every
- * NodePort registration has one), so a registration whose Kubernetes node is gone is still
- * found and removed.
+ * engine's node (every registration lives there), and every other node that may still hold
+ * registrations with its marker from an earlier consulk8s, which put NodePort instances on
+ * nodes named after Kubernetes nodes: the nodes it created (its marker in node meta) and the
+ * nodes with a Kubernetes readiness check (every such instance had one). Those are removed.
  */
 export async function readConsulState(
   client: ConsulClient,
   options: SyncOptions,
   signal?: AbortSignal,
-  targetNodes: string[] | Promise<string[]> = [],
   concurrency = 8,
 ): Promise<ConsulState> {
   const read = <T>(what: string, fn: () => Promise<T>) =>
@@ -51,7 +47,7 @@ export async function readConsulState(
     options.toConsul ? read(`read the services of node "${node}"`, () => nodeServices(client, node)) : undefined,
     options.toConsul ? read(`read the checks of node "${node}"`, () => nodeChecks(client, node)) : undefined,
     options.toK8s ? read('list the catalog services', () => catalogServices(client)) : undefined,
-    options.toConsul ? readOtherNodes(client, options, read, targetNodes, concurrency, signal) : undefined,
+    options.toConsul ? readOtherNodes(client, options, read, concurrency, signal) : undefined,
   ])
   return {
     nodeExists: Boolean(services?.data.node),
@@ -66,19 +62,17 @@ async function readOtherNodes(
   client: ConsulClient,
   options: SyncOptions,
   read: <T>(what: string, fn: () => Promise<T>) => Promise<T>,
-  targetNodes: string[] | Promise<string[]>,
   concurrency: number,
   signal?: AbortSignal,
 ): Promise<ConsulNodeState[]> {
   const own = options.consulNodeName
-  const [created, withChecks, targets] = await Promise.all([
+  const [created, withChecks] = await Promise.all([
     read('list the Consul nodes created by this engine', () => catalogNodes(client, {[META.owner]: own})),
     read('list the Kubernetes readiness checks', () =>
       checksMatching(client, `Name == ${filterString(CHECK.name)} and Node != ${filterString(own)}`),
     ),
-    targetNodes,
   ])
-  const names = new Set<string>(targets)
+  const names = new Set<string>()
   for (const entry of created.data) names.add(entry.Node)
   for (const check of withChecks.data) names.add(check.Node)
   names.delete(own)
@@ -139,6 +133,8 @@ export interface SyncResult {
     /** Node entries the engine created for Kubernetes nodes, now empty, to deregister. */
     removeNodes: string[]
     unchanged: number
+    /** Registrations kept as they are because their service has a malformed annotation. */
+    kept: number
     pending: string[]
     applied?: {added: number; updated: number; removed: number; nodesRemoved: number}
   }
@@ -152,19 +148,23 @@ export interface SyncResult {
   }
   /** Services not synced: malformed annotations and conflicts with objects the engine does not own. */
   skipped: Skip[]
+  /** Services synced with a fallback (unknown service-port name, bad service-weight); exit code unchanged. */
+  warnings: Warning[]
   /** Writes that failed (after retries). */
   failures: Failure[]
   /** Why removals were held back, per side. */
   removalsSkipped: string[]
   /** Ctrl-C arrived: in-flight writes finished, the rest was not started. */
   interrupted: boolean
+  /** With --from-release: every setting, its value and where it came from (flag, release, default). */
+  settings?: Array<{flag: string; value: string; from: string}>
   writeCalls: {consul: number; kubernetes: number}
 }
 
 function view(registration: Registration, ownNode: string): RegistrationView {
   const s = registration.service
   return {
-    node: registration.node ?? ownNode,
+    node: ownNode,
     id: s.ID,
     service: s.Service,
     source: registration.source,
@@ -191,6 +191,7 @@ export function describePlan(plan: SyncPlan, dryRun: boolean): SyncResult {
       remove: c.remove.map((r) => ({id: r.id, service: r.service, node: r.node ?? c.node})),
       removeNodes: c.removeNodes.map((r) => r.node),
       unchanged: c.unchanged,
+      kept: c.kept,
       pending: c.pending,
     },
     toK8s: k && {
@@ -201,6 +202,7 @@ export function describePlan(plan: SyncPlan, dryRun: boolean): SyncResult {
       unchanged: k.unchanged,
     },
     skipped: [...(c?.skipped ?? []), ...(k?.skipped ?? [])],
+    warnings: c?.warnings ?? [],
     failures: [],
     removalsSkipped: [],
     interrupted: false,
@@ -226,11 +228,7 @@ export async function reconcile(ctx: EngineContext, run: ReconcileOptions): Prom
   const started = performance.now()
   const {options} = ctx
   const k8sRead = run.k8sState ? Promise.resolve(run.k8sState) : readK8sState(ctx.kube, options, ctx.signal)
-  const [k8s, consul] = await Promise.all([
-    k8sRead,
-    // The Consul nodes NodePort instances go to are known once the Kubernetes side is read.
-    readConsulState(ctx.consul, options, ctx.signal, k8sRead.then((state) => (options.toConsul ? registrationNodes(state, options) : []))),
-  ])
+  const [k8s, consul] = await Promise.all([k8sRead, readConsulState(ctx.consul, options, ctx.signal)])
   const plan = planSync(k8s, consul, options)
   const result = describePlan(plan, run.dryRun)
   if (!run.dryRun) {

@@ -21,6 +21,7 @@ import {
 } from './model.js'
 import type {KubeApi} from '../kube/http.js'
 import {isTransientKubeError, pool, retry} from './retry.js'
+import {ownsK8sService} from './plan.js'
 import {selectService} from './to-consul.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -251,7 +252,6 @@ export async function applyToK8s(
 ): Promise<K8sApplyResult> {
   const servicePath = (namespace: string, name?: string) => kubePath({resource: 'services', namespace, name})
   const result: K8sApplyResult = {calls: 0, added: 0, updated: 0, removed: 0, failed: [], conflicts: [], notStarted: 0}
-  const owner = options.sync.consulNodeName
   const call = <T>(fn: () => Promise<T>) =>
     retry(
       () => {
@@ -263,7 +263,7 @@ export async function applyToK8s(
   const readOwned = async (name: string, namespace: string) => {
     try {
       const current = slimService(await call(() => api.request('GET', servicePath(namespace, name))))
-      return {current, owned: current.labels[CONSUL_LABEL] === 'true' && current.annotations[ANNOTATION.owner] === owner}
+      return {current, owned: ownsK8sService(current, options.sync)}
     } catch (error) {
       if (isNotFound(error)) return undefined
       throw error

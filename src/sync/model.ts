@@ -10,6 +10,7 @@ export const ANNOTATION = {
   name: 'consul.hashicorp.com/service-name',
   port: 'consul.hashicorp.com/service-port',
   tags: 'consul.hashicorp.com/service-tags',
+  weight: 'consul.hashicorp.com/service-weight',
   metaPrefix: 'consul.hashicorp.com/service-meta-',
   /** Set on ExternalName services made from Consul services (seed doc). */
   synced: 'consul.hashicorp.com/synced',
@@ -65,6 +66,12 @@ export interface SyncOptions {
   consulDomain: string
   /** Tag on every registration from Kubernetes; Consul services with it are not synced back. */
   consulK8sTag: string
+  /**
+   * Take over what consul-k8s's sync-catalog left: registrations on the engine's node tagged
+   * consulK8sTag with external-source=kubernetes and no marker, and Services in the write
+   * namespace labelled consul=true with no marker (updated in place and marked, or removed).
+   */
+  adopt: boolean
 }
 
 export const DEFAULT_OPTIONS: SyncOptions = {
@@ -82,6 +89,7 @@ export const DEFAULT_OPTIONS: SyncOptions = {
   nodePortSyncType: 'ExternalFirst',
   consulDomain: 'consul',
   consulK8sTag: 'k8s',
+  adopt: false,
 }
 
 // ---- Kubernetes side (slim views) ----
@@ -143,7 +151,10 @@ export type ConsulService = Omit<CatalogServiceInstance, 'CreateIndex'>
 
 export type ConsulCheck = Omit<HealthCheck, 'Node' | 'ServiceName'>
 
-/** One Consul node other than the engine's own, as read for NodePort registrations. */
+/**
+ * One Consul node other than the engine's own that holds registrations of an earlier consulk8s
+ * (which put NodePort instances on nodes named after Kubernetes nodes): read only so they are removed.
+ */
 export interface ConsulNodeState {
   node: string
   exists: boolean
@@ -164,13 +175,29 @@ export interface ConsulState {
   /** /v1/catalog/services: name -> tags of all its instances. */
   catalogServices: Record<string, string[]>
   /**
-   * Other nodes that hold (or are to hold) the engine's registrations: the Kubernetes nodes
-   * NodePort instances are registered on. Every service and check on each, ours or not.
+   * Other nodes that hold registrations with the engine's marker (left by an earlier consulk8s
+   * that registered NodePort instances on nodes named after Kubernetes nodes), to be removed.
    */
   otherNodes?: ConsulNodeState[]
 }
 
 // ---- Plan ----
+
+/** Something synced with a fallback (consul-k8s behaviour), said once; does not change the exit code. */
+export interface Warning {
+  /** ns/name of the Kubernetes service. */
+  source: string
+  message: string
+}
+
+/**
+ * A Kubernetes service skipped for a malformed annotation: its registrations already in Consul
+ * (same namespace, one of these Consul names) are kept as they are until it is fixed.
+ */
+export interface Held {
+  namespace: string
+  names: string[]
+}
 
 /** Something the engine could not sync, with the reason; makes a --once run exit 2. */
 export interface Skip {
@@ -189,10 +216,8 @@ export interface DesiredCheck {
 }
 
 export interface Registration {
-  /** ns/name of the Kubernetes service it comes from. */
+  /** ns/name of the Kubernetes service it comes from. Always registered on the engine's node. */
   source: string
-  /** Consul node to register on (NodePort: the Kubernetes node's name); absent: the engine's node. */
-  node?: string
   service: ConsulService
   check?: DesiredCheck
 }
@@ -218,12 +243,10 @@ export interface Removal {
 export interface ToConsulPlan {
   node: string
   registerNode: boolean
-  /** Consul nodes named after Kubernetes nodes that do not exist yet: registered before the adds. */
-  registerNodes: Array<{node: string; address: string}>
   add: Registration[]
   update: RegistrationUpdate[]
   remove: Removal[]
-  /** Node entries the engine created (marker in node meta) that have no services left. */
+  /** Node entries an earlier consulk8s created (marker in node meta) that have no services left. */
   removeNodes: Array<{node: string; modifyIndex?: number}>
   unchanged: number
   skipped: Skip[]
@@ -231,6 +254,9 @@ export interface ToConsulPlan {
   selected: number
   /** Selected services that have no instance yet (no endpoints, no load balancer address). */
   pending: string[]
+  warnings: Warning[]
+  /** Registrations kept because their service has a malformed annotation. */
+  kept: number
 }
 
 export interface ExternalNameService {

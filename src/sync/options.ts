@@ -21,6 +21,7 @@ export interface SyncInput {
   nodePortSyncType?: string
   consulDomain?: string
   consulK8sTag?: string
+  adopt?: boolean
 }
 
 export function resolveDirections(toConsul?: boolean, toK8s?: boolean): {toConsul: boolean; toK8s: boolean} {
@@ -83,5 +84,6 @@ export function syncOptionsFrom(input: SyncInput): SyncOptions {
     nodePortSyncType,
     consulDomain,
     consulK8sTag,
+    adopt: input.adopt ?? DEFAULT_OPTIONS.adopt,
   }
 }

@@ -24,15 +24,33 @@ import {
   type ToConsulPlan,
   type ToK8sPlan,
 } from './model.js'
-import {desiredRegistrations} from './to-consul.js'
+import {nonDefaultWeights} from '../consul/catalog.js'
+import {desiredRegistrations, isHeld} from './to-consul.js'
 
 export function ownsRegistration(service: ConsulService, options: Pick<SyncOptions, 'consulNodeName'>): boolean {
   return service.Meta?.[META.owner] === options.consulNodeName
 }
 
-export function ownsK8sService(service: K8sService, options: Pick<SyncOptions, 'consulNodeName'>): boolean {
-  return service.labels[CONSUL_LABEL] === 'true' && service.annotations[ANNOTATION.owner] === options.consulNodeName
+/**
+ * A registration as consul-k8s's sync-catalog writes it (on the sync node, which the caller
+ * checks): external-source=kubernetes, the k8s tag, and no consulk8s marker at all.
+ */
+export function isSyncCatalogRegistration(service: ConsulService, options: Pick<SyncOptions, 'consulK8sTag'>): boolean {
+  return service.Meta?.[META.owner] === undefined && service.Meta?.[META.source] === META.sourceValue && (service.Tags ?? []).includes(options.consulK8sTag)
 }
+
+/** A Service as sync-catalog writes it: labelled consul=true, no consulk8s marker. */
+export function isSyncCatalogService(service: K8sService): boolean {
+  return service.labels[CONSUL_LABEL] === 'true' && service.annotations[ANNOTATION.owner] === undefined
+}
+
+/** The engine's own Service, or (with --adopt) one sync-catalog wrote. */
+export function ownsK8sService(service: K8sService, options: Pick<SyncOptions, 'consulNodeName' | 'adopt'>): boolean {
+  if (service.labels[CONSUL_LABEL] === 'true' && service.annotations[ANNOTATION.owner] === options.consulNodeName) return true
+  return options.adopt && isSyncCatalogService(service)
+}
+
+const ADOPT_HINT = "written by consul-k8s's sync-catalog? --adopt takes it over"
 
 function sameList(a: readonly string[] | null, b: readonly string[] | null): boolean {
   const x = a ?? []
@@ -47,6 +65,12 @@ function sameMap(a: Record<string, string> | null, b: Record<string, string> | n
   return keys.length === Object.keys(y).length && keys.every((key) => y[key] === x[key])
 }
 
+function sameWeights(a: ConsulService['Weights'], b: ConsulService['Weights']): boolean {
+  const x = nonDefaultWeights(a)
+  const y = nonDefaultWeights(b)
+  return x?.Passing === y?.Passing && x?.Warning === y?.Warning
+}
+
 function serviceChanges(desired: ConsulService, current: ConsulService): string[] {
   const changes: string[] = []
   if (desired.Service !== current.Service) changes.push('name')
@@ -54,6 +78,7 @@ function serviceChanges(desired: ConsulService, current: ConsulService): string[
   if (desired.Address !== current.Address) changes.push('address')
   if (desired.Port !== current.Port) changes.push('port')
   if (!sameMap(desired.Meta, current.Meta)) changes.push('meta')
+  if (!sameWeights(desired.Weights, current.Weights)) changes.push('weights')
   return changes
 }
 
@@ -77,7 +102,6 @@ export function planToConsul(k8s: K8sState, consul: ConsulState, options: SyncOp
   const plan: ToConsulPlan = {
     node: own,
     registerNode: !consul.nodeExists,
-    registerNodes: [],
     add: [],
     update: [],
     remove: [],
@@ -86,8 +110,10 @@ export function planToConsul(k8s: K8sState, consul: ConsulState, options: SyncOp
     skipped: [...desired.skipped],
     selected: desired.selected,
     pending: desired.pending,
+    warnings: desired.warnings,
+    kept: 0,
   }
-  // Every node read: the engine's own and the ones named after Kubernetes nodes.
+  // Every node read: the engine's own, and those an earlier consulk8s put NodePort instances on.
   const nodes = new Map<string, ConsulNodeState>([[own, {node: own, exists: consul.nodeExists, meta: {}, services: consul.nodeServices, checks: consul.nodeChecks}]])
   for (const other of consul.otherNodes ?? []) if (other.node !== own) nodes.set(other.node, other)
   const current = new Map<string, ConsulService>()
@@ -103,26 +129,27 @@ export function planToConsul(k8s: K8sState, consul: ConsulState, options: SyncOp
       else checksByService.set(key, [check])
     }
   }
+  // Ours, or (with --adopt) sync-catalog's on the engine's node.
+  const claims = (service: ConsulService, node: string) =>
+    ownsRegistration(service, options) || (options.adopt && node === own && isSyncCatalogRegistration(service, options))
   const wanted = new Set<string>()
   const conflicted = new Set<string>()
   for (const registration of desired.registrations) {
     const id = registration.service.ID
-    const node = registration.node ?? own
+    const node = own
     const key = nodeKey(node, id)
     const existing = current.get(key)
     if (!existing) {
       wanted.add(key)
       plan.add.push(registration)
-      if (node !== own && !nodes.get(node)?.exists && !plan.registerNodes.some((n) => n.node === node)) {
-        plan.registerNodes.push({node, address: registration.service.Address})
-      }
       continue
     }
-    if (!ownsRegistration(existing, options)) {
+    if (!claims(existing, node)) {
       if (!conflicted.has(registration.source)) {
+        const hint = isSyncCatalogRegistration(existing, options) ? ` (${ADOPT_HINT})` : ''
         plan.skipped.push({
           source: registration.source,
-          reason: `Consul already has service ID "${id}" on node ${node}, not registered by this engine; left alone`,
+          reason: `Consul already has service ID "${id}" on node ${node}, not registered by this engine; left alone${hint}`,
           kind: 'conflict',
         })
       }
@@ -135,6 +162,7 @@ export function planToConsul(k8s: K8sState, consul: ConsulState, options: SyncOp
       ? checks.find((check) => check.CheckID === registration.check?.CheckID)
       : checks.find((check) => check.Type === CHECK.type || check.Name === CHECK.name)
     const serviceDiff = serviceChanges(registration.service, existing)
+    if (!ownsRegistration(existing, options)) serviceDiff.unshift('adopted')
     const changes = [...serviceDiff, ...checkChanges(registration.check, currentCheck, id)]
     if (changes.length === 0) plan.unchanged++
     else plan.update.push({desired: registration, current: existing, currentCheck, changes, checkOnly: serviceDiff.length === 0})
@@ -142,7 +170,13 @@ export function planToConsul(k8s: K8sState, consul: ConsulState, options: SyncOp
   for (const state of nodes.values()) {
     let left = 0
     for (const service of state.services) {
-      if (wanted.has(nodeKey(state.node, service.ID)) || !ownsRegistration(service, options)) {
+      if (wanted.has(nodeKey(state.node, service.ID)) || !claims(service, state.node)) {
+        left++
+        continue
+      }
+      // A malformed annotation never takes a live service out of Consul.
+      if (state.node === own && isHeld(service, desired.held)) {
+        plan.kept++
         left++
         continue
       }
@@ -150,8 +184,7 @@ export function planToConsul(k8s: K8sState, consul: ConsulState, options: SyncOp
       plan.remove.push(state.node === own ? removal : {node: state.node, ...removal})
     }
     // A node entry the engine created for a Kubernetes node goes when nothing is left on it.
-    const adding = plan.add.some((r) => r.node === state.node)
-    if (state.node !== own && state.exists && state.meta[META.owner] === own && left === 0 && !adding) {
+    if (state.node !== own && state.exists && state.meta[META.owner] === own && left === 0) {
       plan.removeNodes.push({node: state.node, modifyIndex: state.modifyIndex})
     }
   }
@@ -207,15 +240,17 @@ export function planToK8s(catalog: Record<string, string[]>, k8sServices: K8sSer
       continue
     }
     if (!ownsK8sService(current, options)) {
+      const hint = isSyncCatalogService(current) ? ` (${ADOPT_HINT})` : ''
       plan.skipped.push({
         source: `consul:${service.consulService}`,
-        reason: `Kubernetes service ${namespace}/${service.name} already exists and was not created by this engine; left alone`,
+        reason: `Kubernetes service ${namespace}/${service.name} already exists and was not created by this engine; left alone${hint}`,
         kind: 'conflict',
       })
       continue
     }
     wanted.add(service.name)
     const changes: string[] = []
+    if (current.annotations[ANNOTATION.owner] !== options.consulNodeName) changes.push('adopted')
     if (current.type !== 'ExternalName') changes.push('type')
     if (current.externalName !== service.externalName) changes.push('externalName')
     if (current.annotations[ANNOTATION.synced] !== 'true' || current.annotations[ANNOTATION.sync] !== 'false') changes.push('annotations')

@@ -36,7 +36,8 @@ export function renderResult(ui: Terminal, result: SyncResult, options: RenderOp
       for (const pending of c.pending) ui.detail(`no instances yet: ${pending}`)
     }
     const status = result.failures.some((f) => f.side === 'consul') ? 'fail' : 'ok'
-    ui.status(status, `${c.selected} Kubernetes services selected: ${counts(c, result.dryRun)}`)
+    const kept = c.kept > 0 ? `, ${c.kept} kept for malformed annotations` : ''
+    ui.status(status, `${c.selected} Kubernetes services selected: ${counts(c, result.dryRun)}${kept}`)
   }
   const k = result.toK8s
   if (k) {
@@ -49,6 +50,7 @@ export function renderResult(ui: Terminal, result: SyncResult, options: RenderOp
     const status = result.failures.some((f) => f.side === 'kubernetes') ? 'fail' : 'ok'
     ui.status(status, `ExternalName services: ${counts(k, result.dryRun)}`)
   }
+  for (const warning of result.warnings) ui.warn(`${warning.source}: ${warning.message}`)
   for (const skip of result.skipped) ui.warn(`${verb ? 'Would skip' : 'Skipped'} ${skip.source}: ${skip.reason}`)
   for (const failure of result.failures) ui.fail(`Failed to ${failure.item} in ${failure.side === 'consul' ? 'Consul' : 'Kubernetes'}: ${failure.reason}`)
   for (const reason of result.removalsSkipped) ui.warn(`Removals held back (${reason})`)
@@ -98,8 +100,8 @@ export function renderPass(ui: Terminal, result: SyncResult, reported: Set<strin
   else if (changedAnything(result)) ui.success(passLine(result))
   else ui.detail(passLine(result))
   const current = new Set<string>()
-  for (const skip of result.skipped) {
-    const line = `Skipped ${skip.source}: ${skip.reason}`
+  const lines = [...result.warnings.map((w) => `${w.source}: ${w.message}`), ...result.skipped.map((skip) => `Skipped ${skip.source}: ${skip.reason}`)]
+  for (const line of lines) {
     current.add(line)
     if (!reported.has(line)) ui.warn(line)
   }

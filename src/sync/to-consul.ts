@@ -5,13 +5,14 @@
  */
 import {createHash} from 'node:crypto'
 
-import {annotationMeta, choosePort, parseBool, parseTags, validateMeta, type PortChoice} from './annotations.js'
+import {annotationMeta, choosePort, parseBool, parseTags, parseWeight, validateMeta, type PortChoice} from './annotations.js'
 import {
   ANNOTATION,
   CHECK,
   META,
   type ConsulService,
   type DesiredCheck,
+  type Held,
   type K8sEndpoint,
   type K8sEndpointSlice,
   type K8sNode,
@@ -20,6 +21,7 @@ import {
   type Registration,
   type Skip,
   type SyncOptions,
+  type Warning,
 } from './model.js'
 
 /** consul-k8s's service ID: `<name>-<first 12 hex of sha1("<name>-<address>")>`. */
@@ -62,14 +64,30 @@ interface Base {
   tags: string[]
   meta: Record<string, string>
   port: PortChoice
+  /** service-weight: Weights.Passing of LoadBalancer and external-IP instances. */
+  passingWeight?: number
 }
 
-/** Name, tags, meta and port shared by every instance of a service, or the annotation problem. */
-function baseRegistration(service: K8sService, options: SyncOptions): Base | string {
+/** Whether a service's instances are its external IPs or load balancer addresses (service-weight applies). */
+const isExternal = (service: K8sService) => service.externalIPs.length > 0 || service.type === 'LoadBalancer'
+
+/**
+ * Name, tags, meta and port shared by every instance of a service, or the annotation problem.
+ * Fallbacks consul-k8s makes silently (unknown service-port name, bad service-weight) are warnings.
+ */
+function baseRegistration(service: K8sService, options: SyncOptions, warn: (message: string) => void): Base | string {
   const name = consulServiceName(service, options)
   if (name === '') return `${ANNOTATION.name} is empty`
   const port = choosePort(service.type, service.ports, service.annotations[ANNOTATION.port])
   if (!port.ok) return port.problem
+  if (port.value.warning) warn(port.value.warning)
+  let passingWeight: number | undefined
+  const rawWeight = service.annotations[ANNOTATION.weight]
+  if (rawWeight !== undefined && rawWeight !== '' && isExternal(service)) {
+    const weight = parseWeight(rawWeight)
+    if (weight.ok) passingWeight = weight.value
+    else warn(weight.problem)
+  }
   const tags = [options.consulK8sTag]
   const rawTags = service.annotations[ANNOTATION.tags]
   if (rawTags !== undefined) {
@@ -81,17 +99,22 @@ function baseRegistration(service: K8sService, options: SyncOptions): Base | str
   for (const p of service.ports) meta[`port-${p.name ?? ''}`] = String(p.port)
   const extra = annotationMeta(service.annotations)
   if (!extra.ok) return extra.problem
+  const metaProblem = validateMeta(extra.value)
+  if (metaProblem) return `${ANNOTATION.metaPrefix}* annotations: ${metaProblem}`
   Object.assign(meta, extra.value)
   meta[META.owner] = options.consulNodeName
   const problem = validateMeta(meta)
   if (problem) return problem
-  return {name, tags, meta, port: port.value}
+  return {name, tags, meta, port: port.value, passingWeight}
 }
 
+/** consul-k8s's updateServiceMeta: the endpoint's target (both keys whenever there is a target), node and zone. */
 function endpointMeta(base: Record<string, string>, endpoint: K8sEndpoint, owner: string): Record<string, string> {
   const meta = {...base}
-  if (endpoint.targetRef?.name) meta[META.refName] = endpoint.targetRef.name
-  if (endpoint.targetRef?.kind) meta[META.refKind] = endpoint.targetRef.kind
+  if (endpoint.targetRef) {
+    meta[META.refName] = endpoint.targetRef.name ?? ''
+    meta[META.refKind] = endpoint.targetRef.kind ?? ''
+  }
   if (endpoint.nodeName) meta[META.nodeName] = endpoint.nodeName
   if (endpoint.zone) meta[META.zone] = endpoint.zone
   meta[META.owner] = owner
@@ -108,8 +131,12 @@ function readiness(namespace: string, id: string, ready: boolean): DesiredCheck 
   }
 }
 
-function instance(base: Base, address: string, port: number, meta: Record<string, string> = base.meta): ConsulService {
-  return {ID: serviceID(base.name, address), Service: base.name, Tags: base.tags, Address: address, Port: port, Meta: meta}
+function instance(base: Base, idAddress: string, address: string, port: number, meta: Record<string, string> = base.meta): ConsulService {
+  const service: ConsulService = {ID: serviceID(base.name, idAddress), Service: base.name, Tags: base.tags, Address: address, Port: port, Meta: meta}
+  // Only set on LoadBalancer / external-IP services. consul-k8s sends AgentWeights{Passing: n}
+  // (Warning 0, Go's zero value); Warning stays Consul's default 1 here (see docs/sync.md).
+  if (base.passingWeight !== undefined) service.Weights = {Passing: base.passingWeight, Warning: 1}
+  return service
 }
 
 /** The endpoint port of a slice for this service: the named service-port, the number, else the slice's first port. */
@@ -143,50 +170,44 @@ function instancesOf(
   const source = sourceKey(service)
   const registrations: Registration[] = []
   const seen = new Set<string>()
-  const add = (address: string, port: number, meta?: Record<string, string>, ready?: boolean, node?: string) => {
-    if (!address || seen.has(address)) return
-    seen.add(address)
-    const svc = instance(base, address, port, meta)
-    const check = ready === undefined ? undefined : readiness(service.namespace, svc.ID, ready)
-    registrations.push(node === undefined ? {source, service: svc, check} : {source, node, service: svc, check})
+  /** An instance whose ID comes from `idAddress` (the endpoint address for NodePort, as consul-k8s). */
+  const add = (idAddress: string, address: string, port: number, meta?: Record<string, string>, ready?: boolean) => {
+    if (!idAddress || !address || seen.has(idAddress)) return
+    seen.add(idAddress)
+    const svc = instance(base, idAddress, address, port, meta)
+    registrations.push({source, service: svc, check: ready === undefined ? undefined : readiness(service.namespace, svc.ID, ready)})
   }
 
   // External IPs, on any type of service, are the instances.
   if (service.externalIPs.length > 0) {
-    for (const ip of service.externalIPs) add(ip, base.port.port)
+    for (const ip of service.externalIPs) add(ip, ip, base.port.port)
     return {registrations}
   }
   if (service.type === 'LoadBalancer') {
-    for (const ingress of service.loadBalancerIngress) add(ingress.ip || ingress.hostname || '', base.port.port)
+    for (const ingress of service.loadBalancerIngress) {
+      const address = ingress.ip || ingress.hostname || ''
+      add(address, address, base.port.port)
+    }
     return {registrations, pending: registrations.length === 0 ? 'no load balancer address yet' : undefined}
   }
   if (service.type === 'NodePort') {
-    // One instance per node that runs an endpoint, on the node's address and the nodePort,
-    // registered on the Consul node named after the Kubernetes node (as consul-k8s does).
-    const perNode = new Map<string, {ready: boolean; endpoint: K8sEndpoint}>()
+    // As consul-k8s: one instance per endpoint address that runs on a node, on the engine's
+    // node, at the Kubernetes node's address and the nodePort, its ID from the endpoint address.
+    const missing = new Set<string>()
     for (const slice of slices) {
       for (const endpoint of slice.endpoints) {
         if (!endpoint.nodeName) continue
-        const entry = perNode.get(endpoint.nodeName)
-        const ready = endpoint.ready !== false
-        if (entry) entry.ready ||= ready
-        else perNode.set(endpoint.nodeName, {ready, endpoint})
+        const address = nodeAddress(nodes.get(endpoint.nodeName), options.nodePortSyncType)
+        if (!address) {
+          missing.add(endpoint.nodeName)
+          continue
+        }
+        const meta = endpointMeta(base.meta, endpoint, options.consulNodeName)
+        for (const endpointAddress of endpoint.addresses) add(endpointAddress, address, base.port.port, meta, endpoint.ready !== false)
       }
-    }
-    const missing: string[] = []
-    for (const [nodeName, {ready}] of [...perNode].sort(([a], [b]) => a.localeCompare(b))) {
-      const address = nodeAddress(nodes.get(nodeName), options.nodePortSyncType)
-      if (!address) {
-        missing.push(nodeName)
-        continue
-      }
-      const meta = {...base.meta, [META.nodeName]: nodeName}
-      add(address, base.port.port, meta, ready, nodeName)
     }
     if (registrations.length > 0) return {registrations}
-    if (missing.length > 0) {
-      return {registrations, pending: `no ${options.nodePortSyncType} address on node(s) ${missing.join(', ')}`}
-    }
+    if (missing.size > 0) return {registrations, pending: `no ${options.nodePortSyncType} address on node(s) ${[...missing].sort().join(', ')}`}
     return {registrations, pending: 'no endpoints on any node'}
   }
   // ClusterIP: one instance per endpoint address, on the endpoint port.
@@ -195,7 +216,10 @@ function instancesOf(
     for (const endpoint of slice.endpoints) {
       const meta = endpointMeta(base.meta, endpoint, options.consulNodeName)
       const ready = endpoint.ready !== false
-      for (const address of endpoint.addresses) add(address || endpoint.hostname || '', port, meta, ready)
+      for (const address of endpoint.addresses) {
+        const value = address || endpoint.hostname || ''
+        add(value, value, port, meta, ready)
+      }
     }
   }
   return {registrations, pending: registrations.length === 0 ? 'no endpoints' : undefined}
@@ -206,6 +230,25 @@ export interface DesiredRegistrations {
   skipped: Skip[]
   selected: number
   pending: string[]
+  warnings: Warning[]
+  /** Services skipped for a malformed annotation: their current registrations stay. */
+  held: Held[]
+}
+
+/** The Consul names a service skipped for a malformed annotation may be registered under. */
+function heldNames(service: K8sService, options: SyncOptions): string[] {
+  const names = new Set([consulServiceName({...service, annotations: {}}, options)])
+  const annotated = service.annotations[ANNOTATION.name]?.trim()
+  if (annotated) names.add(annotated)
+  return [...names]
+}
+
+const KEPT = 'its registrations already in Consul are kept as they are until it is fixed'
+
+/** Whether a registration on the engine's node belongs to a service held for a malformed annotation. */
+export function isHeld(service: ConsulService, held: Held[]): boolean {
+  const namespace = service.Meta?.[META.namespace]
+  return held.some((h) => h.namespace === namespace && h.names.includes(service.Service))
 }
 
 /** Every registration the Kubernetes state calls for, plus what was skipped and why. */
@@ -220,19 +263,23 @@ export function desiredRegistrations(state: K8sState, options: SyncOptions): Des
   for (const list of slicesByService.values()) list.sort((a, b) => a.name.localeCompare(b.name))
   const nodes = new Map(state.nodes.map((node) => [node.name, node]))
 
-  const result: DesiredRegistrations = {registrations: [], skipped: [], selected: 0, pending: []}
+  const result: DesiredRegistrations = {registrations: [], skipped: [], selected: 0, pending: [], warnings: [], held: []}
+  const hold = (service: K8sService, reason: string) => {
+    result.skipped.push({source: sourceKey(service), reason: `${reason}; ${KEPT}`, kind: 'invalid'})
+    result.held.push({namespace: service.namespace, names: heldNames(service, options)})
+  }
   const owners = new Map<string, string>()
   const services = [...state.services].sort((a, b) => sourceKey(a).localeCompare(sourceKey(b)))
   for (const service of services) {
     const source = sourceKey(service)
     const selection = selectService(service, options)
     if (!selection.selected) {
-      if (selection.invalid) result.skipped.push({source, reason: selection.invalid, kind: 'invalid'})
+      if (selection.invalid) hold(service, selection.invalid)
       continue
     }
-    const base = baseRegistration(service, options)
+    const base = baseRegistration(service, options, (message) => result.warnings.push({source, message}))
     if (typeof base === 'string') {
-      result.skipped.push({source, reason: base, kind: 'invalid'})
+      hold(service, base)
       continue
     }
     result.selected++
@@ -254,13 +301,4 @@ export function desiredRegistrations(state: K8sState, options: SyncOptions): Des
     if (pending) result.pending.push(`${source}: ${pending}`)
   }
   return result
-}
-
-/** The Consul nodes other than the engine's own that the registrations go to (NodePort), sorted. */
-export function registrationNodes(state: K8sState, options: SyncOptions): string[] {
-  const nodes = new Set<string>()
-  for (const registration of desiredRegistrations(state, options).registrations) {
-    if (registration.node !== undefined && registration.node !== options.consulNodeName) nodes.add(registration.node)
-  }
-  return [...nodes].sort()
 }

@@ -19,6 +19,9 @@ export interface EndpointSpec {
   ip: string
   ready?: boolean
   nodeName?: string
+  zone?: string
+  /** The Pod the endpoint belongs to (targetRef). */
+  pod?: string
 }
 
 export async function createNamespace(cluster: KubeCluster, name: string): Promise<void> {
@@ -69,7 +72,13 @@ export async function createEndpointSlice(
       metadata: {name: `${service}-manual`, labels: {'kubernetes.io/service-name': service}},
       addressType: 'IPv4',
       ports: ports.map((p) => ({...p, protocol: 'TCP'})),
-      endpoints: endpoints.map((e) => ({addresses: [e.ip], conditions: {ready: e.ready ?? true}, nodeName: e.nodeName})),
+      endpoints: endpoints.map((e) => ({
+        addresses: [e.ip],
+        conditions: {ready: e.ready ?? true},
+        nodeName: e.nodeName,
+        zone: e.zone,
+        targetRef: e.pod ? {kind: 'Pod', name: e.pod, namespace} : undefined,
+      })),
     },
   })
 }

@@ -115,7 +115,7 @@ describe('applying transactions', () => {
     assert.ok(!received.flat().some((op) => 'Service' in op && op.Service.Verb.startsWith('delete')), 'no delete was sent')
   })
 
-  it('registers a missing Kubernetes-named node with the engine\'s marker before writing to it', async () => {
+  it('NodePort instances go on the engine\'s node, registered once with external-source=kubernetes', async () => {
     reset()
     const k8s: K8sState = {
       services: [{namespace: 'ns', name: 'np', type: 'NodePort', annotations: {}, labels: {}, ports: [{name: 'http', port: 80, nodePort: 30080}], externalIPs: [], loadBalancerIngress: []}],
@@ -125,9 +125,10 @@ describe('applying transactions', () => {
     const plan = planToConsul(k8s, {nodeExists: false, nodeServices: [], nodeChecks: [], catalogServices: {}}, DEFAULT_OPTIONS)
     const result = await applyToConsul(client, plan, {concurrency: 1, allowRemovals: true})
     assert.equal(result.added, 1)
-    assert.deepEqual(paths, ['PUT /v1/catalog/register', 'PUT /v1/txn'], 'the engine\'s own node is not registered: nothing goes on it')
-    assert.deepEqual(registered, [{Node: 'w1', Address: '192.168.1.1', NodeMeta: {'external-source': 'kubernetes', 'k8s-sync-node': 'k8s-sync'}, SkipNodeUpdate: true}])
-    assert.equal((received[0][0] as {Service: {Node: string}}).Service.Node, 'w1')
+    assert.deepEqual(paths, ['PUT /v1/catalog/register', 'PUT /v1/txn'])
+    assert.deepEqual(registered, [{Node: 'k8s-sync', Address: '127.0.0.1', NodeMeta: {'external-source': 'kubernetes'}, SkipNodeUpdate: true}], 'no node named after the Kubernetes node')
+    assert.equal((received[0][0] as {Service: {Node: string; Service: {Address: string}}}).Service.Node, 'k8s-sync')
+    assert.equal((received[0][0] as {Service: {Service: {Address: string}}}).Service.Service.Address, '192.168.1.1')
   })
 
   it('an aborted run starts no new transaction', async () => {

@@ -9,7 +9,7 @@ import {packBatches, removalGroups, writeGroups} from '../../src/sync/apply-cons
 import {DEFAULT_OPTIONS, type ConsulState, type K8sService, type K8sState, type SyncOptions} from '../../src/sync/model.js'
 import {resolveDirections, syncOptionsFrom} from '../../src/sync/options.js'
 import {planToConsul, planToK8s} from '../../src/sync/plan.js'
-import {desiredRegistrations} from '../../src/sync/to-consul.js'
+import {desiredRegistrations, serviceID} from '../../src/sync/to-consul.js'
 
 const options: SyncOptions = {...DEFAULT_OPTIONS}
 
@@ -37,7 +37,7 @@ function consulAfter(state: K8sState, extra: Partial<ConsulState> = {}): ConsulS
 
 const empty: ConsulState = {nodeExists: false, nodeServices: [], nodeChecks: [], catalogServices: {}}
 
-describe('NodePort instances on the Consul nodes named after Kubernetes nodes', () => {
+describe('NodePort instances left on nodes named after Kubernetes nodes by an earlier consulk8s', () => {
   const npState: K8sState = {
     services: [{namespace: 'default', name: 'np', type: 'NodePort', annotations: {}, labels: {}, ports: [{name: 'http', port: 80, nodePort: 30080}], externalIPs: [], loadBalancerIngress: []}],
     endpointSlices: [{namespace: 'default', name: 'np-a', serviceName: 'np', ports: [{name: 'http', port: 8080}], endpoints: [{addresses: ['10.0.0.1'], nodeName: 'w1'}, {addresses: ['10.0.0.2'], nodeName: 'w2'}]}],
@@ -47,51 +47,29 @@ describe('NodePort instances on the Consul nodes named after Kubernetes nodes', 
     ],
   }
   const ours = {'k8s-sync-node': options.consulNodeName, 'external-source': 'kubernetes'}
-  /** Consul after a perfect apply: w1 created by the engine, w2 a real agent's node with a service of its own. */
-  function after(state = npState): ConsulState {
-    const desired = desiredRegistrations(state, options).registrations
-    const on = (node: string) => desired.filter((r) => r.node === node)
+  const legacy = (node: string, address: string) => ({ID: `np-${node}`, Service: 'np', Tags: ['k8s'], Address: address, Port: 30080, Meta: {'k8s-sync-node': options.consulNodeName}, ModifyIndex: 10})
+  /** Consul as the earlier version left it: w1 created by the engine, w2 a real agent's node with a service of its own. */
+  function before(): ConsulState {
     const foreign = {ID: 'agent-svc', Service: 'agent-svc', Tags: [], Address: '192.168.1.2', Port: 1, Meta: null, ModifyIndex: 5}
     return {
       ...empty,
-      nodeExists: true,
-      otherNodes: ['w1', 'w2'].map((node) => ({
-        node,
-        exists: true,
-        meta: node === 'w1' ? ours : {'consul-network-segment': ''},
-        modifyIndex: 7,
-        services: [...on(node).map((r) => ({...r.service, ModifyIndex: 10})), ...(node === 'w2' ? [foreign] : [])],
-        checks: on(node).flatMap((r) => (r.check ? [{...r.check, ServiceID: r.service.ID}] : [])),
-      })),
+      otherNodes: [
+        {node: 'w1', exists: true, meta: ours, modifyIndex: 7, services: [legacy('w1', '192.168.1.1')], checks: []},
+        {node: 'w2', exists: true, meta: {'consul-network-segment': ''}, modifyIndex: 7, services: [legacy('w2', '192.168.1.2'), foreign], checks: []},
+      ],
     }
   }
 
-  it('adds on the Kubernetes node names and registers only the nodes that are missing', () => {
-    const consul: ConsulState = {...empty, otherNodes: [{node: 'w2', exists: true, meta: {}, services: [], checks: []}]}
-    const plan = planToConsul(npState, consul, options)
-    assert.deepEqual(plan.add.map((r) => [r.node, r.service.Address, r.service.Port]), [
-      ['w1', '192.168.1.1', 30080],
-      ['w2', '192.168.1.2', 30080],
+  it('adds the instances on the engine\'s node, removes ours from the other nodes and only the node entry the engine created', () => {
+    const plan = planToConsul(npState, before(), options)
+    assert.deepEqual(plan.add.map((r) => [r.service.ID, r.service.Address, r.service.Port]), [
+      [serviceID('np', '10.0.0.1'), '192.168.1.1', 30080],
+      [serviceID('np', '10.0.0.2'), '192.168.1.2', 30080],
     ])
-    assert.deepEqual(plan.registerNodes, [{node: 'w1', address: '192.168.1.1'}], 'w2 exists (a real agent): never re-registered')
-    const groups = writeGroups(plan)
-    assert.deepEqual(groups.map((g) => g.ops.map((op) => ('Service' in op ? op.Service.Node : op.Check.Check.Node))), [
-      ['w1', 'w1'],
-      ['w2', 'w2'],
-    ])
-  })
-
-  it('a second run is a no-op, and keeps every node', () => {
-    const plan = planToConsul(npState, after(), options)
-    assert.deepEqual([plan.add.length, plan.update.length, plan.remove.length, plan.removeNodes.length, plan.registerNodes.length, plan.unchanged], [0, 0, 0, 0, 0, 2])
-  })
-
-  it('when the service goes, removes our instances on each node, and only the node entry the engine created', () => {
-    const gone: K8sState = {...npState, services: []}
-    const plan = planToConsul(gone, after(), options)
-    assert.deepEqual(plan.remove.map((r) => [r.node, r.service]), [
-      ['w1', 'np'],
-      ['w2', 'np'],
+    assert.deepEqual(writeGroups(plan).flatMap((g) => g.ops.map((op) => ('Service' in op ? op.Service.Node : op.Check.Check.Node))), Array(4).fill(options.consulNodeName))
+    assert.deepEqual(plan.remove.map((r) => [r.node, r.id]), [
+      ['w1', 'np-w1'],
+      ['w2', 'np-w2'],
     ])
     assert.deepEqual(plan.removeNodes, [{node: 'w1', modifyIndex: 7}], 'w2 (not created by the engine, and with a service of its own) stays')
     assert.deepEqual(removalGroups(plan).map((g) => (g.ops[0] as {Service: {Node: string}}).Service.Node), ['w1', 'w2'])
@@ -99,12 +77,12 @@ describe('NodePort instances on the Consul nodes named after Kubernetes nodes', 
 
   it('another engine\'s instances and node entries are left alone', () => {
     const other = {...options, consulNodeName: 'other-sync'}
-    const plan = planToConsul({...npState, services: []}, after(), other)
+    const plan = planToConsul({...npState, services: []}, before(), other)
     assert.deepEqual([plan.remove.length, plan.removeNodes.length], [0, 0])
   })
 
   it('a node entry the engine created is kept while it still holds someone else\'s service', () => {
-    const consul = after()
+    const consul = before()
     consul.otherNodes?.[0].services.push({ID: 'x', Service: 'x', Tags: [], Address: '1.1.1.1', Port: 1, Meta: null})
     const plan = planToConsul({...npState, services: []}, consul, options)
     assert.deepEqual(plan.removeNodes, [])
@@ -176,6 +154,58 @@ describe('Kubernetes -> Consul against the current catalog', () => {
   })
 })
 
+describe('a malformed annotation on a synced service keeps its registrations', () => {
+  const state = k8sState(2)
+  const broken = (annotations: Record<string, string>): K8sState => ({...state, services: state.services.map((svc) => (svc.name === 'svc0' ? {...svc, annotations} : svc))})
+
+  const typos: Array<Record<string, string>> = [{'consul.hashicorp.com/service-tags': 'a,,b'}, {'consul.hashicorp.com/service-sync': 'yes'}, {'consul.hashicorp.com/service-port': '0'}]
+  for (const annotations of typos) {
+    it(`${Object.keys(annotations)[0]}: nothing removed, the service reported with the annotation`, () => {
+      const plan = planToConsul(broken(annotations), consulAfter(state), options)
+      assert.deepEqual([plan.add.length, plan.update.length, plan.remove.length, plan.unchanged, plan.kept], [0, 0, 0, 1, 1])
+      assert.equal(plan.skipped[0].source, 'default/svc0')
+      assert.match(plan.skipped[0].reason, new RegExp(Object.keys(annotations)[0].replace(/[./]/g, '\\$&')))
+    })
+  }
+
+  it('another service of the same name in another namespace is not kept', () => {
+    const consul = consulAfter(state)
+    consul.nodeServices.push({ID: 'svc0-other', Service: 'svc0', Tags: ['k8s'], Address: '10.9.9.9', Port: 1, Meta: {'external-k8s-ns': 'other', 'k8s-sync-node': options.consulNodeName}})
+    const plan = planToConsul(broken({'consul.hashicorp.com/service-tags': ','}), consul, options)
+    assert.deepEqual(plan.remove.map((r) => r.id), ['svc0-other'])
+  })
+
+  it('once fixed, it syncs again; once deleted, it goes', () => {
+    assert.equal(planToConsul(state, consulAfter(state), options).unchanged, 2)
+    const gone = planToConsul({...state, services: state.services.slice(1)}, consulAfter(state), options)
+    assert.deepEqual(gone.remove.map((r) => r.service), ['svc0'])
+  })
+})
+
+describe('weights', () => {
+  const lb = (weight?: string): K8sState => ({
+    services: [{namespace: 'default', name: 'lb', type: 'LoadBalancer', annotations: weight ? {'consul.hashicorp.com/service-weight': weight} : {}, labels: {}, ports: [{name: 'http', port: 80}], externalIPs: [], loadBalancerIngress: [{ip: '203.0.113.5'}]}],
+    endpointSlices: [],
+    nodes: [],
+  })
+
+  it('a second run with weights is a no-op; Consul\'s default weights read back equal no weights', () => {
+    assert.equal(planToConsul(lb('5'), consulAfter(lb('5')), options).unchanged, 1)
+    const consul = consulAfter(lb())
+    consul.nodeServices[0].Weights = {Passing: 1, Warning: 1}
+    assert.equal(planToConsul(lb(), consul, options).unchanged, 1)
+  })
+
+  it('a changed or removed annotation updates the weights, written explicitly', () => {
+    const changed = planToConsul(lb('7'), consulAfter(lb('5')), options)
+    assert.deepEqual(changed.update.map((u) => u.changes), [['weights']])
+    const removed = planToConsul(lb(), consulAfter(lb('5')), options)
+    assert.deepEqual(removed.update.map((u) => u.changes), [['weights']])
+    const op = writeGroups(removed)[0].ops[0] as {Service: {Service: {Weights: unknown}}}
+    assert.deepEqual(op.Service.Service.Weights, {Passing: 1, Warning: 1})
+  })
+})
+
 describe('Consul -> Kubernetes', () => {
   const owned = (name: string, externalName: string, extra: Partial<K8sService> = {}): K8sService => ({
     namespace: 'default',
@@ -226,6 +256,68 @@ describe('Consul -> Kubernetes', () => {
     assert.equal(plan.add.length, 0)
     assert.equal(plan.skipped.length, 2)
     assert.match(plan.skipped[0].reason, /not a valid Kubernetes service name/)
+  })
+})
+
+describe('--adopt: taking over from consul-k8s\'s sync-catalog', () => {
+  const state = k8sState(2)
+  /** Consul as sync-catalog left it: the same IDs, no marker; plus one it registered for a Service now gone. */
+  function syncCatalog(): ConsulState {
+    const consul = consulAfter(state)
+    for (const service of consul.nodeServices) {
+      const {['k8s-sync-node']: _marker, ...meta} = service.Meta ?? {}
+      service.Meta = meta
+    }
+    consul.nodeServices.push({ID: 'gone-abc', Service: 'gone', Tags: ['k8s'], Address: '10.9.0.1', Port: 80, Meta: {'external-source': 'kubernetes', 'external-k8s-ns': 'default'}, ModifyIndex: 9})
+    // Not sync-catalog's: no k8s tag, another source, another engine's marker.
+    consul.nodeServices.push({ID: 'manual', Service: 'manual', Tags: [], Address: '10.9.0.2', Port: 80, Meta: {'external-source': 'kubernetes'}, ModifyIndex: 9})
+    consul.nodeServices.push({ID: 'terraform', Service: 'tf', Tags: ['k8s'], Address: '10.9.0.3', Port: 80, Meta: {'external-source': 'terraform'}, ModifyIndex: 9})
+    consul.nodeServices.push({ID: 'other-engine', Service: 'x', Tags: ['k8s'], Address: '10.9.0.4', Port: 80, Meta: {'external-source': 'kubernetes', 'k8s-sync-node': 'other'}, ModifyIndex: 9})
+    return consul
+  }
+
+  it('without --adopt: conflicts naming --adopt, nothing updated or removed', () => {
+    const plan = planToConsul(state, syncCatalog(), options)
+    assert.deepEqual([plan.add.length, plan.update.length, plan.remove.length], [0, 0, 0])
+    assert.equal(plan.skipped.length, 2)
+    assert.match(plan.skipped[0].reason, /not registered by this engine; left alone \(written by consul-k8s's sync-catalog\? --adopt takes it over\)/)
+  })
+
+  it('with --adopt: updated in place with the same IDs and marked; the one nothing wants removed; the rest left alone', () => {
+    const adopt = {...options, adopt: true}
+    const plan = planToConsul(state, syncCatalog(), adopt)
+    assert.deepEqual(plan.skipped, [])
+    assert.deepEqual(plan.update.map((u) => [u.desired.service.ID, u.changes, u.current.ModifyIndex]), [
+      [serviceID('svc0', '10.0.0.0'), ['adopted', 'meta'], 100],
+      [serviceID('svc1', '10.0.0.1'), ['adopted', 'meta'], 101],
+    ])
+    assert.equal(plan.update[0].desired.service.Meta?.['k8s-sync-node'], options.consulNodeName)
+    assert.deepEqual(plan.remove.map((r) => r.id), ['gone-abc'])
+    // Only on the engine's node: an unmarked registration elsewhere is never adopted.
+    const elsewhere = syncCatalog()
+    elsewhere.otherNodes = [{node: 'w1', exists: true, meta: {}, services: [{...elsewhere.nodeServices[2], ID: 'gone-w1'}], checks: []}]
+    assert.deepEqual(planToConsul(state, elsewhere, adopt).remove.map((r) => r.id), ['gone-abc'])
+  })
+
+  const k8s = (name: string, annotations: Record<string, string>, labels: Record<string, string> = {consul: 'true'}): K8sService => ({
+    namespace: 'default', name, type: 'ExternalName', annotations, labels, ports: [], externalIPs: [], loadBalancerIngress: [], externalName: `${name}.service.consul`, resourceVersion: '3',
+  })
+  // As sync-catalog's sink writes them.
+  const fromSyncCatalog = (name: string) => k8s(name, {'consul.hashicorp.com/synced': 'true', 'consul.hashicorp.com/service-sync': 'false'})
+  const services = [fromSyncCatalog('billing'), fromSyncCatalog('gone'), k8s('mine', {}, {}), k8s('theirs', {'consulk8s/sync-node': 'other'})]
+
+  it('Kubernetes side without --adopt: conflicts naming --adopt', () => {
+    const plan = planToK8s({billing: [], theirs: []}, services, options)
+    assert.deepEqual([plan.update.length, plan.remove.length], [0, 0])
+    assert.match(plan.skipped[0].reason, /billing already exists and was not created by this engine; left alone \(written by consul-k8s's sync-catalog\? --adopt takes it over\)/)
+    assert.doesNotMatch(plan.skipped[1].reason, /--adopt/, 'another engine\'s Service is not sync-catalog\'s')
+  })
+
+  it('Kubernetes side with --adopt: Services labelled consul=true without a marker are updated or removed', () => {
+    const plan = planToK8s({billing: [], theirs: []}, services, {...options, adopt: true})
+    assert.deepEqual(plan.update.map((u) => [u.desired.name, u.changes, u.resourceVersion]), [['billing', ['adopted'], '3']])
+    assert.deepEqual(plan.remove.map((r) => r.name), ['gone'])
+    assert.deepEqual(plan.skipped.map((s) => s.source), ['consul:theirs'])
   })
 })
 

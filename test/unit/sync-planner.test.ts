@@ -127,28 +127,45 @@ describe('instances per service type', () => {
   const nodePort = svc({name: 'np', type: 'NodePort', ports: [{name: 'http', port: 80, nodePort: 30080}]})
   const nodeSlice = slice('np', [{ip: '10.0.0.1', node: 'n1'}, {ip: '10.0.0.2', node: 'n1', ready: false}, {ip: '10.0.0.3', node: 'n2', ready: false}])
 
-  it('NodePort ExternalFirst: one instance per node with an endpoint, node address, nodePort, on the Consul node named after the Kubernetes node', () => {
+  it('NodePort ExternalFirst: one instance per endpoint address (its ID), at the node address and the nodePort, as consul-k8s', () => {
     const result = plan([nodePort], [nodeSlice], {nodePortSyncType: 'ExternalFirst'}, nodes)
-    assert.deepEqual(result.registrations.map((r) => [r.node, r.service.Address, r.service.Port, r.check?.Status, r.service.Meta?.['external-k8s-node-name']]), [
-      ['n1', '203.0.113.1', 30080, 'passing', 'n1'],
-      ['n2', '192.168.0.2', 30080, 'critical', 'n2'],
+    assert.deepEqual(result.registrations.map((r) => [r.service.ID, r.service.Address, r.service.Port, r.check?.Status, r.service.Meta?.['external-k8s-node-name']]), [
+      [serviceID('np', '10.0.0.1'), '203.0.113.1', 30080, 'passing', 'n1'],
+      [serviceID('np', '10.0.0.2'), '203.0.113.1', 30080, 'critical', 'n1'],
+      [serviceID('np', '10.0.0.3'), '192.168.0.2', 30080, 'critical', 'n2'],
     ])
     assert.ok(result.registrations.every((r) => r.service.Meta?.['k8s-sync-node'] === 'k8s-sync'), 'still marked as the engine\'s')
+    assert.ok(result.registrations.every((r) => !('node' in r)), 'every instance goes to the engine\'s node')
   })
 
-  it('only NodePort instances go to other nodes; the rest stay on the engine\'s node', () => {
-    const result = plan([svc({name: 'web'}), svc({name: 'lb', type: 'LoadBalancer', loadBalancerIngress: [{ip: '203.0.113.9'}]})], [slice('web', ['10.0.0.1'])])
-    assert.deepEqual(result.registrations.map((r) => r.node), [undefined, undefined])
+  it('endpoint meta is consul-k8s\'s: ref kind and name with a target, node name, zone where known', () => {
+    const endpoints: K8sEndpointSlice['endpoints'] = [
+      {addresses: ['10.0.0.1'], ready: true, nodeName: 'n1', zone: 'zone-a', targetRef: {kind: 'Pod', name: 'web-1'}},
+      {addresses: ['10.0.0.2'], ready: true},
+    ]
+    const withSlices = (type: string) =>
+      plan([svc({name: 'web', type, ports: [{name: 'http', port: 80, nodePort: 30080}]})], [{...slice('web', []), endpoints}], {}, nodes)
+    const extra = (meta: Record<string, string> | null) =>
+      Object.fromEntries(Object.entries(meta ?? {}).filter(([key]) => key.startsWith('external-k8s-') && key !== 'external-k8s-ns'))
+    const clusterIP = withSlices('ClusterIP').registrations
+    assert.deepEqual(clusterIP.map((r) => extra(r.service.Meta)), [
+      {'external-k8s-ref-kind': 'Pod', 'external-k8s-ref-name': 'web-1', 'external-k8s-node-name': 'n1', 'external-k8s-topology-zone': 'zone-a'},
+      {},
+    ])
+    const nodePortResult = withSlices('NodePort').registrations
+    assert.deepEqual(nodePortResult.map((r) => extra(r.service.Meta)), [
+      {'external-k8s-ref-kind': 'Pod', 'external-k8s-ref-name': 'web-1', 'external-k8s-node-name': 'n1', 'external-k8s-topology-zone': 'zone-a'},
+    ], 'an endpoint on no node is not a NodePort instance')
   })
 
   it('NodePort ExternalOnly skips nodes without an external IP', () => {
     const result = plan([nodePort], [nodeSlice], {nodePortSyncType: 'ExternalOnly'}, nodes)
-    assert.deepEqual(result.registrations.map((r) => r.service.Address), ['203.0.113.1'])
+    assert.deepEqual(result.registrations.map((r) => r.service.Address), ['203.0.113.1', '203.0.113.1'])
   })
 
   it('NodePort InternalOnly uses internal IPs', () => {
     const result = plan([nodePort], [nodeSlice], {nodePortSyncType: 'InternalOnly'}, nodes)
-    assert.deepEqual(result.registrations.map((r) => r.service.Address), ['192.168.0.1', '192.168.0.2'])
+    assert.deepEqual(result.registrations.map((r) => r.service.Address), ['192.168.0.1', '192.168.0.1', '192.168.0.2'])
   })
 
   it('NodePort with no usable node address is pending, with the reason', () => {
@@ -219,9 +236,53 @@ describe('names, tags, meta, ports from annotations', () => {
   })
 })
 
+describe('fallbacks consul-k8s makes: a warning, the service syncs', () => {
+  it('service-port naming no port of the service: the first port, with a warning', () => {
+    const np = svc({name: 'np', type: 'NodePort', ports: [{name: 'http', port: 80, nodePort: 30080}, {name: 'admin', port: 81, nodePort: 30081}], annotations: {'consul.hashicorp.com/service-port': 'htp'}})
+    const web = svc({name: 'web', annotations: {'consul.hashicorp.com/service-port': 'htp'}})
+    const result = plan([np, web], [slice('np', [{ip: '10.0.0.1', node: 'n1'}]), slice('web', ['10.0.0.2'], [{name: 'http', port: 8080}])], {}, [{name: 'n1', addresses: [{type: 'InternalIP', address: '192.168.0.1'}]}])
+    assert.deepEqual(result.skipped, [])
+    assert.deepEqual(result.registrations.map((r) => [r.source, r.service.Port]), [
+      ['default/np', 30080],
+      ['default/web', 8080],
+    ])
+    assert.deepEqual(result.warnings.map((w) => w.source), ['default/np', 'default/web'])
+    assert.match(result.warnings[0].message, /service-port "htp" names no port of the service \(ports: http, admin\); the first port is used/)
+  })
+
+  const weights: Array<[string, number | undefined]> = [
+    ['22', 22],
+    ['1000', 1000],
+    ['2', 2],
+    ['1', undefined],
+    ['0', undefined],
+    ['-2', undefined],
+    ['non-int', undefined],
+    ['2.5', undefined],
+  ]
+  for (const [raw, expected] of weights) {
+    it(`service-weight "${raw}" on LoadBalancer and external-IP instances: ${expected ?? 'a warning, default weights'}`, () => {
+      const annotations = {'consul.hashicorp.com/service-weight': raw}
+      const result = plan([
+        svc({name: 'lb', type: 'LoadBalancer', loadBalancerIngress: [{ip: '203.0.113.5'}], annotations}),
+        svc({name: 'ext', externalIPs: ['198.51.100.1'], annotations}),
+      ])
+      assert.deepEqual(result.registrations.map((r) => r.service.Weights?.Passing), [expected, expected])
+      assert.equal(result.warnings.length, expected === undefined ? 2 : 0)
+      if (expected === undefined) assert.match(result.warnings[0].message, /service-weight ".*" is not an integer greater than 1; default weights are used/)
+      assert.deepEqual(result.skipped, [])
+    })
+  }
+
+  it('service-weight is ignored on endpoint-backed instances, as consul-k8s', () => {
+    const result = plan([svc({name: 'web', annotations: {'consul.hashicorp.com/service-weight': '5'}})], [slice('web', ['10.0.0.1'])])
+    assert.equal(result.registrations[0].service.Weights, undefined)
+    assert.deepEqual(result.warnings, [])
+  })
+})
+
 describe('malformed annotations: reported and skipped, the rest syncs', () => {
   const malformed: Array<{name: string; annotations: Record<string, string>; reason: RegExp}> = [
-    {name: 'unknown port name', annotations: {'consul.hashicorp.com/service-port': 'htp'}, reason: /service-port "htp" names no port of the service \(ports: http\)/},
     {name: 'port number out of range', annotations: {'consul.hashicorp.com/service-port': '70000'}, reason: /service-port "70000" is not a port number/},
     {name: 'port number zero', annotations: {'consul.hashicorp.com/service-port': '0'}, reason: /is not a port number/},
     {name: 'negative port', annotations: {'consul.hashicorp.com/service-port': '-1'}, reason: /is not a port number/},
@@ -243,9 +304,17 @@ describe('malformed annotations: reported and skipped, the rest syncs', () => {
       assert.equal(result.skipped[0].source, 'default/bad')
       assert.equal(result.skipped[0].kind, 'invalid')
       assert.match(result.skipped[0].reason, c.reason)
+      assert.match(result.skipped[0].reason, /consul\.hashicorp\.com\/service-/, 'names the annotation to fix')
+      assert.match(result.skipped[0].reason, /registrations already in Consul are kept/)
+      assert.deepEqual(result.held, [{namespace: 'default', names: [c.annotations['consul.hashicorp.com/service-name']?.trim() || 'bad']}])
       assert.deepEqual(result.registrations.map((r) => r.source), ['default/good'])
     })
   }
+
+  it('held under both the default and the annotated name', () => {
+    const result = plan([svc({name: 'bad', annotations: {'consul.hashicorp.com/service-name': 'renamed', 'consul.hashicorp.com/service-tags': ','}})])
+    assert.deepEqual(result.held, [{namespace: 'default', names: ['bad', 'renamed']}])
+  })
 
   it('a malformed annotation on a service that is not selected is not reported', () => {
     const result = plan([svc({name: 'bad', namespace: 'kube-system', annotations: {'consul.hashicorp.com/service-port': 'nope'}})])
