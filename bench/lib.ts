@@ -29,7 +29,7 @@ export interface Run {
 
 /** Compile the CLI into a temporary directory of its own (so a concurrent `npm run build` cannot pull it away); returns its bin/run.js. */
 export async function buildCopy(dir: string): Promise<string> {
-  mkdirSync(join(dir, 'bin'))
+  mkdirSync(join(dir, 'bin'), {recursive: true})
   copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'))
   copyFileSync(join(ROOT, 'bin/run.js'), join(dir, 'bin/run.js'))
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'))
