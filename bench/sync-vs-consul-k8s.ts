@@ -88,12 +88,15 @@ interface Proxy {
   recorded: Recorded[]
   writeCount(): number
   reset(): void
+  /** Closes the connections to Consul (Consul allows 200 per client address: http_max_conns_per_client). */
+  dropUpstream(): void
   close(): Promise<void>
 }
 
 async function startProxy(env: TestEnvState, target: URL): Promise<Proxy> {
   const cert = await signServerCert({certPem: env.federation.caCertPem, keyPem: env.federation.caKeyPem}, {datacenter: 'bench-proxy'})
-  const agent = new https.Agent({keepAlive: true, maxSockets: 512, ca: env.federation.caCertPem})
+  const newAgent = () => new https.Agent({keepAlive: true, maxSockets: 512, ca: env.federation.caCertPem})
+  let agent = newAgent()
   const proxy: Proxy = {
     port: 0,
     writes: new Map(),
@@ -107,6 +110,10 @@ async function startProxy(env: TestEnvState, target: URL): Promise<Proxy> {
       proxy.reads = 0
       proxy.status429 = 0
       proxy.recorded = []
+    },
+    dropUpstream() {
+      agent.destroy()
+      agent = newAgent()
     },
     close: async () => {},
   }
@@ -193,11 +200,17 @@ async function deregisterNode(consul: ConsulClient, node: string): Promise<void>
 
 async function waitInstances(consul: ConsulClient, node: string, size: number, maxSeconds: number, onPoll?: (seconds: number, count: number) => void): Promise<{seconds: number; count: number; converged: boolean}> {
   const started = performance.now()
+  let count = 0
   for (;;) {
-    const count = await instancesOn(consul, node).catch(() => 0)
+    // A failed poll (e.g. Consul refusing connections beyond http_max_conns_per_client while
+    // sync-catalog holds its watches) is skipped, not counted as an empty catalog.
+    const polled = await instancesOn(consul, node).catch(() => undefined)
     const seconds = (performance.now() - started) / 1000
-    onPoll?.(seconds, count)
-    if (count >= size) return {seconds, count, converged: true}
+    if (polled !== undefined) {
+      count = polled
+      onPoll?.(seconds, count)
+      if (count >= size) return {seconds, count, converged: true}
+    }
     if (seconds > maxSeconds) return {seconds, count, converged: false}
     await sleep(POLL_MS)
   }
@@ -440,6 +453,7 @@ async function main(): Promise<void> {
           }
           await stop(child)
           out.end()
+          proxy.dropUpstream()
           result.syncCatalog = {
             load: scLoad, converged: wait.converged, seconds, reached: wait.count, progress, ...atConvergence,
             peakRssMb: usage.peakRssMb, cpuSeconds: usage.cpuSeconds, resyncWrites, changeSeconds,
@@ -467,6 +481,7 @@ async function main(): Promise<void> {
           await deregisterNode(consul, node)
         }
         results.push(result)
+        log(render(results))
       } finally {
         await deregisterNode(consul, node)
         await deleteNamespace(kube, ns)
