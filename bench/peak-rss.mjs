@@ -1,7 +1,7 @@
 // Preloaded into the benchmarked consulk8s process (node --import): reports its peak
-// resident set size on exit, read by bench/sync-convergence.ts.
+// resident set size and its CPU time (user + system) on exit, read by bench/lib.ts.
 //
-// On Linux this is VmHWM of /proc/self/status, the high-water mark of this program's own
+// On Linux peak RSS is VmHWM of /proc/self/status, the high-water mark of this program's own
 // memory. getrusage's ru_maxrss (process.resourceUsage().maxRSS) is not usable for a child:
 // Linux carries the parent's RSS at fork time over into it, so a child of a large parent
 // would report the parent's size.
@@ -18,5 +18,6 @@ function peakKb() {
 }
 
 process.on('exit', () => {
-  process.stderr.write(`PEAK_RSS_KB=${peakKb()}\n`)
+  const cpu = process.cpuUsage()
+  process.stderr.write(`PEAK_RSS_KB=${peakKb()}\nCPU_MS=${Math.round((cpu.user + cpu.system) / 1000)}\n`)
 })

@@ -13,54 +13,16 @@
  * private temporary copy first, so a concurrent `npm run build` cannot pull it away mid-run.
  */
 import {randomBytes} from 'node:crypto'
-import {copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync} from 'node:fs'
+import {mkdtempSync, rmSync} from 'node:fs'
 import {loadavg, tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {fileURLToPath} from 'node:url'
-import {execa} from 'execa'
 
 import {nodeChecks, nodeServices} from '../src/consul/catalog.js'
 import {ConsulClient} from '../src/consul/client.js'
 import {connectTestCluster} from '../test/helpers/kube.js'
-import type {SyncResult} from '../src/sync/engine.js'
 import {getTestEnv} from '../test/env/index.js'
 import {createNamespace, createServices, deleteNamespace} from '../test/helpers/fixtures.js'
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const PEAK_RSS_HOOK = fileURLToPath(new URL('./peak-rss.mjs', import.meta.url))
-
-function arg(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`)
-  return index > 0 && process.argv[index + 1] ? process.argv[index + 1] : fallback
-}
-
-interface Run {
-  seconds: number
-  writeCalls: number
-  peakRssMb: number
-  result: SyncResult
-}
-
-/** Compile the CLI into a temporary directory of its own; returns its bin/run.js. */
-async function buildCopy(dir: string): Promise<string> {
-  mkdirSync(join(dir, 'bin'))
-  copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'))
-  copyFileSync(join(ROOT, 'bin/run.js'), join(dir, 'bin/run.js'))
-  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'))
-  await execa(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.json'), '--outDir', join(dir, 'dist')], {reject: false})
-  if (!existsSync(join(dir, 'dist/commands/sync.js'))) throw new Error('compiling consulk8s failed')
-  return join(dir, 'bin/run.js')
-}
-
-async function timedSync(bin: string, args: string[], env: Record<string, string>): Promise<Run> {
-  const started = performance.now()
-  const child = await execa(process.execPath, ['--import', PEAK_RSS_HOOK, bin, ...args], {reject: false, env: {CI: 'true', NO_COLOR: '1', ...env}, maxBuffer: 512 * 1024 * 1024})
-  const seconds = (performance.now() - started) / 1000
-  if (child.exitCode !== 0) throw new Error(`sync exited ${child.exitCode}: ${child.stderr.slice(-2000)}`)
-  const rss = /PEAK_RSS_KB=(\d+)/.exec(child.stderr)
-  const result = JSON.parse(child.stdout) as SyncResult
-  return {seconds, writeCalls: result.writeCalls.consul, peakRssMb: rss ? Number(rss[1]) / 1024 : Number.NaN, result}
-}
+import {arg, buildCopy, timedSync} from './lib.js'
 
 async function main(): Promise<void> {
   const env = getTestEnv()

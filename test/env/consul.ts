@@ -12,7 +12,7 @@ import {join} from 'node:path'
 import {createReplicationToken} from '../../src/consul/acl.js'
 import {ConsulClient} from '../../src/consul/client.js'
 import {createCA, createGossipKey, signServerCert} from '../../src/federation/crypto.js'
-import {freePorts} from './ports.js'
+import {freePort, freePorts} from './ports.js'
 import {aliveGuard, allAlive, startProcess, waitFor} from './procs.js'
 import type {ConsulDatacenterInfo, TestEnvState} from './types.js'
 
@@ -23,6 +23,14 @@ export const PRIMARY: Datacenter = 'dc1'
 export const NODE_NAME = 'consul-server-0'
 
 export const consulProcessName = (dc: string) => `consul-${dc}`
+
+/**
+ * CONSULK8S_TESTENV_CONSUL_GRPC=1 (off by default; for bench/sync-vs-consul-k8s.ts): each server
+ * also opens its gRPC port with TLS (`grpc_tls`, server certificate from the environment's CA,
+ * no client certificate asked), through which consul-k8s's own components (sync-catalog) find
+ * the servers.
+ */
+export const consulGrpcEnabled = (env: NodeJS.ProcessEnv = process.env) => env.CONSULK8S_TESTENV_CONSUL_GRPC === '1'
 
 type Federation = TestEnvState['federation']
 
@@ -57,7 +65,7 @@ export function consulServerConfig(options: {
       serf_wan: info.serfWanPort,
       server: info.serverPort,
       grpc: -1,
-      grpc_tls: -1,
+      grpc_tls: info.grpcTlsPort ?? -1,
     },
     encrypt: options.gossipKey,
     tls: {
@@ -72,6 +80,7 @@ export function consulServerConfig(options: {
       // The HTTPS API verifies the server to clients but asks them for no certificate (a token
       // is the API's credential), like the Helm chart's servers.
       https: {verify_incoming: false},
+      ...(info.grpcTlsPort ? {grpc: {verify_incoming: false}} : {}),
     },
     acl: {
       enabled: true,
@@ -205,6 +214,7 @@ export async function startConsulFederation(options: {
   const consul = {} as Record<Datacenter, ConsulDatacenterInfo>
   for (const dc of DATACENTERS) {
     const ports = await freePorts({https: {}, dns: {udp: true}, serfLan: {udp: true}, serfWan: {udp: true}, server: {}})
+    const grpcTlsPort = consulGrpcEnabled() ? await freePort() : undefined
     consul[dc] = {
       datacenter: dc,
       httpAddr: `https://127.0.0.1:${ports.https}`,
@@ -213,6 +223,7 @@ export async function startConsulFederation(options: {
       serfWanPort: ports.serfWan,
       serverPort: ports.server,
       dnsPort: ports.dns,
+      ...(grpcTlsPort ? {grpcTlsPort} : {}),
       nodeName: NODE_NAME,
       dataDir: join(dir, dc, 'data'),
       configFile: join(dir, dc, 'server.json'),

@@ -55,6 +55,8 @@ export interface ConsulDatacenterInfo {
   serfWanPort: number
   serverPort: number
   dnsPort: number
+  /** The gRPC port with TLS, only with CONSULK8S_TESTENV_CONSUL_GRPC=1 (see test/env/consul.ts). */
+  grpcTlsPort?: number
   /** Node name of the server, e.g. "consul-server-0" style: `<prefix>-server-0`. */
   nodeName: string
   dataDir: string
