@@ -14,6 +14,22 @@ import {isPlainObject, parseValuesText, type Values} from './values.js'
 
 export const HASHICORP_REPO = 'https://helm.releases.hashicorp.com'
 export const CONSUL_CHART = 'consul'
+/** The chart version consulk8s is built and tested against; printed commands pin it. */
+export const CONSUL_CHART_VERSION = '2.0.3'
+
+/**
+ * The helm command a person runs to install (or upgrade) a release with a values file: works
+ * as printed (the repository given with --repo, no `helm repo add` needed), pins the chart
+ * version, and names the kube context and namespace, so it cannot land in another cluster.
+ */
+export function helmInstallCommand(input: {release: string; namespace: string; context: string; valuesFile: string}): string {
+  return `helm upgrade --install ${input.release} ${CONSUL_CHART} --repo ${HASHICORP_REPO} --version ${CONSUL_CHART_VERSION} --kube-context ${input.context} --namespace ${input.namespace} --create-namespace -f ${input.valuesFile}`
+}
+
+/** The same in one consulk8s step (preflight, summary, confirmation; see docs/install.md). */
+export function consulk8sInstallCommand(input: {release: string; namespace: string; context: string; valuesFile: string}): string {
+  return `consulk8s install --context ${input.context} -n ${input.namespace}${input.release === 'consul' ? '' : ` --release ${input.release}`} -f ${input.valuesFile} --chart-version ${CONSUL_CHART_VERSION}`
+}
 
 export interface ChartOptions {
   /** A local chart directory or .tgz (--chart). */

@@ -63,7 +63,9 @@ describe('federate --install: from empty namespaces to two installed releases', 
     const release = await helmRelease('dc1')
     assert.equal(release?.status, 'deployed', 'the primary release is deployed')
     // The release runs with the values federate wrote: its servers mount consulk8s's CA secret.
-    const values = parse(await readFile(valuesFile, 'utf8')) as {global: {tls: {caCert: {secretName: string}}}}
+    const values = parse(await readFile(valuesFile, 'utf8')) as {global: {tls: {caCert: {secretName: string}}; acls: Record<string, unknown>}}
+    // The install preflight accepted the pre-generated replication token of a primary.
+    assert.deepEqual(values.global.acls.replicationToken, {secretName: `${RELEASE}-acl-replication-acl-token`, secretKey: 'token'})
     const statefulSet = await dc1.apps().readNamespacedStatefulSet({name: `${RELEASE}-server`, namespace: NAMESPACE})
     const secretVolumes = (statefulSet.spec?.template.spec?.volumes ?? []).map((volume) => volume.secret?.secretName).filter(Boolean)
     assert.ok(secretVolumes.includes(values.global.tls.caCert.secretName), `server mounts ${values.global.tls.caCert.secretName}: ${secretVolumes.join(', ')}`)

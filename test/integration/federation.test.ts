@@ -15,7 +15,7 @@ import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {execa} from 'execa'
-import {parse, stringify} from 'yaml'
+import {parse, parseAllDocuments, stringify} from 'yaml'
 
 import {hasReplicationPolicy, readTokenSelf} from '../../src/consul/acl.js'
 import {createCA, signServerCert} from '../../src/federation/crypto.js'
@@ -94,18 +94,61 @@ describe('federate: bad input fails cleanly and writes nothing', () => {
   })
 })
 
+describe('the offline bundle with ACLs (the environment runs on one)', () => {
+  const secretOf = (name: string) => parseSecretManifest(readFileSync(join(env.federation.bundleDir, 'secrets', `${name}.yaml`), 'utf8'), name).data
+
+  it("renders into a server-acl-init that creates the replication token from the bundle's Secret, the UUID of the federation secret", () => {
+    const documents = parseAllDocuments(helmTemplate(join(env.federation.bundleDir, 'values.yaml'), 'consul')).map((document) => document.toJS())
+    const job = documents.find((object) => object?.kind === 'Job' && object.metadata.name === 'consul-server-acl-init')
+    assert.ok(job, 'the chart renders server-acl-init')
+    const pod = job.spec.template.spec
+    const command = pod.containers[0].command.join(' ')
+    assert.match(command, /-create-acl-replication-token=true/)
+    assert.match(command, /-acl-replication-token-file=\/consul\/acl\/tokens\/acl-replication-token/)
+    const volume = pod.volumes.find((entry: {name: string}) => entry.name === 'acl-replication-token')
+    assert.deepEqual(volume.secret, {secretName: 'consul-acl-replication-acl-token', items: [{key: 'token', path: 'acl-replication-token'}]})
+    assert.ok(pod.containers[0].volumeMounts.some((mount: {name: string; mountPath: string}) => mount.name === 'acl-replication-token' && mount.mountPath === '/consul/acl/tokens'))
+    const token = secretOf('consul-acl-replication-acl-token').token
+    assert.match(token, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+    assert.equal(secretOf('consul-federation').replicationToken, token)
+  })
+
+  it("dc1 has the replication token under the bundle's secret ID and dc2 replicates ACLs with the federation secret's token", async () => {
+    await waitForFederation()
+    const token = secretOf('consul-federation').replicationToken
+    assert.equal(env.federation.replicationToken, token)
+    const dc1 = consulClient('dc1')
+    const dc2 = consulClient('dc2')
+    try {
+      const resolved = await readTokenSelf(dc1, token)
+      assert.ok(resolved && hasReplicationPolicy(resolved), 'a token with the replication policy')
+      assert.equal(resolved.SecretID, token)
+      assert.equal(resolved.Local, false)
+      const dc2Config = JSON.parse(readFileSync(env.consul.dc2.configFile, 'utf8'))
+      assert.equal(dc2Config.acl.tokens.replication, token)
+      const status = await dc2.get<{Enabled: boolean; Running: boolean; ReplicatedTokenIndex: number}>('/v1/acl/replication')
+      assert.ok(status.Enabled && status.Running && status.ReplicatedTokenIndex > 0, JSON.stringify(status))
+    } finally {
+      dc1.close()
+      dc2.close()
+    }
+  })
+})
+
 describe('federate primary, export, import, secondary against dc1 and dc2', () => {
   const primaryValues = () => join(work, 'primary-values.yaml')
   const secondaryValues = () => join(work, 'secondary-values.yaml')
   let federation: SecretData
 
-  it('before the install: creates the CA and gossip secrets (labelled) and the values, and says what the federation secret waits for', async () => {
+  it('before the install: creates the CA, gossip and replication token secrets (labelled) and the values, and says what the federation secret waits for', async () => {
     const result = await cli(['federate', 'primary', ...k(), '--context', 'dc1', '-n', ns, '--datacenter', 'dc1', '--yes'])
     assert.equal(result.exitCode, 0, result.stderr)
     assert.match(result.stdout, /✓ created secret consul-ca-cert/)
+    assert.match(result.stdout, /✓ created replication token — new secret ID \(UUID v4\) in consul-acl-replication-acl-token/)
     assert.match(result.stdout, /! secret consul-federation: not written yet/)
     assert.match(result.stdout, /Service fed-it-\w+\/consul-mesh-gateway does not exist yet/)
-    for (const [name, key] of [['consul-ca-cert', 'tls.crt'], ['consul-ca-key', 'tls.key'], ['consul-gossip-encryption-key', 'key']]) {
+    assert.match(result.stdout, new RegExp(`helm upgrade --install consul consul --repo https://helm.releases.hashicorp.com --version 2.0.3 --kube-context dc1 --namespace ${ns} `))
+    for (const [name, key] of [['consul-ca-cert', 'tls.crt'], ['consul-ca-key', 'tls.key'], ['consul-gossip-encryption-key', 'key'], ['consul-acl-replication-acl-token', 'token']]) {
       const secret = await readSecret('dc1', ns, name)
       assert.ok(secret?.data[key], name)
       assert.equal(secret.labels['app.kubernetes.io/managed-by'], 'consulk8s', name)
@@ -113,7 +156,8 @@ describe('federate primary, export, import, secondary against dc1 and dc2', () =
     assert.equal(await readSecret('dc1', ns, 'consul-federation'), undefined, 'no half-filled federation secret')
     const values = parse(readFileSync(primaryValues(), 'utf8'))
     assert.equal(values.global.federation.createFederationSecret, false)
-    assert.equal(values.global.acls.replicationToken, undefined)
+    assert.deepEqual(values.global.acls.replicationToken, {secretName: 'consul-acl-replication-acl-token', secretKey: 'token'})
+    assert.equal(values.global.federation.primaryDatacenter, undefined)
   })
 
   it('the primary values render with the real chart, which uses the consulk8s CA and gossip key', () => {
@@ -122,6 +166,8 @@ describe('federate primary, export, import, secondary against dc1 and dc2', () =
     assert.match(rendered, /secretName: consul-ca-key/)
     assert.match(rendered, /name: consul-gossip-encryption-key/)
     assert.match(rendered, /-create-acl-replication-token=true/)
+    assert.match(rendered, /-acl-replication-token-file=\/consul\/acl\/tokens\/acl-replication-token/)
+    assert.match(rendered, /secretName: consul-acl-replication-acl-token\n\s+items:\n\s+- key: token\n\s+path: acl-replication-token/)
     assert.doesNotMatch(rendered, /create-federation-secret/)
   })
 
@@ -132,12 +178,12 @@ describe('federate primary, export, import, secondary against dc1 and dc2', () =
     const report = JSON.parse(result.stdout)
     assert.deepEqual(
       report.steps.filter((step: {action: string}) => step.action !== 'pending').map((step: {action: string}) => step.action),
-      ['unchanged', 'unchanged', 'unchanged', 'unchanged'],
+      ['unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged'],
     )
     assert.equal((await readSecret('dc1', ns, 'consul-ca-key'))?.resourceVersion, before?.resourceVersion)
   })
 
-  it('with --wait, writes the federation secret once the gateway gets addresses, with a token made by the real ACL API', async () => {
+  it('with --wait, writes the federation secret once the gateway gets addresses; the token secret ID is created in the real Consul', async () => {
     assert.equal((await kube('dc1', ['-n', ns, 'create', 'service', 'loadbalancer', 'consul-mesh-gateway', '--tcp=443:8443'])).exitCode, 0)
     const waiting = execa(process.execPath, [BIN, 'federate', 'primary', ...k(), '--context', 'dc1', '-n', ns, '--yes', '--wait', '--timeout', '2m', ...consulFlags()], {
       cwd: work,
@@ -163,11 +209,13 @@ describe('federate primary, export, import, secondary against dc1 and dc2', () =
     assert.equal(federation.caCert, (await readSecret('dc1', ns, 'consul-ca-cert'))?.data['tls.crt'])
     assert.equal(federation.gossipEncryptionKey, (await readSecret('dc1', ns, 'consul-gossip-encryption-key'))?.data.key)
     assert.ok(!result.stdout.includes(federation.replicationToken), 'the token is never printed')
+    assert.equal(federation.replicationToken, (await readSecret('dc1', ns, 'consul-acl-replication-acl-token'))?.data.token)
 
     const client = consulClient('dc1')
     try {
       const token = await readTokenSelf(client, federation.replicationToken)
       assert.ok(token && hasReplicationPolicy(token), 'a real token with the replication policy')
+      assert.equal(token.SecretID, federation.replicationToken)
       assert.equal(token.Local, false)
     } finally {
       client.close()
@@ -180,7 +228,7 @@ describe('federate primary, export, import, secondary against dc1 and dc2', () =
     assert.equal(result.exitCode, 0, result.stderr)
     const report = JSON.parse(result.stdout)
     assert.equal(report.federationSecret.status, 'unchanged')
-    assert.equal(report.replicationTokenSource, 'federation-secret')
+    assert.equal(report.replicationTokenSource, 'token-secret')
     assert.ok(!result.stdout.includes(federation.replicationToken) && !result.stdout.includes(federation.gossipEncryptionKey))
     assert.equal((await readSecret('dc1', ns, 'consul-federation'))?.resourceVersion, before?.resourceVersion)
   })
