@@ -18,7 +18,7 @@ import type {Choices} from './choices.js'
 import {displayPath} from './command-support.js'
 import {consulk8sInstallCommand, helmInstallCommand} from '../helm/chart.js'
 import {createCA, createGossipKey, inspectCA, validateGossipKey, type CertificateAuthority} from './crypto.js'
-import {sortGateways, type GatewayDiscovery} from './gateways.js'
+import {gatewaysFromCatalog, sortGateways, type CatalogGateway, type GatewayDiscovery} from './gateways.js'
 import {releaseNames, validateDatacenterName, validateNamespaceName, type ChartNames} from './names.js'
 import {
   CONSULK8S_LABEL,
@@ -31,7 +31,9 @@ import {
   type SecretData,
 } from './secret.js'
 import {DirSecretStore, createNamespace, discoverGateways, namespaceExists, type SecretStore, type StoredSecret} from './store.js'
-import {REPLICATION_TOKEN_KEY, buildPrimaryValues, primaryValuesHeader, renderValues} from './values.js'
+import {buildPrimaryValues, primaryValuesHeader, renderValues} from './values.js'
+import {defaultLayout, existingPrimaryValues, releaseFacts, type ExistingRelease, type PrimaryLayout} from './existing.js'
+import {diffValues} from '../helm/diff.js'
 
 export type RotateTarget = 'ca' | 'gossip-key' | 'replication-token'
 export const ROTATE_TARGETS: readonly RotateTarget[] = ['ca', 'gossip-key', 'replication-token']
@@ -67,10 +69,16 @@ export interface PrimaryEnv {
    * replication token exists there, and tells which secondaries a rotation affects.
    */
   consul?: ConsulClient
+  /** The Consul release already installed in the namespace (cluster mode), read with helm. */
+  existing?: ExistingRelease
 }
 
 /** Everything read before planning. */
 export interface PrimaryState {
+  /** The release already installed (its values decide names, datacenter, CA, ACLs). */
+  existing?: ExistingRelease
+  /** What the primary's Consul says of itself (/v1/agent/self), when its API was given. */
+  consulAgent?: {datacenter: string; primaryDatacenter?: string}
   namespaceExists: boolean
   caCert?: StoredSecret
   caKey?: StoredSecret
@@ -94,6 +102,7 @@ export type TokenSource = 'token-secret' | 'federation-secret' | 'generated' | '
 
 export interface PrimaryPlan {
   names: ChartNames
+  layout: PrimaryLayout
   steps: Step[]
   ca: CertificateAuthority
   gossipKey?: string
@@ -117,6 +126,25 @@ export function validatePrimaryOptions(options: PrimaryOptions): void {
   options.primaryGateways = sortGateways(options.primaryGateways)
 }
 
+/**
+ * Names and keys of the primary's material: the existing release's (its fullname, the CA and
+ * gossip secrets its values name or its chart made), else those of a release consulk8s
+ * installs (global.name = release).
+ */
+export function primaryLayout(options: Pick<PrimaryOptions, 'release'>, existing?: ExistingRelease): PrimaryLayout {
+  const layout = existing ? releaseFacts(existing).layout : defaultLayout(releaseNames(options.release))
+  return {
+    ...layout,
+    names: {
+      ...layout.names,
+      caCertSecret: layout.caCert.secretName,
+      caKeySecret: layout.caKey.secretName,
+      gossipSecret: layout.gossip.secretName,
+      replicationTokenSecret: layout.token.secretName,
+    },
+  }
+}
+
 /** X509Certificate subjects come one attribute a line. */
 function oneLine(subject: string): string {
   return subject.split('\n').join(', ')
@@ -132,16 +160,17 @@ function describeSecretProblem(secret: StoredSecret, problem: string, fix: strin
 }
 
 /** The CA to use: rotated, existing (CA secrets), restored from the federation secret, or new. */
-async function chooseCA(options: PrimaryOptions, state: PrimaryState, names: ChartNames, steps: Step[], destructive: string[]): Promise<CertificateAuthority> {
-  const certPem = secretKeyOf(state.caCert, 'tls.crt')
-  const keyPem = secretKeyOf(state.caKey, 'tls.key')
+async function chooseCA(options: PrimaryOptions, state: PrimaryState, layout: PrimaryLayout, steps: Step[], destructive: string[]): Promise<CertificateAuthority> {
+  const {names} = layout
+  const certPem = secretKeyOf(state.caCert, layout.caCert.secretKey)
+  const keyPem = secretKeyOf(state.caKey, layout.caKey.secretKey)
   const rotate = options.rotate.includes('ca')
   const rotateHint = 'Re-run with --rotate ca to replace it with a new CA (servers then need new certificates).'
   let ca: CertificateAuthority | undefined
   let from = ''
   if (!rotate) {
-    if (state.caCert && !certPem) throw describeSecretProblem(state.caCert, 'exists but has no key tls.crt', rotateHint)
-    if (state.caKey && !keyPem) throw describeSecretProblem(state.caKey, 'exists but has no key tls.key', rotateHint)
+    if (state.caCert && !certPem) throw describeSecretProblem(state.caCert, `exists but has no key ${layout.caCert.secretKey}`, rotateHint)
+    if (state.caKey && !keyPem) throw describeSecretProblem(state.caKey, `exists but has no key ${layout.caKey.secretKey}`, rotateHint)
     if (certPem && keyPem) {
       ca = {certPem, keyPem}
     } else if (certPem || keyPem) {
@@ -166,6 +195,11 @@ async function chooseCA(options: PrimaryOptions, state: PrimaryState, names: Cha
     if (inspection.daysLeft < 30) steps.push({kind: 'secret', name: names.caCertSecret, action: 'pending', detail: `the CA expires in ${inspection.daysLeft} days; plan a rotation (--rotate ca)`})
     return ca
   }
+  if (state.existing && releaseFacts(state.existing).tls && !rotate) {
+    throw new UserError(`Release ${state.existing.release} runs with TLS, but its CA (${names.caCertSecret}/${names.caKeySecret}) was not found in namespace ${state.existing.namespace}.`, {
+      hint: 'consulk8s never makes a second CA for a release that has one: restore those secrets, or re-run with --rotate ca to replace the CA on purpose.',
+    })
+  }
   const fresh = await createCA()
   const inspection = inspectCA(fresh)
   const action: StepAction = rotate && (state.caCert || state.caKey) ? 'rotate' : 'create'
@@ -175,12 +209,13 @@ async function chooseCA(options: PrimaryOptions, state: PrimaryState, names: Cha
   return fresh
 }
 
-function chooseGossipKey(options: PrimaryOptions, state: PrimaryState, names: ChartNames, steps: Step[], destructive: string[]): string | undefined {
+function chooseGossipKey(options: PrimaryOptions, state: PrimaryState, layout: PrimaryLayout, steps: Step[], destructive: string[]): string | undefined {
   if (!options.gossip) return undefined
+  const {names} = layout
   const rotate = options.rotate.includes('gossip-key')
-  const existing = secretKeyOf(state.gossip, 'key')
+  const existing = secretKeyOf(state.gossip, layout.gossip.secretKey)
   if (!rotate) {
-    if (state.gossip && !existing) throw describeSecretProblem(state.gossip, 'exists but has no key "key"', 'Re-run with --rotate gossip-key to write a new gossip key into it.')
+    if (state.gossip && !existing) throw describeSecretProblem(state.gossip, `exists but has no key "${layout.gossip.secretKey}"`, 'Re-run with --rotate gossip-key to write a new gossip key into it.')
     if (existing) {
       try {
         validateGossipKey(existing)
@@ -207,12 +242,13 @@ function chooseGossipKey(options: PrimaryOptions, state: PrimaryState, names: Ch
  * secret; the chart's server-acl-init creates the token in Consul with that ID. A rerun keeps
  * it; --rotate replication-token replaces it (and the federation secret follows).
  */
-function chooseToken(options: PrimaryOptions, state: PrimaryState, names: ChartNames, steps: Step[], destructive: string[], warnings: string[]): PrimaryPlan['token'] {
+function chooseToken(options: PrimaryOptions, state: PrimaryState, layout: PrimaryLayout, steps: Step[], destructive: string[], warnings: string[]): PrimaryPlan['token'] {
   if (!options.acls) return {source: 'none'}
-  const stored = secretKeyOf(state.tokenSecret, REPLICATION_TOKEN_KEY)?.trim()
+  const {names} = layout
+  const stored = secretKeyOf(state.tokenSecret, layout.token.secretKey)?.trim()
   const fromFederation = secretKeyOf(state.federation, 'replicationToken')?.trim()
   if (state.tokenSecret && !stored && !options.rotate.includes('replication-token')) {
-    throw describeSecretProblem(state.tokenSecret, `exists but has no key "${REPLICATION_TOKEN_KEY}"`, 'Re-run with --rotate replication-token to write a new replication token into it.')
+    throw describeSecretProblem(state.tokenSecret, `exists but has no key "${layout.token.secretKey}"`, 'Re-run with --rotate replication-token to write a new replication token into it.')
   }
   if (options.rotate.includes('replication-token')) {
     const previous = stored ?? fromFederation
@@ -257,14 +293,16 @@ const REFRESHABLE: Record<string, RotateTarget | 'always'> = {
 
 /** Pure planning (apart from generating new key material in memory). */
 export async function planPrimary(options: PrimaryOptions, state: PrimaryState): Promise<PrimaryPlan> {
-  const names = releaseNames(options.release)
+  const layout = primaryLayout(options, state.existing)
+  const {names} = layout
   const steps: Step[] = []
   const destructive: string[] = []
   const warnings: string[] = []
+  checkConsulAgent(options, state)
   if (!state.namespaceExists) steps.push({kind: 'namespace', name: options.namespace, action: 'create'})
-  const ca = await chooseCA(options, state, names, steps, destructive)
-  const gossipKey = chooseGossipKey(options, state, names, steps, destructive)
-  const token = chooseToken(options, state, names, steps, destructive, warnings)
+  const ca = await chooseCA(options, state, layout, steps, destructive)
+  const gossipKey = chooseGossipKey(options, state, layout, steps, destructive)
+  const token = chooseToken(options, state, layout, steps, destructive, warnings)
 
   // Gateways: flags, else discovered, else kept from the existing secret.
   const pending: string[] = []
@@ -328,14 +366,28 @@ export async function planPrimary(options: PrimaryOptions, state: PrimaryState):
     steps.push({kind: 'secret', name: names.federationSecret, action: 'pending', detail: `needs ${pending.map((reason) => reason.split(':')[0]).join(' and ')}`, hints: pending})
   }
 
-  const valuesText = renderValues(
-    buildPrimaryValues({release: options.release, names, datacenter: options.datacenter, acls: options.acls, gossip: options.gossip, meshGatewayServiceType: options.meshGatewayServiceType}),
-    primaryValuesHeader({datacenter: options.datacenter, release: options.release, namespace: options.namespace, context: options.context}),
-  )
+  const header = primaryValuesHeader({datacenter: options.datacenter, release: options.release, namespace: options.namespace, context: options.context})
+  let valuesText: string
+  let valuesDetail = 'Helm values of the primary'
+  const valuesHints: string[] = []
+  if (state.existing) {
+    // The release's values plus the federation changes, and the changes listed (the diff an upgrade applies).
+    const values = existingPrimaryValues(state.existing, releaseFacts(state.existing), options)
+    valuesText = renderValues(values, [header[0], `Release ${options.release} exists: these are its values (${state.existing.source}) plus the federation changes; apply them with consulk8s upgrade (it shows the diff) or helm upgrade.`])
+    const changes = diffValues(state.existing.values, values)
+    valuesDetail = `the values of release ${options.release} plus ${changes.length} federation ${changes.length === 1 ? 'change' : 'changes'}`
+    for (const change of changes) valuesHints.push(`${change.path}: ${change.kind === 'added' ? `+ ${JSON.stringify(change.after)}` : `${JSON.stringify(change.before)} -> ${JSON.stringify(change.after)}`}`)
+    if (!releaseFacts(state.existing).tls) warnings.push(`Release ${options.release} runs without TLS; federation turns it on with the CA in ${names.caCertSecret}. Follow Consul's "Configuring TLS on an Existing Cluster" when upgrading.`)
+  } else {
+    valuesText = renderValues(
+      buildPrimaryValues({release: options.release, names, datacenter: options.datacenter, acls: options.acls, gossip: options.gossip, meshGatewayServiceType: options.meshGatewayServiceType}),
+      header,
+    )
+  }
   const valuesAction: StepAction = state.valuesText === undefined ? 'create' : state.valuesText === valuesText ? 'unchanged' : 'update'
   if (valuesAction === 'update') destructive.push(`overwrite ${options.valuesFile}, which has other content`)
-  steps.push({kind: 'file', name: options.valuesFile, action: valuesAction, detail: 'Helm values of the primary'})
-  return {names, steps, ca, gossipKey, token, gateways, pending, federation, federationAction, destructive, valuesText, warnings}
+  steps.push({kind: 'file', name: options.valuesFile, action: valuesAction, detail: valuesDetail, ...(valuesHints.length > 0 ? {hints: valuesHints} : {})})
+  return {names, layout, steps, ca, gossipKey, token, gateways, pending, federation, federationAction, destructive, valuesText, warnings}
 }
 
 async function readText(path: string): Promise<string | undefined> {
@@ -349,7 +401,8 @@ async function readText(path: string): Promise<string | undefined> {
 
 /** Reads secrets, gateways and the chart's token. Only reads. */
 export async function readPrimaryState(options: PrimaryOptions, env: PrimaryEnv): Promise<PrimaryState> {
-  const names = releaseNames(options.release)
+  const layout = primaryLayout(options, env.existing)
+  const {names} = layout
   const [caCert, caKey, gossip, federation, tokenSecret] = [
     await env.store.get(names.caCertSecret),
     await env.store.get(names.caKeySecret),
@@ -359,9 +412,15 @@ export async function readPrimaryState(options: PrimaryOptions, env: PrimaryEnv)
   ]
   let gateways: GatewayDiscovery = {ready: false, reason: 'no --primary-gateway given (with --output-dir there is no cluster to discover it from)'}
   let nsExists = true
+  let consulAgent: PrimaryState['consulAgent']
+  if (env.consul) consulAgent = await readConsulAgent(env.consul)
   if (env.cluster) {
     nsExists = await namespaceExists(env.cluster, options.namespace)
-    if (options.primaryGateways.length === 0) gateways = await discoverGateways(env.cluster, options.namespace, names)
+    if (options.primaryGateways.length === 0) {
+      // Consul's own view first (what the chart's federation job uses), the Service only without Consul.
+      const serviceName = env.existing ? releaseFacts(env.existing).meshGatewayConsulServiceName : 'mesh-gateway'
+      gateways = env.consul ? await discoverGatewaysInConsul(env.consul, serviceName) : await discoverGateways(env.cluster, options.namespace, names)
+    }
   }
   let consulDatacenters: string[] | undefined
   if (env.consul && options.acls && options.rotate.includes('replication-token')) {
@@ -372,6 +431,8 @@ export async function readPrimaryState(options: PrimaryOptions, env: PrimaryEnv)
     }
   }
   return {
+    existing: env.existing,
+    consulAgent,
     namespaceExists: nsExists,
     caCert,
     caKey,
@@ -385,12 +446,47 @@ export async function readPrimaryState(options: PrimaryOptions, env: PrimaryEnv)
   }
 }
 
+/** /v1/agent/self of the primary's Consul: its datacenter and primary_datacenter. */
+async function readConsulAgent(consul: ConsulClient): Promise<PrimaryState['consulAgent']> {
+  try {
+    const self = await consul.get<{Config?: {Datacenter?: string; PrimaryDatacenter?: string}}>('/v1/agent/self')
+    return {datacenter: self.Config?.Datacenter ?? '', primaryDatacenter: self.Config?.PrimaryDatacenter || undefined}
+  } catch (error) {
+    throw describeConsulError(error, 'read /v1/agent/self')
+  }
+}
+
+/** The Consul given with --consul-http-addr must be this primary: same datacenter, its own primary. */
+export function checkConsulAgent(options: Pick<PrimaryOptions, 'datacenter'>, state: Pick<PrimaryState, 'consulAgent'>): void {
+  const agent = state.consulAgent
+  if (!agent) return
+  if (agent.datacenter && agent.datacenter !== options.datacenter) {
+    throw new UserError(`The Consul at --consul-http-addr is datacenter "${agent.datacenter}", but the primary is "${options.datacenter}".`, {
+      hint: 'Point --consul-http-addr at the primary datacenter\'s Consul, or pass the datacenter it runs (--datacenter).',
+    })
+  }
+  if (agent.primaryDatacenter && agent.primaryDatacenter !== options.datacenter) {
+    throw new UserError(`The Consul of datacenter "${options.datacenter}" has primary_datacenter "${agent.primaryDatacenter}" (/v1/agent/self): it is a secondary, not the primary.`, {
+      hint: `Run federate primary against ${agent.primaryDatacenter}'s cluster and Consul.`,
+    })
+  }
+}
+
 /** Checks the Consul API answers with a token allowed to write ACLs, before anything is written. */
 export async function checkConsul(consul: ConsulClient): Promise<void> {
   try {
     await consul.get('/v1/acl/token/self')
   } catch (error) {
     throw describeConsulError(error, 'read the ACL token given with --consul-token')
+  }
+}
+
+/** The mesh gateways' `wan` tagged addresses in the primary's Consul catalog. */
+async function discoverGatewaysInConsul(consul: ConsulClient, serviceName: string): Promise<GatewayDiscovery> {
+  try {
+    return gatewaysFromCatalog(await consul.get<CatalogGateway[]>(`/v1/catalog/service/${encodeURIComponent(serviceName)}`), serviceName)
+  } catch (error) {
+    throw describeConsulError(error, `read the ${serviceName} service from the catalog`)
   }
 }
 
@@ -403,16 +499,16 @@ export async function applyPrimary(options: PrimaryOptions, env: PrimaryEnv, pla
   if (env.cluster && plan.steps.some((step) => step.kind === 'namespace' && step.action === 'create')) await createNamespace(env.cluster, options.namespace)
   const existing = async (name: string) => env.store.get(name)
   if (writes(names.caCertSecret)) {
-    await env.store.put(secretManifest({name: names.caCertSecret, labels: {...CONSULK8S_LABEL}, data: {'tls.crt': plan.ca.certPem}}), await existing(names.caCertSecret))
-    await env.store.put(secretManifest({name: names.caKeySecret, labels: {...CONSULK8S_LABEL}, data: {'tls.key': plan.ca.keyPem}}), await existing(names.caKeySecret))
+    await env.store.put(secretManifest({name: names.caCertSecret, labels: {...CONSULK8S_LABEL}, data: {[plan.layout.caCert.secretKey]: plan.ca.certPem}}), await existing(names.caCertSecret))
+    await env.store.put(secretManifest({name: names.caKeySecret, labels: {...CONSULK8S_LABEL}, data: {[plan.layout.caKey.secretKey]: plan.ca.keyPem}}), await existing(names.caKeySecret))
   }
   if (plan.gossipKey && writes(names.gossipSecret)) {
-    await env.store.put(secretManifest({name: names.gossipSecret, labels: {...CONSULK8S_LABEL}, data: {key: plan.gossipKey}}), await existing(names.gossipSecret))
+    await env.store.put(secretManifest({name: names.gossipSecret, labels: {...CONSULK8S_LABEL}, data: {[plan.layout.gossip.secretKey]: plan.gossipKey}}), await existing(names.gossipSecret))
   }
   const token = plan.token
   if (token.value && (token.action === 'create' || token.action === 'rotate')) {
     await env.store.put(
-      secretManifest({name: names.replicationTokenSecret, labels: {...CONSULK8S_LABEL}, data: {[REPLICATION_TOKEN_KEY]: token.value}}),
+      secretManifest({name: names.replicationTokenSecret, labels: {...CONSULK8S_LABEL}, data: {[plan.layout.token.secretKey]: token.value}}),
       await existing(names.replicationTokenSecret),
     )
   }
@@ -511,7 +607,7 @@ export function primaryNextSteps(options: PrimaryOptions, env: PrimaryEnv, resul
   const values = displayPath(options.valuesFile)
   const ns = options.namespace
   const release = options.release === 'consul' ? '' : ` --release ${options.release}`
-  const target = {release: options.release, namespace: ns, context, valuesFile: values}
+  const target = {release: options.release, namespace: ns, context, valuesFile: values, upgrade: env.existing !== undefined, version: env.existing?.chartVersion}
   const next: string[] = []
   const dir = env.store instanceof DirSecretStore ? env.store.dir : undefined
   if (dir) {
@@ -521,7 +617,7 @@ export function primaryNextSteps(options: PrimaryOptions, env: PrimaryEnv, resul
     next.push(`kubectl create --context ${context} --namespace ${ns} -f ${displayPath(dir)}   # create-only: fails with AlreadyExists rather than replace a live CA, gossip key or token`)
   }
   next.push(helmInstallCommand(target))
-  next.push(`${consulk8sInstallCommand(target)}   # or, instead of helm: the same install in one step with a preflight`)
+  next.push(`${consulk8sInstallCommand(target)}   # or, instead of helm: the same in one step with a preflight${target.upgrade ? ' and the diff of the values' : ''}`)
   if (result.federationSecret.status === 'pending') {
     const meshType = options.meshGatewayServiceType === 'LoadBalancer' ? '' : ` --mesh-gateway-service-type ${options.meshGatewayServiceType}`
     const choices = ` --datacenter ${options.datacenter}${options.acls ? '' : ' --no-acls'}${options.gossip ? '' : ' --no-gossip'}${meshType}`

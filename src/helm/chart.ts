@@ -22,13 +22,17 @@ export const CONSUL_CHART_VERSION = '2.0.3'
  * as printed (the repository given with --repo, no `helm repo add` needed), pins the chart
  * version, and names the kube context and namespace, so it cannot land in another cluster.
  */
-export function helmInstallCommand(input: {release: string; namespace: string; context: string; valuesFile: string}): string {
-  return `helm upgrade --install ${input.release} ${CONSUL_CHART} --repo ${HASHICORP_REPO} --version ${CONSUL_CHART_VERSION} --kube-context ${input.context} --namespace ${input.namespace} --create-namespace -f ${input.valuesFile}`
+export function helmInstallCommand(input: {release: string; namespace: string; context: string; valuesFile: string; version?: string}): string {
+  return `helm upgrade --install ${input.release} ${CONSUL_CHART} --repo ${HASHICORP_REPO} --version ${input.version ?? CONSUL_CHART_VERSION} --kube-context ${input.context} --namespace ${input.namespace} --create-namespace -f ${input.valuesFile}`
 }
 
-/** The same in one consulk8s step (preflight, summary, confirmation; see docs/install.md). */
-export function consulk8sInstallCommand(input: {release: string; namespace: string; context: string; valuesFile: string}): string {
-  return `consulk8s install --context ${input.context} -n ${input.namespace}${input.release === 'consul' ? '' : ` --release ${input.release}`} -f ${input.valuesFile} --chart-version ${CONSUL_CHART_VERSION}`
+/**
+ * The same in one consulk8s step (preflight, summary, confirmation; see docs/install.md); for
+ * a release that exists, `consulk8s upgrade`, which shows the diff of its values first.
+ */
+export function consulk8sInstallCommand(input: {release: string; namespace: string; context: string; valuesFile: string; upgrade?: boolean; version?: string}): string {
+  const release = input.release === 'consul' ? '' : ` --release ${input.release}`
+  return `consulk8s ${input.upgrade ? 'upgrade' : 'install'} --context ${input.context} -n ${input.namespace}${release} -f ${input.valuesFile} --chart-version ${input.version ?? CONSUL_CHART_VERSION}`
 }
 
 export interface ChartOptions {

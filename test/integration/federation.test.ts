@@ -20,7 +20,7 @@ import {parse, parseAllDocuments, stringify} from 'yaml'
 import {hasReplicationPolicy, readTokenSelf} from '../../src/consul/acl.js'
 import {createCA, signServerCert} from '../../src/federation/crypto.js'
 import {parseSecretManifest, type SecretData} from '../../src/federation/secret.js'
-import {consulClient, getTestEnv, kubectlArgs, waitForFederation, type TestEnvState} from '../env/index.js'
+import {consulClient, getTestEnv, helmArgs, helmEnv, kubectlArgs, waitForFederation, type TestEnvState} from '../env/index.js'
 import {freePorts} from '../env/ports.js'
 import {BIN, runCli, type CliResult} from '../helpers/cli.js'
 
@@ -54,8 +54,8 @@ function assertCleanFailure(result: CliResult, pattern: RegExp): void {
   assert.doesNotMatch(result.stderr + result.stdout, /\n\s+at .+:\d+:\d+/, 'no stack trace')
 }
 
-function helmTemplate(valuesFile: string, namespace: string): string {
-  return execFileSync(env.bin.helm, ['template', 'consul', env.chartDir, '-n', namespace, '--kube-version', env.versions?.KUBERNETES_VERSION ?? 'v1.33.0', '-f', valuesFile], {
+function helmTemplate(valuesFile: string, namespace: string, release = 'consul'): string {
+  return execFileSync(env.bin.helm, ['template', release, env.chartDir, '-n', namespace, '--kube-version', env.versions?.KUBERNETES_VERSION ?? 'v1.33.0', '-f', valuesFile], {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
   })
@@ -185,7 +185,7 @@ describe('federate primary, export, import, secondary against dc1 and dc2', () =
 
   it('with --wait, writes the federation secret once the gateway gets addresses; the token secret ID is created in the real Consul', async () => {
     assert.equal((await kube('dc1', ['-n', ns, 'create', 'service', 'loadbalancer', 'consul-mesh-gateway', '--tcp=443:8443'])).exitCode, 0)
-    const waiting = execa(process.execPath, [BIN, 'federate', 'primary', ...k(), '--context', 'dc1', '-n', ns, '--yes', '--wait', '--timeout', '2m', ...consulFlags()], {
+    const waiting = execa(process.execPath, [BIN, 'federate', 'primary', ...k(), '--context', 'dc1', '-n', ns, '--yes', '--wait', '--timeout', '2m'], {
       cwd: work,
       reject: false,
       env: {CI: 'true', NO_COLOR: '1'},
@@ -210,7 +210,16 @@ describe('federate primary, export, import, secondary against dc1 and dc2', () =
     assert.equal(federation.gossipEncryptionKey, (await readSecret('dc1', ns, 'consul-gossip-encryption-key'))?.data.key)
     assert.ok(!result.stdout.includes(federation.replicationToken), 'the token is never printed')
     assert.equal(federation.replicationToken, (await readSecret('dc1', ns, 'consul-acl-replication-acl-token'))?.data.token)
+  })
 
+  it("a third run, with the primary's Consul API, reuses the token, creates it in Consul with its secret ID, and leaves the federation secret unchanged", async () => {
+    const before = await readSecret('dc1', ns, 'consul-federation')
+    const result = await cli(['federate', 'primary', ...k(), '--context', 'dc1', '-n', ns, '--yes', '--json', ...consulFlags()])
+    assert.equal(result.exitCode, 0, result.stderr)
+    const report = JSON.parse(result.stdout)
+    assert.ok(report.steps.some((step: {name: string; action: string}) => step.name === 'replication token in Consul' && step.action === 'create'), JSON.stringify(report.steps))
+    // No mesh gateway in this Consul's catalog: the addresses already in the secret are kept.
+    assert.match(report.warnings.join('\n'), /Could not refresh the gateway addresses .*keeping/)
     const client = consulClient('dc1')
     try {
       const token = await readTokenSelf(client, federation.replicationToken)
@@ -220,13 +229,6 @@ describe('federate primary, export, import, secondary against dc1 and dc2', () =
     } finally {
       client.close()
     }
-  })
-
-  it('a third run reuses the token and reports the federation secret unchanged', async () => {
-    const before = await readSecret('dc1', ns, 'consul-federation')
-    const result = await cli(['federate', 'primary', ...k(), '--context', 'dc1', '-n', ns, '--yes', '--json', ...consulFlags()])
-    assert.equal(result.exitCode, 0, result.stderr)
-    const report = JSON.parse(result.stdout)
     assert.equal(report.federationSecret.status, 'unchanged')
     assert.equal(report.replicationTokenSource, 'token-secret')
     assert.ok(!result.stdout.includes(federation.replicationToken) && !result.stdout.includes(federation.gossipEncryptionKey))
@@ -366,6 +368,105 @@ describe('federate primary, export, import, secondary against dc1 and dc2', () =
     assert.equal(report.k8sAuthMethodHost, env.clusters.dc2.server)
     assert.equal(report.k8sAuthMethodHostSource, 'kubeconfig')
     assert.deepEqual(report.warnings, [])
+  })
+})
+
+describe('federate primary against a release that already runs (read, never guessed)', () => {
+  const relNs = `${ns}-rel`
+  const release = `ext-${suffix}`
+  const fullname = `${release}-consul`
+  const helm = (args: string[]) => execa(env.bin.helm, [...helmArgs('dc1'), ...args], {env: helmEnv(), reject: false})
+  const withHelm = {env: {CONSULK8S_HELM: env.bin.helm}}
+  let ca: {certPem: string; keyPem: string}
+
+  before(async () => {
+    // The vendored chart under a non-default datacenter and no global.name (fullname <release>-consul).
+    const installed = await helm(['install', release, env.chartDir, '-n', relNs, '--create-namespace', '--no-hooks', '--set', 'global.datacenter=east', '--set', 'global.tls.enabled=true', '--set', 'global.acls.manageSystemACLs=true', '--set', 'connectInject.enabled=false'])
+    assert.equal(installed.exitCode, 0, installed.stderr)
+    // The CA the chart's tls-init makes (a hook, skipped here): <fullname>-ca-cert / -ca-key.
+    ca = await createCA()
+    for (const [name, key, value] of [[`${fullname}-ca-cert`, 'tls.crt', ca.certPem], [`${fullname}-ca-key`, 'tls.key', ca.keyPem]]) {
+      const created = await kube('dc1', ['-n', relNs, 'create', 'secret', 'generic', name, `--from-literal=${key}=${value}`])
+      assert.equal(created.exitCode, 0, created.stderr)
+    }
+  })
+
+  after(async () => {
+    await helm(['uninstall', release, '-n', relNs, '--no-hooks'])
+    await kube('dc1', ['delete', 'namespace', relNs, '--wait=false', '--ignore-not-found'])
+  })
+
+  it('refuses a contradicting --datacenter, naming both values, and writes nothing', async () => {
+    const result = await cli(['federate', 'primary', ...k(), '--context', 'dc1', '-n', relNs, '--release', release, '--datacenter', 'dc1', '--values-file', 'never-rel.yaml', '--yes'], withHelm)
+    assertCleanFailure(result, new RegExp(`--datacenter dc1 contradicts release ${release} .*whose datacenter \\(global\\.datacenter\\) is east\\.`))
+    assert.equal(existsSync(join(work, 'never-rel.yaml')), false)
+    assert.equal(await readSecret('dc1', relNs, `${fullname}-acl-replication-acl-token`), undefined)
+  })
+
+  it("keeps the release's datacenter and names, reuses its CA, and writes its values plus the federation changes", async () => {
+    const before = await readSecret('dc1', relNs, `${fullname}-ca-cert`)
+    const result = await cli(['federate', 'primary', ...k(), '--context', 'dc1', '-n', relNs, '--release', release, '--values-file', 'rel-values.yaml', '--primary-gateway', '203.0.113.30:443', '--yes', '--json'], withHelm)
+    assert.equal(result.exitCode, 0, result.stderr)
+    const report = JSON.parse(result.stdout)
+    assert.equal(report.datacenter, 'east')
+    assert.equal(report.federationSecret.name, `${fullname}-federation`)
+    assert.deepEqual(
+      report.steps.filter((step: {kind: string}) => step.kind === 'secret').map((step: {name: string; action: string}) => `${step.name} ${step.action}`),
+      [`${fullname}-ca-cert unchanged`, `${fullname}-ca-key unchanged`, `${fullname}-federation create`],
+    )
+    assert.equal((await readSecret('dc1', relNs, `${fullname}-ca-cert`))?.resourceVersion, before?.resourceVersion, 'the CA is not touched')
+    assert.equal(await readSecret('dc1', relNs, `${release}-ca-cert`), undefined, 'no second CA under guessed names')
+    const federation = await readSecret('dc1', relNs, `${fullname}-federation`)
+    assert.equal(federation?.data.caCert, ca.certPem)
+    assert.equal(federation?.data.serverConfigJSON, '{"primary_datacenter":"east","primary_gateways":["203.0.113.30:443"]}')
+    assert.equal(federation?.data.replicationToken, (await readSecret('dc1', relNs, `${fullname}-acl-replication-acl-token`))?.data.token)
+    const values = parse(readFileSync(join(work, 'rel-values.yaml'), 'utf8'))
+    assert.equal(values.global.name, undefined, 'no rename through global.name')
+    assert.equal(values.global.datacenter, 'east')
+    assert.equal(values.connectInject.enabled, true)
+    assert.deepEqual(values.global.tls.caCert, {secretName: `${fullname}-ca-cert`, secretKey: 'tls.crt'})
+    assert.deepEqual(values.global.federation, {enabled: true, createFederationSecret: false})
+    assert.match(report.next.join('\n'), new RegExp(`consulk8s upgrade --context dc1 -n ${relNs} --release ${release} -f rel-values.yaml`))
+    const rendered = helmTemplate(join(work, 'rel-values.yaml'), relNs, release)
+    assert.match(rendered, new RegExp(`name: ${fullname}-server`), 'the chart keeps the StatefulSet name')
+  })
+})
+
+describe('federate primary takes the gateways from the Consul catalog when Consul is given', () => {
+  const gwNs = `${ns}-gw`
+  const release = `gw-${suffix}`
+  const service = `fed-it-gw-${suffix}`
+  const node = `fed-it-gw-node-${suffix}`
+
+  before(async () => {
+    const installed = await execa(env.bin.helm, [...helmArgs('dc1'), 'install', release, env.chartDir, '-n', gwNs, '--create-namespace', '--no-hooks', '--set', `meshGateway.consulServiceName=${service}`, '--set', 'connectInject.enabled=false'], {env: helmEnv(), reject: false})
+    assert.equal(installed.exitCode, 0, installed.stderr)
+    const client = consulClient('dc1')
+    try {
+      for (const [id, address] of [['a', '203.0.113.41'], ['b', '198.51.100.40']]) {
+        await client.put('/v1/catalog/register', {Node: node, Address: '127.0.0.1', Service: {ID: `${service}-${id}`, Service: service, Port: 8443, TaggedAddresses: {wan: {Address: address, Port: 443}}}})
+      }
+    } finally {
+      client.close()
+    }
+  })
+
+  after(async () => {
+    const client = consulClient('dc1')
+    await client.put('/v1/catalog/deregister', {Node: node}).catch(() => undefined)
+    client.close()
+    await execa(env.bin.helm, [...helmArgs('dc1'), 'uninstall', release, '-n', gwNs, '--no-hooks'], {env: helmEnv(), reject: false})
+    await kube('dc1', ['delete', 'namespace', gwNs, '--wait=false', '--ignore-not-found'])
+  })
+
+  it("writes primary_gateways from the mesh gateway's wan tagged addresses, sorted", async () => {
+    const result = await cli(['federate', 'primary', ...k(), '--context', 'dc1', '-n', gwNs, '--release', release, '--values-file', 'gw-values.yaml', '--no-acls', '--yes', '--json', ...consulFlags()], {env: {CONSULK8S_HELM: env.bin.helm}})
+    assert.equal(result.exitCode, 0, result.stderr)
+    const report = JSON.parse(result.stdout)
+    assert.deepEqual(report.federationSecret.primaryGateways, ['198.51.100.40:443', '203.0.113.41:443'])
+    const federation = await readSecret('dc1', gwNs, `${release}-consul-federation`)
+    assert.equal(federation?.data.serverConfigJSON, '{"primary_datacenter":"dc1","primary_gateways":["198.51.100.40:443","203.0.113.41:443"]}')
+    assert.match(report.warnings.join('\n'), /runs without TLS/)
   })
 })
 

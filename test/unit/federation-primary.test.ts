@@ -270,3 +270,32 @@ describe('printed next steps', () => {
     assertAimed([...secondaryNextSteps({release: 'consul', namespace: 'consul', context: 'dc2', valuesFile: 'secondary-values.yaml'}), 'kubectl get pods --context dc2 -n consul'], 'dc2', 'consul')
   })
 })
+
+describe('planning the primary of an existing release', () => {
+  const existing = {release: 'prod', namespace: 'consul', source: 'helm get values', values: {global: {datacenter: 'east', tls: {enabled: true}, acls: {manageSystemACLs: true}}}}
+  const opts = () => options({release: 'prod', datacenter: 'east', gossip: false})
+  it('reuses the CA the chart made and names everything after the chart fullname', async () => {
+    const plan = await planPrimary(opts(), {
+      existing,
+      namespaceExists: true,
+      caCert: stored('prod-consul-ca-cert', {'tls.crt': ca.certPem}),
+      caKey: stored('prod-consul-ca-key', {'tls.key': ca.keyPem}),
+      gateways: {ready: true, gateways: ['10.0.0.1:443'], source: 'svc'},
+    })
+    assert.equal(plan.ca.certPem, ca.certPem)
+    assert.deepEqual(actions(plan), {'prod-consul-ca-cert': 'unchanged', 'prod-consul-ca-key': 'unchanged', 'replication token': 'create', 'prod-consul-federation': 'create', [opts().valuesFile]: 'create'})
+    const values = parse(plan.valuesText)
+    assert.equal(values.global.name, undefined)
+    assert.equal(values.global.datacenter, 'east')
+    const fileStep = plan.steps.find((step) => step.kind === 'file')!
+    assert.match(fileStep.detail!, /the values of release prod plus \d+ federation changes/)
+    assert.ok(fileStep.hints!.some((hint) => hint.startsWith('global.federation.enabled: + true')), fileStep.hints!.join('\n'))
+  })
+
+  it('never makes a second CA for a release that runs with TLS', async () => {
+    await assert.rejects(
+      planPrimary(opts(), {existing, namespaceExists: true, gateways: {ready: false, reason: 'x'}}),
+      /Release prod runs with TLS, but its CA \(prod-consul-ca-cert\/prod-consul-ca-key\) was not found/,
+    )
+  })
+})

@@ -12,6 +12,7 @@ import {MESH_GATEWAY_SERVICE_TYPES, type MeshGatewayServiceType} from '../../fed
 import {ROTATE_TARGETS, runPrimary, type PrimaryResult, type RotateTarget} from '../../federation/primary.js'
 import {renderNext, renderSteps, renderWarnings} from '../../federation/report.js'
 import {DirSecretStore} from '../../federation/store.js'
+import {choicesFromRelease, readExistingRelease, releaseFacts} from '../../federation/existing.js'
 import {chainInstall, chainInstallOptions, type ChainInstallResult} from '../../federation/install-chain.js'
 import {chartFlags, helmBinaryFlag, noHooksFlag} from '../../helm/flags.js'
 import {confirmOrAbort} from '../../ui/prompt.js'
@@ -67,15 +68,22 @@ Re-running is safe: existing CA, gossip key and token are reused and reported un
     const valuesFile = resolve(flags['values-file'] ?? (outputDir ? join(outputDir, 'values.yaml') : 'primary-values.yaml'))
     const previousValues = await readFile(valuesFile, 'utf8').catch(() => undefined)
     const asker = promptAsker({yes: flags.yes, json: this.jsonEnabled()})
-    const choices = await resolveChoices({
-      flags: {datacenter: flags.datacenter, acls: flags.acls, gossip: flags.gossip, meshGatewayServiceType: flags['mesh-gateway-service-type'] as MeshGatewayServiceType | undefined},
-      previous: choicesFromValues(previousValues),
-      defaults: PRIMARY_DEFAULTS,
-      asker,
-    })
+    const choiceFlags = {datacenter: flags.datacenter, acls: flags.acls, gossip: flags.gossip, meshGatewayServiceType: flags['mesh-gateway-service-type'] as MeshGatewayServiceType | undefined}
     // Offline means offline: no Kubernetes and no Consul, whatever CONSUL_HTTP_ADDR says.
     const clients = await federationClients(flags, {cluster: !outputDir, consul: !outputDir})
     try {
+      // A release already installed decides datacenter, names, CA and ACLs; nothing is asked then.
+      const existing = clients.cluster
+        ? await readExistingRelease({cluster: clients.cluster, kubeconfig: flags.kubeconfig, helmBinary: flags['helm-binary'], release: flags.release, namespace: flags.namespace})
+        : undefined
+      if (existing && flags.install) {
+        throw new UserError(`Release ${flags.release} already exists in namespace ${flags.namespace}; --install only installs new releases.`, {
+          hint: 'Drop --install: federate primary writes the release\'s values plus the federation changes, then apply them with `consulk8s upgrade -f <values file>` (it shows the diff).',
+        })
+      }
+      const choices = existing
+        ? choicesFromRelease(existing, releaseFacts(existing), choiceFlags, PRIMARY_DEFAULTS)
+        : await resolveChoices({flags: choiceFlags, previous: choicesFromValues(previousValues), defaults: PRIMARY_DEFAULTS, asker})
       const store = outputDir ? new DirSecretStore(join(outputDir, 'secrets'), flags.namespace) : clients.store!
       if (!flags['dry-run'] && !outputDir) this.ui.progress(`Preparing the primary in ${store.where}`)
       const primary = (waitMs: number | undefined) =>
@@ -90,7 +98,7 @@ Re-running is safe: existing CA, gossip key and token are reused and reported un
             force: flags.force,
             valuesFile,
           },
-          {store, cluster: clients.cluster, consul: clients.consul},
+          {store, cluster: clients.cluster, consul: clients.consul, existing},
           {
             dryRun: flags['dry-run'],
             confirm: (message) => confirmOrAbort(message, {yes: flags.yes}),
