@@ -6,7 +6,7 @@
  */
 import {randomUUID} from 'node:crypto'
 import {readFile} from 'node:fs/promises'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 
 import type {ConsulClient} from '../consul/client.js'
 import {describeConsulError} from '../consul/client.js'
@@ -30,8 +30,9 @@ import {
   type FederationData,
   type SecretData,
 } from './secret.js'
-import {DirSecretStore, createNamespace, discoverGateways, namespaceExists, type SecretStore, type StoredSecret} from './store.js'
+import {DirSecretStore, createNamespace, discoverGateways, manifestYaml, namespaceExists, type SecretStore, type StoredSecret} from './store.js'
 import {buildPrimaryValues, primaryValuesHeader, renderValues} from './values.js'
+import {ensureProxyDefaults, proxyDefaultsManifest} from './proxy-defaults.js'
 import {defaultLayout, existingPrimaryValues, releaseFacts, type ExistingRelease, type PrimaryLayout} from './existing.js'
 import {diffValues} from '../helm/diff.js'
 
@@ -40,7 +41,7 @@ export const ROTATE_TARGETS: readonly RotateTarget[] = ['ca', 'gossip-key', 'rep
 
 export type StepAction = 'create' | 'update' | 'unchanged' | 'rotate' | 'pending'
 export interface Step {
-  kind: 'namespace' | 'secret' | 'token' | 'file'
+  kind: 'namespace' | 'secret' | 'token' | 'file' | 'proxy-defaults'
   name: string
   action: StepAction
   detail?: string
@@ -88,6 +89,8 @@ export interface PrimaryState {
   tokenSecret?: StoredSecret
   gateways: GatewayDiscovery
   valuesText?: string
+  /** Offline: the ProxyDefaults manifest file of the bundle, and its current text. */
+  proxyDefaultsFile?: {path: string; text?: string}
   /** The datacenters the primary's Consul knows (its own included); undefined without Consul. */
   consulDatacenters?: string[]
   /** Read from a directory (--output-dir), not a cluster. */
@@ -116,6 +119,8 @@ export interface PrimaryPlan {
   /** Steps that replace existing material and need confirmation. */
   destructive: string[]
   valuesText: string
+  /** Offline: the ProxyDefaults manifest to write into the bundle. */
+  proxyDefaultsFile?: {path: string; text: string}
   warnings: string[]
 }
 
@@ -387,7 +392,17 @@ export async function planPrimary(options: PrimaryOptions, state: PrimaryState):
   const valuesAction: StepAction = state.valuesText === undefined ? 'create' : state.valuesText === valuesText ? 'unchanged' : 'update'
   if (valuesAction === 'update') destructive.push(`overwrite ${options.valuesFile}, which has other content`)
   steps.push({kind: 'file', name: options.valuesFile, action: valuesAction, detail: valuesDetail, ...(valuesHints.length > 0 ? {hints: valuesHints} : {})})
-  return {names, layout, steps, ca, gossipKey, token, gateways, pending, federation, federationAction, destructive, valuesText, warnings}
+  let proxyDefaultsFile: PrimaryPlan['proxyDefaultsFile']
+  if (state.proxyDefaultsFile) {
+    // The seed's ProxyDefaults step, for the bundle: applied after the install (it needs the CRD).
+    const text = manifestYaml(proxyDefaultsManifest(options.namespace))
+    const current = state.proxyDefaultsFile.text
+    const action: StepAction = current === undefined ? 'create' : current === text ? 'unchanged' : 'update'
+    if (action === 'update') destructive.push(`overwrite ${state.proxyDefaultsFile.path}, which has other content`)
+    steps.push({kind: 'file', name: state.proxyDefaultsFile.path, action, detail: 'ProxyDefaults global (meshGateway.mode local), to create after the install'})
+    proxyDefaultsFile = {path: state.proxyDefaultsFile.path, text}
+  }
+  return {names, layout, proxyDefaultsFile, steps, ca, gossipKey, token, gateways, pending, federation, federationAction, destructive, valuesText, warnings}
 }
 
 async function readText(path: string): Promise<string | undefined> {
@@ -397,6 +412,11 @@ async function readText(path: string): Promise<string | undefined> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw new UserError(`Cannot read ${path}: ${errorMessage(error)}`)
   }
+}
+
+/** The bundle's ProxyDefaults manifest: beside values.yaml, outside the secrets directory. */
+function proxyDefaultsPath(store: DirSecretStore): string {
+  return join(dirname(store.dir), 'proxy-defaults.yaml')
 }
 
 /** Reads secrets, gateways and the chart's token. Only reads. */
@@ -441,6 +461,7 @@ export async function readPrimaryState(options: PrimaryOptions, env: PrimaryEnv)
     tokenSecret,
     gateways,
     valuesText: await readText(options.valuesFile),
+    proxyDefaultsFile: env.store instanceof DirSecretStore ? {path: proxyDefaultsPath(env.store), text: await readText(proxyDefaultsPath(env.store))} : undefined,
     consulDatacenters,
     offline: env.cluster === undefined,
   }
@@ -540,6 +561,7 @@ export async function applyPrimary(options: PrimaryOptions, env: PrimaryEnv, pla
     }
   }
   if (stepFor(options.valuesFile)?.action !== 'unchanged') await writeFileAtomic(options.valuesFile, plan.valuesText, 0o644)
+  if (plan.proxyDefaultsFile && stepFor(plan.proxyDefaultsFile.path)?.action !== 'unchanged') await writeFileAtomic(plan.proxyDefaultsFile.path, plan.proxyDefaultsFile.text, 0o644)
   return warnings
 }
 
@@ -618,6 +640,9 @@ export function primaryNextSteps(options: PrimaryOptions, env: PrimaryEnv, resul
   }
   next.push(helmInstallCommand(target))
   next.push(`${consulk8sInstallCommand(target)}   # or, instead of helm: the same in one step with a preflight${target.upgrade ? ' and the diff of the values' : ''}`)
+  if (dir) {
+    next.push(`kubectl create --context ${context} --namespace ${ns} -f ${displayPath(proxyDefaultsPath(env.store as DirSecretStore))}   # after the install (needs the ProxyDefaults CRD and connect-inject running)`)
+  }
   if (result.federationSecret.status === 'pending') {
     const meshType = options.meshGatewayServiceType === 'LoadBalancer' ? '' : ` --mesh-gateway-service-type ${options.meshGatewayServiceType}`
     const choices = ` --datacenter ${options.datacenter}${options.acls ? '' : ' --no-acls'}${options.gossip ? '' : ' --no-gossip'}${meshType}`
@@ -640,7 +665,10 @@ export async function runPrimary(options: PrimaryOptions, env: PrimaryEnv, hooks
   validatePrimaryOptions(options)
   if (env.consul) await checkConsul(env.consul)
   let plan = await planPrimary(options, await readPrimaryState(options, env))
-  if (hooks.dryRun) return summarize(options, env, plan, true, [])
+  if (hooks.dryRun) {
+    if (env.cluster) plan.steps.push(await ensureProxyDefaults({cluster: env.cluster, consul: env.consul, namespace: options.namespace, dryRun: true}))
+    return summarize(options, env, plan, true, [])
+  }
   if (plan.destructive.length > 0) await hooks.confirm(`This will ${plan.destructive.join('; ')}. Continue?`)
   const warnings = await applyPrimary(options, env, plan, hooks.notice)
   if (plan.pending.length > 0 && hooks.waitMs && env.cluster) {
@@ -665,5 +693,7 @@ export async function runPrimary(options: PrimaryOptions, env: PrimaryEnv, hooks
       plan = next
     }
   }
+  // The seed's ProxyDefaults step (mesh gateway mode local), in the primary's cluster.
+  if (env.cluster) plan.steps.push(await ensureProxyDefaults({cluster: env.cluster, consul: env.consul, namespace: options.namespace, dryRun: false}))
   return summarize(options, env, plan, false, warnings)
 }

@@ -11,6 +11,8 @@ import {UserError, errorMessage} from '../shared/errors.js'
 import {writeFileAtomic} from '../shared/files.js'
 import type {Choices} from './choices.js'
 import {displayPath} from './command-support.js'
+import {ensureProxyDefaults} from './proxy-defaults.js'
+import type {ConsulClient} from '../consul/client.js'
 import {consulk8sInstallCommand, helmInstallCommand} from '../helm/chart.js'
 import {chooseK8sAuthMethodHost, isLoopbackServer, type AuthHostChoice} from './k8s-auth-host.js'
 import {releaseNames, validateDatacenterName} from './names.js'
@@ -87,7 +89,7 @@ export function secondaryNextSteps(target: {release: string; namespace: string; 
 
 export async function runSecondary(
   options: SecondaryOptions,
-  env: {target: SecretStore; cluster: KubeCluster; source: {secret: SecretObject; name: string; summary: FederationSummary}; confirm(message: string): Promise<void>},
+  env: {target: SecretStore; cluster: KubeCluster; consul?: ConsulClient; source: {secret: SecretObject; name: string; summary: FederationSummary}; confirm(message: string): Promise<void>},
 ): Promise<SecondaryResult> {
   const {secret, summary} = env.source
   checkSecondaryDatacenter(options.datacenter, summary.primaryDatacenter)
@@ -135,6 +137,8 @@ export async function runSecondary(
     if (valuesAction !== 'unchanged') await writeFileAtomic(options.valuesFile, valuesText, 0o644)
   }
   const steps: Step[] = [...importPlan.steps, {kind: 'file', name: options.valuesFile, action: valuesAction, detail: 'Helm values of the secondary'}]
+  // The seed's ProxyDefaults step (mesh gateway mode local), in the secondary's cluster.
+  steps.push(await ensureProxyDefaults({cluster: env.cluster, consul: env.consul, namespace: options.namespace, dryRun: options.dryRun}))
   return {
     context: env.cluster.name,
     namespace: options.namespace,

@@ -61,11 +61,21 @@ function helmTemplate(valuesFile: string, namespace: string, release = 'consul')
   })
 }
 
-before(() => {
+/** Consul's proxy-defaults/global before this file ran (the commands may write it): restored after. */
+let proxyDefaultsBefore: Record<string, unknown> | undefined
+
+before(async () => {
   env = getTestEnv()
+  const client = consulClient('dc1')
+  proxyDefaultsBefore = await client.get<Record<string, unknown>>('/v1/config/proxy-defaults/global').catch(() => undefined)
+  client.close()
 })
 
 after(async () => {
+  const client = consulClient('dc1')
+  if (proxyDefaultsBefore) await client.put('/v1/config', proxyDefaultsBefore).catch(() => undefined)
+  else await client.delete('/v1/config/proxy-defaults/global').catch(() => undefined)
+  client.close()
   for (const dc of ['dc1', 'dc2']) await kube(dc, ['delete', 'namespace', ns, '--wait=false', '--ignore-not-found'])
   rmSync(work, {recursive: true, force: true})
 })
@@ -214,6 +224,10 @@ describe('federate primary, export, import, secondary against dc1 and dc2', () =
 
   it("a third run, with the primary's Consul API, reuses the token, creates it in Consul with its secret ID, and leaves the federation secret unchanged", async () => {
     const before = await readSecret('dc1', ns, 'consul-federation')
+    // A proxy-defaults entry of the user's, without a mesh gateway mode: only the mode may change.
+    const seed = consulClient('dc1')
+    await seed.put('/v1/config', {Kind: 'proxy-defaults', Name: 'global', Config: {protocol: 'http'}})
+    seed.close()
     const result = await cli(['federate', 'primary', ...k(), '--context', 'dc1', '-n', ns, '--yes', '--json', ...consulFlags()])
     assert.equal(result.exitCode, 0, result.stderr)
     const report = JSON.parse(result.stdout)
@@ -231,6 +245,19 @@ describe('federate primary, export, import, secondary against dc1 and dc2', () =
     }
     assert.equal(report.federationSecret.status, 'unchanged')
     assert.equal(report.replicationTokenSource, 'token-secret')
+    // No ProxyDefaults CRD in this cluster: the Consul config entry gets mesh gateway mode local.
+    const proxyDefaults = report.steps.find((step: {kind: string}) => step.kind === 'proxy-defaults')
+    assert.equal(proxyDefaults.action, 'update', JSON.stringify(proxyDefaults))
+    const entryClient = consulClient('dc2')
+    try {
+      const entry = await entryClient.get<{MeshGateway?: {Mode?: string}; Config?: Record<string, unknown>}>('/v1/config/proxy-defaults/global', {query: {stale: true}})
+      assert.equal(entry.MeshGateway?.Mode, 'local', 'written through dc1, seen (replicated) in dc2')
+      assert.deepEqual(entry.Config, {protocol: 'http'}, 'the other settings are kept')
+    } finally {
+      entryClient.close()
+    }
+    const again = JSON.parse((await cli(['federate', 'primary', ...k(), '--context', 'dc1', '-n', ns, '--yes', '--json', ...consulFlags()])).stdout)
+    assert.equal(again.steps.find((step: {kind: string}) => step.kind === 'proxy-defaults').action, 'unchanged')
     assert.ok(!result.stdout.includes(federation.replicationToken) && !result.stdout.includes(federation.gossipEncryptionKey))
     assert.equal((await readSecret('dc1', ns, 'consul-federation'))?.resourceVersion, before?.resourceVersion)
   })

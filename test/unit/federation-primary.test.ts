@@ -77,6 +77,9 @@ describe('federate primary offline (--output-dir)', () => {
     const values = parse(readFileSync(join(out, 'values.yaml'), 'utf8'))
     assert.equal(values.global.datacenter, 'dc1')
     assert.deepEqual(values.global.acls, {manageSystemACLs: true, createReplicationToken: true, replicationToken: {secretName: 'consul-acl-replication-acl-token', secretKey: 'token'}})
+    const proxyDefaults = parse(readFileSync(join(out, 'proxy-defaults.yaml'), 'utf8'))
+    assert.deepEqual(proxyDefaults, {apiVersion: 'consul.hashicorp.com/v1alpha1', kind: 'ProxyDefaults', metadata: {name: 'global', namespace: 'consul', labels: {'app.kubernetes.io/managed-by': 'consulk8s'}}, spec: {meshGateway: {mode: 'local'}}})
+    assert.ok(result.next.some((line) => line.startsWith('kubectl create --context <primary-context> --namespace consul -f ') && line.includes('out/proxy-defaults.yaml')), result.next.join('\n'))
     assert.ok(!JSON.stringify(result).includes(parseSecretManifest(readFileSync(join(out, 'secrets', 'consul-ca-key.yaml'), 'utf8'), 'f').data['tls.key'].slice(40, 80)))
   })
 
@@ -85,7 +88,7 @@ describe('federate primary offline (--output-dir)', () => {
     const result = await run()
     assert.deepEqual(
       result.steps.filter((step) => step.action !== 'pending').map((step) => step.action),
-      ['unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged'],
+      ['unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged'],
     )
     assert.deepEqual(readdirSync(join(out, 'secrets')).map((file) => readFileSync(join(out, 'secrets', file), 'utf8')), before)
   })

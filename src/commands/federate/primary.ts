@@ -12,6 +12,7 @@ import {MESH_GATEWAY_SERVICE_TYPES, type MeshGatewayServiceType} from '../../fed
 import {ROTATE_TARGETS, runPrimary, type PrimaryResult, type RotateTarget} from '../../federation/primary.js'
 import {renderNext, renderSteps, renderWarnings} from '../../federation/report.js'
 import {DirSecretStore} from '../../federation/store.js'
+import {finishPendingProxyDefaults} from '../../federation/proxy-defaults.js'
 import {choicesFromRelease, readExistingRelease, releaseFacts} from '../../federation/existing.js'
 import {chainInstall, chainInstallOptions, type ChainInstallResult} from '../../federation/install-chain.js'
 import {chartFlags, helmBinaryFlag, noHooksFlag} from '../../helm/flags.js'
@@ -24,6 +25,10 @@ export default class FederatePrimary extends BaseCommand {
 With ACLs, consulk8s chooses the replication token's secret ID (a random UUID v4) and keeps it in the secret <release>-acl-replication-acl-token (key token); the values wire it through global.acls.replicationToken with createReplicationToken, so the chart's server-acl-init creates the token in Consul with exactly that ID. With --consul-http-addr and a management --consul-token (cluster mode only) the token is created right away.
 
 The federation secret also needs the primary mesh gateway address (--primary-gateway, or the <release>-mesh-gateway Service once Consul runs; sorted). Without it the command writes everything else and says what it waits for; run it again (or with --wait) after the install.
+
+A release already installed under --release is read with helm (datacenter, chart fullname, CA, gossip key, ACL settings) and never renamed or given a second CA; flags that contradict it are refused, and the values written are its values plus the federation changes.
+
+In the cluster it also makes sure of the ProxyDefaults "global" with meshGateway.mode local (the custom resource when the CRD exists, else the Consul config entry through --consul-http-addr), keeping other settings.
 
 Re-running is safe: existing CA, gossip key and token are reused and reported unchanged; replacing them needs --rotate. With --output-dir nothing talks to a cluster or to Consul (CONSUL_HTTP_ADDR is ignored): values.yaml and the Secret manifests (mode 0600) are written into the directory for GitOps.`
   static enableJsonFlag = true
@@ -115,6 +120,9 @@ Re-running is safe: existing CA, gossip key and token are reused and reported un
         // The next steps of this pass (helm install, re-run with --wait) are what --install does now.
         this.renderPrimary(result, {next: false})
         install = await chainInstall(clients.cluster, chainInstallOptions(flags, valuesFile, flags.timeout), this.ui)
+        // The install brought the ProxyDefaults CRD: a pending ProxyDefaults step is done now.
+        const finished = install.result ? await finishPendingProxyDefaults(result.steps, {cluster: clients.cluster!, consul: clients.consul, namespace: flags.namespace}) : undefined
+        if (finished) renderSteps(this.ui, [finished], false)
         if (install.result && result.federationSecret.waitingFor.length > 0) {
           if (!flags.wait) {
             this.ui.warn(`Federation secret ${result.federationSecret.name} still waits for: ${result.federationSecret.waitingFor.join('; ')}`, 'Re-run with --wait (or run `consulk8s federate primary --context ... --wait` later) to write it once Consul is up.')
