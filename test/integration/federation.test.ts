@@ -398,6 +398,47 @@ describe('federate primary, export, import, secondary against dc1 and dc2', () =
   })
 })
 
+describe("rotating the replication token with the primary's Consul", () => {
+  const rotNs = `${ns}-rot`
+  const run = (extra: string[]) => cli(['federate', 'primary', ...k(), '--context', 'dc1', '-n', rotNs, '--values-file', 'rot-values.yaml', '--primary-gateway', '203.0.113.50:443', '--yes', ...consulFlags(), ...extra])
+  let newToken: string | undefined
+
+  after(async () => {
+    await kube('dc1', ['delete', 'namespace', rotNs, '--wait=false', '--ignore-not-found'])
+    const client = consulClient('dc1')
+    const token = newToken ? await readTokenSelf(client, newToken).catch(() => undefined) : undefined
+    if (token) await client.delete(`/v1/acl/token/${token.AccessorID}`).catch(() => undefined)
+    client.close()
+  })
+
+  it('names the secondaries that must re-import, then revokes the old token; a plain rerun keeps the new one', async () => {
+    const first = await run([])
+    assert.equal(first.exitCode, 0, first.stderr)
+    const old = (await readSecret('dc1', rotNs, 'consul-acl-replication-acl-token'))!.data.token
+    const client = consulClient('dc1')
+    try {
+      assert.ok(await readTokenSelf(client, old), 'the first run created the token in Consul')
+      const rotated = await run(['--rotate', 'replication-token'])
+      assert.equal(rotated.exitCode, 0, rotated.stderr)
+      const said = rotated.stdout + rotated.stderr
+      assert.match(said, /Secondaries dc2 must re-import consul-federation .*the old replication token is revoked now\./)
+      assert.ok(!said.includes(old), 'no token is printed')
+      newToken = (await readSecret('dc1', rotNs, 'consul-acl-replication-acl-token'))!.data.token
+      assert.notEqual(newToken, old)
+      assert.equal((await readSecret('dc1', rotNs, 'consul-federation'))?.data.replicationToken, newToken)
+      assert.equal(await readTokenSelf(client, old), undefined, 'the old token is revoked')
+      const fresh = await readTokenSelf(client, newToken)
+      assert.ok(fresh && hasReplicationPolicy(fresh), 'the new token exists with the replication policy')
+      const rerun = await run(['--json'])
+      assert.equal(rerun.exitCode, 0, rerun.stderr)
+      assert.equal(JSON.parse(rerun.stdout).federationSecret.status, 'unchanged')
+      assert.equal((await readSecret('dc1', rotNs, 'consul-federation'))?.data.replicationToken, newToken, 'no fallback to the old token')
+    } finally {
+      client.close()
+    }
+  })
+})
+
 describe('federate primary against a release that already runs (read, never guessed)', () => {
   const relNs = `${ns}-rel`
   const release = `ext-${suffix}`
