@@ -26,6 +26,8 @@ export interface SecondaryOptions extends Omit<Choices, 'acls' | 'gossip'> {
   release: string
   namespace: string
   context: string
+  /** The primary's kube context when known (--primary-context), for the printed verify step. */
+  primaryContext?: string
   k8sAuthMethodHost?: string
   valuesFile: string
   force: boolean
@@ -79,11 +81,11 @@ export function checkSecondaryDatacenter(datacenter: string, primaryDatacenter: 
 }
 
 /** What the operator runs next: the install (helm, or consulk8s in one step) in the secondary's context, then verify. */
-export function secondaryNextSteps(target: {release: string; namespace: string; context: string; valuesFile: string}): string[] {
+export function secondaryNextSteps(target: {release: string; namespace: string; context: string; valuesFile: string; primaryContext?: string}): string[] {
   return [
     helmInstallCommand(target),
     `${consulk8sInstallCommand(target)}   # or, instead of helm: the same install in one step with a preflight`,
-    `consulk8s verify --context <primary-context> --context ${target.context} -n ${target.namespace}`,
+    `consulk8s verify --context ${target.primaryContext ?? '<primary-context>'} --context ${target.context} -n ${target.namespace}`,
   ]
 }
 
@@ -154,6 +156,6 @@ export async function runSecondary(
     steps,
     warnings,
     valuesFile: options.valuesFile,
-    next: secondaryNextSteps({release: options.release, namespace: options.namespace, context: env.cluster.name, valuesFile: displayPath(options.valuesFile)}),
+    next: secondaryNextSteps({release: options.release, namespace: options.namespace, context: env.cluster.name, valuesFile: displayPath(options.valuesFile), primaryContext: options.primaryContext}),
   }
 }

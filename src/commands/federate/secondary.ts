@@ -82,6 +82,7 @@ The datacenter name must differ from the primary's. An existing federation secre
           release: flags.release,
           namespace: flags.namespace,
           context: target.cluster!.name,
+          primaryContext: flags['primary-context'],
           datacenter: choices.datacenter,
           meshGatewayServiceType: choices.meshGatewayServiceType,
           k8sAuthMethodHost: flags['k8s-auth-method-host'],
