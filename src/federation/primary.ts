@@ -546,11 +546,13 @@ export async function applyPrimary(options: PrimaryOptions, env: PrimaryEnv, pla
       throw describeConsulError(error, 'create the replication token')
     }
     if (token.previous) {
+      // The chart gives the primary's servers the replication token as their agent token too.
+      const restartPrimary = `The primary's servers read it at start as their agent token: restart them (kubectl rollout restart statefulset ${names.serverStatefulSet} --context ${options.context ?? '<primary-context>'} --namespace ${options.namespace}).`
       const secondaries = (await env.consul.get<string[]>('/v1/catalog/datacenters').catch(() => [] as string[])).filter((dc) => dc !== options.datacenter)
       notice?.(
         secondaries.length > 0
-          ? `Secondaries ${secondaries.join(', ')} must re-import ${names.federationSecret} (consulk8s federate secondary --context <their context> ...) and restart their servers: the old replication token is revoked now.`
-          : 'No secondary is federated; the old replication token is revoked now.',
+          ? `Secondaries ${secondaries.join(', ')} must re-import ${names.federationSecret} (consulk8s federate secondary --context <their context> ...) and restart their servers: the old replication token is revoked now. ${restartPrimary}`
+          : `No secondary is federated; the old replication token is revoked now. ${restartPrimary}`,
       )
       try {
         const revoked = await revokeToken(env.consul, token.previous)
