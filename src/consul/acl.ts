@@ -67,15 +67,42 @@ export async function ensureReplicationPolicy(client: ConsulClient, name = REPLI
  */
 export async function createReplicationToken(
   client: ConsulClient,
-  options: {description?: string; policyName?: string} = {},
+  options: {description?: string; policyName?: string; secretId?: string} = {},
 ): Promise<{accessorId: string; secretId: string}> {
   const policy = await ensureReplicationPolicy(client, options.policyName)
   const token = await client.put<AclToken>('/v1/acl/token', {
     Description: options.description ?? 'ACL replication token (created by consulk8s)',
     Policies: [{ID: policy.ID}],
     Local: false,
+    ...(options.secretId ? {SecretID: options.secretId} : {}),
   })
   return {accessorId: token.AccessorID, secretId: token.SecretID}
+}
+
+/**
+ * What server-acl-init does with -acl-replication-token-file and -create-acl-replication-token:
+ * a token with that secret ID already known to Consul is left as it is; otherwise one is
+ * created with exactly that secret ID and the replication policy.
+ */
+export async function ensureReplicationToken(
+  client: ConsulClient,
+  secretId: string,
+  options: {description?: string} = {},
+): Promise<{created: boolean; token: AclToken}> {
+  const existing = await readTokenSelf(client, secretId)
+  if (existing) return {created: false, token: existing}
+  await createReplicationToken(client, {secretId, description: options.description})
+  const token = await readTokenSelf(client, secretId)
+  if (!token) throw new Error('the replication token was created but Consul does not resolve it')
+  return {created: true, token}
+}
+
+/** Deletes the token behind a secret ID; false when Consul does not know it. */
+export async function revokeToken(client: ConsulClient, secretId: string): Promise<boolean> {
+  const token = await readTokenSelf(client, secretId)
+  if (!token) return false
+  await client.delete(`/v1/acl/token/${encodeURIComponent(token.AccessorID)}`)
+  return true
 }
 
 /** The token behind a secret ID (token/self), or undefined when Consul does not know it. */

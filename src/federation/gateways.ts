@@ -134,3 +134,23 @@ export function gatewaysFromService(
     hint: 'Use meshGateway.service.type LoadBalancer or NodePort, or give the reachable addresses with --primary-gateway host:port.',
   })
 }
+
+/** A catalog entry of the mesh gateway service (/v1/catalog/service/<name>), the parts read here. */
+export interface CatalogGateway {
+  ServiceAddress?: string
+  ServicePort?: number
+  ServiceTaggedAddresses?: Record<string, {Address?: string; Port?: number} | undefined>
+}
+
+/**
+ * The gateway addresses from the Consul catalog: every instance's `wan` tagged address, which
+ * the chart registers from meshGateway.wanAddress (Service ingress, node IP or a static
+ * address and port), the same source the chart's create-federation-secret job reads.
+ */
+export function gatewaysFromCatalog(entries: readonly CatalogGateway[], serviceName: string): GatewayDiscovery {
+  const where = `service ${serviceName} in the primary's Consul catalog`
+  if (entries.length === 0) return {ready: false, reason: `${where} has no instance yet (is the mesh gateway running?)`}
+  const addresses = entries.map((entry) => entry.ServiceTaggedAddresses?.wan).filter((wan): wan is {Address: string; Port: number} => Boolean(wan?.Address && wan.Port))
+  if (addresses.length === 0) return {ready: false, reason: `no instance of ${where} has a wan tagged address yet`}
+  return {ready: true, gateways: sortGateways(addresses.map((wan) => joinHostPort(wan.Address, wan.Port))), source: `${where} (wan tagged addresses)`}
+}

@@ -4,19 +4,21 @@
  * should exist (pure: planPrimary), then apply. Nothing is written before every check has
  * passed, and existing key material is only replaced with an explicit --rotate/--force.
  */
+import {randomUUID} from 'node:crypto'
 import {readFile} from 'node:fs/promises'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 
 import type {ConsulClient} from '../consul/client.js'
 import {describeConsulError} from '../consul/client.js'
-import {createReplicationToken, hasReplicationPolicy, readTokenSelf} from '../consul/acl.js'
+import {ensureReplicationToken, hasReplicationPolicy, revokeToken} from '../consul/acl.js'
 import type {KubeCluster} from '../kube/client.js'
 import {UserError, errorMessage} from '../shared/errors.js'
 import {writeFileAtomic} from '../shared/files.js'
 import type {Choices} from './choices.js'
 import {displayPath} from './command-support.js'
+import {consulk8sInstallCommand, helmInstallCommand} from '../helm/chart.js'
 import {createCA, createGossipKey, inspectCA, validateGossipKey, type CertificateAuthority} from './crypto.js'
-import {sortGateways, type GatewayDiscovery} from './gateways.js'
+import {gatewaysFromCatalog, sortGateways, type CatalogGateway, type GatewayDiscovery} from './gateways.js'
 import {releaseNames, validateDatacenterName, validateNamespaceName, type ChartNames} from './names.js'
 import {
   CONSULK8S_LABEL,
@@ -28,15 +30,18 @@ import {
   type FederationData,
   type SecretData,
 } from './secret.js'
-import {DirSecretStore, createNamespace, discoverGateways, namespaceExists, readChartReplicationToken, type SecretStore, type StoredSecret} from './store.js'
+import {DirSecretStore, createNamespace, discoverGateways, manifestYaml, namespaceExists, type SecretStore, type StoredSecret} from './store.js'
 import {buildPrimaryValues, primaryValuesHeader, renderValues} from './values.js'
+import {ensureProxyDefaults, proxyDefaultsManifest} from './proxy-defaults.js'
+import {defaultLayout, existingPrimaryValues, releaseFacts, type ExistingRelease, type PrimaryLayout} from './existing.js'
+import {diffValues} from '../helm/diff.js'
 
 export type RotateTarget = 'ca' | 'gossip-key' | 'replication-token'
 export const ROTATE_TARGETS: readonly RotateTarget[] = ['ca', 'gossip-key', 'replication-token']
 
 export type StepAction = 'create' | 'update' | 'unchanged' | 'rotate' | 'pending'
 export interface Step {
-  kind: 'namespace' | 'secret' | 'token' | 'file'
+  kind: 'namespace' | 'secret' | 'token' | 'file' | 'proxy-defaults'
   name: string
   action: StepAction
   detail?: string
@@ -60,33 +65,51 @@ export interface PrimaryEnv {
   store: SecretStore
   /** Cluster mode; undefined when writing to a directory. */
   cluster?: KubeCluster
-  /** A Consul API client with a management token, to create the replication token. */
+  /**
+   * The primary's Consul API with a management token (cluster mode only): makes sure the
+   * replication token exists there, and tells which secondaries a rotation affects.
+   */
   consul?: ConsulClient
+  /** The Consul release already installed in the namespace (cluster mode), read with helm. */
+  existing?: ExistingRelease
 }
 
 /** Everything read before planning. */
 export interface PrimaryState {
+  /** The release already installed (its values decide names, datacenter, CA, ACLs). */
+  existing?: ExistingRelease
+  /** What the primary's Consul says of itself (/v1/agent/self), when its API was given. */
+  consulAgent?: {datacenter: string; primaryDatacenter?: string}
   namespaceExists: boolean
   caCert?: StoredSecret
   caKey?: StoredSecret
   gossip?: StoredSecret
   federation?: StoredSecret
-  chartToken?: string
+  /** The replication token secret (<prefix>-acl-replication-acl-token, key `token`). */
+  tokenSecret?: StoredSecret
   gateways: GatewayDiscovery
   valuesText?: string
-  consulAvailable: boolean
+  /** Offline: the ProxyDefaults manifest file of the bundle, and its current text. */
+  proxyDefaultsFile?: {path: string; text?: string}
+  /** The datacenters the primary's Consul knows (its own included); undefined without Consul. */
+  consulDatacenters?: string[]
   /** Read from a directory (--output-dir), not a cluster. */
   offline?: boolean
 }
 
-export type TokenSource = 'chart' | 'federation-secret' | 'consul-api' | 'pending' | 'none'
+/**
+ * Where the replication token's secret ID comes from: the token secret (what server-acl-init
+ * reads), restored from the federation secret, or generated now (a random UUID v4).
+ */
+export type TokenSource = 'token-secret' | 'federation-secret' | 'generated' | 'none'
 
 export interface PrimaryPlan {
   names: ChartNames
+  layout: PrimaryLayout
   steps: Step[]
   ca: CertificateAuthority
   gossipKey?: string
-  token: {source: TokenSource; value?: string}
+  token: {source: TokenSource; value?: string; action?: StepAction; previous?: string}
   gateways?: string[]
   /** Why the federation secret cannot be written yet (empty when it can). */
   pending: string[]
@@ -96,6 +119,8 @@ export interface PrimaryPlan {
   /** Steps that replace existing material and need confirmation. */
   destructive: string[]
   valuesText: string
+  /** Offline: the ProxyDefaults manifest to write into the bundle. */
+  proxyDefaultsFile?: {path: string; text: string}
   warnings: string[]
 }
 
@@ -104,6 +129,25 @@ export function validatePrimaryOptions(options: PrimaryOptions): void {
   validateNamespaceName(options.namespace)
   releaseNames(options.release)
   options.primaryGateways = sortGateways(options.primaryGateways)
+}
+
+/**
+ * Names and keys of the primary's material: the existing release's (its fullname, the CA and
+ * gossip secrets its values name or its chart made), else those of a release consulk8s
+ * installs (global.name = release).
+ */
+export function primaryLayout(options: Pick<PrimaryOptions, 'release'>, existing?: ExistingRelease): PrimaryLayout {
+  const layout = existing ? releaseFacts(existing).layout : defaultLayout(releaseNames(options.release))
+  return {
+    ...layout,
+    names: {
+      ...layout.names,
+      caCertSecret: layout.caCert.secretName,
+      caKeySecret: layout.caKey.secretName,
+      gossipSecret: layout.gossip.secretName,
+      replicationTokenSecret: layout.token.secretName,
+    },
+  }
 }
 
 /** X509Certificate subjects come one attribute a line. */
@@ -121,16 +165,17 @@ function describeSecretProblem(secret: StoredSecret, problem: string, fix: strin
 }
 
 /** The CA to use: rotated, existing (CA secrets), restored from the federation secret, or new. */
-async function chooseCA(options: PrimaryOptions, state: PrimaryState, names: ChartNames, steps: Step[], destructive: string[]): Promise<CertificateAuthority> {
-  const certPem = secretKeyOf(state.caCert, 'tls.crt')
-  const keyPem = secretKeyOf(state.caKey, 'tls.key')
+async function chooseCA(options: PrimaryOptions, state: PrimaryState, layout: PrimaryLayout, steps: Step[], destructive: string[]): Promise<CertificateAuthority> {
+  const {names} = layout
+  const certPem = secretKeyOf(state.caCert, layout.caCert.secretKey)
+  const keyPem = secretKeyOf(state.caKey, layout.caKey.secretKey)
   const rotate = options.rotate.includes('ca')
   const rotateHint = 'Re-run with --rotate ca to replace it with a new CA (servers then need new certificates).'
   let ca: CertificateAuthority | undefined
   let from = ''
   if (!rotate) {
-    if (state.caCert && !certPem) throw describeSecretProblem(state.caCert, 'exists but has no key tls.crt', rotateHint)
-    if (state.caKey && !keyPem) throw describeSecretProblem(state.caKey, 'exists but has no key tls.key', rotateHint)
+    if (state.caCert && !certPem) throw describeSecretProblem(state.caCert, `exists but has no key ${layout.caCert.secretKey}`, rotateHint)
+    if (state.caKey && !keyPem) throw describeSecretProblem(state.caKey, `exists but has no key ${layout.caKey.secretKey}`, rotateHint)
     if (certPem && keyPem) {
       ca = {certPem, keyPem}
     } else if (certPem || keyPem) {
@@ -155,6 +200,11 @@ async function chooseCA(options: PrimaryOptions, state: PrimaryState, names: Cha
     if (inspection.daysLeft < 30) steps.push({kind: 'secret', name: names.caCertSecret, action: 'pending', detail: `the CA expires in ${inspection.daysLeft} days; plan a rotation (--rotate ca)`})
     return ca
   }
+  if (state.existing && releaseFacts(state.existing).tls && !rotate) {
+    throw new UserError(`Release ${state.existing.release} runs with TLS, but its CA (${names.caCertSecret}/${names.caKeySecret}) was not found in namespace ${state.existing.namespace}.`, {
+      hint: 'consulk8s never makes a second CA for a release that has one: restore those secrets, or re-run with --rotate ca to replace the CA on purpose.',
+    })
+  }
   const fresh = await createCA()
   const inspection = inspectCA(fresh)
   const action: StepAction = rotate && (state.caCert || state.caKey) ? 'rotate' : 'create'
@@ -164,12 +214,13 @@ async function chooseCA(options: PrimaryOptions, state: PrimaryState, names: Cha
   return fresh
 }
 
-function chooseGossipKey(options: PrimaryOptions, state: PrimaryState, names: ChartNames, steps: Step[], destructive: string[]): string | undefined {
+function chooseGossipKey(options: PrimaryOptions, state: PrimaryState, layout: PrimaryLayout, steps: Step[], destructive: string[]): string | undefined {
   if (!options.gossip) return undefined
+  const {names} = layout
   const rotate = options.rotate.includes('gossip-key')
-  const existing = secretKeyOf(state.gossip, 'key')
+  const existing = secretKeyOf(state.gossip, layout.gossip.secretKey)
   if (!rotate) {
-    if (state.gossip && !existing) throw describeSecretProblem(state.gossip, 'exists but has no key "key"', 'Re-run with --rotate gossip-key to write a new gossip key into it.')
+    if (state.gossip && !existing) throw describeSecretProblem(state.gossip, `exists but has no key "${layout.gossip.secretKey}"`, 'Re-run with --rotate gossip-key to write a new gossip key into it.')
     if (existing) {
       try {
         validateGossipKey(existing)
@@ -191,21 +242,48 @@ function chooseGossipKey(options: PrimaryOptions, state: PrimaryState, names: Ch
   return createGossipKey()
 }
 
-function chooseToken(options: PrimaryOptions, state: PrimaryState): {source: TokenSource; value?: string} {
+/**
+ * The replication token's secret ID. consulk8s chooses it (a UUID v4) and keeps it in the token
+ * secret; the chart's server-acl-init creates the token in Consul with that ID. A rerun keeps
+ * it; --rotate replication-token replaces it (and the federation secret follows).
+ */
+function chooseToken(options: PrimaryOptions, state: PrimaryState, layout: PrimaryLayout, steps: Step[], destructive: string[], warnings: string[]): PrimaryPlan['token'] {
   if (!options.acls) return {source: 'none'}
-  if (options.rotate.includes('replication-token')) {
-    if (!state.consulAvailable) {
-      throw new UserError('--rotate replication-token needs the Consul API of the primary to create the new token.', {
-        hint: 'Pass --consul-http-addr, --consul-token (a management token) and --consul-cacert.',
-      })
-    }
-    return {source: 'consul-api'}
+  const {names} = layout
+  const stored = secretKeyOf(state.tokenSecret, layout.token.secretKey)?.trim()
+  const fromFederation = secretKeyOf(state.federation, 'replicationToken')?.trim()
+  if (state.tokenSecret && !stored && !options.rotate.includes('replication-token')) {
+    throw describeSecretProblem(state.tokenSecret, `exists but has no key "${layout.token.secretKey}"`, 'Re-run with --rotate replication-token to write a new replication token into it.')
   }
-  if (state.chartToken) return {source: 'chart', value: state.chartToken}
-  const fromSecret = secretKeyOf(state.federation, 'replicationToken')
-  if (fromSecret) return {source: 'federation-secret', value: fromSecret.trim()}
-  if (state.consulAvailable) return {source: 'consul-api'}
-  return {source: 'pending'}
+  if (options.rotate.includes('replication-token')) {
+    const previous = stored ?? fromFederation
+    const value = randomUUID()
+    const action: StepAction = previous ? 'rotate' : 'create'
+    if (previous) {
+      const secondaries = state.consulDatacenters?.filter((dc) => dc !== options.datacenter)
+      if (secondaries === undefined) {
+        destructive.push(
+          `replace the replication token in ${names.replicationTokenSecret} and ${names.federationSecret}; every secondary must re-import ${names.federationSecret}. The old token is NOT revoked: without the primary's Consul API consulk8s cannot tell which secondaries still use it`,
+        )
+        warnings.push(`The old replication token stays valid in Consul. Once every secondary has re-imported ${names.federationSecret} and restarted its servers, delete it there (consul acl token delete), or re-run the rotation with --consul-http-addr and --consul-token to have it revoked.`)
+      } else {
+        const which = secondaries.length > 0 ? `secondaries ${secondaries.join(', ')} replicate with the old token and must re-import ${names.federationSecret}` : 'no secondary is federated yet'
+        destructive.push(`replace the replication token in ${names.replicationTokenSecret} and ${names.federationSecret} and revoke the old one in Consul (${which})`)
+      }
+    }
+    steps.push({kind: 'token', name: 'replication token', action, detail: `new secret ID (UUID v4) in ${names.replicationTokenSecret}`})
+    return {source: 'generated', value, action, previous: previous !== value ? previous : undefined}
+  }
+  if (stored) {
+    steps.push({kind: 'token', name: 'replication token', action: 'unchanged', detail: `from secret ${names.replicationTokenSecret}`})
+    return {source: 'token-secret', value: stored, action: 'unchanged'}
+  }
+  if (fromFederation) {
+    steps.push({kind: 'token', name: 'replication token', action: 'create', detail: `secret ${names.replicationTokenSecret} restored from ${names.federationSecret}`})
+    return {source: 'federation-secret', value: fromFederation, action: 'create'}
+  }
+  steps.push({kind: 'token', name: 'replication token', action: 'create', detail: `new secret ID (UUID v4) in ${names.replicationTokenSecret}; server-acl-init creates the token with it`})
+  return {source: 'generated', value: randomUUID(), action: 'create'}
 }
 
 /** Keys of the federation secret that may change without --force (refreshing gateways). */
@@ -214,19 +292,22 @@ const REFRESHABLE: Record<string, RotateTarget | 'always'> = {
   caCert: 'ca',
   caKey: 'ca',
   gossipEncryptionKey: 'gossip-key',
-  replicationToken: 'replication-token',
+  // The token secret is what server-acl-init and Consul use; the federation secret follows it.
+  replicationToken: 'always',
 }
 
 /** Pure planning (apart from generating new key material in memory). */
 export async function planPrimary(options: PrimaryOptions, state: PrimaryState): Promise<PrimaryPlan> {
-  const names = releaseNames(options.release)
+  const layout = primaryLayout(options, state.existing)
+  const {names} = layout
   const steps: Step[] = []
   const destructive: string[] = []
   const warnings: string[] = []
+  checkConsulAgent(options, state)
   if (!state.namespaceExists) steps.push({kind: 'namespace', name: options.namespace, action: 'create'})
-  const ca = await chooseCA(options, state, names, steps, destructive)
-  const gossipKey = chooseGossipKey(options, state, names, steps, destructive)
-  const token = chooseToken(options, state)
+  const ca = await chooseCA(options, state, layout, steps, destructive)
+  const gossipKey = chooseGossipKey(options, state, layout, steps, destructive)
+  const token = chooseToken(options, state, layout, steps, destructive, warnings)
 
   // Gateways: flags, else discovered, else kept from the existing secret.
   const pending: string[] = []
@@ -253,22 +334,6 @@ export async function planPrimary(options: PrimaryOptions, state: PrimaryState):
       pending.push(`the primary mesh gateway address: ${state.gateways.reason}`)
     }
   }
-  if (token.source === 'pending') {
-    pending.push(
-      state.offline
-        ? `the replication token: with --output-dir there is no cluster to read ${names.replicationTokenSecret} from; give the primary's Consul API (--consul-http-addr, --consul-token) to create one, or use --no-acls`
-        : `the replication token: secret ${names.replicationTokenSecret} does not exist yet (server-acl-init writes it once Consul runs with ACLs) and no Consul API address was given`,
-    )
-  }
-  if (token.source === 'consul-api' && pending.length > 0) {
-    // Never create a token that could not be stored.
-    token.source = 'pending'
-  }
-  if (token.source === 'consul-api') steps.push({kind: 'token', name: 'replication token', action: options.rotate.includes('replication-token') ? 'rotate' : 'create', detail: 'through the Consul ACL API, policy acl-replication-token'})
-  else if (token.source === 'chart' || token.source === 'federation-secret') {
-    steps.push({kind: 'token', name: 'replication token', action: 'unchanged', detail: token.source === 'chart' ? `from secret ${names.replicationTokenSecret}` : `from the existing ${names.federationSecret}`})
-  }
-
   // The federation secret.
   let federation: FederationData | undefined
   let federationAction: StepAction = 'pending'
@@ -277,7 +342,7 @@ export async function planPrimary(options: PrimaryOptions, state: PrimaryState):
       ca,
       primaryDatacenter: options.datacenter,
       gateways: gateways!,
-      replicationToken: token.source === 'consul-api' ? '<new>' : token.value,
+      replicationToken: token.value,
       gossipKey,
     })
     if (!state.federation) {
@@ -306,14 +371,38 @@ export async function planPrimary(options: PrimaryOptions, state: PrimaryState):
     steps.push({kind: 'secret', name: names.federationSecret, action: 'pending', detail: `needs ${pending.map((reason) => reason.split(':')[0]).join(' and ')}`, hints: pending})
   }
 
-  const valuesText = renderValues(
-    buildPrimaryValues({release: options.release, names, datacenter: options.datacenter, acls: options.acls, gossip: options.gossip, meshGatewayServiceType: options.meshGatewayServiceType}),
-    primaryValuesHeader({datacenter: options.datacenter, release: options.release, namespace: options.namespace, context: options.context}),
-  )
+  const header = primaryValuesHeader({datacenter: options.datacenter, release: options.release, namespace: options.namespace, context: options.context})
+  let valuesText: string
+  let valuesDetail = 'Helm values of the primary'
+  const valuesHints: string[] = []
+  if (state.existing) {
+    // The release's values plus the federation changes, and the changes listed (the diff an upgrade applies).
+    const values = existingPrimaryValues(state.existing, releaseFacts(state.existing), options)
+    valuesText = renderValues(values, [header[0], `Release ${options.release} exists: these are its values (${state.existing.source}) plus the federation changes; apply them with consulk8s upgrade (it shows the diff) or helm upgrade.`])
+    const changes = diffValues(state.existing.values, values)
+    valuesDetail = `the values of release ${options.release} plus ${changes.length} federation ${changes.length === 1 ? 'change' : 'changes'}`
+    for (const change of changes) valuesHints.push(`${change.path}: ${change.kind === 'added' ? `+ ${JSON.stringify(change.after)}` : `${JSON.stringify(change.before)} -> ${JSON.stringify(change.after)}`}`)
+    if (!releaseFacts(state.existing).tls) warnings.push(`Release ${options.release} runs without TLS; federation turns it on with the CA in ${names.caCertSecret}. Follow Consul's "Configuring TLS on an Existing Cluster" when upgrading.`)
+  } else {
+    valuesText = renderValues(
+      buildPrimaryValues({release: options.release, names, datacenter: options.datacenter, acls: options.acls, gossip: options.gossip, meshGatewayServiceType: options.meshGatewayServiceType}),
+      header,
+    )
+  }
   const valuesAction: StepAction = state.valuesText === undefined ? 'create' : state.valuesText === valuesText ? 'unchanged' : 'update'
   if (valuesAction === 'update') destructive.push(`overwrite ${options.valuesFile}, which has other content`)
-  steps.push({kind: 'file', name: options.valuesFile, action: valuesAction, detail: 'Helm values of the primary'})
-  return {names, steps, ca, gossipKey, token, gateways, pending, federation, federationAction, destructive, valuesText, warnings}
+  steps.push({kind: 'file', name: options.valuesFile, action: valuesAction, detail: valuesDetail, ...(valuesHints.length > 0 ? {hints: valuesHints} : {})})
+  let proxyDefaultsFile: PrimaryPlan['proxyDefaultsFile']
+  if (state.proxyDefaultsFile) {
+    // The seed's ProxyDefaults step, for the bundle: applied after the install (it needs the CRD).
+    const text = manifestYaml(proxyDefaultsManifest(options.namespace))
+    const current = state.proxyDefaultsFile.text
+    const action: StepAction = current === undefined ? 'create' : current === text ? 'unchanged' : 'update'
+    if (action === 'update') destructive.push(`overwrite ${state.proxyDefaultsFile.path}, which has other content`)
+    steps.push({kind: 'file', name: state.proxyDefaultsFile.path, action, detail: 'ProxyDefaults global (meshGateway.mode local), to create after the install'})
+    proxyDefaultsFile = {path: state.proxyDefaultsFile.path, text}
+  }
+  return {names, layout, proxyDefaultsFile, steps, ca, gossipKey, token, gateways, pending, federation, federationAction, destructive, valuesText, warnings}
 }
 
 async function readText(path: string): Promise<string | undefined> {
@@ -325,34 +414,82 @@ async function readText(path: string): Promise<string | undefined> {
   }
 }
 
+/** The bundle's ProxyDefaults manifest: beside values.yaml, outside the secrets directory. */
+function proxyDefaultsPath(store: DirSecretStore): string {
+  return join(dirname(store.dir), 'proxy-defaults.yaml')
+}
+
 /** Reads secrets, gateways and the chart's token. Only reads. */
 export async function readPrimaryState(options: PrimaryOptions, env: PrimaryEnv): Promise<PrimaryState> {
-  const names = releaseNames(options.release)
-  const [caCert, caKey, gossip, federation] = [
+  const layout = primaryLayout(options, env.existing)
+  const {names} = layout
+  const [caCert, caKey, gossip, federation, tokenSecret] = [
     await env.store.get(names.caCertSecret),
     await env.store.get(names.caKeySecret),
     await env.store.get(names.gossipSecret),
     await env.store.get(names.federationSecret),
+    options.acls ? await env.store.get(names.replicationTokenSecret) : undefined,
   ]
   let gateways: GatewayDiscovery = {ready: false, reason: 'no --primary-gateway given (with --output-dir there is no cluster to discover it from)'}
-  let chartToken: string | undefined
   let nsExists = true
+  let consulAgent: PrimaryState['consulAgent']
+  if (env.consul) consulAgent = await readConsulAgent(env.consul)
   if (env.cluster) {
     nsExists = await namespaceExists(env.cluster, options.namespace)
-    if (options.primaryGateways.length === 0) gateways = await discoverGateways(env.cluster, options.namespace, names)
-    if (options.acls) chartToken = await readChartReplicationToken(env.store, names)
+    if (options.primaryGateways.length === 0) {
+      // Consul's own view first (what the chart's federation job uses), the Service only without Consul.
+      const serviceName = env.existing ? releaseFacts(env.existing).meshGatewayConsulServiceName : 'mesh-gateway'
+      gateways = env.consul ? await discoverGatewaysInConsul(env.consul, serviceName) : await discoverGateways(env.cluster, options.namespace, names)
+    }
+  }
+  let consulDatacenters: string[] | undefined
+  if (env.consul && options.acls && options.rotate.includes('replication-token')) {
+    try {
+      consulDatacenters = await env.consul.get<string[]>('/v1/catalog/datacenters')
+    } catch (error) {
+      throw describeConsulError(error, 'list the federated datacenters')
+    }
   }
   return {
+    existing: env.existing,
+    consulAgent,
     namespaceExists: nsExists,
     caCert,
     caKey,
     gossip,
     federation,
-    chartToken,
+    tokenSecret,
     gateways,
     valuesText: await readText(options.valuesFile),
-    consulAvailable: env.consul !== undefined,
+    proxyDefaultsFile: env.store instanceof DirSecretStore ? {path: proxyDefaultsPath(env.store), text: await readText(proxyDefaultsPath(env.store))} : undefined,
+    consulDatacenters,
     offline: env.cluster === undefined,
+  }
+}
+
+/** /v1/agent/self of the primary's Consul: its datacenter and primary_datacenter. */
+async function readConsulAgent(consul: ConsulClient): Promise<PrimaryState['consulAgent']> {
+  try {
+    const self = await consul.get<{Config?: {Datacenter?: string; PrimaryDatacenter?: string}}>('/v1/agent/self')
+    return {datacenter: self.Config?.Datacenter ?? '', primaryDatacenter: self.Config?.PrimaryDatacenter || undefined}
+  } catch (error) {
+    throw describeConsulError(error, 'read /v1/agent/self')
+  }
+}
+
+/** The Consul given with --consul-http-addr must be this primary: same datacenter, its own primary. */
+export function checkConsulAgent(options: Pick<PrimaryOptions, 'datacenter'>, state: Pick<PrimaryState, 'consulAgent'>): void {
+  const agent = state.consulAgent
+  if (!agent) return
+  if (agent.datacenter && agent.datacenter !== options.datacenter) {
+    throw new UserError(`The Consul at --consul-http-addr is datacenter "${agent.datacenter}", but the primary is "${options.datacenter}".`, {
+      hint: 'Point --consul-http-addr at the primary datacenter\'s Consul, or pass the datacenter it runs (--datacenter).',
+    })
+  }
+  if (agent.primaryDatacenter && agent.primaryDatacenter !== options.datacenter) {
+    throw new UserError(`The Consul of datacenter "${options.datacenter}" has primary_datacenter "${agent.primaryDatacenter}" (/v1/agent/self): it is a secondary, not the primary.`, {
+      hint: `Run federate primary against ${agent.primaryDatacenter}'s cluster and Consul.`,
+    })
   }
 }
 
@@ -365,8 +502,17 @@ export async function checkConsul(consul: ConsulClient): Promise<void> {
   }
 }
 
+/** The mesh gateways' `wan` tagged addresses in the primary's Consul catalog. */
+async function discoverGatewaysInConsul(consul: ConsulClient, serviceName: string): Promise<GatewayDiscovery> {
+  try {
+    return gatewaysFromCatalog(await consul.get<CatalogGateway[]>(`/v1/catalog/service/${encodeURIComponent(serviceName)}`), serviceName)
+  } catch (error) {
+    throw describeConsulError(error, `read the ${serviceName} service from the catalog`)
+  }
+}
+
 /** Writes what the plan says, in order: namespace, CA, gossip key, token, federation secret, values. */
-export async function applyPrimary(options: PrimaryOptions, env: PrimaryEnv, plan: PrimaryPlan): Promise<string[]> {
+export async function applyPrimary(options: PrimaryOptions, env: PrimaryEnv, plan: PrimaryPlan, notice?: (message: string) => void): Promise<string[]> {
   const {names} = plan
   const warnings: string[] = []
   const stepFor = (name: string) => plan.steps.find((step) => step.name === name && step.action !== 'pending')
@@ -374,32 +520,50 @@ export async function applyPrimary(options: PrimaryOptions, env: PrimaryEnv, pla
   if (env.cluster && plan.steps.some((step) => step.kind === 'namespace' && step.action === 'create')) await createNamespace(env.cluster, options.namespace)
   const existing = async (name: string) => env.store.get(name)
   if (writes(names.caCertSecret)) {
-    await env.store.put(secretManifest({name: names.caCertSecret, labels: {...CONSULK8S_LABEL}, data: {'tls.crt': plan.ca.certPem}}), await existing(names.caCertSecret))
-    await env.store.put(secretManifest({name: names.caKeySecret, labels: {...CONSULK8S_LABEL}, data: {'tls.key': plan.ca.keyPem}}), await existing(names.caKeySecret))
+    await env.store.put(secretManifest({name: names.caCertSecret, labels: {...CONSULK8S_LABEL}, data: {[plan.layout.caCert.secretKey]: plan.ca.certPem}}), await existing(names.caCertSecret))
+    await env.store.put(secretManifest({name: names.caKeySecret, labels: {...CONSULK8S_LABEL}, data: {[plan.layout.caKey.secretKey]: plan.ca.keyPem}}), await existing(names.caKeySecret))
   }
   if (plan.gossipKey && writes(names.gossipSecret)) {
-    await env.store.put(secretManifest({name: names.gossipSecret, labels: {...CONSULK8S_LABEL}, data: {key: plan.gossipKey}}), await existing(names.gossipSecret))
+    await env.store.put(secretManifest({name: names.gossipSecret, labels: {...CONSULK8S_LABEL}, data: {[plan.layout.gossip.secretKey]: plan.gossipKey}}), await existing(names.gossipSecret))
   }
-  if (plan.federation) {
-    const data = {...plan.federation}
-    if (plan.token.source === 'consul-api') {
-      try {
-        const created = await createReplicationToken(env.consul!, {description: `ACL replication token for datacenters federated with ${options.datacenter} (created by consulk8s)`})
-        data.replicationToken = created.secretId
-        plan.token.value = created.secretId
-      } catch (error) {
-        throw describeConsulError(error, 'create the replication token')
-      }
-    } else if (plan.token.value && env.consul) {
-      const token = await readTokenSelf(env.consul, plan.token.value).catch(() => undefined)
-      if (!token) warnings.push('The primary\'s Consul does not know the replication token being used; re-run with --rotate replication-token if secondaries cannot replicate.')
-      else if (!hasReplicationPolicy(token)) warnings.push('The replication token does not carry the acl-replication-token policy; secondaries may fail to replicate ACLs.')
+  const token = plan.token
+  if (token.value && (token.action === 'create' || token.action === 'rotate')) {
+    await env.store.put(
+      secretManifest({name: names.replicationTokenSecret, labels: {...CONSULK8S_LABEL}, data: {[plan.layout.token.secretKey]: token.value}}),
+      await existing(names.replicationTokenSecret),
+    )
+  }
+  if (plan.federation && plan.federationAction !== 'unchanged') {
+    await env.store.put(secretManifest({name: names.federationSecret, labels: FEDERATION_LABELS, data: plan.federation as SecretData}), await existing(names.federationSecret))
+  }
+  if (token.value && env.consul) {
+    // What server-acl-init does on install/upgrade, done now so secondaries can replicate at once.
+    try {
+      const ensured = await ensureReplicationToken(env.consul, token.value, {description: `ACL replication token for datacenters federated with ${options.datacenter} (created by consulk8s)`})
+      if (ensured.created) plan.steps.push({kind: 'token', name: 'replication token in Consul', action: 'create', detail: 'created with the secret ID of ' + names.replicationTokenSecret})
+      else if (!hasReplicationPolicy(ensured.token)) warnings.push('The replication token does not carry the acl-replication-token policy; secondaries may fail to replicate ACLs.')
+    } catch (error) {
+      throw describeConsulError(error, 'create the replication token')
     }
-    if (plan.federationAction !== 'unchanged') {
-      await env.store.put(secretManifest({name: names.federationSecret, labels: FEDERATION_LABELS, data: data as SecretData}), await existing(names.federationSecret))
+    if (token.previous) {
+      // The chart gives the primary's servers the replication token as their agent token too.
+      const restartPrimary = `The primary's servers read it at start as their agent token: restart them (kubectl rollout restart statefulset ${names.serverStatefulSet} --context ${options.context ?? '<primary-context>'} --namespace ${options.namespace}).`
+      const secondaries = (await env.consul.get<string[]>('/v1/catalog/datacenters').catch(() => [] as string[])).filter((dc) => dc !== options.datacenter)
+      notice?.(
+        secondaries.length > 0
+          ? `Secondaries ${secondaries.join(', ')} must re-import ${names.federationSecret} (consulk8s federate secondary --context <their context> ...) and restart their servers: the old replication token is revoked now. ${restartPrimary}`
+          : `No secondary is federated; the old replication token is revoked now. ${restartPrimary}`,
+      )
+      try {
+        const revoked = await revokeToken(env.consul, token.previous)
+        plan.steps.push({kind: 'token', name: 'old replication token', action: 'update', detail: revoked ? 'revoked in Consul' : 'not known to Consul (nothing to revoke)'})
+      } catch (error) {
+        throw describeConsulError(error, 'revoke the old replication token')
+      }
     }
   }
   if (stepFor(options.valuesFile)?.action !== 'unchanged') await writeFileAtomic(options.valuesFile, plan.valuesText, 0o644)
+  if (plan.proxyDefaultsFile && stepFor(plan.proxyDefaultsFile.path)?.action !== 'unchanged') await writeFileAtomic(plan.proxyDefaultsFile.path, plan.proxyDefaultsFile.text, 0o644)
   return warnings
 }
 
@@ -423,6 +587,8 @@ export interface PrimaryResult {
 export interface RunHooks {
   /** Ask before replacing material; throws to abort. */
   confirm(message: string): Promise<void>
+  /** Say something at once (before an irreversible step such as revoking a token). */
+  notice?(message: string): void
   /** --wait: called with what is still missing, before each new look. */
   onWaiting?(waitingFor: string[]): void
   /** Milliseconds to keep waiting for the gateway address and token (cluster mode). */
@@ -459,32 +625,35 @@ function summarize(options: PrimaryOptions, env: PrimaryEnv, plan: PrimaryPlan, 
   return result
 }
 
-/** What the operator runs next, as commands. */
+/** What the operator runs next, as commands: each kubectl/helm line names the context and namespace. */
 export function primaryNextSteps(options: PrimaryOptions, env: PrimaryEnv, result: PrimaryResult): string[] {
-  const context = options.context ? ` --context ${options.context}` : ''
-  const kubeContext = options.context ? ` --kube-context ${options.context}` : ''
+  const context = options.context ?? '<primary-context>'
   const values = displayPath(options.valuesFile)
-  const nsFlag = options.namespace === 'consul' ? '' : ` -n ${options.namespace}`
+  const ns = options.namespace
   const release = options.release === 'consul' ? '' : ` --release ${options.release}`
+  const target = {release: options.release, namespace: ns, context, valuesFile: values, upgrade: env.existing !== undefined, version: env.existing?.chartVersion}
   const next: string[] = []
   const dir = env.store instanceof DirSecretStore ? env.store.dir : undefined
   if (dir) {
-    next.push(`kubectl create namespace ${options.namespace}   # in the primary cluster, if it does not exist`)
-    next.push(`kubectl apply -n ${options.namespace} -f ${displayPath(dir)}`)
+    next.push(`kubectl create namespace ${ns} --context ${context}   # if it does not exist yet`)
+    // Create-only: an existing secret (a live CA, gossip key or token) makes kubectl fail with
+    // AlreadyExists instead of being replaced, as `kubectl apply` would do.
+    next.push(`kubectl create --context ${context} --namespace ${ns} -f ${displayPath(dir)}   # create-only: fails with AlreadyExists rather than replace a live CA, gossip key or token`)
+  }
+  next.push(helmInstallCommand(target))
+  next.push(`${consulk8sInstallCommand(target)}   # or, instead of helm: the same in one step with a preflight${target.upgrade ? ' and the diff of the values' : ''}`)
+  if (dir) {
+    next.push(`kubectl create --context ${context} --namespace ${ns} -f ${displayPath(proxyDefaultsPath(env.store as DirSecretStore))}   # after the install (needs the ProxyDefaults CRD and connect-inject running)`)
   }
   if (result.federationSecret.status === 'pending') {
-    next.push(`helm install ${options.release} hashicorp/consul -n ${options.namespace}${kubeContext} -f ${values}`)
     const meshType = options.meshGatewayServiceType === 'LoadBalancer' ? '' : ` --mesh-gateway-service-type ${options.meshGatewayServiceType}`
     const choices = ` --datacenter ${options.datacenter}${options.acls ? '' : ' --no-acls'}${options.gossip ? '' : ' --no-gossip'}${meshType}`
     const valuesFlag = values === 'primary-values.yaml' ? '' : ` --values-file ${values}`
-    next.push(`consulk8s federate primary${context || ' --context <primary context>'}${nsFlag}${release}${choices}${valuesFlag} --wait   # writes ${result.federationSecret.name} once the gateway and token exist`)
+    next.push(`consulk8s federate primary --context ${context} -n ${ns}${release}${choices}${valuesFlag} --wait   # writes ${result.federationSecret.name} once the mesh gateway has an address`)
+  } else if (result.mode === 'cluster') {
+    next.push(`consulk8s federate secondary --context <secondary-context> --primary-context ${context} -n ${ns}${release}`)
   } else {
-    next.push(`helm upgrade --install ${options.release} hashicorp/consul -n ${options.namespace}${kubeContext} -f ${values}`)
-    if (result.mode === 'cluster') {
-      next.push(`consulk8s federate secondary --context <secondary context> --primary-context ${options.context ?? '<primary context>'}${nsFlag}${release}`)
-    } else {
-      next.push(`consulk8s federate secondary --context <secondary context> -f ${displayPath(join(dir ?? '.', `${result.federationSecret.name}.yaml`))}${nsFlag}${release}`)
-    }
+    next.push(`consulk8s federate secondary --context <secondary-context> -f ${displayPath(join(dir ?? '.', `${result.federationSecret.name}.yaml`))} -n ${ns}${release}`)
   }
   return next
 }
@@ -498,9 +667,12 @@ export async function runPrimary(options: PrimaryOptions, env: PrimaryEnv, hooks
   validatePrimaryOptions(options)
   if (env.consul) await checkConsul(env.consul)
   let plan = await planPrimary(options, await readPrimaryState(options, env))
-  if (hooks.dryRun) return summarize(options, env, plan, true, [])
+  if (hooks.dryRun) {
+    if (env.cluster) plan.steps.push(await ensureProxyDefaults({cluster: env.cluster, consul: env.consul, namespace: options.namespace, dryRun: true}))
+    return summarize(options, env, plan, true, [])
+  }
   if (plan.destructive.length > 0) await hooks.confirm(`This will ${plan.destructive.join('; ')}. Continue?`)
-  const warnings = await applyPrimary(options, env, plan)
+  const warnings = await applyPrimary(options, env, plan, hooks.notice)
   if (plan.pending.length > 0 && hooks.waitMs && env.cluster) {
     const deadline = Date.now() + hooks.waitMs
     const once = {...options, rotate: []}
@@ -515,7 +687,7 @@ export async function runPrimary(options: PrimaryOptions, env: PrimaryEnv, hooks
       const next = await planPrimary(once, await readPrimaryState(once, env))
       if (next.pending.length === 0) {
         if (next.destructive.length > 0) await hooks.confirm(`This will ${next.destructive.join('; ')}. Continue?`)
-        warnings.push(...(await applyPrimary(once, env, next)))
+        warnings.push(...(await applyPrimary(once, env, next, hooks.notice)))
         // Report the steps of the first pass, with the federation secret as finally written.
         const fedName = next.names.federationSecret
         next.steps = [...plan.steps.filter((step) => step.name !== fedName && step.kind !== 'token'), ...next.steps.filter((step) => step.name === fedName || step.kind === 'token')]
@@ -523,5 +695,7 @@ export async function runPrimary(options: PrimaryOptions, env: PrimaryEnv, hooks
       plan = next
     }
   }
+  // The seed's ProxyDefaults step (mesh gateway mode local), in the primary's cluster.
+  if (env.cluster) plan.steps.push(await ensureProxyDefaults({cluster: env.cluster, consul: env.consul, namespace: options.namespace, dryRun: false}))
   return summarize(options, env, plan, false, warnings)
 }

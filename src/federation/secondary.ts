@@ -11,6 +11,9 @@ import {UserError, errorMessage} from '../shared/errors.js'
 import {writeFileAtomic} from '../shared/files.js'
 import type {Choices} from './choices.js'
 import {displayPath} from './command-support.js'
+import {ensureProxyDefaults} from './proxy-defaults.js'
+import type {ConsulClient} from '../consul/client.js'
+import {consulk8sInstallCommand, helmInstallCommand} from '../helm/chart.js'
 import {chooseK8sAuthMethodHost, isLoopbackServer, type AuthHostChoice} from './k8s-auth-host.js'
 import {releaseNames, validateDatacenterName} from './names.js'
 import type {Step, StepAction} from './primary.js'
@@ -23,6 +26,8 @@ export interface SecondaryOptions extends Omit<Choices, 'acls' | 'gossip'> {
   release: string
   namespace: string
   context: string
+  /** The primary's kube context when known (--primary-context), for the printed verify step. */
+  primaryContext?: string
   k8sAuthMethodHost?: string
   valuesFile: string
   force: boolean
@@ -75,9 +80,18 @@ export function checkSecondaryDatacenter(datacenter: string, primaryDatacenter: 
   }
 }
 
+/** What the operator runs next: the install (helm, or consulk8s in one step) in the secondary's context, then verify. */
+export function secondaryNextSteps(target: {release: string; namespace: string; context: string; valuesFile: string; primaryContext?: string}): string[] {
+  return [
+    helmInstallCommand(target),
+    `${consulk8sInstallCommand(target)}   # or, instead of helm: the same install in one step with a preflight`,
+    `consulk8s verify --context ${target.primaryContext ?? '<primary-context>'} --context ${target.context} -n ${target.namespace}`,
+  ]
+}
+
 export async function runSecondary(
   options: SecondaryOptions,
-  env: {target: SecretStore; cluster: KubeCluster; source: {secret: SecretObject; name: string; summary: FederationSummary}; confirm(message: string): Promise<void>},
+  env: {target: SecretStore; cluster: KubeCluster; consul?: ConsulClient; source: {secret: SecretObject; name: string; summary: FederationSummary}; confirm(message: string): Promise<void>},
 ): Promise<SecondaryResult> {
   const {secret, summary} = env.source
   checkSecondaryDatacenter(options.datacenter, summary.primaryDatacenter)
@@ -125,7 +139,8 @@ export async function runSecondary(
     if (valuesAction !== 'unchanged') await writeFileAtomic(options.valuesFile, valuesText, 0o644)
   }
   const steps: Step[] = [...importPlan.steps, {kind: 'file', name: options.valuesFile, action: valuesAction, detail: 'Helm values of the secondary'}]
-  const kubeContext = ` --kube-context ${env.cluster.name}`
+  // The seed's ProxyDefaults step (mesh gateway mode local), in the secondary's cluster.
+  steps.push(await ensureProxyDefaults({cluster: env.cluster, consul: env.consul, namespace: options.namespace, dryRun: options.dryRun}))
   return {
     context: env.cluster.name,
     namespace: options.namespace,
@@ -141,6 +156,6 @@ export async function runSecondary(
     steps,
     warnings,
     valuesFile: options.valuesFile,
-    next: [`helm install ${options.release} hashicorp/consul -n ${options.namespace}${kubeContext} -f ${displayPath(options.valuesFile)}`, `consulk8s verify --context ${env.cluster.name}`],
+    next: secondaryNextSteps({release: options.release, namespace: options.namespace, context: env.cluster.name, valuesFile: displayPath(options.valuesFile), primaryContext: options.primaryContext}),
   }
 }

@@ -17,6 +17,24 @@ export const CONSUL_CHART = 'consul'
 /** The chart version consulk8s is tested with (test/env/versions.env); install uses it unless --chart-version says otherwise. */
 export const DEFAULT_CHART_VERSION = '2.0.3'
 
+/**
+ * The helm command a person runs to install (or upgrade) a release with a values file: works
+ * as printed (the repository given with --repo, no `helm repo add` needed), pins the chart
+ * version, and names the kube context and namespace, so it cannot land in another cluster.
+ */
+export function helmInstallCommand(input: {release: string; namespace: string; context: string; valuesFile: string; version?: string}): string {
+  return `helm upgrade --install ${input.release} ${CONSUL_CHART} --repo ${HASHICORP_REPO} --version ${input.version ?? DEFAULT_CHART_VERSION} --kube-context ${input.context} --namespace ${input.namespace} --create-namespace -f ${input.valuesFile}`
+}
+
+/**
+ * The same in one consulk8s step (preflight, summary, confirmation; see docs/install.md); for
+ * a release that exists, `consulk8s upgrade`, which shows the diff of its values first.
+ */
+export function consulk8sInstallCommand(input: {release: string; namespace: string; context: string; valuesFile: string; upgrade?: boolean; version?: string}): string {
+  const release = input.release === 'consul' ? '' : ` --release ${input.release}`
+  return `consulk8s ${input.upgrade ? 'upgrade' : 'install'} --context ${input.context} -n ${input.namespace}${release} -f ${input.valuesFile} --chart-version ${input.version ?? DEFAULT_CHART_VERSION}`
+}
+
 export interface ChartOptions {
   /** A local chart directory or .tgz (--chart). */
   chart?: string

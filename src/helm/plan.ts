@@ -201,9 +201,18 @@ export function checkValues(release: string, userValues: Values, chartDefaults?:
       }))
     }
   }
-  if (summary.federation === 'primary' && text(getValue(userValues, 'global.acls.replicationToken.secretName'))) {
-    errors.push(new UserError('global.acls.replicationToken is set in the values of a primary datacenter.', {
-      hint: 'Only secondaries import a replication token; with it the primary would skip ACL bootstrapping. Remove it, or set global.federation.primaryDatacenter for a secondary.',
+  // In a primary, global.acls.replicationToken is the pre-generated secret ID server-acl-init
+  // creates the replication token with (-acl-replication-token-file plus
+  // -create-acl-replication-token). Without createReplicationToken, server-acl-init would take
+  // the datacenter for a secondary and skip bootstrapping ACLs.
+  if (
+    summary.federation === 'primary' &&
+    summary.acls &&
+    text(getValue(userValues, 'global.acls.replicationToken.secretName')) &&
+    !truthy(getValue(userValues, 'global.acls.createReplicationToken'))
+  ) {
+    errors.push(new UserError('global.acls.replicationToken is set in the values of a primary datacenter without global.acls.createReplicationToken.', {
+      hint: 'Set global.acls.createReplicationToken: true (server-acl-init then bootstraps ACLs and creates the replication token with that secret ID), or set global.federation.primaryDatacenter for a secondary.',
     }))
   }
   if (summary.federation === 'secondary' && summary.acls) {

@@ -1,17 +1,21 @@
 /**
  * Two Consul server datacenters on loopback, dc1 primary and dc2 secondary, WAN-joined, with
- * TLS, gossip encryption and ACLs (token replication in dc2), started from material
- * consulk8s itself makes: the CA and server certificates (src/federation/crypto.ts), the
- * gossip key, and the replication token created in dc1 through the ACL API
- * (src/consul/acl.ts).
+ * TLS, gossip encryption and ACLs (token replication in dc2), started from the offline bundle
+ * consulk8s writes (`federate primary --output-dir`, src/federation/primary.ts): its CA (server
+ * certificates signed with src/federation/crypto.ts), its gossip key, and its replication
+ * token secret ID, which dc1 gets as the chart's server-acl-init would create it
+ * (ensureReplicationToken, src/consul/acl.ts); dc2 replicates with the federation secret's token.
  */
 import {randomUUID} from 'node:crypto'
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {createReplicationToken} from '../../src/consul/acl.js'
+import {ensureReplicationToken} from '../../src/consul/acl.js'
 import {ConsulClient} from '../../src/consul/client.js'
-import {createCA, createGossipKey, signServerCert} from '../../src/federation/crypto.js'
+import {PRIMARY_DEFAULTS} from '../../src/federation/choices.js'
+import {signServerCert} from '../../src/federation/crypto.js'
+import {runPrimary} from '../../src/federation/primary.js'
+import {DirSecretStore} from '../../src/federation/store.js'
 import {freePort, freePorts} from './ports.js'
 import {aliveGuard, allAlive, startProcess, waitFor} from './procs.js'
 import type {ConsulDatacenterInfo, TestEnvState} from './types.js'
@@ -198,7 +202,17 @@ export async function startConsulFederation(options: {
   const dir = join(workDir, 'consul')
   mkdirSync(dir, {recursive: true, mode: 0o700})
 
-  const ca = await createCA()
+  // The offline bundle, as `consulk8s federate primary --output-dir <bundle> --primary-gateway …` writes it.
+  const bundleDir = join(dir, 'bundle')
+  const bundle = new DirSecretStore(join(bundleDir, 'secrets'), 'consul')
+  await runPrimary(
+    {...PRIMARY_DEFAULTS, release: 'consul', namespace: 'consul', primaryGateways: ['127.0.0.1:8443'], rotate: [], force: false, valuesFile: join(bundleDir, 'values.yaml')},
+    {store: bundle},
+    {dryRun: false, confirm: async () => {}},
+  )
+  const secret = await bundle.get('consul-federation')
+  if (!secret?.data.replicationToken || !secret.data.gossipEncryptionKey) throw new Error(`the bundle in ${bundleDir} has no complete federation secret`)
+  const ca = {certPem: secret.data.caCert, keyPem: secret.data.caKey}
   const caCertFile = join(dir, 'consul-agent-ca.pem')
   writeFileSync(caCertFile, ca.certPem, {mode: 0o644})
   writeFileSync(join(dir, 'consul-agent-ca-key.pem'), ca.keyPem, {mode: 0o600})
@@ -206,9 +220,10 @@ export async function startConsulFederation(options: {
     caCertFile,
     caCertPem: ca.certPem,
     caKeyPem: ca.keyPem,
-    gossipKey: createGossipKey(),
+    gossipKey: secret.data.gossipEncryptionKey,
     managementToken: randomUUID(),
-    replicationToken: '',
+    replicationToken: secret.data.replicationToken,
+    bundleDir,
   }
 
   const consul = {} as Record<Datacenter, ConsulDatacenterInfo>
@@ -250,12 +265,13 @@ export async function startConsulFederation(options: {
   await start('dc1', {initial_management: federation.managementToken, agent: federation.managementToken})
   const primary = consulClientFor({consul, federation}, 'dc1')
   try {
-    const token = await createReplicationToken(primary, {description: 'consulk8s test environment: ACL replication for dc2'})
-    federation.replicationToken = token.secretId
+    // What server-acl-init does with -acl-replication-token-file and -create-acl-replication-token.
+    const ensured = await ensureReplicationToken(primary, federation.replicationToken, {description: 'consulk8s test environment: ACL replication for dc2'})
+    if (!ensured.created || ensured.token.SecretID !== federation.replicationToken) throw new Error('dc1 did not create the replication token with the bundle\'s secret ID')
   } finally {
     primary.close()
   }
-  report('replication token created in dc1 (createReplicationToken)')
+  report('replication token created in dc1 with the secret ID of the offline bundle')
   await start('dc2', {replication: federation.replicationToken, agent: federation.replicationToken})
   await waitFederated({workDir, consul, federation}, report)
   report('consul dc1 and dc2 federated (WAN joined, ACL replication running)')

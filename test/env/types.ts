@@ -80,8 +80,13 @@ export interface TestEnvState {
     gossipKey: string
     /** initial_management token of dc1 (global-management policy). */
     managementToken: string
-    /** Token with the replication policy, created through the ACL API by consulk8s's code. */
+    /**
+     * Token with the replication policy: the secret ID of the offline bundle's federation secret
+     * (and token secret), created in dc1 with that ID as server-acl-init would.
+     */
     replicationToken: string
+    /** The offline bundle (values.yaml, secrets/) the material comes from. */
+    bundleDir: string
   }
   bin: {consul: string; helm: string; kubectl: string; etcd: string; kubeApiserver: string; kubeControllerManager: string
     /** Empty unless the simulated nodes are on (CONSULK8S_TESTENV_KWOK=1). */

@@ -13,7 +13,7 @@ import {after, before, describe, it} from 'node:test'
 import {execa} from 'execa'
 import {parse} from 'yaml'
 
-import {getTestEnv, type TestEnvState} from '../env/index.js'
+import {consulClient, getTestEnv, type TestEnvState} from '../env/index.js'
 import {runCli} from '../helpers/cli.js'
 import {connectTestCluster, type TestCluster} from '../helpers/kube.js'
 
@@ -25,6 +25,7 @@ let env: TestEnvState
 let dc1: TestCluster
 let dc2: TestCluster
 let dir: string
+let proxyDefaultsBefore: Record<string, unknown> | undefined
 
 async function helmRelease(context: string): Promise<{name: string; status: string; chart: string} | undefined> {
   const result = await execa(env.bin.helm, ['list', '--all', '-o', 'json', '-n', NAMESPACE, '--kube-context', context, '--kubeconfig', env.kubeconfig])
@@ -41,9 +42,17 @@ before(async () => {
   dc2 = await connectTestCluster({kubeconfig: env.kubeconfig, context: 'dc2'})
   for (const cluster of [dc1, dc2]) await cluster.core().createNamespace({body: {metadata: {name: NAMESPACE}}})
   dir = await mkdtemp(join(tmpdir(), 'consulk8s-fedinst-'))
+  const client = consulClient('dc1')
+  proxyDefaultsBefore = await client.get<Record<string, unknown>>('/v1/config/proxy-defaults/global').catch(() => undefined)
+  client.close()
 })
 
 after(async () => {
+  // federate primary --consul-http-addr writes proxy-defaults/global into the environment's Consul.
+  const client = consulClient('dc1')
+  if (proxyDefaultsBefore) await client.put('/v1/config', proxyDefaultsBefore).catch(() => undefined)
+  else await client.delete('/v1/config/proxy-defaults/global').catch(() => undefined)
+  client.close()
   for (const context of ['dc1', 'dc2']) {
     await execa(env.bin.helm, ['uninstall', RELEASE, '-n', NAMESPACE, '--no-hooks', '--kube-context', context, '--kubeconfig', env.kubeconfig], {reject: false})
   }
@@ -63,7 +72,9 @@ describe('federate --install: from empty namespaces to two installed releases', 
     const release = await helmRelease('dc1')
     assert.equal(release?.status, 'deployed', 'the primary release is deployed')
     // The release runs with the values federate wrote: its servers mount consulk8s's CA secret.
-    const values = parse(await readFile(valuesFile, 'utf8')) as {global: {tls: {caCert: {secretName: string}}}}
+    const values = parse(await readFile(valuesFile, 'utf8')) as {global: {tls: {caCert: {secretName: string}}; acls: Record<string, unknown>}}
+    // The install preflight accepted the pre-generated replication token of a primary.
+    assert.deepEqual(values.global.acls.replicationToken, {secretName: `${RELEASE}-acl-replication-acl-token`, secretKey: 'token'})
     const statefulSet = await dc1.apps().readNamespacedStatefulSet({name: `${RELEASE}-server`, namespace: NAMESPACE})
     const secretVolumes = (statefulSet.spec?.template.spec?.volumes ?? []).map((volume) => volume.secret?.secretName).filter(Boolean)
     assert.ok(secretVolumes.includes(values.global.tls.caCert.secretName), `server mounts ${values.global.tls.caCert.secretName}: ${secretVolumes.join(', ')}`)
@@ -82,6 +93,11 @@ describe('federate --install: from empty namespaces to two installed releases', 
     const values = parse(await readFile(valuesFile, 'utf8')) as {global: {datacenter: string; federation: {primaryDatacenter: string}}}
     assert.equal(values.global.datacenter, 'dc2')
     assert.equal(values.global.federation.primaryDatacenter, 'dc1')
+    // The install brought the ProxyDefaults CRD, so the custom resource is tried right away; its
+    // admission webhook (connect-inject) never runs here (no kubelet), which is reported, not fatal.
+    const crd = await execa(env.bin.kubectl, ['--kubeconfig', env.kubeconfig, '--context', 'dc2', 'get', 'crd', 'proxydefaults.consul.hashicorp.com'], {reject: false})
+    assert.equal(crd.exitCode, 0, 'the install brought the CRD')
+    assert.match(result.stdout, /! proxy-defaults global: not written yet — consul-k8s's webhook for ProxyDefaults does not answer yet/)
     const imported = await dc2.core().readNamespacedSecret({name: `${RELEASE}-federation`, namespace: NAMESPACE})
     const original = await dc1.core().readNamespacedSecret({name: `${RELEASE}-federation`, namespace: NAMESPACE})
     assert.deepEqual(imported.data, original.data, 'dc2 holds the same federation secret as dc1')

@@ -15,12 +15,12 @@ import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {execa} from 'execa'
-import {parse, stringify} from 'yaml'
+import {parse, parseAllDocuments, stringify} from 'yaml'
 
 import {hasReplicationPolicy, readTokenSelf} from '../../src/consul/acl.js'
 import {createCA, signServerCert} from '../../src/federation/crypto.js'
 import {parseSecretManifest, type SecretData} from '../../src/federation/secret.js'
-import {consulClient, getTestEnv, kubectlArgs, waitForFederation, type TestEnvState} from '../env/index.js'
+import {consulClient, getTestEnv, helmArgs, helmEnv, kubectlArgs, waitForFederation, type TestEnvState} from '../env/index.js'
 import {freePorts} from '../env/ports.js'
 import {BIN, runCli, type CliResult} from '../helpers/cli.js'
 
@@ -54,18 +54,28 @@ function assertCleanFailure(result: CliResult, pattern: RegExp): void {
   assert.doesNotMatch(result.stderr + result.stdout, /\n\s+at .+:\d+:\d+/, 'no stack trace')
 }
 
-function helmTemplate(valuesFile: string, namespace: string): string {
-  return execFileSync(env.bin.helm, ['template', 'consul', env.chartDir, '-n', namespace, '--kube-version', env.versions?.KUBERNETES_VERSION ?? 'v1.33.0', '-f', valuesFile], {
+function helmTemplate(valuesFile: string, namespace: string, release = 'consul'): string {
+  return execFileSync(env.bin.helm, ['template', release, env.chartDir, '-n', namespace, '--kube-version', env.versions?.KUBERNETES_VERSION ?? 'v1.33.0', '-f', valuesFile], {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
   })
 }
 
-before(() => {
+/** Consul's proxy-defaults/global before this file ran (the commands may write it): restored after. */
+let proxyDefaultsBefore: Record<string, unknown> | undefined
+
+before(async () => {
   env = getTestEnv()
+  const client = consulClient('dc1')
+  proxyDefaultsBefore = await client.get<Record<string, unknown>>('/v1/config/proxy-defaults/global').catch(() => undefined)
+  client.close()
 })
 
 after(async () => {
+  const client = consulClient('dc1')
+  if (proxyDefaultsBefore) await client.put('/v1/config', proxyDefaultsBefore).catch(() => undefined)
+  else await client.delete('/v1/config/proxy-defaults/global').catch(() => undefined)
+  client.close()
   for (const dc of ['dc1', 'dc2']) await kube(dc, ['delete', 'namespace', ns, '--wait=false', '--ignore-not-found'])
   rmSync(work, {recursive: true, force: true})
 })
@@ -94,18 +104,61 @@ describe('federate: bad input fails cleanly and writes nothing', () => {
   })
 })
 
+describe('the offline bundle with ACLs (the environment runs on one)', () => {
+  const secretOf = (name: string) => parseSecretManifest(readFileSync(join(env.federation.bundleDir, 'secrets', `${name}.yaml`), 'utf8'), name).data
+
+  it("renders into a server-acl-init that creates the replication token from the bundle's Secret, the UUID of the federation secret", () => {
+    const documents = parseAllDocuments(helmTemplate(join(env.federation.bundleDir, 'values.yaml'), 'consul')).map((document) => document.toJS())
+    const job = documents.find((object) => object?.kind === 'Job' && object.metadata.name === 'consul-server-acl-init')
+    assert.ok(job, 'the chart renders server-acl-init')
+    const pod = job.spec.template.spec
+    const command = pod.containers[0].command.join(' ')
+    assert.match(command, /-create-acl-replication-token=true/)
+    assert.match(command, /-acl-replication-token-file=\/consul\/acl\/tokens\/acl-replication-token/)
+    const volume = pod.volumes.find((entry: {name: string}) => entry.name === 'acl-replication-token')
+    assert.deepEqual(volume.secret, {secretName: 'consul-acl-replication-acl-token', items: [{key: 'token', path: 'acl-replication-token'}]})
+    assert.ok(pod.containers[0].volumeMounts.some((mount: {name: string; mountPath: string}) => mount.name === 'acl-replication-token' && mount.mountPath === '/consul/acl/tokens'))
+    const token = secretOf('consul-acl-replication-acl-token').token
+    assert.match(token, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+    assert.equal(secretOf('consul-federation').replicationToken, token)
+  })
+
+  it("dc1 has the replication token under the bundle's secret ID and dc2 replicates ACLs with the federation secret's token", async () => {
+    await waitForFederation()
+    const token = secretOf('consul-federation').replicationToken
+    assert.equal(env.federation.replicationToken, token)
+    const dc1 = consulClient('dc1')
+    const dc2 = consulClient('dc2')
+    try {
+      const resolved = await readTokenSelf(dc1, token)
+      assert.ok(resolved && hasReplicationPolicy(resolved), 'a token with the replication policy')
+      assert.equal(resolved.SecretID, token)
+      assert.equal(resolved.Local, false)
+      const dc2Config = JSON.parse(readFileSync(env.consul.dc2.configFile, 'utf8'))
+      assert.equal(dc2Config.acl.tokens.replication, token)
+      const status = await dc2.get<{Enabled: boolean; Running: boolean; ReplicatedTokenIndex: number}>('/v1/acl/replication')
+      assert.ok(status.Enabled && status.Running && status.ReplicatedTokenIndex > 0, JSON.stringify(status))
+    } finally {
+      dc1.close()
+      dc2.close()
+    }
+  })
+})
+
 describe('federate primary, export, import, secondary against dc1 and dc2', () => {
   const primaryValues = () => join(work, 'primary-values.yaml')
   const secondaryValues = () => join(work, 'secondary-values.yaml')
   let federation: SecretData
 
-  it('before the install: creates the CA and gossip secrets (labelled) and the values, and says what the federation secret waits for', async () => {
+  it('before the install: creates the CA, gossip and replication token secrets (labelled) and the values, and says what the federation secret waits for', async () => {
     const result = await cli(['federate', 'primary', ...k(), '--context', 'dc1', '-n', ns, '--datacenter', 'dc1', '--yes'])
     assert.equal(result.exitCode, 0, result.stderr)
     assert.match(result.stdout, /✓ created secret consul-ca-cert/)
+    assert.match(result.stdout, /✓ created replication token — new secret ID \(UUID v4\) in consul-acl-replication-acl-token/)
     assert.match(result.stdout, /! secret consul-federation: not written yet/)
     assert.match(result.stdout, /Service fed-it-\w+\/consul-mesh-gateway does not exist yet/)
-    for (const [name, key] of [['consul-ca-cert', 'tls.crt'], ['consul-ca-key', 'tls.key'], ['consul-gossip-encryption-key', 'key']]) {
+    assert.match(result.stdout, new RegExp(`helm upgrade --install consul consul --repo https://helm.releases.hashicorp.com --version 2.0.3 --kube-context dc1 --namespace ${ns} `))
+    for (const [name, key] of [['consul-ca-cert', 'tls.crt'], ['consul-ca-key', 'tls.key'], ['consul-gossip-encryption-key', 'key'], ['consul-acl-replication-acl-token', 'token']]) {
       const secret = await readSecret('dc1', ns, name)
       assert.ok(secret?.data[key], name)
       assert.equal(secret.labels['app.kubernetes.io/managed-by'], 'consulk8s', name)
@@ -113,7 +166,8 @@ describe('federate primary, export, import, secondary against dc1 and dc2', () =
     assert.equal(await readSecret('dc1', ns, 'consul-federation'), undefined, 'no half-filled federation secret')
     const values = parse(readFileSync(primaryValues(), 'utf8'))
     assert.equal(values.global.federation.createFederationSecret, false)
-    assert.equal(values.global.acls.replicationToken, undefined)
+    assert.deepEqual(values.global.acls.replicationToken, {secretName: 'consul-acl-replication-acl-token', secretKey: 'token'})
+    assert.equal(values.global.federation.primaryDatacenter, undefined)
   })
 
   it('the primary values render with the real chart, which uses the consulk8s CA and gossip key', () => {
@@ -122,6 +176,8 @@ describe('federate primary, export, import, secondary against dc1 and dc2', () =
     assert.match(rendered, /secretName: consul-ca-key/)
     assert.match(rendered, /name: consul-gossip-encryption-key/)
     assert.match(rendered, /-create-acl-replication-token=true/)
+    assert.match(rendered, /-acl-replication-token-file=\/consul\/acl\/tokens\/acl-replication-token/)
+    assert.match(rendered, /secretName: consul-acl-replication-acl-token\n\s+items:\n\s+- key: token\n\s+path: acl-replication-token/)
     assert.doesNotMatch(rendered, /create-federation-secret/)
   })
 
@@ -132,14 +188,14 @@ describe('federate primary, export, import, secondary against dc1 and dc2', () =
     const report = JSON.parse(result.stdout)
     assert.deepEqual(
       report.steps.filter((step: {action: string}) => step.action !== 'pending').map((step: {action: string}) => step.action),
-      ['unchanged', 'unchanged', 'unchanged', 'unchanged'],
+      ['unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged'],
     )
     assert.equal((await readSecret('dc1', ns, 'consul-ca-key'))?.resourceVersion, before?.resourceVersion)
   })
 
-  it('with --wait, writes the federation secret once the gateway gets addresses, with a token made by the real ACL API', async () => {
+  it('with --wait, writes the federation secret once the gateway gets addresses; the token secret ID is created in the real Consul', async () => {
     assert.equal((await kube('dc1', ['-n', ns, 'create', 'service', 'loadbalancer', 'consul-mesh-gateway', '--tcp=443:8443'])).exitCode, 0)
-    const waiting = execa(process.execPath, [BIN, 'federate', 'primary', ...k(), '--context', 'dc1', '-n', ns, '--yes', '--wait', '--timeout', '2m', ...consulFlags()], {
+    const waiting = execa(process.execPath, [BIN, 'federate', 'primary', ...k(), '--context', 'dc1', '-n', ns, '--yes', '--wait', '--timeout', '2m'], {
       cwd: work,
       reject: false,
       env: {CI: 'true', NO_COLOR: '1'},
@@ -163,24 +219,45 @@ describe('federate primary, export, import, secondary against dc1 and dc2', () =
     assert.equal(federation.caCert, (await readSecret('dc1', ns, 'consul-ca-cert'))?.data['tls.crt'])
     assert.equal(federation.gossipEncryptionKey, (await readSecret('dc1', ns, 'consul-gossip-encryption-key'))?.data.key)
     assert.ok(!result.stdout.includes(federation.replicationToken), 'the token is never printed')
+    assert.equal(federation.replicationToken, (await readSecret('dc1', ns, 'consul-acl-replication-acl-token'))?.data.token)
+  })
 
+  it("a third run, with the primary's Consul API, reuses the token, creates it in Consul with its secret ID, and leaves the federation secret unchanged", async () => {
+    const before = await readSecret('dc1', ns, 'consul-federation')
+    // A proxy-defaults entry of the user's, without a mesh gateway mode: only the mode may change.
+    const seed = consulClient('dc1')
+    await seed.put('/v1/config', {Kind: 'proxy-defaults', Name: 'global', Config: {protocol: 'http'}})
+    seed.close()
+    const result = await cli(['federate', 'primary', ...k(), '--context', 'dc1', '-n', ns, '--yes', '--json', ...consulFlags()])
+    assert.equal(result.exitCode, 0, result.stderr)
+    const report = JSON.parse(result.stdout)
+    assert.ok(report.steps.some((step: {name: string; action: string}) => step.name === 'replication token in Consul' && step.action === 'create'), JSON.stringify(report.steps))
+    // No mesh gateway in this Consul's catalog: the addresses already in the secret are kept.
+    assert.match(report.warnings.join('\n'), /Could not refresh the gateway addresses .*keeping/)
     const client = consulClient('dc1')
     try {
       const token = await readTokenSelf(client, federation.replicationToken)
       assert.ok(token && hasReplicationPolicy(token), 'a real token with the replication policy')
+      assert.equal(token.SecretID, federation.replicationToken)
       assert.equal(token.Local, false)
     } finally {
       client.close()
     }
-  })
-
-  it('a third run reuses the token and reports the federation secret unchanged', async () => {
-    const before = await readSecret('dc1', ns, 'consul-federation')
-    const result = await cli(['federate', 'primary', ...k(), '--context', 'dc1', '-n', ns, '--yes', '--json', ...consulFlags()])
-    assert.equal(result.exitCode, 0, result.stderr)
-    const report = JSON.parse(result.stdout)
     assert.equal(report.federationSecret.status, 'unchanged')
-    assert.equal(report.replicationTokenSource, 'federation-secret')
+    assert.equal(report.replicationTokenSource, 'token-secret')
+    // No ProxyDefaults CRD in this cluster: the Consul config entry gets mesh gateway mode local.
+    const proxyDefaults = report.steps.find((step: {kind: string}) => step.kind === 'proxy-defaults')
+    assert.equal(proxyDefaults.action, 'update', JSON.stringify(proxyDefaults))
+    const entryClient = consulClient('dc2')
+    try {
+      const entry = await entryClient.get<{MeshGateway?: {Mode?: string}; Config?: Record<string, unknown>}>('/v1/config/proxy-defaults/global', {query: {stale: true}})
+      assert.equal(entry.MeshGateway?.Mode, 'local', 'written through dc1, seen (replicated) in dc2')
+      assert.deepEqual(entry.Config, {protocol: 'http'}, 'the other settings are kept')
+    } finally {
+      entryClient.close()
+    }
+    const again = JSON.parse((await cli(['federate', 'primary', ...k(), '--context', 'dc1', '-n', ns, '--yes', '--json', ...consulFlags()])).stdout)
+    assert.equal(again.steps.find((step: {kind: string}) => step.kind === 'proxy-defaults').action, 'unchanged')
     assert.ok(!result.stdout.includes(federation.replicationToken) && !result.stdout.includes(federation.gossipEncryptionKey))
     assert.equal((await readSecret('dc1', ns, 'consul-federation'))?.resourceVersion, before?.resourceVersion)
   })
@@ -318,6 +395,146 @@ describe('federate primary, export, import, secondary against dc1 and dc2', () =
     assert.equal(report.k8sAuthMethodHost, env.clusters.dc2.server)
     assert.equal(report.k8sAuthMethodHostSource, 'kubeconfig')
     assert.deepEqual(report.warnings, [])
+  })
+})
+
+describe("rotating the replication token with the primary's Consul", () => {
+  const rotNs = `${ns}-rot`
+  const run = (extra: string[]) => cli(['federate', 'primary', ...k(), '--context', 'dc1', '-n', rotNs, '--values-file', 'rot-values.yaml', '--primary-gateway', '203.0.113.50:443', '--yes', ...consulFlags(), ...extra])
+  let newToken: string | undefined
+
+  after(async () => {
+    await kube('dc1', ['delete', 'namespace', rotNs, '--wait=false', '--ignore-not-found'])
+    const client = consulClient('dc1')
+    const token = newToken ? await readTokenSelf(client, newToken).catch(() => undefined) : undefined
+    if (token) await client.delete(`/v1/acl/token/${token.AccessorID}`).catch(() => undefined)
+    client.close()
+  })
+
+  it('names the secondaries that must re-import, then revokes the old token; a plain rerun keeps the new one', async () => {
+    const first = await run([])
+    assert.equal(first.exitCode, 0, first.stderr)
+    const old = (await readSecret('dc1', rotNs, 'consul-acl-replication-acl-token'))!.data.token
+    const client = consulClient('dc1')
+    try {
+      assert.ok(await readTokenSelf(client, old), 'the first run created the token in Consul')
+      const rotated = await run(['--rotate', 'replication-token'])
+      assert.equal(rotated.exitCode, 0, rotated.stderr)
+      const said = rotated.stdout + rotated.stderr
+      assert.match(said, /Secondaries dc2 must re-import consul-federation .*the old replication token is revoked now\./)
+      assert.ok(!said.includes(old), 'no token is printed')
+      newToken = (await readSecret('dc1', rotNs, 'consul-acl-replication-acl-token'))!.data.token
+      assert.notEqual(newToken, old)
+      assert.equal((await readSecret('dc1', rotNs, 'consul-federation'))?.data.replicationToken, newToken)
+      assert.equal(await readTokenSelf(client, old), undefined, 'the old token is revoked')
+      const fresh = await readTokenSelf(client, newToken)
+      assert.ok(fresh && hasReplicationPolicy(fresh), 'the new token exists with the replication policy')
+      const rerun = await run(['--json'])
+      assert.equal(rerun.exitCode, 0, rerun.stderr)
+      assert.equal(JSON.parse(rerun.stdout).federationSecret.status, 'unchanged')
+      assert.equal((await readSecret('dc1', rotNs, 'consul-federation'))?.data.replicationToken, newToken, 'no fallback to the old token')
+    } finally {
+      client.close()
+    }
+  })
+})
+
+describe('federate primary against a release that already runs (read, never guessed)', () => {
+  const relNs = `${ns}-rel`
+  const release = `ext-${suffix}`
+  const fullname = `${release}-consul`
+  const helm = (args: string[]) => execa(env.bin.helm, [...helmArgs('dc1'), ...args], {env: helmEnv(), reject: false})
+  const withHelm = {env: {CONSULK8S_HELM: env.bin.helm}}
+  let ca: {certPem: string; keyPem: string}
+
+  before(async () => {
+    // The vendored chart under a non-default datacenter and no global.name (fullname <release>-consul).
+    const installed = await helm(['install', release, env.chartDir, '-n', relNs, '--create-namespace', '--no-hooks', '--set', 'global.datacenter=east', '--set', 'global.tls.enabled=true', '--set', 'global.acls.manageSystemACLs=true', '--set', 'connectInject.enabled=false'])
+    assert.equal(installed.exitCode, 0, installed.stderr)
+    // The CA the chart's tls-init makes (a hook, skipped here): <fullname>-ca-cert / -ca-key.
+    ca = await createCA()
+    for (const [name, key, value] of [[`${fullname}-ca-cert`, 'tls.crt', ca.certPem], [`${fullname}-ca-key`, 'tls.key', ca.keyPem]]) {
+      const created = await kube('dc1', ['-n', relNs, 'create', 'secret', 'generic', name, `--from-literal=${key}=${value}`])
+      assert.equal(created.exitCode, 0, created.stderr)
+    }
+  })
+
+  after(async () => {
+    await helm(['uninstall', release, '-n', relNs, '--no-hooks'])
+    await kube('dc1', ['delete', 'namespace', relNs, '--wait=false', '--ignore-not-found'])
+  })
+
+  it('refuses a contradicting --datacenter, naming both values, and writes nothing', async () => {
+    const result = await cli(['federate', 'primary', ...k(), '--context', 'dc1', '-n', relNs, '--release', release, '--datacenter', 'dc1', '--values-file', 'never-rel.yaml', '--yes'], withHelm)
+    assertCleanFailure(result, new RegExp(`--datacenter dc1 contradicts release ${release} .*whose datacenter \\(global\\.datacenter\\) is east\\.`))
+    assert.equal(existsSync(join(work, 'never-rel.yaml')), false)
+    assert.equal(await readSecret('dc1', relNs, `${fullname}-acl-replication-acl-token`), undefined)
+  })
+
+  it("keeps the release's datacenter and names, reuses its CA, and writes its values plus the federation changes", async () => {
+    const before = await readSecret('dc1', relNs, `${fullname}-ca-cert`)
+    const result = await cli(['federate', 'primary', ...k(), '--context', 'dc1', '-n', relNs, '--release', release, '--values-file', 'rel-values.yaml', '--primary-gateway', '203.0.113.30:443', '--yes', '--json'], withHelm)
+    assert.equal(result.exitCode, 0, result.stderr)
+    const report = JSON.parse(result.stdout)
+    assert.equal(report.datacenter, 'east')
+    assert.equal(report.federationSecret.name, `${fullname}-federation`)
+    assert.deepEqual(
+      report.steps.filter((step: {kind: string}) => step.kind === 'secret').map((step: {name: string; action: string}) => `${step.name} ${step.action}`),
+      [`${fullname}-ca-cert unchanged`, `${fullname}-ca-key unchanged`, `${fullname}-federation create`],
+    )
+    assert.equal((await readSecret('dc1', relNs, `${fullname}-ca-cert`))?.resourceVersion, before?.resourceVersion, 'the CA is not touched')
+    assert.equal(await readSecret('dc1', relNs, `${release}-ca-cert`), undefined, 'no second CA under guessed names')
+    const federation = await readSecret('dc1', relNs, `${fullname}-federation`)
+    assert.equal(federation?.data.caCert, ca.certPem)
+    assert.equal(federation?.data.serverConfigJSON, '{"primary_datacenter":"east","primary_gateways":["203.0.113.30:443"]}')
+    assert.equal(federation?.data.replicationToken, (await readSecret('dc1', relNs, `${fullname}-acl-replication-acl-token`))?.data.token)
+    const values = parse(readFileSync(join(work, 'rel-values.yaml'), 'utf8'))
+    assert.equal(values.global.name, undefined, 'no rename through global.name')
+    assert.equal(values.global.datacenter, 'east')
+    assert.equal(values.connectInject.enabled, true)
+    assert.deepEqual(values.global.tls.caCert, {secretName: `${fullname}-ca-cert`, secretKey: 'tls.crt'})
+    assert.deepEqual(values.global.federation, {enabled: true, createFederationSecret: false})
+    assert.match(report.next.join('\n'), new RegExp(`consulk8s upgrade --context dc1 -n ${relNs} --release ${release} -f rel-values.yaml`))
+    const rendered = helmTemplate(join(work, 'rel-values.yaml'), relNs, release)
+    assert.match(rendered, new RegExp(`name: ${fullname}-server`), 'the chart keeps the StatefulSet name')
+  })
+})
+
+describe('federate primary takes the gateways from the Consul catalog when Consul is given', () => {
+  const gwNs = `${ns}-gw`
+  const release = `gw-${suffix}`
+  const service = `fed-it-gw-${suffix}`
+  const node = `fed-it-gw-node-${suffix}`
+
+  before(async () => {
+    const installed = await execa(env.bin.helm, [...helmArgs('dc1'), 'install', release, env.chartDir, '-n', gwNs, '--create-namespace', '--no-hooks', '--set', `meshGateway.consulServiceName=${service}`, '--set', 'connectInject.enabled=false'], {env: helmEnv(), reject: false})
+    assert.equal(installed.exitCode, 0, installed.stderr)
+    const client = consulClient('dc1')
+    try {
+      for (const [id, address] of [['a', '203.0.113.41'], ['b', '198.51.100.40']]) {
+        await client.put('/v1/catalog/register', {Node: node, Address: '127.0.0.1', Service: {ID: `${service}-${id}`, Service: service, Port: 8443, TaggedAddresses: {wan: {Address: address, Port: 443}}}})
+      }
+    } finally {
+      client.close()
+    }
+  })
+
+  after(async () => {
+    const client = consulClient('dc1')
+    await client.put('/v1/catalog/deregister', {Node: node}).catch(() => undefined)
+    client.close()
+    await execa(env.bin.helm, [...helmArgs('dc1'), 'uninstall', release, '-n', gwNs, '--no-hooks'], {env: helmEnv(), reject: false})
+    await kube('dc1', ['delete', 'namespace', gwNs, '--wait=false', '--ignore-not-found'])
+  })
+
+  it("writes primary_gateways from the mesh gateway's wan tagged addresses, sorted", async () => {
+    const result = await cli(['federate', 'primary', ...k(), '--context', 'dc1', '-n', gwNs, '--release', release, '--values-file', 'gw-values.yaml', '--no-acls', '--yes', '--json', ...consulFlags()], {env: {CONSULK8S_HELM: env.bin.helm}})
+    assert.equal(result.exitCode, 0, result.stderr)
+    const report = JSON.parse(result.stdout)
+    assert.deepEqual(report.federationSecret.primaryGateways, ['198.51.100.40:443', '203.0.113.41:443'])
+    const federation = await readSecret('dc1', gwNs, `${release}-consul-federation`)
+    assert.equal(federation?.data.serverConfigJSON, '{"primary_datacenter":"dc1","primary_gateways":["198.51.100.40:443","203.0.113.41:443"]}')
+    assert.match(report.warnings.join('\n'), /runs without TLS/)
   })
 })
 

@@ -18,7 +18,7 @@ describe('primary values', () => {
         datacenter: 'dc1',
         tls: {enabled: true, caCert: {secretName: 'consul-ca-cert', secretKey: 'tls.crt'}, caKey: {secretName: 'consul-ca-key', secretKey: 'tls.key'}},
         federation: {enabled: true, createFederationSecret: false},
-        acls: {manageSystemACLs: true, createReplicationToken: true},
+        acls: {manageSystemACLs: true, createReplicationToken: true, replicationToken: {secretName: 'consul-acl-replication-acl-token', secretKey: 'token'}},
         gossipEncryption: {autoGenerate: false, secretName: 'consul-gossip-encryption-key', secretKey: 'key'},
       },
       connectInject: {enabled: true},
@@ -26,8 +26,8 @@ describe('primary values', () => {
     })
   })
 
-  it('never carries a replication token', () => {
-    assert.ok(!JSON.stringify(values).includes('replicationToken'))
+  it('never sets federation.primaryDatacenter in the primary (the chart would then log in with a secondary-only auth method)', () => {
+    assert.equal(((values.global as Record<string, Record<string, unknown>>).federation).primaryDatacenter, undefined)
   })
 
   it('drops ACLs and gossip when off, follows the release prefix', () => {
@@ -43,7 +43,7 @@ describe('primary values', () => {
   it('renders YAML with a comment header that parses back to the same values', () => {
     const text = renderValues(values, primaryValuesHeader({datacenter: 'dc1', release: 'consul', namespace: 'consul', context: 'dc1'}))
     assert.match(text, /^# Consul primary datacenter "dc1"/)
-    assert.match(text, /helm install consul hashicorp\/consul -n consul --kube-context dc1/)
+    assert.match(text, /helm upgrade --install consul consul --repo https:\/\/helm.releases.hashicorp.com --version 2.0.3 --kube-context dc1 --namespace consul/)
     assert.deepEqual(parse(text), values)
   })
 })

@@ -9,6 +9,8 @@ import {checkHelmVersion, helmErrorText, parseHelmVersion, splitChartLabel} from
 import {manifestObjects, rotatingChanges} from '../../src/helm/install.js'
 import {diffValues} from '../../src/helm/diff.js'
 import {formatOutput} from '../../src/helm/output.js'
+import {buildPrimaryValues} from '../../src/federation/values.js'
+import {releaseNames} from '../../src/federation/names.js'
 import {checkValues, helmUpgradeArgs, referencedSecrets, summarizeValues, summaryRows} from '../../src/helm/plan.js'
 import {statusRows, type StatusReport} from '../../src/helm/status.js'
 import {decideSecrets} from '../../src/helm/uninstall.js'
@@ -118,9 +120,19 @@ describe('values checks', () => {
     assert.match(badDc.errors[0].message, /Invalid datacenter name/)
   })
 
-  it('refuses a replication token in a primary', () => {
+  it('refuses a replication token in a primary without createReplicationToken', () => {
     const values = {...PRIMARY, global: {...PRIMARY.global, acls: {manageSystemACLs: true, replicationToken: {secretName: 'x', secretKey: 'y'}}}}
-    assert.match(checkValues('consul', values).errors[0].message, /replicationToken is set in the values of a primary/)
+    assert.match(checkValues('consul', values).errors[0].message, /replicationToken is set in the values of a primary datacenter without global\.acls\.createReplicationToken/)
+  })
+
+  it('accepts the pre-generated replication token of a primary (createReplicationToken + replicationToken)', () => {
+    const acls = {manageSystemACLs: true, createReplicationToken: true, replicationToken: {secretName: 'consul-acl-replication-acl-token', secretKey: 'token'}}
+    const values = {...PRIMARY, global: {...PRIMARY.global, acls}}
+    assert.deepEqual(checkValues('consul', values).errors, [])
+    assert.equal(summarizeValues('consul', values).federation, 'primary')
+    assert.deepEqual(referencedSecrets(values).map((reference) => [reference.name, reference.keys]), [['consul-acl-replication-acl-token', ['token']]])
+    const written = buildPrimaryValues({release: 'consul', names: releaseNames('consul'), datacenter: 'dc1', acls: true, gossip: true, meshGatewayServiceType: 'LoadBalancer'})
+    assert.deepEqual(checkValues('consul', written), {errors: [], warnings: []}, 'what federate primary writes passes the preflight')
   })
 
   it('warns about a secondary whose auth method host is missing or loopback', () => {

@@ -12,6 +12,8 @@ import {MESH_GATEWAY_SERVICE_TYPES, type MeshGatewayServiceType} from '../../fed
 import {ROTATE_TARGETS, runPrimary, type PrimaryResult, type RotateTarget} from '../../federation/primary.js'
 import {renderNext, renderSteps, renderWarnings} from '../../federation/report.js'
 import {DirSecretStore} from '../../federation/store.js'
+import {finishPendingProxyDefaults} from '../../federation/proxy-defaults.js'
+import {choicesFromRelease, readExistingRelease, releaseFacts} from '../../federation/existing.js'
 import {chainInstall, chainInstallOptions, type ChainInstallResult} from '../../federation/install-chain.js'
 import {chartFlags, helmBinaryFlag, noHooksFlag} from '../../helm/flags.js'
 import {confirmOrAbort} from '../../ui/prompt.js'
@@ -20,14 +22,21 @@ export default class FederatePrimary extends BaseCommand {
   static summary = 'Prepare the primary datacenter: CA, gossip key, federation secret and Helm values.'
   static description = `Creates the server CA (EC P-256) and the gossip encryption key as secrets in the primary's namespace, writes the primary's Helm values (TLS, federation, mesh gateway, connect inject, ACLs with a replication token), and creates or refreshes the federation secret <release>-federation (caCert, caKey, serverConfigJSON, replicationToken, gossipEncryptionKey) that secondaries import.
 
-The federation secret needs the primary mesh gateway address and, with ACLs, the replication token. Both exist only once Consul runs: before the install the command writes everything else and says what it still waits for; run it again (or with --wait) after "helm install". Gateway addresses come from the <release>-mesh-gateway Service (or --primary-gateway) in sorted order; the token from the chart's <release>-acl-replication-acl-token secret, or it is created through the Consul ACL API when --consul-http-addr and a management --consul-token are given.
+With ACLs, consulk8s chooses the replication token's secret ID (a random UUID v4) and keeps it in the secret <release>-acl-replication-acl-token (key token); the values wire it through global.acls.replicationToken with createReplicationToken, so the chart's server-acl-init creates the token in Consul with exactly that ID. With --consul-http-addr and a management --consul-token (cluster mode only) the token is created right away.
 
-Re-running is safe: existing CA, gossip key and token are reused and reported unchanged; replacing them needs --rotate. With --output-dir nothing talks to a cluster: values.yaml and the Secret manifests (mode 0600) are written into the directory for GitOps.`
+The federation secret also needs the primary mesh gateway address (--primary-gateway, or the <release>-mesh-gateway Service once Consul runs; sorted). Without it the command writes everything else and says what it waits for; run it again (or with --wait) after the install.
+
+A release already installed under --release is read with helm (datacenter, chart fullname, CA, gossip key, ACL settings) and never renamed or given a second CA; flags that contradict it are refused, and the values written are its values plus the federation changes.
+
+In the cluster it also makes sure of the ProxyDefaults "global" with meshGateway.mode local (the custom resource when the CRD exists, else the Consul config entry through --consul-http-addr), keeping other settings.
+
+Re-running is safe: existing CA, gossip key and token are reused and reported unchanged; replacing them needs --rotate. With --output-dir nothing talks to a cluster or to Consul (CONSUL_HTTP_ADDR is ignored): values.yaml and the Secret manifests (mode 0600) are written into the directory for GitOps.`
   static enableJsonFlag = true
   static examples = [
     {description: 'Offline, for GitOps: values.yaml and Secret manifests in ./federation', command: '<%= config.bin %> <%= command.id %> --output-dir ./federation --yes'},
+    {description: 'Offline, the complete bundle (federation secret included) for a known gateway address', command: '<%= config.bin %> <%= command.id %> --output-dir ./federation --context dc1 --primary-gateway 203.0.113.10:443 --yes'},
     {description: 'Against the primary cluster (before and again after helm install)', command: '<%= config.bin %> <%= command.id %> --context dc1 --datacenter dc1'},
-    {description: 'After the install: wait for the mesh gateway address and token, then write the federation secret', command: '<%= config.bin %> <%= command.id %> --context dc1 --wait --timeout 10m'},
+    {description: 'After the install: wait for the mesh gateway address, then write the federation secret', command: '<%= config.bin %> <%= command.id %> --context dc1 --wait --timeout 10m'},
     {description: 'NodePort gateways, no ACLs, fixed gateway address', command: '<%= config.bin %> <%= command.id %> --context dc1 --no-acls --mesh-gateway-service-type NodePort --primary-gateway 203.0.113.10:30443'},
     {description: 'Show what would change', command: '<%= config.bin %> <%= command.id %> --context dc1 --dry-run'},
   ]
@@ -36,7 +45,7 @@ Re-running is safe: existing CA, gossip key and token are reused and reported un
     ...kubeFlags,
     ...consulFlags,
     ...dryRunFlag,
-    wait: Flags.boolean({description: 'Keep looking for the mesh gateway address and replication token until the federation secret can be written.', default: false}),
+    wait: Flags.boolean({description: 'Keep looking for the mesh gateway address until the federation secret can be written.', default: false}),
     timeout: Flags.custom<number>({parse: async (input) => parseDuration(input, '--timeout')})({description: 'How long --wait waits (e.g. 90s, 10m).', default: 300_000, defaultHelp: async () => '5m'}),
     datacenter: Flags.string({description: 'Name of the primary datacenter (asked on a terminal; default dc1, or the previous run\'s).'}),
     acls: Flags.boolean({allowNo: true, description: 'Enable ACLs with a replication token for secondaries (asked on a terminal; default on).'}),
@@ -64,14 +73,22 @@ Re-running is safe: existing CA, gossip key and token are reused and reported un
     const valuesFile = resolve(flags['values-file'] ?? (outputDir ? join(outputDir, 'values.yaml') : 'primary-values.yaml'))
     const previousValues = await readFile(valuesFile, 'utf8').catch(() => undefined)
     const asker = promptAsker({yes: flags.yes, json: this.jsonEnabled()})
-    const choices = await resolveChoices({
-      flags: {datacenter: flags.datacenter, acls: flags.acls, gossip: flags.gossip, meshGatewayServiceType: flags['mesh-gateway-service-type'] as MeshGatewayServiceType | undefined},
-      previous: choicesFromValues(previousValues),
-      defaults: PRIMARY_DEFAULTS,
-      asker,
-    })
-    const clients = await federationClients(flags, {cluster: !outputDir, consul: true})
+    const choiceFlags = {datacenter: flags.datacenter, acls: flags.acls, gossip: flags.gossip, meshGatewayServiceType: flags['mesh-gateway-service-type'] as MeshGatewayServiceType | undefined}
+    // Offline means offline: no Kubernetes and no Consul, whatever CONSUL_HTTP_ADDR says.
+    const clients = await federationClients(flags, {cluster: !outputDir, consul: !outputDir})
     try {
+      // A release already installed decides datacenter, names, CA and ACLs; nothing is asked then.
+      const existing = clients.cluster
+        ? await readExistingRelease({cluster: clients.cluster, kubeconfig: flags.kubeconfig, helmBinary: flags['helm-binary'], release: flags.release, namespace: flags.namespace})
+        : undefined
+      if (existing && flags.install) {
+        throw new UserError(`Release ${flags.release} already exists in namespace ${flags.namespace}; --install only installs new releases.`, {
+          hint: 'Drop --install: federate primary writes the release\'s values plus the federation changes, then apply them with `consulk8s upgrade -f <values file>` (it shows the diff).',
+        })
+      }
+      const choices = existing
+        ? choicesFromRelease(existing, releaseFacts(existing), choiceFlags, PRIMARY_DEFAULTS)
+        : await resolveChoices({flags: choiceFlags, previous: choicesFromValues(previousValues), defaults: PRIMARY_DEFAULTS, asker})
       const store = outputDir ? new DirSecretStore(join(outputDir, 'secrets'), flags.namespace) : clients.store!
       if (!flags['dry-run'] && !outputDir) this.ui.progress(`Preparing the primary in ${store.where}`)
       const primary = (waitMs: number | undefined) =>
@@ -86,10 +103,11 @@ Re-running is safe: existing CA, gossip key and token are reused and reported un
             force: flags.force,
             valuesFile,
           },
-          {store, cluster: clients.cluster, consul: clients.consul},
+          {store, cluster: clients.cluster, consul: clients.consul, existing},
           {
             dryRun: flags['dry-run'],
             confirm: (message) => confirmOrAbort(message, {yes: flags.yes}),
+            notice: (message) => this.ui.warn(message),
             waitMs,
             onWaiting: (waitingFor) => this.ui.progress(`Waiting for ${waitingFor.join('; ')}`),
           },
@@ -102,6 +120,9 @@ Re-running is safe: existing CA, gossip key and token are reused and reported un
         // The next steps of this pass (helm install, re-run with --wait) are what --install does now.
         this.renderPrimary(result, {next: false})
         install = await chainInstall(clients.cluster, chainInstallOptions(flags, valuesFile, flags.timeout), this.ui)
+        // The install brought the ProxyDefaults CRD: a pending ProxyDefaults step is done now.
+        const finished = install.result ? await finishPendingProxyDefaults(result.steps, {cluster: clients.cluster!, consul: clients.consul, namespace: flags.namespace}) : undefined
+        if (finished) renderSteps(this.ui, [finished], false)
         if (install.result && result.federationSecret.waitingFor.length > 0) {
           if (!flags.wait) {
             this.ui.warn(`Federation secret ${result.federationSecret.name} still waits for: ${result.federationSecret.waitingFor.join('; ')}`, 'Re-run with --wait (or run `consulk8s federate primary --context ... --wait` later) to write it once Consul is up.')

@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import {resolve} from 'node:path'
 
 import {BaseCommand} from '../../shared/base-command.js'
-import {dryRunFlag, kubeFlags} from '../../shared/flags.js'
+import {consulFlags, dryRunFlag, kubeFlags} from '../../shared/flags.js'
 import {UserError} from '../../shared/errors.js'
 import {SECONDARY_DEFAULTS, resolveChoices} from '../../federation/choices.js'
 import {federationClients, promptAsker, readInput} from '../../federation/command-support.js'
@@ -12,12 +12,15 @@ import {checkSecondaryDatacenter, loadFederationSource, runSecondary, type Secon
 import {chainInstall, chainInstallOptions, type ChainInstallResult} from '../../federation/install-chain.js'
 import {chartFlags, helmBinaryFlag, noHooksFlag, timeoutMs, waitFlags} from '../../helm/flags.js'
 import {confirmOrAbort} from '../../ui/prompt.js'
+import {finishPendingProxyDefaults} from '../../federation/proxy-defaults.js'
 
 export default class FederateSecondary extends BaseCommand {
   static summary = 'Prepare a secondary datacenter: import the federation secret and write its Helm values.'
   static description = `Copies <release>-federation from the primary context (--primary-context, same kubeconfig) or from an exported file (-f) into the secondary's namespace, then writes the secondary's Helm values: CA, replication token and gossip key from that secret, server.extraVolumes loading serverConfigJSON, federation with primaryDatacenter and k8sAuthMethodHost.
 
 k8sAuthMethodHost is the secondary's Kubernetes API URL as the primary's Consul servers reach it: --k8s-auth-method-host, else the server of the secondary's context in the kubeconfig. When that server is localhost/127.x (kind and other local clusters), the address of the secondary's default/kubernetes endpoints is used instead, with a warning.
+
+It also makes sure of the ProxyDefaults "global" with meshGateway.mode local in the secondary (the custom resource when the CRD exists, which --install brings, else the Consul config entry through --consul-http-addr), keeping other settings.
 
 The datacenter name must differ from the primary's. An existing federation secret with other data is not replaced without --force.`
   static enableJsonFlag = true
@@ -29,6 +32,7 @@ The datacenter name must differ from the primary's. An existing federation secre
 
   static flags = {
     ...kubeFlags,
+    ...consulFlags,
     ...dryRunFlag,
     'primary-context': Flags.string({description: 'Kube context of the primary (same kubeconfig) to copy the federation secret from.', exclusive: ['file']}),
     'primary-namespace': Flags.string({description: 'Namespace of Consul in the primary (default: -n).'}),
@@ -52,48 +56,56 @@ The datacenter name must differ from the primary's. An existing federation secre
         hint: 'e.g. consulk8s federate secondary --context dc2 --primary-context dc1',
       })
     }
-    const target = await federationClients(flags, {cluster: true, consul: false})
-    let source
-    if (flags.file) {
-      source = await loadFederationSource({text: await readInput(flags.file), path: flags.file})
-    } else {
-      if (flags['primary-context'] === target.cluster!.name) {
-        throw new UserError(`--primary-context and --context are both "${flags['primary-context']}".`, {hint: 'The secondary must be another cluster than the primary.'})
+    const target = await federationClients(flags, {cluster: true, consul: true})
+    try {
+      let source
+      if (flags.file) {
+        source = await loadFederationSource({text: await readInput(flags.file), path: flags.file})
+      } else {
+        if (flags['primary-context'] === target.cluster!.name) {
+          throw new UserError(`--primary-context and --context are both "${flags['primary-context']}".`, {hint: 'The secondary must be another cluster than the primary.'})
+        }
+        const primary = await federationClients({kubeconfig: flags.kubeconfig, context: flags['primary-context'], namespace: flags['primary-namespace'] ?? flags.namespace}, {cluster: true, consul: false})
+        source = await loadFederationSource({store: primary.store!, release: flags.release})
       }
-      const primary = await federationClients({kubeconfig: flags.kubeconfig, context: flags['primary-context'], namespace: flags['primary-namespace'] ?? flags.namespace}, {cluster: true, consul: false})
-      source = await loadFederationSource({store: primary.store!, release: flags.release})
+      const primaryDatacenter = source.summary.primaryDatacenter
+      if (flags.datacenter) checkSecondaryDatacenter(flags.datacenter, primaryDatacenter)
+      const choices = await resolveChoices({
+        flags: {datacenter: flags.datacenter, meshGatewayServiceType: flags['mesh-gateway-service-type'] as MeshGatewayServiceType | undefined},
+        defaults: SECONDARY_DEFAULTS,
+        asker: promptAsker({yes: flags.yes, json: this.jsonEnabled()}),
+        ask: ['datacenter', 'meshGatewayServiceType'],
+        forbiddenDatacenter: primaryDatacenter,
+      })
+      const result = await runSecondary(
+        {
+          release: flags.release,
+          namespace: flags.namespace,
+          context: target.cluster!.name,
+          primaryContext: flags['primary-context'],
+          datacenter: choices.datacenter,
+          meshGatewayServiceType: choices.meshGatewayServiceType,
+          k8sAuthMethodHost: flags['k8s-auth-method-host'],
+          valuesFile: resolve(flags['values-file']),
+          force: flags.force,
+          dryRun: flags['dry-run'],
+        },
+        {target: target.store!, cluster: target.cluster!, consul: target.consul, source, confirm: (message) => confirmOrAbort(message, {yes: flags.yes})},
+      )
+      this.ui.header(`Federation secondary "${result.datacenter}" of primary "${result.primaryDatacenter}" (context "${result.context}", namespace ${result.namespace})${result.dryRun ? ' — dry run, nothing written' : ''}`)
+      this.ui.info(`Federation secret from ${result.source}`)
+      renderSteps(this.ui, result.steps, result.dryRun)
+      if (result.k8sAuthMethodHost) this.ui.success(`k8sAuthMethodHost ${result.k8sAuthMethodHost} (from ${result.k8sAuthMethodHostSource})`)
+      renderWarnings(this.ui, result.warnings)
+      renderNext(this.ui, result.next)
+      if (!flags.install) return result
+      const install = await chainInstall(target.cluster, chainInstallOptions(flags, result.valuesFile, timeoutMs(flags.timeout)), this.ui)
+      // The install brought the ProxyDefaults CRD: a pending ProxyDefaults step is done now.
+      const finished = install.result ? await finishPendingProxyDefaults(result.steps, {cluster: target.cluster!, consul: target.consul, namespace: flags.namespace}) : undefined
+      if (finished) renderSteps(this.ui, [finished], false)
+      return {...result, install}
+    } finally {
+      target.close()
     }
-    const primaryDatacenter = source.summary.primaryDatacenter
-    if (flags.datacenter) checkSecondaryDatacenter(flags.datacenter, primaryDatacenter)
-    const choices = await resolveChoices({
-      flags: {datacenter: flags.datacenter, meshGatewayServiceType: flags['mesh-gateway-service-type'] as MeshGatewayServiceType | undefined},
-      defaults: SECONDARY_DEFAULTS,
-      asker: promptAsker({yes: flags.yes, json: this.jsonEnabled()}),
-      ask: ['datacenter', 'meshGatewayServiceType'],
-      forbiddenDatacenter: primaryDatacenter,
-    })
-    const result = await runSecondary(
-      {
-        release: flags.release,
-        namespace: flags.namespace,
-        context: target.cluster!.name,
-        datacenter: choices.datacenter,
-        meshGatewayServiceType: choices.meshGatewayServiceType,
-        k8sAuthMethodHost: flags['k8s-auth-method-host'],
-        valuesFile: resolve(flags['values-file']),
-        force: flags.force,
-        dryRun: flags['dry-run'],
-      },
-      {target: target.store!, cluster: target.cluster!, source, confirm: (message) => confirmOrAbort(message, {yes: flags.yes})},
-    )
-    this.ui.header(`Federation secondary "${result.datacenter}" of primary "${result.primaryDatacenter}" (context "${result.context}", namespace ${result.namespace})${result.dryRun ? ' — dry run, nothing written' : ''}`)
-    this.ui.info(`Federation secret from ${result.source}`)
-    renderSteps(this.ui, result.steps, result.dryRun)
-    if (result.k8sAuthMethodHost) this.ui.success(`k8sAuthMethodHost ${result.k8sAuthMethodHost} (from ${result.k8sAuthMethodHostSource})`)
-    renderWarnings(this.ui, result.warnings)
-    renderNext(this.ui, result.next)
-    if (!flags.install) return result
-    const install = await chainInstall(target.cluster, chainInstallOptions(flags, result.valuesFile, timeoutMs(flags.timeout)), this.ui)
-    return {...result, install}
   }
 }
