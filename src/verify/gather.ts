@@ -13,7 +13,8 @@ import {apiStatusCode, connectCluster, describeKubeError, kubePath, type KubeClu
 import {execInPod, findExecPod} from '../kube/exec.js'
 import {errorMessage, isUserError} from '../shared/errors.js'
 import {ExecConsulReader, HttpConsulReader, ProbeError, type ConsulReader} from './sources.js'
-import {probeFail, probeOk, type ConsulView, type FailureKind, type FederationSecretView, type Probe, type ReplicationStatus, type ServerHealth, type SideObservation} from './types.js'
+import {presentedChain, TlsProbeError} from './tls.js'
+import {probeFail, probeOk, type AgentInfo, type PresentedChain, type ProxyDefaultsResourceView, type ConsulView, type FailureKind, type FederationSecretView, type Probe, type ReplicationStatus, type ServerHealth, type SideObservation} from './types.js'
 
 /** One side to verify, resolved from the flags (see plan.ts). */
 export interface SideTarget {
@@ -157,25 +158,89 @@ export async function observeSide(side: SideConnection, options: {requestTimeout
   if (!agent.ok && agent.error.kind === 'forbidden') agent.error.message += ` (used ${opened.tokenSource})`
   if (!agent.ok && agent.error.kind === 'tls' && opened.caSource) agent.error.message += ` (verified against ${opened.caSource})`
   const consul: ConsulView = {via: reader.via, source: reader.source, agent}
-  if (agent.ok) {
-    const [members, datacenters, replication] = await Promise.all([
-      probe(() => reader.wanMembers()),
-      probe(() => reader.datacenters()),
-      probe(() => reader.replication()),
-    ])
-    Object.assign(consul, {members, datacenters, replication})
+  const timeoutMs = options.requestTimeoutMs ?? 10_000
+  const [proxyDefaultsResource] = await Promise.all([
+    readProxyDefaultsResource(cluster, target.namespace),
+    agent.ok
+      ? Promise.all([
+          probe(() => reader.wanMembers()),
+          probe(() => reader.datacenters()),
+          probe(() => reader.replication()),
+          probe(() => reader.keyring()),
+          probe(() => reader.proxyDefaults()),
+          serverChains(reader, agent.value, timeoutMs),
+        ]).then(([members, datacenters, replication, keyring, proxyDefaults, tls]) => Object.assign(consul, {members, datacenters, replication, keyring, proxyDefaults, tls}))
+      : undefined,
+  ])
+  return {observation: {...base, consul, proxyDefaultsResource}, reader}
+}
+
+/**
+ * The chains of the server's HTTPS port (through the reader) and, over HTTP(S), of its
+ * advertised server RPC port when that answers from here.
+ */
+async function serverChains(reader: ConsulReader, agent: AgentInfo, timeoutMs: number): Promise<Array<Probe<PresentedChain>>> {
+  const chains = [probe(() => reader.httpsChain(timeoutMs))]
+  const rpc = agent.rpcAddress ? /^\[?([^\]]+?)\]?:(\d+)$/.exec(agent.rpcAddress) : null
+  if (reader.via === 'http' && rpc) {
+    chains.push(
+      probe(async () => {
+        try {
+          return {endpoint: 'rpc' as const, address: agent.rpcAddress!, chain: await presentedChain({host: rpc[1], port: Number(rpc[2]), rpc: true, timeoutMs})}
+        } catch (error) {
+          if (error instanceof TlsProbeError) throw new ProbeError(error.kind, error.message)
+          throw error
+        }
+      }),
+    )
   }
-  return {observation: {...base, consul}, reader}
+  return Promise.all(chains)
+}
+
+const PROXY_DEFAULTS = {group: 'consul.hashicorp.com', version: 'v1alpha1', resource: 'proxydefaults'}
+
+interface ProxyDefaultsObject {
+  metadata?: {name?: string; namespace?: string}
+  status?: {conditions?: Array<{type?: string; status?: string; reason?: string; message?: string}>}
+}
+
+/** The ProxyDefaults resource "global" (any namespace; the release's when listing all is forbidden), or that the CRD is absent. */
+export async function readProxyDefaultsResource(cluster: KubeCluster, namespace: string): Promise<Probe<ProxyDefaultsResourceView>> {
+  let items: ProxyDefaultsObject[]
+  try {
+    try {
+      items = (await cluster.list('list ProxyDefaults', PROXY_DEFAULTS)) as ProxyDefaultsObject[]
+    } catch (error) {
+      if (apiStatusCode(error) !== 403 && apiStatusCode((error as {cause?: unknown})?.cause) !== 403) throw error
+      items = (await cluster.list(`list ProxyDefaults in namespace ${namespace}`, {...PROXY_DEFAULTS, namespace})) as ProxyDefaultsObject[]
+    }
+  } catch (error) {
+    const status = apiStatusCode(error) ?? apiStatusCode((error as {cause?: unknown})?.cause)
+    if (status === 404) return probeOk({crd: false})
+    return kubeFailure(error, 'list ProxyDefaults resources', cluster)
+  }
+  const global = items.find((item) => item.metadata?.name === 'global')
+  if (!global) return probeOk({crd: true})
+  const synced = global.status?.conditions?.find((condition) => condition.type === 'Synced')
+  const resource: NonNullable<Extract<ProxyDefaultsResourceView, {crd: true}>['resource']> = {namespace: global.metadata?.namespace ?? ''}
+  if (synced?.status) resource.synced = synced.status
+  if (synced?.reason) resource.reason = synced.reason
+  if (synced?.message) resource.message = synced.message
+  return probeOk({crd: true, resource})
 }
 
 /**
  * Ask a side's server about the servers of every other datacenter (?dc=), and about the ACL
  * replication of `unobserved` datacenters (those no reachable side runs).
  */
-export async function addRemoteViews(observed: ObservedSide, datacenters: string[], unobserved: string[] = []): Promise<void> {
+export async function addRemoteViews(observed: ObservedSide, datacenters: string[], unobserved: string[] = [], primary?: string): Promise<void> {
   const {observation, reader} = observed
   if (!reader || !observation.consul.agent.ok) return
   const local = observation.consul.agent.value.datacenter
+  const token = observation.secret.ok ? observation.secret.value?.data.replicationToken?.trim() : undefined
+  if (token && primary && observation.consul.agent.value.aclsEnabled !== false) {
+    observation.consul.replicationToken = await probe(() => reader.tokenSelf(token, primary === local ? undefined : primary))
+  }
   const health: Record<string, Probe<ServerHealth>> = {}
   const replication: Record<string, Probe<ReplicationStatus | 'acl-disabled'>> = {}
   await Promise.all([

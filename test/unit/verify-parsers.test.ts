@@ -100,7 +100,7 @@ describe('Consul HTTP API answers', () => {
     assert.deepEqual(stopped.map((member) => member.status), ['alive', 'failed'])
   })
 
-  it('reads who an agent is, its primary and whether ACLs are on', () => {
+  it('reads who an agent is, its primary, whether ACLs, HTTPS and gossip encryption are on, and its RPC address', () => {
     assert.deepEqual(parseAgentSelf(json('agent-self-dc2.json')), {
       datacenter: 'dc2',
       primaryDatacenter: 'dc1',
@@ -108,6 +108,9 @@ describe('Consul HTTP API answers', () => {
       version: '1.22.2',
       server: true,
       aclsEnabled: true,
+      https: true,
+      gossipEncryption: true,
+      rpcAddress: '127.0.0.1:24290',
     })
     assert.equal(parseAgentSelf(json('agent-self-dc1.json')).primaryDatacenter, 'dc1')
     assert.throws(() => parseAgentSelf([]), /expected a JSON object/)
