@@ -67,7 +67,7 @@ function kubeFailure<T>(error: unknown, what: string, cluster: KubeCluster): Pro
   return probeFail(kubeFailureKind(error), described.message)
 }
 
-async function readSecretData(cluster: KubeCluster, namespace: string, name: string): Promise<Probe<Record<string, string> | null>> {
+export async function readSecretData(cluster: KubeCluster, namespace: string, name: string): Promise<Probe<Record<string, string> | null>> {
   try {
     const secret = await cluster.api.request<V1Secret>('GET', kubePath({resource: 'secrets', namespace, name}))
     const data: Record<string, string> = {}

@@ -116,7 +116,8 @@ function ownRings(rings: KeyringView[], datacenter: string): KeyringView[] {
   return rings.filter((ring) => ring.wan || ring.datacenter === datacenter)
 }
 
-const ringName = (ring: KeyringView) => (ring.wan ? 'WAN' : `LAN of ${ring.datacenter}`)
+const ringName = (ring: KeyringView) => (ring.wan ? 'the WAN keyring' : `the LAN keyring of ${ring.datacenter}`)
+const ringNames = (rings: KeyringView[]) => [...rings].sort((a, b) => Number(a.wan) - Number(b.wan)).map(ringName).join(' and ')
 
 /** ✓ when the secret's gossip key is installed and primary in the side's LAN and WAN keyrings. */
 export function gossipKeyCheck(input: MaterialInput): Check | undefined {
@@ -157,22 +158,22 @@ export function gossipKeyCheck(input: MaterialInput): Check | undefined {
   const print = fingerprint(key)
   const missing = rings.filter((ring) => !(print in ring.keys))
   const notPrimary = rings.filter((ring) => print in ring.keys && (ring.primaryKeys[print] ?? 0) < Math.max(1, ring.numNodes))
-  const summary = rings.map((ring) => `${ringName(ring)}: ${Object.keys(ring.keys).length} key(s), primary ${Object.keys(ring.primaryKeys).join(', ') || 'none'}`).join('; ')
+  const summary = rings.map((ring) => `${ring.wan ? 'WAN' : `LAN ${ring.datacenter}`}: ${Object.keys(ring.keys).length} key(s), primary ${Object.keys(ring.primaryKeys).join(', ') || 'none'}`).join('; ')
   if (rings.length === 0 || missing.length > 0) {
-    return make(id, title, 'fail', `the key ${print} of ${secretName} is not installed in the ${missing.map(ringName).join(' and ') || 'LAN and WAN'} keyring of ${dc} (${summary || 'no rings listed'})`, {
+    return make(id, title, 'fail', `the key ${print} of ${secretName} is not installed in ${ringNames(missing) || `the keyrings of ${dc}`} (${summary || 'no rings listed'})`, {
       context,
       cause: `${secretName} holds another gossip key than the servers use (another federation, an earlier run, or a rotation that did not reach the secret)`,
       next: input.fixSecret,
     })
   }
   if (notPrimary.length > 0) {
-    return make(id, title, 'warn', `the key ${print} is installed but not primary in the ${notPrimary.map(ringName).join(' and ')} keyring of ${dc} (${summary})`, {
+    return make(id, title, 'warn', `the key ${print} is installed but not primary in ${ringNames(notPrimary)} (${summary})`, {
       context,
       cause: 'a gossip key rotation is in progress (the new key is installed, not yet used), or the secret holds the old key',
       next: `finish the rotation (consul keyring -use with the new key in ${dc}), or, if the secret is stale: ${input.fixSecret}`,
     })
   }
-  return make(id, title, 'ok', `key ${print} installed and primary in the ${rings.map(ringName).join(' and ')} keyring${rings.length === 1 ? '' : 's'}`, {context})
+  return make(id, title, 'ok', `key ${print} installed and primary in ${ringNames(rings)}`, {context})
 }
 
 const AUTH_ERROR = /ACL not found|Permission denied|token.*(invalid|not found)|403/i

@@ -10,8 +10,8 @@ import tls from 'node:tls'
 
 import {errorMessage} from '../shared/errors.js'
 
-/** Consul's RPC multiplexer: the first byte 0x04 (RPCTLS) asks the server for a TLS handshake. */
-const CONSUL_RPC_TLS = 4
+/** Consul's RPC multiplexer: the first byte 3 (pool.RPCTLS) asks the server for a TLS handshake. */
+const CONSUL_RPC_TLS = 3
 
 export class TlsProbeError extends Error {
   constructor(
@@ -62,8 +62,9 @@ export function presentedChain(options: {host: string; port: number; rpc?: boole
       if (done) return
       done = true
       clearTimeout(timer)
-      raw?.destroy()
-      secure?.destroy()
+      // The TLS socket owns the raw one once wrapped: destroy it alone (destroying both crashes node).
+      if (secure) secure.destroy()
+      else raw?.destroy()
       if (error) reject(error)
       else resolve(chain!)
     }

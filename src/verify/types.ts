@@ -216,4 +216,6 @@ export interface VerifyReport {
   summary: {ok: number; warn: number; fail: number}
   /** How many rounds ran (more than one with --wait). */
   attempts: number
+  /** verify --pre: the context and datacenter of the secondary about to be installed. */
+  pre?: {context: string; datacenter: string}
 }

@@ -125,14 +125,14 @@ describe('verify: the gossip key in use', () => {
   it('passes when the key is installed and primary in the LAN and WAN rings', () => {
     const check = gossipKeyCheck(input(observation('dc2', {keyring: probeOk([ring(false, 'dc2', [gossip]), ring(true, 'dc1', [gossip]), ring(false, 'dc1', [gossip])])})))!
     assert.equal(check.status, 'ok')
-    assert.equal(check.detail, `key ${fingerprint(gossip)} installed and primary in the LAN of dc2 and WAN keyrings`)
+    assert.equal(check.detail, `key ${fingerprint(gossip)} installed and primary in the LAN keyring of dc2 and the WAN keyring`)
   })
 
   it('fails when the key is missing, naming the re-import; warns when installed but not primary', () => {
     const other = createGossipKey()
     const missing = gossipKeyCheck(input(observation('dc2', {keyring: probeOk([ring(false, 'dc2', [other]), ring(true, 'dc2', [other])])})))!
     assert.equal(missing.status, 'fail')
-    assert.match(missing.detail, /is not installed in the LAN of dc2 and WAN keyring of dc2/)
+    assert.match(missing.detail, /is not installed in the LAN keyring of dc2 and the WAN keyring \(/)
     assert.ok(!missing.detail.includes(gossip) && !missing.detail.includes(other), 'no key values')
     assert.match(missing.next ?? '', /federate import --context dc2 -n consul -f - --force/)
     const rotating = gossipKeyCheck(input(observation('dc2', {keyring: probeOk([ring(false, 'dc2', [other, gossip], [other]), ring(true, 'dc2', [other, gossip], [other])])})))!
