@@ -117,7 +117,9 @@ function ownRings(rings: KeyringView[], datacenter: string): KeyringView[] {
 }
 
 const ringName = (ring: KeyringView) => (ring.wan ? 'the WAN keyring' : `the LAN keyring of ${ring.datacenter}`)
-const ringNames = (rings: KeyringView[]) => [...rings].sort((a, b) => Number(a.wan) - Number(b.wan)).map(ringName).join(' and ')
+/** LAN before WAN. */
+const lanFirst = (rings: KeyringView[]) => [...rings].sort((a, b) => Number(a.wan) - Number(b.wan))
+const ringNames = (rings: KeyringView[]) => lanFirst(rings).map(ringName).join(' and ')
 
 /** ✓ when the secret's gossip key is installed and primary in the side's LAN and WAN keyrings. */
 export function gossipKeyCheck(input: MaterialInput): Check | undefined {
@@ -158,7 +160,7 @@ export function gossipKeyCheck(input: MaterialInput): Check | undefined {
   const print = fingerprint(key)
   const missing = rings.filter((ring) => !(print in ring.keys))
   const notPrimary = rings.filter((ring) => print in ring.keys && (ring.primaryKeys[print] ?? 0) < Math.max(1, ring.numNodes))
-  const summary = rings.map((ring) => `${ring.wan ? 'WAN' : `LAN ${ring.datacenter}`}: ${Object.keys(ring.keys).length} key(s), primary ${Object.keys(ring.primaryKeys).join(', ') || 'none'}`).join('; ')
+  const summary = lanFirst(rings).map((ring) => `${ring.wan ? 'WAN' : `LAN ${ring.datacenter}`}: ${Object.keys(ring.keys).length} key(s), primary ${Object.keys(ring.primaryKeys).join(', ') || 'none'}`).join('; ')
   if (rings.length === 0 || missing.length > 0) {
     return make(id, title, 'fail', `the key ${print} of ${secretName} is not installed in ${ringNames(missing) || `the keyrings of ${dc}`} (${summary || 'no rings listed'})`, {
       context,

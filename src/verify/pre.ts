@@ -88,7 +88,7 @@ export function evaluatePre(obs: PreObservation): {checks: Check[]; primaryDatac
     try {
       const summary = validateFederationData(obs.secret.value, obs.secretSource)
       data = obs.secret.value
-      checks.push(make(secretId, secretTitle, 'ok', `primary_datacenter ${summary.primaryDatacenter}; primary_gateways ${summary.primaryGateways.join(', ') || '(none)'}; CA ${summary.caSubject}`, {context: targetContext}))
+      checks.push(make(secretId, secretTitle, 'ok', `primary_datacenter ${summary.primaryDatacenter}; primary_gateways ${summary.primaryGateways.join(', ') || '(none)'}; CA ${summary.caSubject.replace(/\n/g, ', ')}`, {context: targetContext}))
       if (agent && summary.primaryDatacenter !== agent.datacenter) {
         checks.push(
           make(`${PRE}server-config:${targetContext}`, `serverConfigJSON names the primary ${agent.datacenter}`, 'fail', `serverConfigJSON names primary_datacenter ${summary.primaryDatacenter}, but ${primaryContext} runs the primary ${agent.datacenter}`, {
