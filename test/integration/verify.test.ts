@@ -468,6 +468,11 @@ describe('verify by exec into the server pods (simulated node)', () => {
       ['dc2', 'exec', 'pod consul-server-0 (exec)'],
     ])
     for (const id of ['wan:dc1:dc2', 'wan:dc2:dc1', 'health:dc1:dc2', 'health:dc2:dc1', 'replication:dc2', 'secret-match']) assert.equal(check(data, id).status, 'ok', id)
+    // What the servers use, read in the pods: the HTTPS chain through curl, keyring, token, proxy-defaults.
+    for (const dc of DATACENTERS) {
+      assert.match(check(data, `server-ca:${dc}`).detail, /^HTTPS pod consul-server-0 \(exec\) chain to SHA-256 /)
+      for (const id of [`gossip-key:${dc}`, `replication-token:${dc}`, `proxy-defaults:${dc}`]) assert.equal(check(data, id).status, 'ok', id)
+    }
   })
 
   it('says the token was refused when exec runs with a wrong one', {skip: !getTestEnvSafe()?.simulatedNode && 'no simulated node in this environment (CONSULK8S_TESTENV_KWOK=1)'}, async () => {
