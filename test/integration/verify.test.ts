@@ -15,13 +15,14 @@ import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {execa} from 'execa'
+import {parse as parseYaml} from 'yaml'
 
 import {createCA, createGossipKey, type CertificateAuthority} from '../../src/federation/crypto.js'
 import {assembleFederationData, fingerprint, secretManifest, type FederationData} from '../../src/federation/secret.js'
 import {manifestYaml} from '../../src/federation/store.js'
 import {connectTestCluster, type TestCluster} from '../helpers/kube.js'
 import type {Check, VerifyReport} from '../../src/verify/types.js'
-import {consulClient, consulRunning, DATACENTERS, getTestEnv, startConsul, stopConsul, waitForFederation, type TestEnvState} from '../env/index.js'
+import {consulClient, consulRunning, DATACENTERS, getTestEnv, helmEnv, startConsul, stopConsul, waitForFederation, type TestEnvState} from '../env/index.js'
 import {BIN, runCli, type CliResult} from '../helpers/cli.js'
 
 const suffix = randomBytes(3).toString('hex')
@@ -348,6 +349,46 @@ describe('verify checks what the servers actually use', () => {
     } finally {
       await writeProxyDefaults()
       dc1.close()
+    }
+  })
+})
+
+describe('verify checks the ProxyDefaults resource where the CRD exists', () => {
+  const crdRef = {group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions', name: 'proxydefaults.consul.hashicorp.com'}
+  const resourceRef = {group: 'consul.hashicorp.com', version: 'v1alpha1', resource: 'proxydefaults', namespace: ns, name: 'global'}
+
+  it("fails while the resource's Synced condition is not True, and passes once it is (the chart's CRD in dc2, removed after)", async () => {
+    const cluster = await connectTestCluster({kubeconfig: env.kubeconfig, context: 'dc2'})
+    // The vendored chart's own CRD, rendered by helm.
+    const rendered = await execa(env.bin.helm, ['template', 'consul', env.chartDir, '--kube-version', env.versions?.KUBERNETES_VERSION ?? 'v1.33.0', '--show-only', 'templates/crd-proxydefaults.yaml'], {env: helmEnv()})
+    const crd = parseYaml(rendered.stdout) as Record<string, unknown>
+    try {
+      await cluster.create('create the ProxyDefaults CRD', crdRef, crd)
+      for (let attempt = 0; ; attempt++) {
+        const current = await cluster.get<{status?: {conditions?: Array<{type: string; status: string}>}}>('read the CRD', crdRef)
+        if (current.status?.conditions?.some((condition) => condition.type === 'Established' && condition.status === 'True')) break
+        assert.ok(attempt < 120, 'the ProxyDefaults CRD never became established')
+        await sleep(250)
+      }
+      let resource = await cluster.create<Record<string, unknown>>('create ProxyDefaults global', resourceRef, {apiVersion: 'consul.hashicorp.com/v1alpha1', kind: 'ProxyDefaults', metadata: {name: 'global', namespace: ns}, spec: {meshGateway: {mode: 'local'}}})
+      // What consul-k8s's controller writes when Consul refuses the entry.
+      const condition = (status: string, reason?: string, message?: string) => ({type: 'Synced', status, lastTransitionTime: new Date().toISOString(), ...(reason ? {reason, message} : {})})
+      resource = await cluster.replace('set the status', {...resourceRef, subresource: 'status'}, {...resource, status: {conditions: [condition('False', 'ConsulAgentError', 'writing config entry to consul: Unexpected response code: 403')]}})
+      const stuck = await cli(verifyArgs(ns, ['-o', 'json']))
+      assert.equal(stuck.exitCode, 1)
+      const entry = check(report(stuck), 'proxy-defaults:dc2')
+      assert.equal(entry.status, 'fail')
+      assert.equal(entry.detail, `MeshGateway.Mode local in Consul, but ProxyDefaults global in namespace ${ns} is not synced (Synced False, ConsulAgentError: writing config entry to consul: Unexpected response code: 403)`)
+      assert.match(entry.next ?? '', new RegExp(`^kubectl describe proxydefaults global -n ${ns} --context dc2`))
+      assert.equal(check(report(stuck), 'proxy-defaults:dc1').detail, 'MeshGateway.Mode local (no ProxyDefaults CRD in this cluster)')
+
+      await cluster.replace('set the status', {...resourceRef, subresource: 'status'}, {...resource, status: {conditions: [condition('True')]}})
+      const synced = await cli(verifyArgs(ns, ['-o', 'json', '--wait', '--timeout', '2m']), 180_000)
+      assert.equal(synced.exitCode, 0, synced.stdout + synced.stderr)
+      assert.equal(check(report(synced), 'proxy-defaults:dc2').detail, `MeshGateway.Mode local; ProxyDefaults global in namespace ${ns} Synced True`)
+    } finally {
+      await cluster.remove('delete ProxyDefaults global', resourceRef).catch(() => undefined)
+      await cluster.remove('delete the ProxyDefaults CRD', crdRef).catch(() => undefined)
     }
   })
 })
