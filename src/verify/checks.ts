@@ -15,7 +15,7 @@ import {errorMessage} from '../shared/errors.js'
 import {replicationHealthy} from './parsers.js'
 import {failureAdvice, federateCommand, make, reimportCommand, sideLabel, unique, type Side} from './check-support.js'
 import {gossipKeyCheck, replicationTokenCheck, serverCaCheck, type MaterialInput} from './material.js'
-import {proxyDefaultsCheck} from './mesh.js'
+import {proxyDefaultsCheck, remoteProxyDefaultsChecks} from './mesh.js'
 import type {Check, ConsulView, SideObservation, SideSummary, WanMember} from './types.js'
 
 export interface EvaluateOptions {
@@ -171,6 +171,8 @@ function liveChecks(sides: Side[], primary: string | undefined, primarySide: Sid
     }
     const proxy = proxyDefaultsCheck(side, federateCommand(side, primaryContext, isPrimary), {primary, primaryHasIt})
     if (proxy) checks.push(proxy)
+    const remoteFix = (dc: string) => federateCommand({...side, obs: {...side.obs, context: `<${dc}'s context>`}}, primaryContext, dc === primary)
+    checks.push(...remoteProxyDefaultsChecks(side, remoteFix, {primary, primaryHasIt}))
   }
   return checks
 }

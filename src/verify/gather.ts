@@ -14,7 +14,7 @@ import {execInPod, findExecPod} from '../kube/exec.js'
 import {errorMessage, isUserError} from '../shared/errors.js'
 import {ExecConsulReader, HttpConsulReader, ProbeError, type ConsulReader} from './sources.js'
 import {presentedChain, TlsProbeError} from './tls.js'
-import {probeFail, probeOk, type AgentInfo, type PresentedChain, type ProxyDefaultsResourceView, type ConsulView, type FailureKind, type FederationSecretView, type Probe, type ReplicationStatus, type ServerHealth, type SideObservation} from './types.js'
+import {probeFail, probeOk, type AgentInfo, type PresentedChain, type ProxyDefaultsResourceView, type ProxyDefaultsView, type ConsulView, type FailureKind, type FederationSecretView, type Probe, type ReplicationStatus, type ServerHealth, type SideObservation} from './types.js'
 
 /** One side to verify, resolved from the flags (see plan.ts). */
 export interface SideTarget {
@@ -186,7 +186,8 @@ async function serverChains(reader: ConsulReader, agent: AgentInfo, timeoutMs: n
     chains.push(
       probe(async () => {
         try {
-          return {endpoint: 'rpc' as const, address: agent.rpcAddress!, chain: await presentedChain({host: rpc[1], port: Number(rpc[2]), rpc: true, timeoutMs})}
+          // The advertised address is often a pod IP that does not answer from here: do not wait long.
+          return {endpoint: 'rpc' as const, address: agent.rpcAddress!, chain: await presentedChain({host: rpc[1], port: Number(rpc[2]), rpc: true, timeoutMs: Math.min(timeoutMs, 3_000)})}
         } catch (error) {
           if (error instanceof TlsProbeError) throw new ProbeError(error.kind, error.message)
           throw error
@@ -243,6 +244,7 @@ export async function addRemoteViews(observed: ObservedSide, datacenters: string
   }
   const health: Record<string, Probe<ServerHealth>> = {}
   const replication: Record<string, Probe<ReplicationStatus | 'acl-disabled'>> = {}
+  const proxyDefaults: Record<string, Probe<ProxyDefaultsView | null>> = {}
   await Promise.all([
     ...datacenters
       .filter((dc) => dc !== local)
@@ -252,7 +254,10 @@ export async function addRemoteViews(observed: ObservedSide, datacenters: string
     ...unobserved.map(async (dc) => {
       replication[dc] = await probe(() => reader.replication(dc))
     }),
+    ...unobserved.map(async (dc) => {
+      proxyDefaults[dc] = await probe(() => reader.proxyDefaults(dc))
+    }),
   ])
   observation.consul.serverHealth = health
-  if (unobserved.length > 0) observation.consul.remoteReplication = replication
+  if (unobserved.length > 0) Object.assign(observation.consul, {remoteReplication: replication, remoteProxyDefaults: proxyDefaults})
 }

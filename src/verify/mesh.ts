@@ -4,7 +4,35 @@
  * installed, the resource synced to Consul). Pure.
  */
 import {failureAdvice, make, type Side} from './check-support.js'
-import type {Check} from './types.js'
+import type {Check, Probe, ProxyDefaultsView} from './types.js'
+
+const WHY = 'without MeshGateway.Mode local, traffic from one datacenter to another does not go through the mesh gateways (the federation guide requires it in every datacenter)'
+
+/** The failing check for a missing, unreadable or wrong entry of datacenter `dc`; undefined when it is local. */
+function entryProblem(side: Side, probe: Probe<ProxyDefaultsView | null>, dc: string, id: string, title: string, fix: string, context: {primary?: string; primaryHasIt?: boolean}): Check | undefined {
+  const ctx = side.obs.context
+  if (!probe.ok) return make(id, title, 'fail', probe.error.message, {...failureAdvice(probe.error, side, 'consul'), context: ctx})
+  if (probe.value === null) {
+    const replicating = context.primaryHasIt && context.primary && context.primary !== dc
+    return make(id, title, 'fail', `${dc} has no proxy-defaults config entry "global" (/v1/config/proxy-defaults/global: not found)`, {
+      context: ctx,
+      cause: replicating ? `config entries replicate from the primary ${context.primary}, which has it: ${dc} has not received it (replication lags or fails)` : `it was never created (or was deleted); ${WHY}`,
+      next: fix,
+    })
+  }
+  const mode = probe.value.meshGatewayMode
+  if (mode !== 'local') return make(id, title, 'fail', `MeshGateway.Mode is ${mode ? `"${mode}"` : 'not set'} in ${dc}, not "local"`, {context: ctx, cause: WHY, next: fix})
+  return undefined
+}
+
+/** The entries of datacenters no reachable side runs, asked through `side` (?dc=). */
+export function remoteProxyDefaultsChecks(side: Side, fixFor: (dc: string) => string, context: {primary?: string; primaryHasIt?: boolean}): Check[] {
+  return Object.entries(side.obs.consul.remoteProxyDefaults ?? {}).map(([dc, probe]) => {
+    const id = `proxy-defaults:${side.obs.context}:${dc}`
+    const title = `${side.label}: proxy-defaults "global" sets mesh gateway mode local in ${dc} (asked through ${side.agent?.datacenter ?? side.obs.context})`
+    return entryProblem(side, probe, dc, id, title, fixFor(dc), context) ?? make(id, title, 'ok', 'MeshGateway.Mode local', {context: side.obs.context})
+  })
+}
 
 /**
  * ✓ when Consul holds proxy-defaults "global" with mesh gateway mode local and, where the
@@ -19,22 +47,8 @@ export function proxyDefaultsCheck(side: Side, fix: string, context: {primary?: 
   const dc = side.agent.datacenter
   const id = `proxy-defaults:${ctx}`
   const title = `${side.label}: proxy-defaults "global" sets mesh gateway mode local in ${dc}`
-  if (!probe.ok) return make(id, title, 'fail', probe.error.message, {...failureAdvice(probe.error, side, 'consul'), context: ctx})
-  const why = 'without MeshGateway.Mode local, traffic from one datacenter to another does not go through the mesh gateways (the federation guide requires it in every datacenter)'
-  if (probe.value === null) {
-    const replicating = context.primaryHasIt && context.primary && context.primary !== dc
-    return make(id, title, 'fail', `${dc} has no proxy-defaults config entry "global" (/v1/config/proxy-defaults/global: not found)`, {
-      context: ctx,
-      cause: replicating
-        ? `config entries replicate from the primary ${context.primary}, which has it: ${dc} has not received it (replication lags or fails)`
-        : `it was never created (or was deleted); ${why}`,
-      next: fix,
-    })
-  }
-  const mode = probe.value.meshGatewayMode
-  if (mode !== 'local') {
-    return make(id, title, 'fail', `MeshGateway.Mode is ${mode ? `"${mode}"` : 'not set'} in ${dc}, not "local"`, {context: ctx, cause: why, next: fix})
-  }
+  const problem = entryProblem(side, probe, dc, id, title, fix, context)
+  if (problem) return problem
   const resource = side.obs.proxyDefaultsResource
   if (!resource) return make(id, title, 'ok', 'MeshGateway.Mode local', {context: ctx})
   if (!resource.ok) {

@@ -52,8 +52,8 @@ export interface ConsulReader {
   keyring(): Promise<KeyringView[] | 'disabled'>
   /** /v1/acl/token/self with `secretId` (in `datacenter`, forwarded); 'unknown' when Consul does not know it. */
   tokenSelf(secretId: string, datacenter?: string): Promise<TokenView | 'unknown' | 'acl-disabled'>
-  /** The proxy-defaults config entry "global"; null when there is none. */
-  proxyDefaults(): Promise<ProxyDefaultsView | null>
+  /** The proxy-defaults config entry "global" of this datacenter or another (?dc=); null when there is none. */
+  proxyDefaults(datacenter?: string): Promise<ProxyDefaultsView | null>
   /** The certificate chain of the server's HTTPS port. */
   httpsChain(timeoutMs: number): Promise<PresentedChain>
   close(): void
@@ -89,9 +89,10 @@ abstract class ApiReader {
     }
   }
 
-  async proxyDefaults(): Promise<ProxyDefaultsView | null> {
+  async proxyDefaults(datacenter?: string): Promise<ProxyDefaultsView | null> {
+    const query = datacenter ? `?dc=${encodeURIComponent(datacenter)}` : ''
     try {
-      const data = await this.api('/v1/config/proxy-defaults/global', 'reading /v1/config/proxy-defaults/global')
+      const data = await this.api(`/v1/config/proxy-defaults/global${query}`, `reading /v1/config/proxy-defaults/global${datacenter ? ` of ${datacenter}` : ''}`)
       return parseOrThrow('/v1/config/proxy-defaults/global', () => parseProxyDefaults(data))
     } catch (error) {
       if (error instanceof ProbeError && error.kind === 'not-found') return null

@@ -160,6 +160,8 @@ export interface ConsulView {
   replicationToken?: Probe<TokenView | 'unknown' | 'acl-disabled'>
   /** /v1/config/proxy-defaults/global. */
   proxyDefaults?: Probe<ProxyDefaultsView | null>
+  /** The same, of datacenters no reachable side runs (asked through this server with ?dc=). */
+  remoteProxyDefaults?: Record<string, Probe<ProxyDefaultsView | null>>
 }
 
 /** The federation secret of one side, decoded; only read by the checks. */

@@ -189,7 +189,7 @@ describe('verify against the real federation', () => {
     const data = report(result)
     assert.equal(result.exitCode, 0, result.stdout + result.stderr)
     assert.deepEqual(data.datacenters, ['dc1', 'dc2'])
-    for (const id of ['wan:dc1:dc2', 'health:dc1:dc2', 'replication:dc1:dc2']) assert.equal(check(data, id).status, 'ok', id)
+    for (const id of ['wan:dc1:dc2', 'health:dc1:dc2', 'replication:dc1:dc2', 'proxy-defaults:dc1:dc2']) assert.equal(check(data, id).status, 'ok', id)
     assert.match(check(data, 'replication:dc1:dc2').detail, /replicating tokens from dc1/)
   })
 

@@ -227,4 +227,13 @@ describe('verify: mesh gateway proxy-defaults', () => {
     assert.equal(byId('server-ca:dc2').status, 'fail')
     assert.match(byId('server-ca:dc2').next ?? '', /federate import --context dc2 -n consul -f - --force/)
   })
+
+  it("checks a datacenter no side runs through another side's server (?dc=), naming its context as a placeholder", () => {
+    const {checks} = evaluate([observation('dc1', {proxyDefaults: probeOk({meshGatewayMode: 'local'}), remoteProxyDefaults: {dc2: probeOk(null)}})], {now: NOW, expectDatacenters: ['dc2']})
+    const remote = checks.find((check) => check.id === 'proxy-defaults:dc1:dc2')!
+    assert.equal(remote.status, 'fail')
+    assert.equal(remote.title, 'dc1: proxy-defaults "global" sets mesh gateway mode local in dc2 (asked through dc1)')
+    assert.match(remote.cause ?? '', /replicate from the primary dc1, which has it/)
+    assert.equal(remote.next, "consulk8s federate secondary --context <dc2's context> --primary-context dc1 -n consul")
+  })
 })
