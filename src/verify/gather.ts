@@ -13,7 +13,6 @@ import {apiStatusCode, connectCluster, describeKubeError, kubePath, type KubeClu
 import {execInPod, findExecPod} from '../kube/exec.js'
 import {errorMessage, isUserError} from '../shared/errors.js'
 import {ExecConsulReader, HttpConsulReader, ProbeError, type ConsulReader} from './sources.js'
-import {presentedChain, TlsProbeError} from './tls.js'
 import {probeFail, probeOk, type AgentInfo, type PresentedChain, type ProxyDefaultsResourceView, type ProxyDefaultsView, type ConsulView, type FailureKind, type FederationSecretView, type Probe, type ReplicationStatus, type ServerHealth, type SideObservation} from './types.js'
 
 /** One side to verify, resolved from the flags (see plan.ts). */
@@ -181,20 +180,8 @@ export async function observeSide(side: SideConnection, options: {requestTimeout
  */
 async function serverChains(reader: ConsulReader, agent: AgentInfo, timeoutMs: number): Promise<Array<Probe<PresentedChain>>> {
   const chains = [probe(() => reader.httpsChain(timeoutMs))]
-  const rpc = agent.rpcAddress ? /^\[?([^\]]+?)\]?:(\d+)$/.exec(agent.rpcAddress) : null
-  if (reader.via === 'http' && rpc) {
-    chains.push(
-      probe(async () => {
-        try {
-          // The advertised address is often a pod IP that does not answer from here: do not wait long.
-          return {endpoint: 'rpc' as const, address: agent.rpcAddress!, chain: await presentedChain({host: rpc[1], port: Number(rpc[2]), rpc: true, timeoutMs: Math.min(timeoutMs, 3_000)})}
-        } catch (error) {
-          if (error instanceof TlsProbeError) throw new ProbeError(error.kind, error.message)
-          throw error
-        }
-      }),
-    )
-  }
+  // The advertised address is often a pod IP that does not answer from here: do not wait long.
+  if (reader instanceof HttpConsulReader && agent.rpcAddress) chains.push(probe(() => reader.rpcChain(agent.rpcAddress!, Math.min(timeoutMs, 3_000))))
   return Promise.all(chains)
 }
 
@@ -231,8 +218,9 @@ export async function readProxyDefaultsResource(cluster: KubeCluster, namespace:
 }
 
 /**
- * Ask a side's server about the servers of every other datacenter (?dc=), and about the ACL
- * replication of `unobserved` datacenters (those no reachable side runs).
+ * Ask a side's server about the servers of every other datacenter (?dc=), about the ACL
+ * replication and proxy-defaults of `unobserved` datacenters (those no reachable side runs),
+ * and about the side's federation secret's replication token in the primary.
  */
 export async function addRemoteViews(observed: ObservedSide, datacenters: string[], unobserved: string[] = [], primary?: string): Promise<void> {
   const {observation, reader} = observed

@@ -18,7 +18,7 @@ import {errorMessage} from '../shared/errors.js'
 import {connectSide, observeSide, probe, readSecretData, type SideTarget} from './gather.js'
 import {evaluatePre, type PlannedSettings, type PreObservation} from './pre.js'
 import {toReport} from './runner.js'
-import {checkHostCertificate, tcpReachable} from './tls.js'
+import {checkHostCertificate, splitHostPort, tcpReachable} from './tls.js'
 import {probeOk, type Probe, type VerifyReport} from './types.js'
 
 export interface PreOptions {
@@ -53,11 +53,6 @@ export function plannedFromValues(text: string): PlannedSettings & {datacenter?:
   const host = values?.global?.federation?.k8sAuthMethodHost
   if (typeof host === 'string' && host) planned.k8sAuthMethodHost = host
   return planned
-}
-
-function splitHostPort(address: string): {host: string; port: number} | undefined {
-  const match = /^\[?([^\]]+?)\]?:(\d+)$/.exec(address)
-  return match ? {host: match[1], port: Number(match[2])} : undefined
 }
 
 async function gatewayReachability(data: Record<string, string> | null, timeoutMs: number): Promise<PreObservation['gateways']> {

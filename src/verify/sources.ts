@@ -8,7 +8,7 @@
 import {ConsulApiError, ConsulUnreachableError, type ConsulClient} from '../consul/client.js'
 import {fingerprint} from '../federation/secret.js'
 import {errorMessage, isUserError} from '../shared/errors.js'
-import {presentedChain, TlsProbeError} from './tls.js'
+import {presentedChain, splitHostPort, TlsProbeError} from './tls.js'
 import {
   classifyConsulCliError,
   classifyConsulHttpError,
@@ -119,6 +119,17 @@ function apiFailure(status: number, body: string, what: string): ProbeError {
 // ---------------------------------------------------------------------------------------
 // HTTP
 
+async function chainAt(endpoint: PresentedChain['endpoint'], address: string, timeoutMs: number): Promise<PresentedChain> {
+  const target = splitHostPort(address)
+  if (!target) throw new ProbeError('error', `cannot read the address "${address}" as host:port`)
+  try {
+    return {endpoint, address, chain: await presentedChain({...target, rpc: endpoint === 'rpc', timeoutMs})}
+  } catch (error) {
+    if (error instanceof TlsProbeError) throw new ProbeError(error.kind, error.message)
+    throw error
+  }
+}
+
 /** Reads a Consul server through its HTTP(S) API. */
 export class HttpConsulReader extends ApiReader implements ConsulReader {
   readonly via = 'http' as const
@@ -138,15 +149,14 @@ export class HttpConsulReader extends ApiReader implements ConsulReader {
 
   async httpsChain(timeoutMs: number): Promise<PresentedChain> {
     const url = new URL(this.client.address)
-    const host = url.hostname.replace(/^\[|\]$/g, '')
     const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80))
     if (url.protocol !== 'https:') throw new ProbeError('tls', `${this.client.address} is not HTTPS, so there is no certificate to check`, 'reach Consul over https:// (the chart serves HTTPS on 8501)')
-    try {
-      return {endpoint: 'https', address: `${url.hostname}:${port}`, chain: await presentedChain({host, port, timeoutMs})}
-    } catch (error) {
-      if (error instanceof TlsProbeError) throw new ProbeError(error.kind, error.message)
-      throw error
-    }
+    return chainAt('https', `${url.hostname}:${port}`, timeoutMs)
+  }
+
+  /** The certificate chain of a server RPC address ("host:port", as the agent advertises it). */
+  rpcChain(address: string, timeoutMs: number): Promise<PresentedChain> {
+    return chainAt('rpc', address, timeoutMs)
   }
 
   private async get(path: string, what: string, query?: Record<string, string>, token?: string): Promise<{data: unknown; filtered: boolean}> {

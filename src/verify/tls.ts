@@ -42,6 +42,12 @@ function chainOf(socket: tls.TLSSocket): string[] {
 
 const isIp = (host: string) => net.isIP(host) !== 0
 
+/** "host:port" or "[v6]:port" split; undefined when it is not that. */
+export function splitHostPort(address: string): {host: string; port: number} | undefined {
+  const match = /^\[?([^\]]+?)\]?:(\d+)$/.exec(address)
+  return match ? {host: match[1], port: Number(match[2])} : undefined
+}
+
 function connectError(error: NodeJS.ErrnoException, where: string): TlsProbeError {
   const code = error.code ?? ''
   const tlsFailure = code.startsWith('ERR_TLS') || code.includes('CERT') || /certificate|handshake|alert/i.test(error.message)
