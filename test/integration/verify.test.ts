@@ -396,7 +396,7 @@ describe('verify checks the ProxyDefaults resource where the CRD exists', () => 
 describe('verify --pre, before installing a secondary', () => {
   /** The secondary-to-be is dc2's cluster; dc1 is the primary. */
   const pre = (extra: string[], namespace = ns) =>
-    cli(['verify', '--pre', '--kubeconfig', env.kubeconfig, '--context', 'dc2', '--primary-context', 'dc1', '-n', namespace, '--consul-http-addr', env.consul.dc1.httpAddr, '--consul-token', env.federation.managementToken, ...extra])
+    cli(['verify', '--pre', '--kubeconfig', env.kubeconfig, '--context', 'dc2', '--primary-context', 'dc1', '-n', namespace, '--consul-http-addr', env.consul.dc1.httpAddr, '--consul-token', env.federation.managementToken, '--consul-cacert', env.federation.caCertFile, ...extra])
 
   it("passes a new datacenter name with the secret made from the primary's own material (table and JSON)", async () => {
     const table = await pre(['--datacenter', 'dc3'])
@@ -446,6 +446,19 @@ describe('verify --pre, before installing a secondary', () => {
     } finally {
       rmSync(dir, {recursive: true, force: true})
     }
+  })
+
+  it("catches the secondary context's own secret made from another CA, naming the copy from the primary", async () => {
+    const result = await pre(['--datacenter', 'dc3', '-o', 'json'], nsOtherCa)
+    const data = report(result)
+    assert.equal(result.exitCode, 1)
+    assert.equal(check(data, 'pre-secret:dc2').status, 'ok', result.stdout)
+    const ca = check(data, 'pre-server-ca:dc1')
+    assert.equal(ca.status, 'fail')
+    assert.ok(ca.detail.includes(`the CA of secret consul-federation in namespace ${nsOtherCa} of context dc2 is SHA-256 ${new X509Certificate(otherCa.certPem).fingerprint256.slice(0, 23)}…`), ca.detail)
+    assert.match(ca.next ?? '', new RegExp(`^copy it from the primary: consulk8s federate secondary --context dc2 --primary-context dc1 -n ${nsOtherCa} --datacenter dc3 `))
+    assert.equal(check(data, 'pre-gossip-key:dc1').status, 'ok')
+    assert.equal(check(data, 'pre-replication-token:dc1').status, 'ok')
   })
 
   it('fails a secondary context without the federation secret, saying how to copy it', async () => {
