@@ -1,19 +1,40 @@
-import {Flags} from '@oclif/core'
+import {Flags, type Interfaces} from '@oclif/core'
 
 import {BaseCommand} from '../shared/base-command.js'
 import {kubeFlags} from '../shared/flags.js'
 import {readKubeconfig} from '../kube/kubeconfig.js'
 import {parseDuration} from '../shared/duration.js'
+import {readInput} from '../federation/command-support.js'
+import {UserError} from '../shared/errors.js'
 import {planTargets} from '../verify/plan.js'
+import {plannedFromValues, verifyPre} from '../verify/pre-gather.js'
 import {renderReport, waitingText} from '../verify/render.js'
 import {verifyFederation} from '../verify/runner.js'
 import type {VerifyReport} from '../verify/types.js'
+
+/** The sides to read Consul from, with the Consul flags (or CONSUL_* variables) resolved per context. */
+function consulTargets(flags: Interfaces.InferredFlags<typeof Verify.flags>, contexts: string[], currentContext?: string) {
+  return planTargets({
+    contexts,
+    currentContext,
+    namespace: flags.namespace,
+    release: flags.release,
+    addresses: flags['consul-http-addr'],
+    tokens: flags['consul-token'],
+    caFiles: flags['consul-cacert'],
+    env: process.env,
+  })
+}
 
 export default class Verify extends BaseCommand {
   static summary = 'Check that Consul datacenters are federated, from every side, with the reason for every failure.'
   static description = `Runs what the federation guide ends with (\`consul members -wan\` in a server pod) as checks with a verdict, in every given context: every datacenter's servers alive in the WAN pool, /v1/catalog/datacenters listing them all, the other datacenters' servers passing, ACL replication enabled and running in secondaries, and the federation secret present, valid and identical everywhere, naming the right primary, its CA not (nearly) expired.
 
 Consul is reached by exec into a server pod (<release>-server-N, container consul; token from the <release>-bootstrap-acl-token secret, passed on stdin), or over HTTPS with --consul-http-addr (per context as <context>=<address>), the CA verified (--consul-cacert, else caCert of the federation secret).
+
+It also checks what the servers actually use: their TLS certificates chain to the secret's CA, the secret's gossip key is installed and primary in their keyrings, the secret's replication token is a replication token of the primary, and every datacenter has the proxy-defaults "global" with mesh gateway mode local (and, where the CRD exists, the ProxyDefaults resource synced).
+
+With --pre, checks a secondary before it is installed in --context: its --datacenter name is unused, the federation secret in that context (or -f) holds the live CA, gossip key and replication token of --primary-context, the primary's mesh gateways answer TCP from here (a warning), the k8sAuthMethodHost presents a certificate for its host, and TLS, ACL and gossip settings agree.
 
 Exit status 0 only when no check failed (warnings, e.g. a CA expiring within 30 days, do not fail).`
 
@@ -27,6 +48,7 @@ Exit status 0 only when no check failed (warnings, e.g. a CA expiring within 30 
       command: '<%= config.bin %> verify --context dc1 --context dc2 --consul-http-addr dc1=https://consul.dc1.example:8501 --consul-http-addr dc2=https://consul.dc2.example:8501 --consul-token "$TOKEN"',
     },
     {description: 'Results as JSON for CI', command: '<%= config.bin %> verify --context dc1 --context dc2 -o json'},
+    {description: 'Before installing dc3 in context dc3: check its name and federation secret against the primary', command: '<%= config.bin %> verify --pre --context dc3 --primary-context dc1 --datacenter dc3'},
   ]
 
   static flags = {
@@ -57,6 +79,12 @@ Exit status 0 only when no check failed (warnings, e.g. a CA expiring within 30 
     timeout: Flags.string({description: 'How long --wait retries (e.g. 90s, 5m).', default: '5m'}),
     interval: Flags.string({description: 'Pause between --wait rounds.', default: '3s'}),
     output: Flags.string({char: 'o', description: 'Output format.', options: ['table', 'json'], default: 'table'}),
+    pre: Flags.boolean({description: 'Check a secondary before it is installed in --context (see the description), against --primary-context.', default: false}),
+    'primary-context': Flags.string({description: 'With --pre: kube context of the primary datacenter.'}),
+    datacenter: Flags.string({description: 'With --pre: name of the new secondary datacenter (default: global.datacenter of --values-file).'}),
+    file: Flags.string({char: 'f', description: 'With --pre: exported federation secret file to check instead of the secret in --context ("-" for stdin).'}),
+    'k8s-auth-method-host': Flags.string({description: "With --pre: the secondary's Kubernetes API URL as the primary reaches it (default: from --values-file, else as federate secondary chooses it)."}),
+    'values-file': Flags.string({description: 'With --pre: the Helm values the secondary will be installed with (TLS, ACL and gossip settings, datacenter, k8sAuthMethodHost).'}),
   }
 
   async run(): Promise<VerifyReport> {
@@ -64,16 +92,10 @@ Exit status 0 only when no check failed (warnings, e.g. a CA expiring within 30 
     // -o json prints the report itself; --json lets oclif print what run() returns.
     const json = flags.output === 'json' && !this.jsonEnabled()
     if (json) this.useStderr()
-    const targets = planTargets({
-      contexts: flags.context ?? [],
-      currentContext: flags.context?.length ? undefined : readKubeconfig(flags.kubeconfig).currentContext,
-      namespace: flags.namespace,
-      release: flags.release,
-      addresses: flags['consul-http-addr'],
-      tokens: flags['consul-token'],
-      caFiles: flags['consul-cacert'],
-      env: process.env,
-    })
+    if (flags.pre) return this.finish(await this.runPre(flags), json, flags)
+    const preOnly = (['primary-context', 'datacenter', 'file', 'k8s-auth-method-host', 'values-file'] as const).filter((name) => flags[name] !== undefined)
+    if (preOnly.length > 0) throw new UserError(`--${preOnly[0]} only applies to verify --pre.`, {hint: 'Add --pre to check a secondary before installing it, or leave the flag out.'})
+    const targets = consulTargets(flags, flags.context ?? [], flags.context?.length ? undefined : readKubeconfig(flags.kubeconfig).currentContext)
     const timeoutMs = parseDuration(flags.timeout, '--timeout')
     const intervalMs = parseDuration(flags.interval, '--interval')
 
@@ -99,7 +121,10 @@ Exit status 0 only when no check failed (warnings, e.g. a CA expiring within 30 
       },
     })
     this.ui.done()
+    return this.finish(report, json, flags)
+  }
 
+  private finish(report: VerifyReport, json: boolean, flags: {wait: boolean; timeout: string}): VerifyReport {
     for (const side of report.sides) {
       this.ui.detail(`context ${side.context}: namespace ${side.namespace}, datacenter ${side.datacenter ?? 'unknown'}, via ${side.source}`)
     }
@@ -107,6 +132,34 @@ Exit status 0 only when no check failed (warnings, e.g. a CA expiring within 30 
     else renderReport(report, this.ui)
     if (!report.ok && flags.wait) this.ui.fail(`Gave up after ${flags.timeout} (${report.attempts} attempts).`)
     if (!report.ok) process.exitCode = 1
+    return report
+  }
+
+  /** verify --pre: one secondary-to-be (--context) against the primary (--primary-context). */
+  private async runPre(flags: Interfaces.InferredFlags<typeof Verify.flags>): Promise<VerifyReport> {
+    const contexts = flags.context ?? []
+    if (contexts.length > 1) throw new UserError('verify --pre checks one new secondary: give --context once.', {hint: 'Run it once per secondary you are about to install.'})
+    if (flags.wait) throw new UserError('--wait does not apply to verify --pre: it checks once, before anything is installed.')
+    const target = contexts[0] ?? readKubeconfig(flags.kubeconfig).currentContext
+    if (!target) throw new UserError('No kube context for the new secondary: the kubeconfig has no current context.', {hint: 'Pass --context <the secondary\'s context>.'})
+    const primaryContext = flags['primary-context']
+    if (!primaryContext) throw new UserError('verify --pre needs the primary: pass --primary-context <context of the primary datacenter>.')
+    if (primaryContext === target) throw new UserError(`--primary-context and --context are both ${target}.`, {hint: 'The secondary is installed in another cluster than the primary.'})
+    const values = flags['values-file'] ? {text: await readInput(flags['values-file']), path: flags['values-file']} : undefined
+    const datacenter = flags.datacenter ?? (values ? plannedFromValues(values.text).datacenter : undefined)
+    if (!datacenter) throw new UserError('verify --pre needs the name of the new datacenter.', {hint: 'Pass --datacenter <name> (or --values-file with global.datacenter).'})
+    const [primary] = consulTargets(flags, [primaryContext])
+    this.ui.progress(`checking ${datacenter} in context ${target} against the primary in ${primaryContext}`)
+    const report = await verifyPre({
+      kubeconfig: flags.kubeconfig,
+      target: {context: target, namespace: flags.namespace, release: flags.release},
+      primary,
+      datacenter,
+      file: flags.file ? {text: await readInput(flags.file), path: flags.file} : undefined,
+      k8sAuthMethodHost: flags['k8s-auth-method-host'],
+      values,
+    })
+    this.ui.done()
     return report
   }
 }

@@ -223,6 +223,13 @@ export async function connectKube(target: KubeTarget): Promise<KubeApi> {
   return openKubeApi(config, resolveContext(config, target.context), target.requestTimeoutMs)
 }
 
+/** The PEM of the CA a context's cluster entry names (certificate-authority-data or -file); undefined: the system CAs. */
+export function clusterCa(config: Kubeconfig, context: KubeconfigContext): string | undefined {
+  const cluster = config.clusters.get(context.cluster)
+  const c = (cluster?.value ?? {}) as RawCluster
+  return material(c['certificate-authority-data'], c['certificate-authority'], cluster?.dir ?? process.cwd(), 'certificate authority')?.toString('utf8')
+}
+
 /** The transport for a context already resolved from a read kubeconfig. */
 export async function openKubeApi(config: Kubeconfig, context: KubeconfigContext, requestTimeoutMs?: number): Promise<KubeApi> {
   const cluster = config.clusters.get(context.cluster)

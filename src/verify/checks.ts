@@ -13,7 +13,10 @@ import {inspectCA} from '../federation/crypto.js'
 import {fingerprint, validateFederationData} from '../federation/secret.js'
 import {errorMessage} from '../shared/errors.js'
 import {replicationHealthy} from './parsers.js'
-import type {AgentInfo, Check, CheckStatus, ConsulView, FailureKind, ProbeFailure, SideObservation, SideSummary, WanMember} from './types.js'
+import {failureAdvice, federateCommand, make, reimportCommand, sideLabel, unique, type Side} from './check-support.js'
+import {gossipKeyCheck, replicationTokenCheck, serverCaCheck, type MaterialInput} from './material.js'
+import {proxyDefaultsCheck, remoteProxyDefaultsChecks} from './mesh.js'
+import type {Check, ConsulView, SideObservation, SideSummary, WanMember} from './types.js'
 
 export interface EvaluateOptions {
   /** Datacenters that must be federated even if no side names them (--expect-dc). */
@@ -28,75 +31,6 @@ export interface Evaluation {
   primaryDatacenter?: string
   datacenters: string[]
   sides: SideSummary[]
-}
-
-interface Side {
-  obs: SideObservation
-  label: string
-  agent?: AgentInfo
-}
-
-function make(id: string, title: string, status: CheckStatus, detail: string, extra: {cause?: string; next?: string; context?: string} = {}): Check {
-  const result: Check = {id, title, status, detail}
-  if (extra.context !== undefined) result.context = extra.context
-  if (status !== 'ok') {
-    if (extra.cause) result.cause = extra.cause
-    if (extra.next) result.next = extra.next
-  }
-  return result
-}
-
-const unique = (values: Iterable<string>): string[] => [...new Set([...values].filter(Boolean))].sort()
-
-function sideLabel(obs: SideObservation, agent?: AgentInfo): string {
-  return agent && agent.datacenter !== obs.context ? `${obs.context} (${agent.datacenter})` : obs.context
-}
-
-/** Likely cause and next step for a failure to reach something, by kind. */
-function failureAdvice(failure: ProbeFailure, side: Side, what: 'consul' | 'secret'): {cause: string; next: string} {
-  const {context, namespace, names} = side.obs
-  const viaExec = side.obs.consul.via === 'exec'
-  const defaults: Record<FailureKind, {cause: string; next: string}> = {
-    unreachable:
-      what === 'secret'
-        ? {cause: `the Kubernetes API of context ${context} did not answer`, next: 'check that the cluster is up and the kubeconfig points at it'}
-        : {
-            cause: `the Consul server is down, or ${side.obs.consul.source} is not its address`,
-            next: viaExec
-              ? `check the server pods: kubectl get pods -n ${namespace} --context ${context}`
-              : 'check the address (--consul-http-addr / CONSUL_HTTP_ADDR) and that the Consul servers run',
-          },
-    tls: {
-      cause: "Consul's HTTPS certificate did not verify against the CA in use (--consul-cacert, else caCert of the federation secret)",
-      next: 'pass the CA that signed the Consul servers with --consul-cacert; do not turn verification off',
-    },
-    forbidden:
-      what === 'secret'
-        ? {cause: `your Kubernetes user may not read secrets in namespace ${namespace}`, next: 'ask for get permission on secrets there, or use an admin context'}
-        : {
-            cause: 'the ACL token is missing, unknown to this datacenter (not replicated yet, or from another primary) or lacks agent:read / node:read',
-            next: `pass a management token with --consul-token / CONSUL_HTTP_TOKEN (the chart keeps it in secret ${names.bootstrapTokenSecret}, key token)`,
-          },
-    'not-found': {
-      cause: `Consul is not installed in namespace ${namespace} of context ${context}, or under another release name`,
-      next: 'check --namespace and --release (every name follows from the release)',
-    },
-    'pod-not-ready': {
-      cause: 'no Consul server pod is running, so nothing can be exec\'d into',
-      next: `kubectl describe pod ${names.serverStatefulSet}-0 -n ${namespace} --context ${context}; or reach Consul over HTTPS with --consul-http-addr`,
-    },
-    exec: {
-      cause: 'the command could not be run in the server pod (exec forbidden, the node\'s kubelet unreachable, or a tool missing in the image)',
-      next: 'reach Consul over HTTPS with --consul-http-addr, --consul-cacert and --consul-token',
-    },
-    'no-route': {
-      cause: 'the server cannot forward the request to that datacenter: no alive server of it in its WAN pool',
-      next: 'fix WAN membership first (see the WAN pool checks)',
-    },
-    error: {cause: 'an unexpected answer', next: 'rerun with --verbose and check the Consul server logs'},
-  }
-  const advice = defaults[failure.kind]
-  return {cause: advice.cause, next: failure.next ?? advice.next}
 }
 
 interface SecretInfo {
@@ -197,6 +131,7 @@ export function evaluate(observations: SideObservation[], options: EvaluateOptio
   }
 
   checks.push(...federationChecks(sides, reachable, primary, primarySide, secrets, options))
+  checks.push(...liveChecks(sides, primary, primarySide, secrets))
 
   const summaries: SideSummary[] = sides.map((side) => {
     const summary: SideSummary = {context: side.obs.context, namespace: side.obs.namespace, via: side.obs.consul.via, source: side.obs.consul.source}
@@ -206,6 +141,40 @@ export function evaluate(observations: SideObservation[], options: EvaluateOptio
   const evaluation: Evaluation = {checks, datacenters, sides: summaries}
   if (primary) evaluation.primaryDatacenter = primary
   return evaluation
+}
+
+/**
+ * What the servers actually use, per reachable side: the secret's CA, gossip key and
+ * replication token (material.ts), and the mesh gateway proxy-defaults (mesh.ts).
+ */
+function liveChecks(sides: Side[], primary: string | undefined, primarySide: Side | undefined, secrets: SecretInfo[]): Check[] {
+  const checks: Check[] = []
+  const primaryContext = (primary ? sideOf(sides, primary) : undefined)?.obs.context
+  const primaryEntry = primarySide?.obs.consul.proxyDefaults
+  const primaryHasIt = Boolean(primaryEntry?.ok && primaryEntry.value)
+  for (const side of sides) {
+    if (!side.agent) continue
+    const isPrimary = primary !== undefined && side.agent.datacenter === primary
+    const info = secrets.find((candidate) => candidate.side === side)
+    if (info && secretProblem(info) === undefined) {
+      const input: MaterialInput = {
+        side,
+        data: info.data,
+        secretName: `secret ${side.obs.names.federationSecret}`,
+        primary,
+        isPrimary,
+        fixSecret: isPrimary ? federateCommand(side, primaryContext, true, '--force') : reimportCommand(side, primaryContext, true),
+        fixToken: federateCommand(side, primaryContext, true, '--rotate replication-token'),
+        fixValues: federateCommand(side, primaryContext, false),
+      }
+      for (const check of [serverCaCheck(input), gossipKeyCheck(input), replicationTokenCheck(input, side.obs.consul.replication)]) if (check) checks.push(check)
+    }
+    const proxy = proxyDefaultsCheck(side, federateCommand(side, primaryContext, isPrimary), {primary, primaryHasIt})
+    if (proxy) checks.push(proxy)
+    const remoteFix = (dc: string) => federateCommand({...side, obs: {...side.obs, context: `<${dc}'s context>`}}, primaryContext, dc === primary)
+    checks.push(...remoteProxyDefaultsChecks(side, remoteFix, {primary, primaryHasIt}))
+  }
+  return checks
 }
 
 function wanChecks(side: Side, datacenters: string[], primary: string | undefined, sides: Side[], secrets: SecretInfo[]): Check[] {
@@ -403,11 +372,7 @@ function secretProblem(info: SecretInfo): string | undefined {
 function federationChecks(sides: Side[], reachable: Side[], primary: string | undefined, primarySide: Side | undefined, secrets: SecretInfo[], options: EvaluateOptions): Check[] {
   const checks: Check[] = []
   const primaryContext = (primary ? sideOf(sides, primary) : undefined)?.obs.context ?? '<primary context>'
-  /** consulk8s's own way to copy the secret from the primary into a side. */
-  const reimport = (side: Side, force: boolean) => {
-    const where = `-n ${side.obs.namespace}${side.obs.names.prefix === 'consul' ? '' : ` --release ${side.obs.names.prefix}`}`
-    return `consulk8s federate export --context ${primaryContext} ${where} | consulk8s federate import --context ${side.obs.context} ${where} -f -${force ? ' --force' : ''}`
-  }
+  const reimport = (side: Side, force: boolean) => reimportCommand(side, primaryContext, force)
 
   // The primary datacenter, as every reachable server sees it.
   const claims = reachable.map((side) => `${side.label} says ${side.agent!.primaryDatacenter}`)

@@ -13,7 +13,7 @@ import {apiStatusCode, connectCluster, describeKubeError, kubePath, type KubeClu
 import {execInPod, findExecPod} from '../kube/exec.js'
 import {errorMessage, isUserError} from '../shared/errors.js'
 import {ExecConsulReader, HttpConsulReader, ProbeError, type ConsulReader} from './sources.js'
-import {probeFail, probeOk, type ConsulView, type FailureKind, type FederationSecretView, type Probe, type ReplicationStatus, type ServerHealth, type SideObservation} from './types.js'
+import {probeFail, probeOk, type AgentInfo, type PresentedChain, type ProxyDefaultsResourceView, type ProxyDefaultsView, type ConsulView, type FailureKind, type FederationSecretView, type Probe, type ReplicationStatus, type ServerHealth, type SideObservation} from './types.js'
 
 /** One side to verify, resolved from the flags (see plan.ts). */
 export interface SideTarget {
@@ -66,7 +66,7 @@ function kubeFailure<T>(error: unknown, what: string, cluster: KubeCluster): Pro
   return probeFail(kubeFailureKind(error), described.message)
 }
 
-async function readSecretData(cluster: KubeCluster, namespace: string, name: string): Promise<Probe<Record<string, string> | null>> {
+export async function readSecretData(cluster: KubeCluster, namespace: string, name: string): Promise<Probe<Record<string, string> | null>> {
   try {
     const secret = await cluster.api.request<V1Secret>('GET', kubePath({resource: 'secrets', namespace, name}))
     const data: Record<string, string> = {}
@@ -157,27 +157,82 @@ export async function observeSide(side: SideConnection, options: {requestTimeout
   if (!agent.ok && agent.error.kind === 'forbidden') agent.error.message += ` (used ${opened.tokenSource})`
   if (!agent.ok && agent.error.kind === 'tls' && opened.caSource) agent.error.message += ` (verified against ${opened.caSource})`
   const consul: ConsulView = {via: reader.via, source: reader.source, agent}
-  if (agent.ok) {
-    const [members, datacenters, replication] = await Promise.all([
-      probe(() => reader.wanMembers()),
-      probe(() => reader.datacenters()),
-      probe(() => reader.replication()),
-    ])
-    Object.assign(consul, {members, datacenters, replication})
-  }
-  return {observation: {...base, consul}, reader}
+  const timeoutMs = options.requestTimeoutMs ?? 10_000
+  const [proxyDefaultsResource] = await Promise.all([
+    readProxyDefaultsResource(cluster, target.namespace),
+    agent.ok
+      ? Promise.all([
+          probe(() => reader.wanMembers()),
+          probe(() => reader.datacenters()),
+          probe(() => reader.replication()),
+          probe(() => reader.keyring()),
+          probe(() => reader.proxyDefaults()),
+          serverChains(reader, agent.value, timeoutMs),
+        ]).then(([members, datacenters, replication, keyring, proxyDefaults, tls]) => Object.assign(consul, {members, datacenters, replication, keyring, proxyDefaults, tls}))
+      : undefined,
+  ])
+  return {observation: {...base, consul, proxyDefaultsResource}, reader}
 }
 
 /**
- * Ask a side's server about the servers of every other datacenter (?dc=), and about the ACL
- * replication of `unobserved` datacenters (those no reachable side runs).
+ * The chains of the server's HTTPS port (through the reader) and, over HTTP(S), of its
+ * advertised server RPC port when that answers from here.
  */
-export async function addRemoteViews(observed: ObservedSide, datacenters: string[], unobserved: string[] = []): Promise<void> {
+async function serverChains(reader: ConsulReader, agent: AgentInfo, timeoutMs: number): Promise<Array<Probe<PresentedChain>>> {
+  const chains = [probe(() => reader.httpsChain(timeoutMs))]
+  // The advertised address is often a pod IP that does not answer from here: do not wait long.
+  if (reader instanceof HttpConsulReader && agent.rpcAddress) chains.push(probe(() => reader.rpcChain(agent.rpcAddress!, Math.min(timeoutMs, 3_000))))
+  return Promise.all(chains)
+}
+
+const PROXY_DEFAULTS = {group: 'consul.hashicorp.com', version: 'v1alpha1', resource: 'proxydefaults'}
+
+interface ProxyDefaultsObject {
+  metadata?: {name?: string; namespace?: string}
+  status?: {conditions?: Array<{type?: string; status?: string; reason?: string; message?: string}>}
+}
+
+/** The ProxyDefaults resource "global" (any namespace; the release's when listing all is forbidden), or that the CRD is absent. */
+export async function readProxyDefaultsResource(cluster: KubeCluster, namespace: string): Promise<Probe<ProxyDefaultsResourceView>> {
+  let items: ProxyDefaultsObject[]
+  try {
+    try {
+      items = (await cluster.list('list ProxyDefaults', PROXY_DEFAULTS)) as ProxyDefaultsObject[]
+    } catch (error) {
+      if (apiStatusCode(error) !== 403 && apiStatusCode((error as {cause?: unknown})?.cause) !== 403) throw error
+      items = (await cluster.list(`list ProxyDefaults in namespace ${namespace}`, {...PROXY_DEFAULTS, namespace})) as ProxyDefaultsObject[]
+    }
+  } catch (error) {
+    const status = apiStatusCode(error) ?? apiStatusCode((error as {cause?: unknown})?.cause)
+    if (status === 404) return probeOk({crd: false})
+    return kubeFailure(error, 'list ProxyDefaults resources', cluster)
+  }
+  const global = items.find((item) => item.metadata?.name === 'global')
+  if (!global) return probeOk({crd: true})
+  const synced = global.status?.conditions?.find((condition) => condition.type === 'Synced')
+  const resource: NonNullable<Extract<ProxyDefaultsResourceView, {crd: true}>['resource']> = {namespace: global.metadata?.namespace ?? ''}
+  if (synced?.status) resource.synced = synced.status
+  if (synced?.reason) resource.reason = synced.reason
+  if (synced?.message) resource.message = synced.message
+  return probeOk({crd: true, resource})
+}
+
+/**
+ * Ask a side's server about the servers of every other datacenter (?dc=), about the ACL
+ * replication and proxy-defaults of `unobserved` datacenters (those no reachable side runs),
+ * and about the side's federation secret's replication token in the primary.
+ */
+export async function addRemoteViews(observed: ObservedSide, datacenters: string[], unobserved: string[] = [], primary?: string): Promise<void> {
   const {observation, reader} = observed
   if (!reader || !observation.consul.agent.ok) return
   const local = observation.consul.agent.value.datacenter
+  const token = observation.secret.ok ? observation.secret.value?.data.replicationToken?.trim() : undefined
+  if (token && primary && observation.consul.agent.value.aclsEnabled !== false) {
+    observation.consul.replicationToken = await probe(() => reader.tokenSelf(token, primary === local ? undefined : primary))
+  }
   const health: Record<string, Probe<ServerHealth>> = {}
   const replication: Record<string, Probe<ReplicationStatus | 'acl-disabled'>> = {}
+  const proxyDefaults: Record<string, Probe<ProxyDefaultsView | null>> = {}
   await Promise.all([
     ...datacenters
       .filter((dc) => dc !== local)
@@ -187,7 +242,10 @@ export async function addRemoteViews(observed: ObservedSide, datacenters: string
     ...unobserved.map(async (dc) => {
       replication[dc] = await probe(() => reader.replication(dc))
     }),
+    ...unobserved.map(async (dc) => {
+      proxyDefaults[dc] = await probe(() => reader.proxyDefaults(dc))
+    }),
   ])
   observation.consul.serverHealth = health
-  if (unobserved.length > 0) observation.consul.remoteReplication = replication
+  if (unobserved.length > 0) Object.assign(observation.consul, {remoteReplication: replication, remoteProxyDefaults: proxyDefaults})
 }

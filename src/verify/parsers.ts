@@ -3,7 +3,7 @@
  * table (run in a server pod) and the JSON of the HTTP API (directly, or through curl in
  * the pod). Pure; every parser throws a plain Error naming what did not fit.
  */
-import type {AgentInfo, FailureKind, HealthCheckView, ReplicationStatus, ServerHealth, WanMember} from './types.js'
+import type {KeyringView, ProxyDefaultsView, TokenView, AgentInfo, FailureKind, HealthCheckView, ReplicationStatus, ServerHealth, WanMember} from './types.js'
 
 const SERF_STATUS = ['none', 'alive', 'leaving', 'left', 'failed'] as const
 
@@ -112,7 +112,47 @@ export function parseAgentSelf(json: unknown): AgentInfo {
   }
   const debug = isRecord(self.DebugConfig) ? self.DebugConfig : undefined
   if (debug && typeof debug.ACLsEnabled === 'boolean') info.aclsEnabled = debug.ACLsEnabled
+  if (debug && typeof debug.HTTPSPort === 'number') info.https = debug.HTTPSPort > 0
+  if (debug && typeof debug.EncryptKey === 'string') info.gossipEncryption = debug.EncryptKey !== ''
+  const member = isRecord(self.Member) ? self.Member : undefined
+  const tags = member && isRecord(member.Tags) ? member.Tags : {}
+  if (member && str(member.Addr) && str(tags.port)) {
+    const addr = str(member.Addr)
+    info.rpcAddress = `${addr.includes(':') ? `[${addr}]` : addr}:${str(tags.port)}`
+  }
   return info
+}
+
+/**
+ * /v1/operator/keyring: one entry per ring (LAN of each datacenter, WAN). The keys are turned
+ * into fingerprints here, so no gossip key travels further than this function.
+ */
+export function parseKeyring(json: unknown, fingerprint: (key: string) => string): KeyringView[] {
+  const prints = (value: unknown): Record<string, number> =>
+    Object.fromEntries(Object.entries(isRecord(value) ? value : {}).map(([key, count]) => [fingerprint(key), typeof count === 'number' ? count : Number(count) || 0]))
+  return expectArray(json, '/v1/operator/keyring').map((raw) => {
+    const ring = expectRecord(raw, 'a keyring entry')
+    return {wan: ring.WAN === true, datacenter: str(ring.Datacenter), keys: prints(ring.Keys), primaryKeys: prints(ring.PrimaryKeys), numNodes: typeof ring.NumNodes === 'number' ? ring.NumNodes : 0}
+  })
+}
+
+/** /v1/acl/token/self: who the token is (accessor, policies), never its secret. */
+export function parseTokenSelf(json: unknown): TokenView {
+  const token = expectRecord(json, '/v1/acl/token/self')
+  const policies = (Array.isArray(token.Policies) ? token.Policies : []).filter(isRecord).map((policy) => str(policy.Name))
+  return {accessorId: str(token.AccessorID), policies, local: token.Local === true}
+}
+
+/** /v1/config/proxy-defaults/global. */
+export function parseProxyDefaults(json: unknown): ProxyDefaultsView {
+  const entry = expectRecord(json, '/v1/config/proxy-defaults/global')
+  const gateway = isRecord(entry.MeshGateway) ? entry.MeshGateway : {}
+  return {meshGatewayMode: str(gateway.Mode)}
+}
+
+/** The PEM certificates in a text (curl's %{certs} output, a PEM bundle), in order. */
+export function parsePemCertificates(text: string): string[] {
+  return [...text.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g)].map((match) => `${match[0].replace(/\r/g, '')}\n`)
 }
 
 /** /v1/catalog/datacenters (or `consul catalog datacenters`, one name a line). */

@@ -50,7 +50,7 @@ export async function verifyOnce(
     const agents = observed.map((side) => (side.observation.consul.agent.ok ? side.observation.consul.agent.value.datacenter : undefined))
     const unobserved = datacenters.filter((dc) => dc !== primary && !agents.includes(dc))
     const asker = observed[agents.indexOf(primary)] ?? observed[agents.findIndex((dc) => dc !== undefined)]
-    await Promise.all(observed.map((side) => addRemoteViews(side, datacenters, side === asker ? unobserved : [])))
+    await Promise.all(observed.map((side) => addRemoteViews(side, datacenters, side === asker ? unobserved : [], primary)))
   } finally {
     for (const side of observed) side.reader?.close()
   }

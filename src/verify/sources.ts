@@ -6,19 +6,25 @@
  * cause. The ACL token reaches the pod on stdin, never on a command line.
  */
 import {ConsulApiError, ConsulUnreachableError, type ConsulClient} from '../consul/client.js'
+import {fingerprint} from '../federation/secret.js'
 import {errorMessage, isUserError} from '../shared/errors.js'
+import {presentedChain, splitHostPort, TlsProbeError} from './tls.js'
 import {
   classifyConsulCliError,
   classifyConsulHttpError,
   parseAgentSelf,
   parseCurlOutput,
   parseDatacenters,
+  parseKeyring,
+  parsePemCertificates,
+  parseProxyDefaults,
+  parseTokenSelf,
   parseMembersJson,
   parseMembersTable,
   parseReplication,
   parseServerHealth,
 } from './parsers.js'
-import type {AgentInfo, FailureKind, ReplicationStatus, ServerHealth, WanMember} from './types.js'
+import type {AgentInfo, FailureKind, KeyringView, PresentedChain, ProxyDefaultsView, ReplicationStatus, ServerHealth, TokenView, WanMember} from './types.js'
 
 export class ProbeError extends Error {
   constructor(
@@ -42,10 +48,58 @@ export interface ConsulReader {
   serverHealth(datacenter: string): Promise<ServerHealth>
   /** This datacenter's ACL replication status, or another's (?dc=, forwarded by the server). */
   replication(datacenter?: string): Promise<ReplicationStatus | 'acl-disabled'>
+  /** The gossip keyrings (keys as fingerprints); 'disabled' without gossip encryption. */
+  keyring(): Promise<KeyringView[] | 'disabled'>
+  /** /v1/acl/token/self with `secretId` (in `datacenter`, forwarded); 'unknown' when Consul does not know it. */
+  tokenSelf(secretId: string, datacenter?: string): Promise<TokenView | 'unknown' | 'acl-disabled'>
+  /** The proxy-defaults config entry "global" of this datacenter or another (?dc=); null when there is none. */
+  proxyDefaults(datacenter?: string): Promise<ProxyDefaultsView | null>
+  /** The certificate chain of the server's HTTPS port. */
+  httpsChain(timeoutMs: number): Promise<PresentedChain>
   close(): void
 }
 
 const ACL_DISABLED = /ACL support disabled/i
+const KEYRING_DISABLED = /encryption is not enabled|keyring.*(empty|not enabled|disabled)/i
+const TOKEN_UNKNOWN = /ACL not found/i
+
+/** The answers shared by both readers, from a GET of the API (path with query, optional token). */
+abstract class ApiReader {
+  protected abstract api(path: string, what: string, token?: string): Promise<unknown>
+
+  async keyring(): Promise<KeyringView[] | 'disabled'> {
+    try {
+      const data = await this.api('/v1/operator/keyring', 'reading /v1/operator/keyring')
+      return parseOrThrow('/v1/operator/keyring', () => parseKeyring(data, fingerprint))
+    } catch (error) {
+      if (error instanceof ProbeError && KEYRING_DISABLED.test(error.message)) return 'disabled'
+      throw error
+    }
+  }
+
+  async tokenSelf(secretId: string, datacenter?: string): Promise<TokenView | 'unknown' | 'acl-disabled'> {
+    const query = datacenter ? `?dc=${encodeURIComponent(datacenter)}` : ''
+    try {
+      const data = await this.api(`/v1/acl/token/self${query}`, `reading /v1/acl/token/self${datacenter ? ` in ${datacenter}` : ''} with the replication token`, secretId)
+      return parseOrThrow('/v1/acl/token/self', () => parseTokenSelf(data))
+    } catch (error) {
+      if (error instanceof ProbeError && ACL_DISABLED.test(error.message)) return 'acl-disabled'
+      if (error instanceof ProbeError && error.kind === 'forbidden' && TOKEN_UNKNOWN.test(error.message)) return 'unknown'
+      throw error
+    }
+  }
+
+  async proxyDefaults(datacenter?: string): Promise<ProxyDefaultsView | null> {
+    const query = datacenter ? `?dc=${encodeURIComponent(datacenter)}` : ''
+    try {
+      const data = await this.api(`/v1/config/proxy-defaults/global${query}`, `reading /v1/config/proxy-defaults/global${datacenter ? ` of ${datacenter}` : ''}`)
+      return parseOrThrow('/v1/config/proxy-defaults/global', () => parseProxyDefaults(data))
+    } catch (error) {
+      if (error instanceof ProbeError && error.kind === 'not-found') return null
+      throw error
+    }
+  }
+}
 
 function parseOrThrow<T>(what: string, parse: () => T): T {
   try {
@@ -65,19 +119,49 @@ function apiFailure(status: number, body: string, what: string): ProbeError {
 // ---------------------------------------------------------------------------------------
 // HTTP
 
+async function chainAt(endpoint: PresentedChain['endpoint'], address: string, timeoutMs: number): Promise<PresentedChain> {
+  const target = splitHostPort(address)
+  if (!target) throw new ProbeError('error', `cannot read the address "${address}" as host:port`)
+  try {
+    return {endpoint, address, chain: await presentedChain({...target, rpc: endpoint === 'rpc', timeoutMs})}
+  } catch (error) {
+    if (error instanceof TlsProbeError) throw new ProbeError(error.kind, error.message)
+    throw error
+  }
+}
+
 /** Reads a Consul server through its HTTP(S) API. */
-export class HttpConsulReader implements ConsulReader {
+export class HttpConsulReader extends ApiReader implements ConsulReader {
   readonly via = 'http' as const
 
-  constructor(private readonly client: ConsulClient) {}
+  constructor(private readonly client: ConsulClient) {
+    super()
+  }
 
   get source(): string {
     return this.client.address
   }
 
-  private async get(path: string, what: string, query?: Record<string, string>): Promise<{data: unknown; filtered: boolean}> {
+  protected async api(pathAndQuery: string, what: string, token?: string): Promise<unknown> {
+    const url = new URL(pathAndQuery, 'http://consul')
+    return (await this.get(url.pathname, what, Object.fromEntries(url.searchParams), token)).data
+  }
+
+  async httpsChain(timeoutMs: number): Promise<PresentedChain> {
+    const url = new URL(this.client.address)
+    const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80))
+    if (url.protocol !== 'https:') throw new ProbeError('tls', `${this.client.address} is not HTTPS, so there is no certificate to check`, 'reach Consul over https:// (the chart serves HTTPS on 8501)')
+    return chainAt('https', `${url.hostname}:${port}`, timeoutMs)
+  }
+
+  /** The certificate chain of a server RPC address ("host:port", as the agent advertises it). */
+  rpcChain(address: string, timeoutMs: number): Promise<PresentedChain> {
+    return chainAt('rpc', address, timeoutMs)
+  }
+
+  private async get(path: string, what: string, query?: Record<string, string>, token?: string): Promise<{data: unknown; filtered: boolean}> {
     try {
-      const response = await this.client.request<unknown>('GET', path, {query})
+      const response = await this.client.request<unknown>('GET', path, {query, token})
       const filtered = String(response.headers['x-consul-results-filtered-by-acls'] ?? '') === 'true'
       let data = response.data
       if (typeof data === 'string' && data.trim().startsWith('[')) data = JSON.parse(data)
@@ -159,30 +243,57 @@ export function apiCommand(pathAndQuery: string): string[] {
   return ['/bin/sh', '-c', script, 'consulk8s-verify', pathAndQuery]
 }
 
+/**
+ * The certificate chain of the local agent's HTTPS API as curl sees it (%{certs}, curl 7.88+),
+ * verified against the container's own CA (CONSUL_CACERT); no token is sent.
+ */
+export function certsCommand(): string[] {
+  const script = [
+    'IFS= read -r t || true',
+    'addr="${CONSUL_HTTP_ADDR:-127.0.0.1:8501}"',
+    'case "$addr" in http://*) echo "CONSUL_HTTP_ADDR is not HTTPS" >&2; exit 1 ;; https://*) ;; *) addr="https://$addr" ;; esac',
+    `exec curl -sS \${CONSUL_CACERT:+--cacert "$CONSUL_CACERT"} -o /dev/null -w '%{certs}' "$addr/v1/status/leader"`,
+  ].join('\n')
+  return ['/bin/sh', '-c', script]
+}
+
 /** curl's exit codes that mean "could not connect" and "TLS failed". */
 const CURL_UNREACHABLE = new Set([6, 7, 28, 52, 56])
 const CURL_TLS = new Set([35, 51, 58, 60, 77, 83, 90, 91])
 
 /** Reads a Consul server from inside its pod. */
-export class ExecConsulReader implements ConsulReader {
+export class ExecConsulReader extends ApiReader implements ConsulReader {
   readonly via = 'exec' as const
 
   constructor(
     private readonly run: PodRunner,
     readonly source: string,
     private readonly token = '',
-  ) {}
+  ) {
+    super()
+  }
 
-  private async exec(command: string[], what: string) {
+  private async exec(command: string[], what: string, token = this.token) {
     try {
-      return await this.run(command, `${this.token}\n`)
+      return await this.run(command, `${token}\n`)
     } catch (error) {
       throw new ProbeError('exec', `${what}: ${errorMessage(error)}`, isUserError(error) ? error.hint : undefined)
     }
   }
 
-  private async api(path: string, what: string): Promise<unknown> {
-    const result = await this.exec(apiCommand(path), what)
+  async httpsChain(): Promise<PresentedChain> {
+    const what = "reading the HTTPS server's certificate chain"
+    const result = await this.exec(certsCommand(), what, '')
+    const chain = parsePemCertificates(result.stdout)
+    if (result.exitCode !== 0 || chain.length === 0) {
+      const kind = CURL_TLS.has(result.exitCode) ? 'tls' : CURL_UNREACHABLE.has(result.exitCode) ? 'unreachable' : 'exec'
+      throw new ProbeError(kind, `${what} from inside ${this.source} failed: ${result.stderr.trim() || (chain.length === 0 ? "curl printed no certificate (it needs curl 7.88 or newer for %{certs})" : `curl exit ${result.exitCode}`)}`, 'reach Consul over HTTPS with --consul-http-addr to read the chain from here')
+    }
+    return {endpoint: 'https', address: this.source, chain}
+  }
+
+  protected async api(path: string, what: string, token?: string): Promise<unknown> {
+    const result = await this.exec(apiCommand(path), what, token)
     if (result.exitCode === 127 || /curl: (not found|No such file)/.test(result.stderr)) {
       throw new ProbeError('exec', `curl is not available in the Consul server container (${this.source}), so ${what} cannot be read through exec`, 'Reach Consul over HTTPS instead with --consul-http-addr (and --consul-cacert / --consul-token).')
     }

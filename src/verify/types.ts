@@ -41,7 +41,48 @@ export interface AgentInfo {
   server: boolean
   /** undefined when the agent did not say (DebugConfig hidden). */
   aclsEnabled?: boolean
+  /** The server RPC address (host:port) the agent advertises, when it says. */
+  rpcAddress?: string
+  /** Whether the agent serves HTTPS / encrypts gossip, when DebugConfig says. */
+  https?: boolean
+  gossipEncryption?: boolean
 }
+
+/** A TLS endpoint of a Consul server and the certificates it presented (PEM, leaf first; public data). */
+export interface PresentedChain {
+  endpoint: 'https' | 'rpc'
+  /** host:port, or "pod X (exec)". */
+  address: string
+  chain: string[]
+}
+
+/** One ring of /v1/operator/keyring, with the keys as fingerprints (never the keys). */
+export interface KeyringView {
+  wan: boolean
+  datacenter: string
+  /** fingerprint(key) -> number of members that have it. */
+  keys: Record<string, number>
+  /** fingerprint(key) -> number of members that use it as their primary key. */
+  primaryKeys: Record<string, number>
+  numNodes: number
+}
+
+/** /v1/acl/token/self answered for a token (never its secret). */
+export interface TokenView {
+  accessorId: string
+  policies: string[]
+  local: boolean
+}
+
+/** The proxy-defaults config entry "global" as Consul holds it; null when absent. */
+export interface ProxyDefaultsView {
+  meshGatewayMode: string
+}
+
+/** The ProxyDefaults custom resource "global", where the CRD exists. */
+export type ProxyDefaultsResourceView =
+  | {crd: false}
+  | {crd: true; resource?: {namespace: string; synced?: 'True' | 'False' | 'Unknown' | string; reason?: string; message?: string}}
 
 export type MemberStatus = 'alive' | 'leaving' | 'left' | 'failed' | 'none' | string
 
@@ -108,6 +149,19 @@ export interface ConsulView {
    * (?dc=), keyed by datacenter.
    */
   remoteReplication?: Record<string, Probe<ReplicationStatus | 'acl-disabled'>>
+  /** The certificate chains the server presented on its HTTPS and (where reachable) RPC ports. */
+  tls?: Array<Probe<PresentedChain>>
+  /** /v1/operator/keyring; 'disabled' when gossip encryption is off. */
+  keyring?: Probe<KeyringView[] | 'disabled'>
+  /**
+   * /v1/acl/token/self with the federation secret's replicationToken, in the primary (asked
+   * through this server); 'unknown' when Consul does not know the token.
+   */
+  replicationToken?: Probe<TokenView | 'unknown' | 'acl-disabled'>
+  /** /v1/config/proxy-defaults/global. */
+  proxyDefaults?: Probe<ProxyDefaultsView | null>
+  /** The same, of datacenters no reachable side runs (asked through this server with ?dc=). */
+  remoteProxyDefaults?: Record<string, Probe<ProxyDefaultsView | null>>
 }
 
 /** The federation secret of one side, decoded; only read by the checks. */
@@ -124,6 +178,8 @@ export interface SideObservation {
   /** null: the secret does not exist. */
   secret: Probe<FederationSecretView | null>
   consul: ConsulView
+  /** The ProxyDefaults resource in this cluster (read from Kubernetes). */
+  proxyDefaultsResource?: Probe<ProxyDefaultsResourceView>
 }
 
 export type CheckStatus = 'ok' | 'warn' | 'fail'
@@ -162,4 +218,6 @@ export interface VerifyReport {
   summary: {ok: number; warn: number; fail: number}
   /** How many rounds ran (more than one with --wait). */
   attempts: number
+  /** verify --pre: the context and datacenter of the secondary about to be installed. */
+  pre?: {context: string; datacenter: string}
 }

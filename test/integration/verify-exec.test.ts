@@ -14,11 +14,12 @@
  */
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
-import {randomBytes} from 'node:crypto'
+import {randomBytes, X509Certificate} from 'node:crypto'
 import {dirname} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {setTimeout as sleep} from 'node:timers/promises'
 
+import {fingerprint} from '../../src/federation/secret.js'
 import {connectTestCluster, type TestCluster} from '../helpers/kube.js'
 import {ExecConsulReader, ProbeError, type PodRunner} from '../../src/verify/sources.js'
 import type {Check, VerifyReport} from '../../src/verify/types.js'
@@ -164,5 +165,25 @@ describe('the in-pod commands, against the real Consul', () => {
     const reader = new ExecConsulReader(localPod('dc1'), 'local shell', '00000000-0000-4000-8000-000000000000')
     await assert.rejects(reader.wanMembers(), (error: unknown) => error instanceof ProbeError && error.kind === 'forbidden' && /403 \(ACL not found\)/.test(error.message))
     await assert.rejects(reader.agentSelf(), (error: unknown) => error instanceof ProbeError && error.kind === 'forbidden' && /HTTP 403 \(ACL not found\)/.test(error.message))
+  })
+
+  it("reads what the servers use: the HTTPS chain (curl %{certs}), the keyring, the replication token (token on stdin), proxy-defaults", async () => {
+    const reader = new ExecConsulReader(localPod('dc2'), 'local shell', env.federation.managementToken)
+    const {endpoint, chain} = await reader.httpsChain()
+    assert.equal(endpoint, 'https')
+    const leaf = new X509Certificate(chain[0])
+    assert.ok(leaf.verify(new X509Certificate(env.federation.caCertPem).publicKey), 'the chain read in the pod is signed by the environment CA')
+    assert.match(leaf.subject, /server\.dc2\.consul/)
+    const rings = await reader.keyring()
+    assert.ok(rings !== 'disabled')
+    const print = fingerprint(env.federation.gossipKey)
+    assert.ok(rings.some((ring) => ring.wan && print in ring.primaryKeys) && rings.some((ring) => !ring.wan && ring.datacenter === 'dc2' && print in ring.primaryKeys))
+    assert.ok(!JSON.stringify(rings).includes(env.federation.gossipKey))
+    const token = await reader.tokenSelf(env.federation.replicationToken, 'dc1')
+    assert.ok(token !== 'unknown' && token !== 'acl-disabled')
+    assert.deepEqual(token.policies, ['acl-replication-token'])
+    assert.equal(await reader.tokenSelf('00000000-0000-4000-8000-000000000000', 'dc1'), 'unknown')
+    const entry = await reader.proxyDefaults()
+    assert.ok(entry === null || typeof entry.meshGatewayMode === 'string')
   })
 })

@@ -12,7 +12,11 @@ import {
   parseAgentSelf,
   parseCurlOutput,
   parseDatacenters,
+  parseKeyring,
   parseMembersJson,
+  parsePemCertificates,
+  parseProxyDefaults,
+  parseTokenSelf,
   parseMembersTable,
   parseReplication,
   parseServerHealth,
@@ -100,7 +104,7 @@ describe('Consul HTTP API answers', () => {
     assert.deepEqual(stopped.map((member) => member.status), ['alive', 'failed'])
   })
 
-  it('reads who an agent is, its primary and whether ACLs are on', () => {
+  it('reads who an agent is, its primary, whether ACLs, HTTPS and gossip encryption are on, and its RPC address', () => {
     assert.deepEqual(parseAgentSelf(json('agent-self-dc2.json')), {
       datacenter: 'dc2',
       primaryDatacenter: 'dc1',
@@ -108,6 +112,9 @@ describe('Consul HTTP API answers', () => {
       version: '1.22.2',
       server: true,
       aclsEnabled: true,
+      https: true,
+      gossipEncryption: true,
+      rpcAddress: '127.0.0.1:24290',
     })
     assert.equal(parseAgentSelf(json('agent-self-dc1.json')).primaryDatacenter, 'dc1')
     assert.throws(() => parseAgentSelf([]), /expected a JSON object/)
@@ -158,5 +165,39 @@ describe('Consul HTTP API answers', () => {
     assert.equal(classifyConsulHttpError(403, 'ACL not found'), 'forbidden')
     assert.equal(fixture('acl-replication-disabled.401.txt'), 'ACL support disabled')
     assert.equal(classifyConsulHttpError(401, fixture('acl-replication-disabled.401.txt')), 'error')
+  })
+})
+
+describe('what the servers use: keyring, token, proxy-defaults, certificate chain', () => {
+  it('reads the keyring rings with fingerprints instead of keys', () => {
+    const rings = parseKeyring(json('operator-keyring-dc1.json'), (key) => `fp(${key.slice(0, 4)})`)
+    assert.deepEqual(rings, [
+      {wan: true, datacenter: 'dc1', keys: {'fp(c2Vj)': 2}, primaryKeys: {'fp(c2Vj)': 2}, numNodes: 2},
+      {wan: false, datacenter: 'dc1', keys: {'fp(c2Vj)': 1}, primaryKeys: {'fp(c2Vj)': 1}, numNodes: 1},
+      {wan: false, datacenter: 'dc2', keys: {'fp(c2Vj)': 1}, primaryKeys: {'fp(c2Vj)': 1}, numNodes: 1},
+    ])
+    assert.ok(!JSON.stringify(rings).includes('c2VjcmV0'), 'no key value survives the parser')
+  })
+
+  it('reads token/self without the secret, and knows an unknown token by its 403', () => {
+    assert.deepEqual(parseTokenSelf(json('acl-token-self-replication.json')), {accessorId: 'd1c1a6de-ceb1-7087-9c0d-5a12ca4e2d56', policies: ['acl-replication-token'], local: false})
+    const reply = parseCurlOutput(fixture('acl-token-self-unknown.http.txt'))
+    assert.equal(reply.status, 403)
+    assert.match(reply.body, /ACL not found/)
+    assert.equal(classifyConsulHttpError(reply.status, reply.body), 'forbidden')
+  })
+
+  it('reads the proxy-defaults mesh gateway mode; a missing entry is a 404', () => {
+    assert.deepEqual(parseProxyDefaults(json('proxy-defaults-global-dc2.json')), {meshGatewayMode: 'local'})
+    assert.deepEqual(parseProxyDefaults({Kind: 'proxy-defaults', Name: 'global'}), {meshGatewayMode: ''})
+    const missing = parseCurlOutput(fixture('proxy-defaults-missing.http.txt'))
+    assert.equal(classifyConsulHttpError(missing.status, missing.body), 'not-found')
+  })
+
+  it("takes the PEM certificates out of curl's %{certs} output", () => {
+    const certs = parsePemCertificates(fixture('curl-certs-dc1.txt'))
+    assert.equal(certs.length, 1)
+    assert.match(certs[0], /^-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----\n$/)
+    assert.deepEqual(parsePemCertificates('no certificate here'), [])
   })
 })
