@@ -9,11 +9,14 @@
  * manifest. Every round runs each case right after its own `node -e 0`, pair by pair, so load
  * that comes and goes hits both sides alike; the report gives medians and the ratio of each
  * case's median to the median of its `node -e 0` runs, plus the load average before and after.
+ * On a loaded machine wall time mostly measures the scheduler, so when `perf` is usable each
+ * pair is also run under `perf stat -e task-clock` (a second, separate run), which gives the
+ * CPU time the process (all its threads) used: the steadier figure.
  * Every run must exit 0 (a failing command would time nothing useful). Nothing talks to a
  * cluster; the temporary directories are removed afterwards.
  */
 import {spawnSync} from 'node:child_process'
-import {existsSync, mkdtempSync, rmSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {cpus, loadavg, tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -49,13 +52,36 @@ const cases: Case[] = [
 ]
 const BARE = ['-e', '0']
 
-/** Wall time of one process in milliseconds; it must succeed. */
-function time(args: string[]): number {
+function run(command: string, args: string[]): number {
   const started = performance.now()
-  const result = spawnSync(process.execPath, args, {cwd: work, env: {...process.env, CI: 'true', NO_COLOR: '1'}, encoding: 'utf8'})
+  const result = spawnSync(command, args, {cwd: work, env: {...process.env, CI: 'true', NO_COLOR: '1'}, encoding: 'utf8'})
   const ms = performance.now() - started
-  if (result.status !== 0) throw new Error(`node ${args.join(' ')} exited ${result.status}: ${(result.stderr || result.error?.message || '').slice(-2000)}`)
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.status}: ${(result.stderr || result.error?.message || '').slice(-2000)}`)
   return ms
+}
+
+/** Wall time of one node process in milliseconds; it must succeed. */
+function time(args: string[]): number {
+  return run(process.execPath, args)
+}
+
+const PERF_OUT = join(work, 'perf.csv')
+/** CPU time (task-clock, ms) of one node process, measured by `perf stat`. */
+function cpu(args: string[]): number {
+  run('perf', ['stat', '-x,', '-e', 'task-clock', '-o', PERF_OUT, '--', process.execPath, ...args])
+  const line = readFileSync(PERF_OUT, 'utf8').split('\n').find((text) => text.includes('task-clock'))
+  const ms = Number(line?.split(',')[0])
+  if (!Number.isFinite(ms)) throw new Error(`cannot read perf's task-clock from ${JSON.stringify(line)}`)
+  return ms
+}
+
+function perfUsable(): boolean {
+  try {
+    cpu(BARE)
+    return true
+  } catch {
+    return false
+  }
 }
 
 function median(values: number[]): number {
@@ -69,26 +95,32 @@ function main(): void {
   // Warm the file cache and create the rerun directory; not counted.
   time(BARE)
   for (const item of cases) time(item.args())
-  const bare: number[] = []
-  const samples = cases.map(() => [] as number[])
+  const withCpu = perfUsable()
+  const wall = {bare: [] as number[], cases: cases.map(() => [] as number[])}
+  const cpuTime = {bare: [] as number[], cases: cases.map(() => [] as number[])}
   for (let round = 0; round < runs; round++) {
     cases.forEach((item, index) => {
-      bare.push(time(BARE))
-      samples[index].push(time(item.args()))
+      wall.bare.push(time(BARE))
+      wall.cases[index].push(time(item.args()))
+      if (!withCpu) return
+      cpuTime.bare.push(cpu(BARE))
+      cpuTime.cases[index].push(cpu(item.args()))
     })
   }
   const loadAfter = loadavg()
-  const base = median(bare)
   const load = (values: number[]) => values.map((value) => value.toFixed(2)).join(' / ')
   console.log(`Node ${process.version}, ${cpus().length} CPUs, ${runs} rounds; load average (1/5/15 min) ${load(loadBefore)} before, ${load(loadAfter)} after`)
   console.log('')
-  console.log('| command | median | min-max | × `node -e 0` |')
-  console.log('| --- | --- | --- | --- |')
-  console.log(`| \`node -e 0\` | ${(base / 1000).toFixed(3)} s | ${(Math.min(...bare) / 1000).toFixed(3)}-${(Math.max(...bare) / 1000).toFixed(3)} s | 1.00 |`)
-  cases.forEach((item, index) => {
-    const values = samples[index]
-    console.log(`| ${item.name} | ${(median(values) / 1000).toFixed(3)} s | ${(Math.min(...values) / 1000).toFixed(3)}-${(Math.max(...values) / 1000).toFixed(3)} s | ${(median(values) / base).toFixed(2)} |`)
-  })
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(3)} s`
+  const cells = (values: number[], base: number) => [seconds(median(values)), `${seconds(Math.min(...values))}-${seconds(Math.max(...values))}`.replace(/ s-/, '-'), (median(values) / base).toFixed(2)]
+  const header = ['command', 'wall median', 'wall min-max', 'wall × `node -e 0`', ...(withCpu ? ['CPU median', 'CPU min-max', 'CPU × `node -e 0`'] : [])]
+  console.log(`| ${header.join(' | ')} |`)
+  console.log(`|${' --- |'.repeat(header.length)}`)
+  const row = (name: string, wallValues: number[], cpuValues: number[]) =>
+    console.log(`| ${[name, ...cells(wallValues, median(wall.bare)), ...(withCpu ? cells(cpuValues, median(cpuTime.bare)) : [])].join(' | ')} |`)
+  row('`node -e 0`', wall.bare, cpuTime.bare)
+  cases.forEach((item, index) => row(item.name, wall.cases[index], cpuTime.cases[index]))
+  if (!withCpu) console.log('\n(`perf stat` is not usable here: wall time only.)')
 }
 
 try {
