@@ -36,17 +36,31 @@ const DEVELOPMENT = ['typescript']
  * so an oclif that starts using them fails loudly instead of quietly.
  */
 const UNUSED_BY_OCLIF = ['semver', 'minimatch']
-const leaveOut: Plugin = {
-  name: 'leave-out-unused-oclif-parts',
+/**
+ * Parts of @oclif/core needed only on some paths, evaluated when first used instead of when
+ * oclif loads: `tinyglobby` scans the commands directory, which happens only without
+ * oclif.manifest.json.
+ */
+const DEFERRED_BY_OCLIF = ['tinyglobby']
+const oclifParts: Plugin = {
+  name: 'oclif-parts',
   setup(build) {
-    const filter = new RegExp(`^(${UNUSED_BY_OCLIF.join('|')})$`)
-    build.onResolve({filter}, (args) => (args.importer.includes('@oclif/core') ? {path: args.path, namespace: 'unused'} : undefined))
+    const fromOclif = (names: string[], namespace: string) =>
+      build.onResolve({filter: new RegExp(`^(${names.join('|')})$`)}, (args) => (args.importer.includes('@oclif/core') ? {path: args.path, namespace} : undefined))
+    fromOclif(UNUSED_BY_OCLIF, 'unused')
+    fromOclif(DEFERRED_BY_OCLIF, 'deferred')
     build.onLoad({filter: /.*/, namespace: 'unused'}, (args) => ({
       contents: [
         `const unused = () => { throw new Error(${JSON.stringify(`${args.path} is left out of the consulk8s bundle (scripts/bundle.ts)`)}) }`,
         `module.exports = new Proxy({}, {get: (target, key) => (key === '__esModule' ? undefined : unused)})`,
       ].join('\n'),
       loader: 'js',
+    }))
+    // The real module (resolved normally: its importer is this stand-in, not oclif) on first property access.
+    build.onLoad({filter: /.*/, namespace: 'deferred'}, (args) => ({
+      contents: `let real\nmodule.exports = new Proxy({}, {get: (target, key) => (real ??= require(${JSON.stringify(args.path)}))[key]})\n`,
+      loader: 'js',
+      resolveDir: ROOT,
     }))
   },
 }
@@ -76,7 +90,7 @@ await build({
   // dynamic import a CommonJS module would only have a default export in a split bundle, and
   // their ES builds make half the code and no CommonJS wrappers (the first federate run is ~20% faster).
   mainFields: ['module', 'main'],
-  plugins: [leaveOut],
+  plugins: [oclifParts],
   // oclif and its dependencies are CommonJS and require node's built-in modules.
   banner: {js: `import {createRequire as __consulk8sCreateRequire} from 'node:module'; const require = __consulk8sCreateRequire(import.meta.url);`},
   minifyWhitespace: true,
