@@ -27,14 +27,15 @@ export interface Run {
   result: SyncResult
 }
 
-/** Compile the CLI into a temporary directory of its own (so a concurrent `npm run build` cannot pull it away); returns its bin/run.js. */
+/** Compile and bundle the CLI (as `npm run build` does) into a temporary directory of its own (so a concurrent `npm run build` cannot pull it away); returns its bin/run.js. */
 export async function buildCopy(dir: string): Promise<string> {
   mkdirSync(join(dir, 'bin'), {recursive: true})
   copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'))
   copyFileSync(join(ROOT, 'bin/run.js'), join(dir, 'bin/run.js'))
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'))
   await execa(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.json'), '--outDir', join(dir, 'dist')], {reject: false})
-  if (!existsSync(join(dir, 'dist/commands/sync.js'))) throw new Error('compiling consulk8s failed')
+  await execa(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/bundle.ts'), '--dist', join(dir, 'dist')], {cwd: ROOT, reject: false})
+  if (!existsSync(join(dir, 'dist/chunks'))) throw new Error('compiling consulk8s failed')
   return join(dir, 'bin/run.js')
 }
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import {execute} from '@oclif/core'
+// dist/main.js: oclif's execute from the bundled CLI (scripts/bundle.ts, part of `npm run build`).
+import {execute} from '../dist/main.js'
 
 await execute({dir: import.meta.url})
 // The command is over: a request still open to a server that never answered (abandoned when

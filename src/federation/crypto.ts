@@ -7,14 +7,25 @@
  * Certificates are built with @peculiar/x509 on node's WebCrypto; keys are exported as
  * SEC1 PEM (`EC PRIVATE KEY`), the form Consul writes.
  */
-import 'reflect-metadata'
-
 import {createHash, createPrivateKey, randomBytes, webcrypto, X509Certificate, type KeyObject} from 'node:crypto'
-import * as x509 from '@peculiar/x509'
 
 import {UserError, errorMessage} from '../shared/errors.js'
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto)
+type X509 = typeof import('@peculiar/x509')
+let x509Module: Promise<X509> | undefined
+/**
+ * @peculiar/x509 and the ASN.1 libraries behind it (~250 files) are loaded only when a
+ * certificate is made (start-up time); reading one (inspectCA) uses node:crypto.
+ */
+function loadX509(): Promise<X509> {
+  x509Module ??= (async () => {
+    await import('reflect-metadata')
+    const x509 = await import('@peculiar/x509')
+    x509.cryptoProvider.set(webcrypto as unknown as Crypto)
+    return x509
+  })()
+  return x509Module
+}
 
 const EC_ALGORITHM = {name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256'} as const
 const DAY_MS = 24 * 60 * 60 * 1000
@@ -78,6 +89,7 @@ async function subjectKeyId(publicKey: CryptoKey): Promise<string> {
 
 /** A new self-signed EC P-256 CA, as consul-k8s's tls-init creates it. */
 export async function createCA(options: CAOptions = {}): Promise<CertificateAuthority> {
+  const x509 = await loadX509()
   const now = options.now ?? new Date()
   const keys = await generateEcKeyPair()
   const name = `CN=${options.commonName ?? 'Consul Agent CA'}, O=HashiCorp Inc., C=US`
@@ -109,6 +121,7 @@ export async function signServerCert(ca: CertificateAuthority, options: ServerCe
   const now = options.now ?? new Date()
   const domain = options.domain ?? 'consul'
   const commonName = `server.${options.datacenter}.${domain}`
+  const x509 = await loadX509()
   const caCert = new x509.X509Certificate(ca.certPem)
   const signingKey = await importSigningKey(ca.keyPem)
   const keys = await generateEcKeyPair()

@@ -4,8 +4,6 @@
  * user's --kubeconfig so helm talks to exactly the cluster consulk8s checked. Failures come
  * back as one readable UserError carrying helm's own "Error: ..." line.
  */
-import {execa} from 'execa'
-
 import {UserError} from '../shared/errors.js'
 import type {Values} from './values.js'
 import {isPlainObject} from './values.js'
@@ -129,6 +127,8 @@ export class Helm {
 
   async run(args: string[], options: RunOptions = {}): Promise<string> {
     const fullArgs = options.local ? args : [...args, ...this.targetArgs()]
+    // execa (~120 files) is loaded only when a process is really started (start-up time).
+    const {execa} = await import('execa')
     const subprocess = execa(this.binary, fullArgs, {
       reject: false,
       stdin: 'ignore',
