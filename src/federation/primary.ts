@@ -330,10 +330,17 @@ export async function planPrimary(options: PrimaryOptions, state: PrimaryState):
     if (kept) {
       gateways = kept
       warnings.push(`Could not refresh the gateway addresses (${state.gateways.reason}); keeping ${kept.join(', ')} from ${names.federationSecret}.`)
+    } else if (state.offline) {
+      // The offline bundle is the whole federation: every key is known now except the gateway
+      // addresses, which exist only once the primary's mesh gateway runs. serverConfigJSON gets
+      // an empty primary_gateways, which every secondary-side reader refuses with the fix, and
+      // `federate primary --context` fills in once the gateway has an address.
+      gateways = []
     } else {
       pending.push(`the primary mesh gateway address: ${state.gateways.reason}`)
     }
   }
+  const gatewaysMissing = gateways !== undefined && gateways.length === 0
   // The federation secret.
   let federation: FederationData | undefined
   let federationAction: StepAction = 'pending'
@@ -364,7 +371,13 @@ export async function planPrimary(options: PrimaryOptions, state: PrimaryState):
       if (changed.length > 0) steps.push({kind: 'secret', name: names.federationSecret, action: 'update', detail: `changes ${changed.join(', ')}`})
     }
     if (federationAction !== 'update') {
-      steps.push({kind: 'secret', name: names.federationSecret, action: federationAction, detail: `keys ${Object.keys(wanted).join(', ')}; gateways ${gateways!.join(', ')}`})
+      const gatewayDetail = gatewaysMissing ? 'primary_gateways empty until the primary mesh gateway has an address' : `gateways ${gateways!.join(', ')}`
+      steps.push({kind: 'secret', name: names.federationSecret, action: federationAction, detail: `keys ${Object.keys(wanted).join(', ')}; ${gatewayDetail}`})
+    }
+    if (gatewaysMissing) {
+      warnings.push(
+        `${names.federationSecret} has no primary gateways yet (no --primary-gateway given, and with --output-dir there is no cluster to discover them from): a secondary cannot join with it. After the primary's install, run federate primary with --context to fill them in (or give --primary-gateway here).`,
+      )
     }
     federation = wanted
   } else {
@@ -645,11 +658,12 @@ export function primaryNextSteps(options: PrimaryOptions, env: PrimaryEnv, resul
   if (dir) {
     next.push(`kubectl create --context ${context} --namespace ${ns} -f ${displayPath(proxyDefaultsPath(env.store as DirSecretStore))}   # after the install (needs the ProxyDefaults CRD and connect-inject running)`)
   }
-  if (result.federationSecret.status === 'pending') {
+  if (result.federationSecret.status === 'pending' || result.federationSecret.primaryGateways?.length === 0) {
     const meshType = options.meshGatewayServiceType === 'LoadBalancer' ? '' : ` --mesh-gateway-service-type ${options.meshGatewayServiceType}`
     const choices = ` --datacenter ${options.datacenter}${options.acls ? '' : ' --no-acls'}${options.gossip ? '' : ' --no-gossip'}${meshType}`
     const valuesFlag = values === 'primary-values.yaml' ? '' : ` --values-file ${values}`
-    next.push(`consulk8s federate primary --context ${context} -n ${ns}${release}${choices}${valuesFlag} --wait   # writes ${result.federationSecret.name} once the mesh gateway has an address`)
+    const what = result.federationSecret.status === 'pending' ? 'writes' : 'fills in the primary gateways of'
+    next.push(`consulk8s federate primary --context ${context} -n ${ns}${release}${choices}${valuesFlag} --wait   # after the install: ${what} ${result.federationSecret.name} once the mesh gateway has an address`)
   } else if (result.mode === 'cluster') {
     next.push(`consulk8s federate secondary --context <secondary-context> --primary-context ${context} -n ${ns}${release}`)
   } else {

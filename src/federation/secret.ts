@@ -7,7 +7,7 @@
 import {createHash} from 'node:crypto'
 import {parse as parseYaml} from 'yaml'
 
-import {UserError, errorMessage} from '../shared/errors.js'
+import {UserError, errorMessage, isUserError} from '../shared/errors.js'
 import {inspectCA, validateGossipKey, type CertificateAuthority} from './crypto.js'
 import {validateDatacenterName} from './names.js'
 import {parseGateway} from './gateways.js'
@@ -51,7 +51,9 @@ export function parseServerConfig(json: string): ServerConfig {
   }
   validateDatacenterName(config.primary_datacenter)
   if (!Array.isArray(config.primary_gateways) || config.primary_gateways.length === 0) {
-    throw new UserError('serverConfigJSON has no primary_gateways (the addresses of the primary mesh gateways).')
+    throw new UserError('serverConfigJSON has no primary_gateways (the addresses of the primary mesh gateways), so a secondary cannot join with it.', {
+      hint: 'An offline bundle has none until the primary is installed: run `consulk8s federate primary --context <primary-context> --wait` once its mesh gateway has an address (or rerun the offline command with --primary-gateway), then export the secret again.',
+    })
   }
   for (const gateway of config.primary_gateways) parseGateway(String(gateway))
   const extra = Object.keys(config).filter((key) => key !== 'primary_datacenter' && key !== 'primary_gateways')
@@ -116,7 +118,7 @@ export function validateFederationData(data: SecretData, source: string): Federa
     try {
       return fn()
     } catch (error) {
-      throw new UserError(`${source}: ${what}: ${errorMessage(error)}`)
+      throw new UserError(`${source}: ${what}: ${errorMessage(error)}`, {hint: isUserError(error) ? error.hint : undefined})
     }
   }
   const ca = wrap('caCert/caKey', () => inspectCA({certPem: data.caCert, keyPem: data.caKey}))

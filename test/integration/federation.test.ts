@@ -123,6 +123,30 @@ describe('the offline bundle with ACLs (the environment runs on one)', () => {
     assert.equal(secretOf('consul-federation').replicationToken, token)
   })
 
+  it("the README's main job (defaults, no gateway) writes the complete federation secret; its values render the same way; a rerun changes nothing", async () => {
+    const dir = join(work, 'readme-main-job')
+    mkdirSync(dir)
+    const result = await runCli(['federate', 'primary', '--output-dir', 'federation', '--yes'], {cwd: dir})
+    assert.equal(result.exitCode, 0, result.stderr)
+    const read = (name: string) => parseSecretManifest(readFileSync(join(dir, 'federation', 'secrets', `${name}.yaml`), 'utf8'), name).data
+    const federation = read('consul-federation')
+    assert.deepEqual(Object.keys(federation).sort(), ['caCert', 'caKey', 'gossipEncryptionKey', 'replicationToken', 'serverConfigJSON'])
+    assert.equal(federation.replicationToken, read('consul-acl-replication-acl-token').token)
+    assert.equal(federation.caCert, read('consul-ca-cert')['tls.crt'])
+    assert.equal(federation.gossipEncryptionKey, read('consul-gossip-encryption-key').key)
+    const job = parseAllDocuments(helmTemplate(join(dir, 'federation', 'values.yaml'), 'consul'))
+      .map((document) => document.toJS())
+      .find((object) => object?.kind === 'Job' && object.metadata.name === 'consul-server-acl-init')
+    const command = job.spec.template.spec.containers[0].command.join(' ')
+    assert.match(command, /-create-acl-replication-token=true/)
+    assert.match(command, /-acl-replication-token-file=/)
+    const files = () => ['values.yaml', 'proxy-defaults.yaml', ...['consul-ca-cert', 'consul-ca-key', 'consul-gossip-encryption-key', 'consul-acl-replication-acl-token', 'consul-federation'].map((name) => `secrets/${name}.yaml`)].map((file) => readFileSync(join(dir, 'federation', file), 'utf8'))
+    const before = files()
+    const again = await runCli(['federate', 'primary', '--output-dir', 'federation', '--yes'], {cwd: dir})
+    assert.equal(again.exitCode, 0, again.stderr)
+    assert.deepEqual(files(), before)
+  })
+
   it("dc1 has the replication token under the bundle's secret ID and dc2 replicates ACLs with the federation secret's token", async () => {
     await waitForFederation()
     const token = secretOf('consul-federation').replicationToken

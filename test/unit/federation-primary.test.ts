@@ -8,7 +8,7 @@ import {parse} from 'yaml'
 import {createCA, createGossipKey, type CertificateAuthority} from '../../src/federation/crypto.js'
 import {PRIMARY_DEFAULTS} from '../../src/federation/choices.js'
 import {planPrimary, runPrimary, type PrimaryOptions, type PrimaryState} from '../../src/federation/primary.js'
-import {assembleFederationData, parseSecretManifest, secretFromObject, secretManifest, type SecretData} from '../../src/federation/secret.js'
+import {assembleFederationData, parseSecretManifest, secretFromObject, secretManifest, validateFederationData, type SecretData} from '../../src/federation/secret.js'
 import {DirSecretStore, type StoredSecret} from '../../src/federation/store.js'
 import {UserError} from '../../src/shared/errors.js'
 
@@ -61,9 +61,15 @@ describe('federate primary offline (--output-dir)', () => {
     assert.throws(() => readdirSync(out), /ENOENT/)
   })
 
-  it('writes values and 0600 Secret manifests (the replication token included), and says the federation secret waits for the gateway only', async () => {
+  it('writes values and 0600 Secret manifests, the complete federation secret included (the same token; primary_gateways empty until the gateway is known)', async () => {
     const result = await run()
-    assert.deepEqual(readdirSync(join(out, 'secrets')).sort(), ['consul-acl-replication-acl-token.yaml', 'consul-ca-cert.yaml', 'consul-ca-key.yaml', 'consul-gossip-encryption-key.yaml'])
+    assert.deepEqual(readdirSync(join(out, 'secrets')).sort(), [
+      'consul-acl-replication-acl-token.yaml',
+      'consul-ca-cert.yaml',
+      'consul-ca-key.yaml',
+      'consul-federation.yaml',
+      'consul-gossip-encryption-key.yaml',
+    ])
     for (const file of readdirSync(join(out, 'secrets'))) assert.equal(statSync(join(out, 'secrets', file)).mode & 0o777, 0o600, file)
     const caSecret = parseSecretManifest(readFileSync(join(out, 'secrets', 'consul-ca-cert.yaml'), 'utf8'), 'f')
     assert.equal(caSecret.labels['app.kubernetes.io/managed-by'], 'consulk8s')
@@ -72,8 +78,17 @@ describe('federate primary offline (--output-dir)', () => {
     assert.match(token, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'a UUID v4')
     assert.ok(!JSON.stringify(result).includes(token), 'the token is never reported')
     assert.equal(result.replicationTokenSource, 'generated')
-    assert.equal(result.federationSecret.status, 'pending')
-    assert.deepEqual(result.federationSecret.waitingFor.map((reason) => reason.split(':')[0]), ['the primary mesh gateway address'])
+    assert.equal(result.federationSecret.status, 'create')
+    assert.deepEqual(result.federationSecret.primaryGateways, [])
+    const federation = parseSecretManifest(readFileSync(join(out, 'secrets', 'consul-federation.yaml'), 'utf8'), 'f').data
+    assert.deepEqual(Object.keys(federation).sort(), ['caCert', 'caKey', 'gossipEncryptionKey', 'replicationToken', 'serverConfigJSON'])
+    assert.equal(federation.replicationToken, token)
+    assert.deepEqual(JSON.parse(federation.serverConfigJSON), {primary_datacenter: 'dc1', primary_gateways: []})
+    assert.ok(result.warnings.some((warning) => /no primary gateways yet.*--context/.test(warning)), result.warnings.join('\n'))
+    assert.ok(result.next.some((line) => line.startsWith('consulk8s federate primary --context <primary-context>') && line.includes('fills in the primary gateways')), result.next.join('\n'))
+    assert.ok(!result.next.some((line) => line.startsWith('consulk8s federate secondary')), 'no secondary step while the gateways are missing')
+    // Every secondary-side reader refuses it, saying how to fill the gateways in.
+    assert.throws(() => validateFederationData(federation, 'f'), (error: UserError) => /no primary_gateways/.test(error.message) && /federate primary --context/.test(error.hint ?? ''))
     const values = parse(readFileSync(join(out, 'values.yaml'), 'utf8'))
     assert.equal(values.global.datacenter, 'dc1')
     assert.deepEqual(values.global.acls, {manageSystemACLs: true, createReplicationToken: true, replicationToken: {secretName: 'consul-acl-replication-acl-token', secretKey: 'token'}})
@@ -88,14 +103,15 @@ describe('federate primary offline (--output-dir)', () => {
     const result = await run()
     assert.deepEqual(
       result.steps.filter((step) => step.action !== 'pending').map((step) => step.action),
-      ['unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged'],
+      ['unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged'],
     )
     assert.deepEqual(readdirSync(join(out, 'secrets')).map((file) => readFileSync(join(out, 'secrets', file), 'utf8')), before)
   })
 
-  it('with the gateway given, writes the complete federation secret holding the token of the token secret; a rerun changes nothing', async () => {
+  it('with the gateway given, fills in the federation secret (the token of the token secret kept); a rerun changes nothing', async () => {
     const result = await run({primaryGateways: ['gw.example.com:443']})
-    assert.equal(result.federationSecret.status, 'create')
+    assert.equal(result.federationSecret.status, 'update')
+    assert.ok(result.next.some((line) => line.startsWith('consulk8s federate secondary')), result.next.join('\n'))
     const secrets = join(out, 'secrets')
     const secret = parseSecretManifest(readFileSync(join(secrets, 'consul-federation.yaml'), 'utf8'), 'f')
     assert.deepEqual(Object.keys(secret.data).sort(), ['caCert', 'caKey', 'gossipEncryptionKey', 'replicationToken', 'serverConfigJSON'])
