@@ -90,6 +90,7 @@ With --once (and with --dry-run, which plans once and changes nothing) it reconc
       this.ui.warn('Interrupted: finishing the writes in flight (Ctrl-C again to quit at once).')
       controller.abort()
     }
+    this.handlesInterrupt = true
     process.on('SIGINT', interrupt)
     process.on('SIGTERM', interrupt)
     const ctx: EngineContext = {
@@ -130,6 +131,7 @@ With --once (and with --dry-run, which plans once and changes nothing) it reconc
     } finally {
       process.off('SIGINT', interrupt)
       process.off('SIGTERM', interrupt)
+      this.handlesInterrupt = false
       consul.close()
       kube.close()
     }

@@ -27,11 +27,7 @@ export function outputTarget(value: string | undefined): OutputTarget {
  * holding secret material), others 0644.
  */
 export async function writeOutputFile(file: string, text: string, holdsSecrets: boolean): Promise<void> {
-  try {
-    await writeFileAtomic(file, text, holdsSecrets ? 0o600 : 0o644)
-  } catch (error) {
-    throw new UserError(`Cannot write ${file}: ${(error as Error).message}`, {hint: 'Check that the directory is writable.'})
-  }
+  await writeFileAtomic(file, text, holdsSecrets ? 0o600 : 0o644)
 }
 
 /** Manifests from stdin (`-f -`). */

@@ -4,6 +4,7 @@ import {join, resolve} from 'node:path'
 
 import {BaseCommand} from '../../shared/base-command.js'
 import {UserError} from '../../shared/errors.js'
+import {checkOutputPaths} from '../../shared/files.js'
 import {consulFlags, dryRunFlag, kubeFlags} from '../../shared/flags.js'
 import {federationClients, promptAsker} from '../../federation/command-support.js'
 import {parseDuration} from '../../shared/duration.js'
@@ -62,6 +63,13 @@ Re-running is safe: existing CA, gossip key and token are reused and reported un
       })
     }
     const valuesFile = resolve(flags['values-file'] ?? (outputDir ? join(outputDir, 'values.yaml') : 'primary-values.yaml'))
+    // Every output path is checked before anything is asked, read or written.
+    if (!flags['dry-run']) {
+      await checkOutputPaths([
+        {path: valuesFile, kind: 'file', flag: flags['values-file'] ? '--values-file' : outputDir ? '--output-dir' : undefined},
+        ...(outputDir ? [{path: join(outputDir, 'secrets'), kind: 'dir' as const, flag: '--output-dir'}] : []),
+      ])
+    }
     const previousValues = await readFile(valuesFile, 'utf8').catch(() => undefined)
     const asker = promptAsker({yes: flags.yes, json: this.jsonEnabled()})
     const choices = await resolveChoices({

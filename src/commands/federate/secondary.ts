@@ -4,6 +4,7 @@ import {resolve} from 'node:path'
 import {BaseCommand} from '../../shared/base-command.js'
 import {dryRunFlag, kubeFlags} from '../../shared/flags.js'
 import {UserError} from '../../shared/errors.js'
+import {checkOutputPaths} from '../../shared/files.js'
 import {SECONDARY_DEFAULTS, resolveChoices} from '../../federation/choices.js'
 import {federationClients, promptAsker, readInput} from '../../federation/command-support.js'
 import {MESH_GATEWAY_SERVICE_TYPES, type MeshGatewayServiceType} from '../../federation/gateways.js'
@@ -52,6 +53,8 @@ The datacenter name must differ from the primary's. An existing federation secre
         hint: 'e.g. consulk8s federate secondary --context dc2 --primary-context dc1',
       })
     }
+    const valuesFile = resolve(flags['values-file'])
+    if (!flags['dry-run']) await checkOutputPaths([{path: valuesFile, kind: 'file', flag: '--values-file'}])
     const target = await federationClients(flags, {cluster: true, consul: false})
     let source
     if (flags.file) {
@@ -80,7 +83,7 @@ The datacenter name must differ from the primary's. An existing federation secre
         datacenter: choices.datacenter,
         meshGatewayServiceType: choices.meshGatewayServiceType,
         k8sAuthMethodHost: flags['k8s-auth-method-host'],
-        valuesFile: resolve(flags['values-file']),
+        valuesFile,
         force: flags.force,
         dryRun: flags['dry-run'],
       },
