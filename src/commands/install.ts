@@ -1,5 +1,5 @@
 import {BaseCommand} from '../shared/base-command.js'
-import {dryRunFlag, kubeFlags} from '../shared/flags.js'
+import {dryRunFlag, kubeFlags, yesFlag} from '../shared/flags.js'
 import {connectCluster} from '../kube/client.js'
 import {chartFlags, helmBinaryFlag, installOptionsFromFlags, noHooksFlag, resultOutputFlag, valuesFlags, waitFlags} from '../helm/flags.js'
 import {installRelease, type InstallResult} from '../helm/install.js'
@@ -13,14 +13,15 @@ Runs a preflight first (context reachable, helm 3.13+ present, values files vali
   static enableJsonFlag = true
 
   static examples = [
-    {description: 'Install the primary with the values `federate primary` wrote', command: '<%= config.bin %> install --context dc1 -f dc1-values.yaml'},
-    {description: 'A given chart version, waiting for the servers', command: '<%= config.bin %> install --context dc2 -f dc2-values.yaml --chart-version 1.9.2 --wait --timeout 15m'},
-    {description: 'From a local chart directory, without prompting', command: '<%= config.bin %> install --context dc1 -f values.yaml --chart ./consul-chart --yes'},
-    {description: 'Show what would be applied (rendered by helm against the cluster)', command: '<%= config.bin %> install --context dc1 -f values.yaml --dry-run -o yaml > manifest.yaml'},
+    {description: 'Install the primary with the values `federate primary` wrote', command: '<%= config.bin %> install --context dc1 -f primary-values.yaml'},
+    {description: 'A secondary with the values `federate secondary` wrote, a given chart version, waiting for the servers', command: '<%= config.bin %> install --context dc2 -f secondary-values.yaml --chart-version 1.9.2 --wait --timeout 15m'},
+    {description: 'From a local chart directory, without prompting', command: '<%= config.bin %> install --context dc1 -f primary-values.yaml --chart ./consul-chart --yes'},
+    {description: 'Show what would be applied (rendered by helm against the cluster)', command: '<%= config.bin %> install --context dc1 -f primary-values.yaml --dry-run -o yaml > manifest.yaml'},
   ]
 
   static flags = {
     ...kubeFlags,
+    ...yesFlag,
     ...valuesFlags,
     ...chartFlags,
     ...helmBinaryFlag,

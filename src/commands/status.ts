@@ -1,8 +1,7 @@
-import {Flags} from '@oclif/core'
-
 import {BaseCommand} from '../shared/base-command.js'
 import {UserError} from '../shared/errors.js'
-import {kubeFlags} from '../shared/flags.js'
+import {kubeFlags, outputFlag} from '../shared/flags.js'
+import {formatData} from '../shared/output.js'
 import {SYMBOLS} from '../ui/terminal.js'
 import {connectCluster} from '../kube/client.js'
 import {helmBinaryFlag} from '../helm/flags.js'
@@ -23,12 +22,7 @@ Exits 1 when there is no such release; otherwise 0, with ! marks on parts that a
   static flags = {
     ...kubeFlags,
     ...helmBinaryFlag,
-    output: Flags.string({
-      char: 'o',
-      description: 'Output format.',
-      options: ['table', 'json'],
-      default: 'table',
-    }),
+    output: outputFlag(['table', 'json', 'yaml'], 'Output format: table (default), json or yaml.'),
   }
 
   async run(): Promise<StatusReport> {
@@ -40,8 +34,9 @@ Exits 1 when there is no such release; otherwise 0, with ! marks on parts that a
       release: flags.release,
       helmBinary: flags['helm-binary'],
     })
-    const json = flags.output === 'json'
-    if (json && !this.jsonEnabled()) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
+    const format = flags.output ?? 'table'
+    const json = format !== 'table'
+    if (format !== 'table' && !this.jsonEnabled()) process.stdout.write(formatData(format, report))
     if (!report.found) {
       if (json || this.jsonEnabled()) process.exitCode = 1
       else {

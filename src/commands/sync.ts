@@ -4,7 +4,7 @@ import {stringify} from 'yaml'
 import {ConsulClient, consulConfigFrom} from '../consul/client.js'
 import {BaseCommand} from '../shared/base-command.js'
 import {UserError} from '../shared/errors.js'
-import {consulFlags, dryRunFlag, kubeFlags} from '../shared/flags.js'
+import {consulFlags, dryRunFlag, kubeFlags, outputFlag} from '../shared/flags.js'
 import {exitCodeOf, reconcile, type EngineContext, type SyncResult} from '../sync/engine.js'
 import {connectKube} from '../kube/http.js'
 import {DEFAULT_OPTIONS, NODE_PORT_SYNC_TYPES} from '../sync/model.js'
@@ -35,7 +35,7 @@ With --once (and with --dry-run, which plans once and changes nothing) it reconc
     ...consulFlags,
     ...dryRunFlag,
     once: Flags.boolean({description: 'Reconcile once and exit instead of watching.', default: false}),
-    output: Flags.string({char: 'o', options: ['json', 'yaml'], exclusive: ['json'], description: 'Print the plan/result as JSON or YAML on stdout (status lines go to stderr).'}),
+    output: {...outputFlag(['json', 'yaml'], 'Print the plan/result as JSON or YAML on stdout (status lines go to stderr).'), exclusive: ['json']},
     'to-consul': Flags.boolean({allowNo: true, description: 'Sync Kubernetes services into Consul. Naming only some directions syncs only those; default both.', helpGroup: 'DIRECTION'}),
     'to-k8s': Flags.boolean({allowNo: true, description: 'Sync Consul services into Kubernetes as ExternalName services.', helpGroup: 'DIRECTION'}),
     'default-sync': Flags.boolean({aliases: ['k8s-default-sync'], allowNo: true, default: DEFAULT_OPTIONS.defaultSync, description: 'Sync services that have no consul.hashicorp.com/service-sync annotation.', helpGroup: 'KUBERNETES -> CONSUL'}),

@@ -1,9 +1,10 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../shared/base-command.js'
-import {kubeFlags} from '../shared/flags.js'
+import {durationFlag, kubeFlags, outputFlag, timeoutFlag} from '../shared/flags.js'
+import {formatData} from '../shared/output.js'
 import {readKubeconfig} from '../kube/kubeconfig.js'
-import {parseDuration} from '../shared/duration.js'
+import {formatDuration} from '../shared/duration.js'
 import {planTargets} from '../verify/plan.js'
 import {renderReport, waitingText} from '../verify/render.js'
 import {verifyFederation} from '../verify/runner.js'
@@ -32,7 +33,8 @@ Exit status 0 only when no check failed (warnings, e.g. a CA expiring within 30 
   static flags = {
     ...kubeFlags,
     context: Flags.string({
-      description: 'Kube context of a datacenter to verify from; repeat for every cluster of the federation (default: the current context).',
+      aliases: ['kube-context'],
+      description: 'Kube context of a datacenter to verify from; repeat for every cluster of the federation (default: the current context; alias --kube-context).',
       multiple: true,
       helpGroup: 'GLOBAL',
     }),
@@ -54,16 +56,16 @@ Exit status 0 only when no check failed (warnings, e.g. a CA expiring within 30 
       delimiter: ',',
     }),
     wait: Flags.boolean({description: 'Retry until every check passes or --timeout ends, printing what is still awaited.', default: false}),
-    timeout: Flags.string({description: 'How long --wait retries (e.g. 90s, 5m).', default: '5m'}),
-    interval: Flags.string({description: 'Pause between --wait rounds.', default: '3s'}),
-    output: Flags.string({char: 'o', description: 'Output format.', options: ['table', 'json'], default: 'table'}),
+    ...timeoutFlag('How long --wait retries (90s, 5m).'),
+    interval: durationFlag({description: 'Pause between --wait rounds.', default: '3s'}),
+    output: outputFlag(['table', 'json', 'yaml'], 'Output format: table (default), json or yaml.'),
   }
 
   async run(): Promise<VerifyReport> {
     const {flags} = await this.parse(Verify)
-    // -o json prints the report itself; --json lets oclif print what run() returns.
-    const json = flags.output === 'json' && !this.jsonEnabled()
-    if (json) this.useStderr()
+    // -o json|yaml prints the report itself; --json lets oclif print what run() returns.
+    const format = flags.output === undefined || flags.output === 'table' || this.jsonEnabled() ? undefined : flags.output
+    if (format) this.useStderr()
     const targets = planTargets({
       contexts: flags.context ?? [],
       currentContext: flags.context?.length ? undefined : readKubeconfig(flags.kubeconfig).currentContext,
@@ -74,8 +76,8 @@ Exit status 0 only when no check failed (warnings, e.g. a CA expiring within 30 
       caFiles: flags['consul-cacert'],
       env: process.env,
     })
-    const timeoutMs = parseDuration(flags.timeout, '--timeout')
-    const intervalMs = parseDuration(flags.interval, '--interval')
+    const timeoutMs = flags.timeout
+    const intervalMs = flags.interval
 
     this.ui.progress(`verifying ${targets.map((target) => target.context).join(', ')}`)
     let lastText = ''
@@ -103,9 +105,9 @@ Exit status 0 only when no check failed (warnings, e.g. a CA expiring within 30 
     for (const side of report.sides) {
       this.ui.detail(`context ${side.context}: namespace ${side.namespace}, datacenter ${side.datacenter ?? 'unknown'}, via ${side.source}`)
     }
-    if (json) process.stdout.write(JSON.stringify(report, null, 2) + '\n')
+    if (format) process.stdout.write(formatData(format, report))
     else renderReport(report, this.ui)
-    if (!report.ok && flags.wait) this.ui.fail(`Gave up after ${flags.timeout} (${report.attempts} attempts).`)
+    if (!report.ok && flags.wait) this.ui.fail(`Gave up after ${formatDuration(flags.timeout)} (${report.attempts} attempts).`)
     if (!report.ok) process.exitCode = 1
     return report
   }

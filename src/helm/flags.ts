@@ -6,7 +6,7 @@
 import {Flags} from '@oclif/core'
 
 import {HASHICORP_REPO} from './chart.js'
-import {parseDuration} from '../shared/duration.js'
+import {outputFlag, timeoutFlag} from '../shared/flags.js'
 import type {InstallOptions} from './install.js'
 
 export const helmBinaryFlag = {
@@ -56,11 +56,7 @@ export const waitFlags = {
     description: 'Wait until the release\'s servers and gateways are ready, printing what is still awaited.',
     default: false,
   }),
-  timeout: Flags.string({
-    description: 'How long helm and --wait may take (Go duration: 90s, 10m, 1h).',
-    default: '10m',
-    helpValue: 'DURATION',
-  }),
+  ...timeoutFlag('How long helm and --wait may take (90s, 10m, 1h).'),
 }
 
 export const noHooksFlag = {
@@ -70,11 +66,6 @@ export const noHooksFlag = {
   }),
 }
 
-/** --timeout as milliseconds, with a readable error. */
-export function timeoutMs(flag: string): number {
-  return parseDuration(flag, '--timeout')
-}
-
 /** The -f/--set flags as the library takes them. */
 export function valuesFromFlags(flags: {values?: string[]; set?: string[]; 'set-string'?: string[]}) {
   return {files: flags.values ?? [], set: flags.set ?? [], setString: flags['set-string'] ?? []}
@@ -82,11 +73,7 @@ export function valuesFromFlags(flags: {values?: string[]; set?: string[]; 'set-
 
 
 export const resultOutputFlag = {
-  output: Flags.string({
-    char: 'o',
-    description: 'Print the result to stdout as json or yaml (with --dry-run, yaml is the manifest helm rendered); progress goes to stderr.',
-    options: ['json', 'yaml'],
-  }),
+  output: outputFlag(['json', 'yaml'], 'Print the result to stdout as json or yaml (with --dry-run, yaml is the manifest helm rendered); progress goes to stderr.'),
 }
 
 /** The parsed flags install and upgrade share. */
@@ -102,7 +89,7 @@ export interface LifecycleFlags {
   set?: string[]
   'set-string'?: string[]
   wait: boolean
-  timeout: string
+  timeout: number
   'dry-run': boolean
   yes: boolean
   'no-hooks': boolean
@@ -120,7 +107,7 @@ export function installOptionsFromFlags(flags: LifecycleFlags): InstallOptions {
     chartRepo: flags['chart-repo'],
     ...valuesFromFlags(flags),
     wait: flags.wait,
-    timeoutMs: timeoutMs(flags.timeout),
+    timeoutMs: flags.timeout,
     dryRun: flags['dry-run'],
     yes: flags.yes,
     noHooks: flags['no-hooks'],

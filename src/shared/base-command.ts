@@ -80,7 +80,8 @@ export abstract class BaseCommand extends Command {
     // Parse errors (unknown flag, bad value, stray argument): one line, the usage, exit 2.
     if (error.oclif?.exit !== undefined && error.parse !== undefined) return this.failParse(error)
     if (error.oclif?.exit !== undefined || error.name === 'CLIError') return this.fail(error.message, undefined, error.oclif?.exit ?? 2)
-    if (isUserError(error)) return this.fail(error.message, error.hint, error.exitCode)
+    // A UserError thrown by a flag's parse function arrives wrapped in oclif's "Parsing --flag" text.
+    if (isUserError(error)) return this.fail(withoutParseNoise(error.message), error.hint, error.exitCode)
     if (this.verboseEnabled() && error.stack && !this.jsonErrors()) process.stderr.write(error.stack + '\n')
     return this.fail(`Unexpected error: ${errorMessage(error)}`, 'This is a bug in consulk8s; re-run with --verbose for details.', 1)
   }
@@ -100,7 +101,7 @@ export abstract class BaseCommand extends Command {
   private failParse(error: Error & ParseErrorDetails): Promise<unknown> {
     const name = `${this.config.bin} ${this.id?.replace(/:/g, ' ') ?? ''}`.trim()
     const usage = `Usage: ${name} [flags]\nSee '${name} --help' for the flags.`
-    let message = error.message.replace(/\nSee more help with --help\s*$/, '').trim()
+    let message = withoutParseNoise(error.message)
     if (error.flags?.length) {
       const known = this.knownFlags()
       message = error.flags
@@ -112,7 +113,10 @@ export abstract class BaseCommand extends Command {
     } else if (error.args?.length) {
       message = `unexpected argument${error.args.length === 1 ? '' : 's'} ${error.args.map((arg) => `"${arg}"`).join(', ')} for ${name}.`
     }
-    return this.fail(message.charAt(0).toUpperCase() + message.slice(1), usage, error.oclif?.exit ?? 2)
+    // -o names a format everywhere; a file name there is the old habit of `-o FILE`.
+    const outputValue = /^Expected --output=(.+) to be one of/.exec(message)?.[1]
+    const fileHint = outputValue && /[./]/.test(outputValue) && this.knownFlags().includes('output-file') ? `-o names a format; to write a file, pass --output-file ${outputValue}.\n` : ''
+    return this.fail(message.charAt(0).toUpperCase() + message.slice(1), fileHint + usage, error.oclif?.exit ?? 2)
   }
 
   /** Flag names (and aliases) of this command, for did-you-mean. */
@@ -122,4 +126,12 @@ export abstract class BaseCommand extends Command {
     const all: Record<string, {aliases?: string[]}> = {...base, ...flags, ...(this.ctor.enableJsonFlag ? {json: {}} : {}), help: {}}
     return Object.entries(all).flatMap(([flag, definition]) => [flag, ...(definition.aliases ?? [])])
   }
+}
+
+/** oclif's parser decorations ("Parsing --timeout \n\t…", "See more help with --help") off a message. */
+function withoutParseNoise(message: string): string {
+  return message
+    .replace(/^Parsing --\S+\s*\n\t/, '')
+    .replace(/\nSee more help with --help\s*$/, '')
+    .trim()
 }

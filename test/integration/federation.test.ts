@@ -223,7 +223,7 @@ describe('federate primary, export, import, secondary against dc1 and dc2', () =
   })
 
   it('export writes a clean 0600 manifest and warns on stderr', async () => {
-    const result = await cli(['federate', 'export', ...k(), '--context', 'dc1', '-n', ns, '-o', 'fed.yaml'])
+    const result = await cli(['federate', 'export', ...k(), '--context', 'dc1', '-n', ns, '--output-file', 'fed.yaml'])
     assert.equal(result.exitCode, 0, result.stderr)
     assert.match(result.stderr, /! The federation secret holds the CA private key/)
     const file = join(work, 'fed.yaml')
@@ -278,7 +278,7 @@ describe('federate primary, export, import, secondary against dc1 and dc2', () =
     assertCleanFailure(incomplete, /incomplete\.yaml is missing keys caKey, serverConfigJSON\./)
     writeFileSync(join(work, 'broken.yaml'), 'kind: Secret\nmetadata: {name: x\n')
     const broken = await cli(['federate', 'import', ...k(), '--context', 'dc2', '-n', untouched, '-f', 'broken.yaml'])
-    assertCleanFailure(broken, /broken\.yaml is not valid YAML or JSON/)
+    assertCleanFailure(broken, /broken\.yaml:\d+:\d+ is not valid YAML or JSON: .*\.$/m)
     assert.equal(await namespaceExists('dc2', untouched), false)
   })
 

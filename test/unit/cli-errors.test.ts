@@ -2,13 +2,13 @@
 // and with --json a small JSON error instead of oclif's parse context.
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
-import {chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync} from 'node:fs'
 import {createServer, type Socket} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
 
-import {BIN, runCli} from '../helpers/cli.js'
+import {BIN, ROOT, runCli} from '../helpers/cli.js'
 import {runCliInPty} from '../helpers/pty.js'
 
 const STACK = /\n\s+at .*:\d+:\d+/
@@ -104,7 +104,7 @@ describe('Ctrl-C is the user leaving, not a bug', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     const port = (server.address() as {port: number}).port
     try {
-      const child = spawn(process.execPath, [BIN, 'federate', 'export', '--kubeconfig', kubeconfigFor(port), '-o', join(work, 'never.yaml')], {env: {...process.env, CI: 'true', NO_COLOR: '1'}})
+      const child = spawn(process.execPath, [BIN, 'federate', 'export', '--kubeconfig', kubeconfigFor(port), '--output-file', join(work, 'never.yaml')], {env: {...process.env, CI: 'true', NO_COLOR: '1'}})
       let stderr = ''
       child.stderr.on('data', (chunk) => (stderr += chunk))
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
@@ -212,5 +212,91 @@ describe('typos and help', () => {
     assert.equal(result.exitCode, 2)
     const parsed = JSON.parse(result.stdout) as {error: {message: string}}
     assert.match(parsed.error.message, /Unknown flag --contxt/)
+  })
+})
+
+describe('one contract per flag', () => {
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')) as {
+    commands: Record<string, {flags: Record<string, {char?: string; options?: string[]; default?: unknown; aliases?: string[]}>}>
+  }
+  const commands = Object.entries(manifest.commands)
+
+  it('-o takes json|yaml (table where there is a table) on every command, never a file name', () => {
+    for (const [id, command] of commands) {
+      const output = command.flags.output
+      if (!output) continue
+      assert.equal(output.char, 'o', id)
+      assert.ok(output.options, `${id}: -o has a fixed list of formats`)
+      for (const format of ['json', 'yaml']) assert.ok(output.options.includes(format), `${id}: -o ${format}`)
+      for (const format of output.options) assert.ok(['json', 'yaml', 'table', 'wide'].includes(format), `${id}: -o ${format}`)
+    }
+  })
+
+  it('-o with an unknown value is an error; a file name is pointed to --output-file', async () => {
+    const result = await runCli(['federate', 'export', '-o', 'fed.yaml'])
+    assert.equal(result.exitCode, 2)
+    assert.match(result.stderr, /Expected --output=fed\.yaml to be one of: yaml, json/)
+    assert.match(result.stderr, /to write a file, pass --output-file fed\.yaml/)
+    const inject = await runCli(['inject', '-f', '-', '-o', 'xml'], {input: 'a: 1\n'})
+    assert.equal(inject.exitCode, 2)
+    assert.match(inject.stderr, /Expected --output=xml to be one of: yaml, json/)
+  })
+
+  it('every --timeout has the one default, --kube-context is an alias of --context, --yes only where something asks', () => {
+    const asking = ['federate:import', 'federate:primary', 'federate:secondary', 'inject', 'install', 'uninstall', 'upgrade']
+    for (const [id, command] of commands) {
+      if (command.flags.timeout) assert.equal(command.flags.timeout.default, '5m', `${id} --timeout default`)
+      if (command.flags.context) assert.deepEqual(command.flags.context.aliases, ['kube-context'], `${id} --kube-context`)
+      assert.equal(Boolean(command.flags.yes), asking.includes(id), `${id} --yes`)
+    }
+  })
+
+  it('a bare number for a duration is refused like helm, naming the flag and the fix', async () => {
+    const result = await runCli(['verify', '--timeout', '90'])
+    assert.notEqual(result.exitCode, 0)
+    assert.match(result.stderr, /^✗ Invalid duration "90" for --timeout: missing unit\.$/m)
+    assert.match(result.stderr, /90s or 90m/)
+    assert.doesNotMatch(result.stderr, /Parsing --timeout|See more help/)
+  })
+
+  it('--kube-context selects the context like --context', async () => {
+    const kubeconfig = kubeconfigFor(1)
+    const result = await runCli(['federate', 'export', '--kubeconfig', kubeconfig, '--kube-context', 'gamma'])
+    assert.notEqual(result.exitCode, 0)
+    assert.match(result.stderr, /Unknown kube context "gamma"/)
+  })
+})
+
+describe('local input is checked before anything else', () => {
+  it('federate import -f with an incomplete secret names the missing keys without reaching a cluster', async () => {
+    const partial = join(work, 'partial.yaml')
+    writeFileSync(partial, ['apiVersion: v1', 'kind: Secret', 'metadata: {name: consul-federation}', 'data:', `  caCert: ${Buffer.from('x').toString('base64')}`].join('\n'))
+    // A kubeconfig whose server would never answer: the error must come before any request.
+    const result = await runCli(['federate', 'import', '--kubeconfig', join(work, 'no-such-kubeconfig'), '-f', partial])
+    assert.equal(result.exitCode, 1, result.stderr)
+    assert.match(result.stderr, /partial\.yaml is missing keys .*caKey.*serverConfigJSON/)
+    assert.doesNotMatch(result.stderr, /kubeconfig/i)
+  })
+
+  it('inject -f - with empty stdin is an error, like federate import -f -', async () => {
+    for (const args of [['inject', '-f', '-'], ['federate', 'import', '-f', '-']]) {
+      const result = await runCli(args, {input: ''})
+      assert.equal(result.exitCode, 1, `${args.join(' ')}: ${result.stderr}`)
+      assert.match(result.stderr, /^✗ -f - read nothing: stdin is empty\.$/m)
+      assert.equal(result.stdout.trim(), '')
+    }
+  })
+
+  it('a YAML error names file:line:column and ends with the fix, not a dangling colon', async () => {
+    const bad = join(work, 'bad.yaml')
+    writeFileSync(bad, 'a: 1\n---\nb: [2\nc: 3\n')
+    for (const args of [['inject', '-f', bad], ['federate', 'import', '-f', bad]]) {
+      const result = await runCli(args)
+      assert.equal(result.exitCode, 1)
+      const lines = result.stderr.trim().split('\n')
+      assert.match(lines[0], /bad\.yaml:\d+:\d+ is not valid YAML.*\.$/)
+      assert.doesNotMatch(result.stderr, /:\s*$/m, 'no line ends in a colon')
+      assert.match(lines.at(-1)!, /Fix the YAML.* at line \d+ .*run the command again/)
+    }
   })
 })

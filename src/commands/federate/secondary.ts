@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import {resolve} from 'node:path'
 
 import {BaseCommand} from '../../shared/base-command.js'
-import {dryRunFlag, kubeFlags} from '../../shared/flags.js'
+import {dryRunFlag, kubeFlags, yesFlag} from '../../shared/flags.js'
 import {UserError} from '../../shared/errors.js'
 import {checkOutputPaths} from '../../shared/files.js'
 import {SECONDARY_DEFAULTS, resolveChoices} from '../../federation/choices.js'
@@ -11,7 +11,7 @@ import {MESH_GATEWAY_SERVICE_TYPES, type MeshGatewayServiceType} from '../../fed
 import {renderNext, renderSteps, renderWarnings} from '../../federation/report.js'
 import {checkSecondaryDatacenter, loadFederationSource, runSecondary, type SecondaryResult} from '../../federation/secondary.js'
 import {chainInstall, chainInstallOptions, type ChainInstallResult} from '../../federation/install-chain.js'
-import {chartFlags, helmBinaryFlag, noHooksFlag, timeoutMs, waitFlags} from '../../helm/flags.js'
+import {chartFlags, helmBinaryFlag, noHooksFlag, waitFlags} from '../../helm/flags.js'
 import {confirmOrAbort} from '../../ui/prompt.js'
 
 export default class FederateSecondary extends BaseCommand {
@@ -30,6 +30,7 @@ The datacenter name must differ from the primary's. An existing federation secre
 
   static flags = {
     ...kubeFlags,
+    ...yesFlag,
     ...dryRunFlag,
     'primary-context': Flags.string({description: 'Kube context of the primary (same kubeconfig) to copy the federation secret from.', exclusive: ['file']}),
     'primary-namespace': Flags.string({description: 'Namespace of Consul in the primary (default: -n).'}),
@@ -55,11 +56,10 @@ The datacenter name must differ from the primary's. An existing federation secre
     }
     const valuesFile = resolve(flags['values-file'])
     if (!flags['dry-run']) await checkOutputPaths([{path: valuesFile, kind: 'file', flag: '--values-file'}])
+    // An exported file is read and checked before any cluster is contacted.
+    let source = flags.file ? await loadFederationSource({text: await readInput(flags.file), path: flags.file}) : undefined
     const target = await federationClients(flags, {cluster: true, consul: false})
-    let source
-    if (flags.file) {
-      source = await loadFederationSource({text: await readInput(flags.file), path: flags.file})
-    } else {
+    if (!source) {
       if (flags['primary-context'] === target.cluster!.name) {
         throw new UserError(`--primary-context and --context are both "${flags['primary-context']}".`, {hint: 'The secondary must be another cluster than the primary.'})
       }
@@ -96,7 +96,7 @@ The datacenter name must differ from the primary's. An existing federation secre
     renderWarnings(this.ui, result.warnings)
     renderNext(this.ui, result.next)
     if (!flags.install) return result
-    const install = await chainInstall(target.cluster, chainInstallOptions(flags, result.valuesFile, timeoutMs(flags.timeout)), this.ui)
+    const install = await chainInstall(target.cluster, chainInstallOptions(flags, result.valuesFile, flags.timeout), this.ui)
     return {...result, install}
   }
 }
