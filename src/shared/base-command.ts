@@ -29,11 +29,12 @@ export abstract class BaseCommand extends Command {
   /** Set while the command handles SIGINT itself (sync lets writes in flight finish). */
   protected handlesInterrupt = false
 
-  private readonly onInterrupt = (): void => {
+  private readonly onInterrupt = (signal: NodeJS.Signals): void => {
     if (this.handlesInterrupt) return
     removeTempFiles()
     new Terminal({stream: process.stderr}).fail('Aborted.')
-    process.exit(ABORTED_EXIT_CODE)
+    // 128 + the signal number, as a shell reports it: 130 for Ctrl-C (SIGINT), 143 for SIGTERM.
+    process.exit(signal === 'SIGTERM' ? 143 : ABORTED_EXIT_CODE)
   }
 
   /** Human output. Goes to stderr when stdout carries data (call useStderr() first). */
