@@ -162,6 +162,19 @@ describe('an output path that cannot be written fails at once, nothing half-writ
     assert.deepEqual(readdirSync(readOnly), [])
   })
 
+  it('--output-dir on a read-only file system (EROFS): a user error, nothing written', async (t) => {
+    // A read-only tmpfs in a private mount namespace (needs root, as the whole suite does).
+    const readOnly = join(work, 'read-only-fs')
+    mkdirSync(readOnly)
+    if (process.getuid?.() !== 0) return t.skip('needs root for a private read-only mount')
+    const mountReadOnly = ['unshare', '--mount', 'sh', '-c', 'mount -t tmpfs -o ro tmpfs "$0" && exec "$@"', readOnly]
+    const result = await runCli(['--', 'federate', 'primary', '--output-dir', join(readOnly, 'federation'), '--yes'], {command: mountReadOnly})
+    assert.equal(result.exitCode, 1, result.stderr)
+    assert.match(result.stderr, /✗ --output-dir: Cannot write .*read-only-fs\/federation\/values\.yaml: the file system is read-only/)
+    assert.match(result.stderr, /Choose a directory on a writable file system\./)
+    assert.deepEqual(readdirSync(readOnly), [])
+  })
+
   it('--output-dir under /proc fails at once instead of spinning in mkdir', async () => {
     const result = await runCli(['federate', 'primary', '--output-dir', '/proc/consulk8s-nope', '--yes'], {timeoutMs: 60_000})
     assert.equal(result.exitCode, 1, result.stderr)
