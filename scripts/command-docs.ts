@@ -42,9 +42,10 @@ function escapeCell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n+/g, ' ')
 }
 
-function renderExample(example: string | {command: string; description?: string}): string {
+function renderExample(example: string | {command: string; description?: string}, id: string): string {
   const command = typeof example === 'string' ? example : example.command
-  const text = command.replace(/<%= config\.bin %>/g, BIN)
+  // The templates oclif renders in --help: the binary and the command as typed.
+  const text = command.replace(/<%= config\.bin %>/g, BIN).replace(/<%= command\.id %>/g, id.replace(/:/g, ' '))
   const description = typeof example === 'string' ? '' : example.description ? `# ${example.description}\n` : ''
   return description + text
 }
@@ -91,7 +92,7 @@ export function renderCommandDocs(manifest: Manifest): string {
       out.push('')
     }
     if (command.examples && command.examples.length > 0) {
-      out.push('Examples:', '', '```sh', command.examples.map((example) => renderExample(example)).join('\n\n'), '```', '')
+      out.push('Examples:', '', '```sh', command.examples.map((example) => renderExample(example, command.id)).join('\n\n'), '```', '')
     }
   }
   return out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n'

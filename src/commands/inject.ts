@@ -4,20 +4,22 @@ import {readFile} from 'node:fs/promises'
 import {applyClusterPlan, injectedObject, planCluster, presentable} from '../inject/cluster.js'
 import {workloadDiff} from '../inject/diff.js'
 import {applyManifestPlan, manifestsHoldSecrets, planManifests, readManifestSources, renderManifests, renderObjects} from '../inject/manifests.js'
-import {outputTarget, readStdinManifests, writeOutputFile, type OutputTarget} from '../inject/output.js'
+import {readStdinManifests, writeOutputFile} from '../inject/output.js'
+import {outputTarget, type OutputTarget} from '../shared/output.js'
 import {countPlan, type InjectPlan} from '../inject/plan.js'
 import {planJson, renderApplyResults, renderPlan, type InjectResultJson} from '../inject/render.js'
 import {DEFAULT_AUTH_METHOD, DEFAULT_CONSUL_ADDRESS, DEFAULT_IMAGES, buildSettings, type InjectSettings} from '../inject/settings.js'
 import {BaseCommand} from '../shared/base-command.js'
 import {UserError, errorMessage} from '../shared/errors.js'
-import {dryRunFlag, kubeFlags} from '../shared/flags.js'
+import {dryRunFlag, kubeFlags, outputFlag, yesFlag} from '../shared/flags.js'
+import {checkOutputPaths} from '../shared/files.js'
 import {confirmOrAbort} from '../ui/prompt.js'
 
 export default class Inject extends BaseCommand {
   static summary = 'Add the Consul Connect sidecar to workloads, without the webhook: in manifests or once in a cluster.'
   static description = `Applies the mutation of consul-k8s's connect-inject webhook to pod templates, following the consul.hashicorp.com/* annotations: the connect-init init container, the consul-dataplane sidecar (one of each per service for multi-port pods), the shared in-memory volume, <NAME>_CONNECT_SERVICE_HOST/PORT variables for every upstream, and the connect-inject-status annotation. Injecting twice equals injecting once.
 
-With -f, reads manifests (multi-document YAML or JSON; files, directories or - for stdin) and writes them back mutated, comments and order kept, to stdout or the file given with -o. Works offline.
+With -f, reads manifests (multi-document YAML or JSON; files, directories or - for stdin) and writes them back mutated, comments and order kept, to stdout or the file given with --output-file. Works offline.
 
 Without -f, works once on a live cluster: lists the Deployments, StatefulSets, DaemonSets, ReplicaSets and CronJobs of a namespace (-n, default the context's namespace, else "default"; or --all-namespaces), patches the pod templates that need the sidecar, and reports what changed. Jobs and bare Pods are reported, not changed (Kubernetes forbids it).
 
@@ -26,7 +28,7 @@ The decision follows the webhook: never kube-system or kube-public; --deny-names
   static enableJsonFlag = true
 
   static examples = [
-    {description: 'Inject manifests in CI, like istioctl kube-inject:', command: '<%= config.bin %> inject -f k8s/ -o k8s-injected.yaml'},
+    {description: 'Inject manifests in CI, like istioctl kube-inject:', command: '<%= config.bin %> inject -f k8s/ --output-file k8s-injected.yaml'},
     {description: 'From stdin to kubectl:', command: 'cat app.yaml | <%= config.bin %> inject -f - | kubectl apply -f -'},
     {description: 'See what the injection changes:', command: '<%= config.bin %> inject -f app.yaml --diff'},
     {description: 'Plan the injection of a live namespace:', command: '<%= config.bin %> inject --context dc1 -n shop --dry-run'},
@@ -39,14 +41,13 @@ The decision follows the webhook: never kube-system or kube-public; --deny-names
       description: 'Manifest file, directory (its .yaml/.yml/.json files) or - for stdin; repeatable. Without -f, the live cluster is injected.',
       multiple: true,
     }),
-    output: Flags.string({
-      char: 'o',
-      description: 'yaml or json: the format written to stdout; any other value is a file to write (JSON if it ends in .json).',
-    }),
-    diff: Flags.boolean({description: 'Print a unified diff of each changed pod template (instead of the manifests, unless -o names a file).', default: false}),
+    output: outputFlag(['yaml', 'json'], 'Format of the manifests: yaml (default; json for an --output-file ending in .json) or json. In cluster mode, prints the injected workloads.'),
+    'output-file': Flags.string({description: 'Write the manifests to this file instead of stdout (atomically; mode 0600 when they hold a Secret).', helpValue: 'FILE'}),
+    diff: Flags.boolean({description: 'Print a unified diff of each changed pod template (instead of the manifests, unless --output-file is given).', default: false}),
     ...dryRunFlag,
+    ...yesFlag,
     kubeconfig: Flags.string({description: 'Kubeconfig of the cluster to inject (default: $KUBECONFIG, else ~/.kube/config).', helpGroup: 'CLUSTER'}),
-    context: Flags.string({description: 'Kube context of the cluster to inject (default: the current context).', helpGroup: 'CLUSTER'}),
+    context: Flags.string({aliases: ['kube-context'], description: 'Kube context of the cluster to inject (default: the current context; alias --kube-context).', helpGroup: 'CLUSTER'}),
     'request-timeout': kubeFlags['request-timeout'],
     namespace: Flags.string({
       char: 'n',
@@ -124,7 +125,8 @@ The decision follows the webhook: never kube-system or kube-public; --deny-names
       tlsServerName: flags['tls-server-name'],
       logLevel: flags['log-level'],
     })
-    const output = outputTarget(flags.output)
+    const output = outputTarget(flags.output, flags['output-file'])
+    if (output.file && !flags['dry-run']) await checkOutputPaths([{path: output.file, kind: 'file', flag: '--output-file'}])
     if (flags.filename?.length) {
       for (const [flag, given] of [['--context', flags.context], ['--kubeconfig', flags.kubeconfig], ['--all-namespaces', flags['all-namespaces'] || undefined]] as const) {
         if (given !== undefined) {
@@ -169,9 +171,10 @@ The decision follows the webhook: never kube-system or kube-public; --deny-names
   private async injectCluster(
     settings: InjectSettings,
     output: OutputTarget,
-    flags: {kubeconfig?: string; context?: string; namespace?: string; 'all-namespaces': boolean; diff: boolean; 'dry-run': boolean; verbose: boolean; yes: boolean; output?: string},
+    flags: {kubeconfig?: string; context?: string; namespace?: string; 'all-namespaces': boolean; diff: boolean; 'dry-run': boolean; verbose: boolean; yes: boolean; output?: string; 'output-file'?: string},
   ): Promise<InjectResultJson> {
-    const printsObjects = flags.output !== undefined && !output.file
+    const writesObjects = flags.output !== undefined || output.file !== undefined
+    const printsObjects = writesObjects && !output.file
     if (printsObjects && !this.jsonEnabled()) this.useStderr()
     const clusterPlan = await planCluster(
       {kubeconfig: flags.kubeconfig, context: flags.context, namespace: flags.namespace, allNamespaces: flags['all-namespaces']},
@@ -186,7 +189,7 @@ The decision follows the webhook: never kube-system or kube-public; --deny-names
     if (flags.diff) this.printDiffs(plan)
 
     const changed = plan.workloads.filter((workload) => workload.action === 'inject')
-    if (flags.output !== undefined) {
+    if (writesObjects) {
       const objects = changed.map((workload) => presentable(injectedObject(clusterPlan, workload)!))
       const text = renderObjects(objects, output.format)
       if (output.file) await writeOutputFile(output.file, text, false)

@@ -1,7 +1,6 @@
-import {Flags} from '@oclif/core'
-
 import {BaseCommand} from '../shared/base-command.js'
-import {kubeFlags} from '../shared/flags.js'
+import {kubeFlags, outputFlag} from '../shared/flags.js'
+import {formatData} from '../shared/output.js'
 import {SYMBOLS} from '../ui/terminal.js'
 import {connectCluster} from '../kube/client.js'
 import {helmBinaryFlag, locateOptionsFromFlags, releaseLocatorFlags} from '../helm/flags.js'
@@ -23,20 +22,16 @@ Without -n the release is looked for in every namespace (the one release of the 
     ...kubeFlags,
     ...releaseLocatorFlags,
     ...helmBinaryFlag,
-    output: Flags.string({
-      char: 'o',
-      description: 'Output format.',
-      options: ['table', 'json'],
-      default: 'table',
-    }),
+    output: outputFlag(['table', 'json', 'yaml'], 'Output format: table (default), json or yaml.'),
   }
 
   async run(): Promise<StatusReport> {
     const {flags} = await this.parse(Status)
     const cluster = await connectCluster({kubeconfig: flags.kubeconfig, context: flags.context})
     const report = await releaseStatus(cluster, locateOptionsFromFlags(flags))
-    if (flags.output === 'json') {
-      if (!this.jsonEnabled()) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
+    const format = flags.output ?? 'table'
+    if (format !== 'table') {
+      if (!this.jsonEnabled()) process.stdout.write(formatData(format, report))
       return report
     }
     this.ui.header(`Consul in context "${report.context}" (${report.server}), namespace ${report.namespace}`)

@@ -7,7 +7,7 @@ import {helmBinaryFlag} from '../helm/flags.js'
 import {Helm, helmBinary} from '../helm/helm.js'
 import {BaseCommand} from '../shared/base-command.js'
 import {UserError, errorMessage} from '../shared/errors.js'
-import {consulFlags, dryRunFlag, kubeFlags} from '../shared/flags.js'
+import {consulFlags, dryRunFlag, kubeFlags, outputFlag} from '../shared/flags.js'
 import {exitCodeOf, reconcile, type EngineContext, type SyncResult} from '../sync/engine.js'
 import {connectKube} from '../kube/http.js'
 import {DEFAULT_OPTIONS, NODE_PORT_SYNC_TYPES, type SyncOptions} from '../sync/model.js'
@@ -84,7 +84,7 @@ With --once (and with --dry-run, which plans once and changes nothing) it reconc
     }),
     ...dryRunFlag,
     once: Flags.boolean({description: 'Reconcile once and exit instead of watching.', default: false}),
-    output: Flags.string({char: 'o', options: ['json', 'yaml'], exclusive: ['json'], description: 'Print the plan/result as JSON or YAML on stdout (status lines go to stderr).'}),
+    output: {...outputFlag(['json', 'yaml'], 'Print the plan/result as JSON or YAML on stdout (status lines go to stderr).'), exclusive: ['json']},
     'to-consul': Flags.boolean({allowNo: true, description: 'Sync Kubernetes services into Consul. Naming only some directions syncs only those; default both.', helpGroup: 'DIRECTION'}),
     'to-k8s': Flags.boolean({allowNo: true, description: 'Sync Consul services into Kubernetes as ExternalName services.', helpGroup: 'DIRECTION'}),
     'default-sync': Flags.boolean({aliases: ['k8s-default-sync'], allowNo: true, default: DEFAULT_OPTIONS.defaultSync, description: 'Sync services that have no consul.hashicorp.com/service-sync annotation.', helpGroup: 'KUBERNETES -> CONSUL'}),
@@ -181,6 +181,7 @@ With --once (and with --dry-run, which plans once and changes nothing) it reconc
       this.ui.warn('Interrupted: finishing the writes in flight (Ctrl-C again to quit at once).')
       controller.abort()
     }
+    this.handlesInterrupt = true
     process.on('SIGINT', interrupt)
     process.on('SIGTERM', interrupt)
     const ctx: EngineContext = {
@@ -222,6 +223,7 @@ With --once (and with --dry-run, which plans once and changes nothing) it reconc
     } finally {
       process.off('SIGINT', interrupt)
       process.off('SIGTERM', interrupt)
+      this.handlesInterrupt = false
       if (loginToken) {
         await logout(consul, loginToken).catch((error) => this.ui.warn(`Could not log out of Consul (token ${loginToken?.accessorId}): ${errorMessage(error)}`))
       }

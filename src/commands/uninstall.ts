@@ -1,9 +1,9 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../shared/base-command.js'
-import {dryRunFlag, kubeFlags} from '../shared/flags.js'
+import {dryRunFlag, kubeFlags, timeoutFlag, yesFlag} from '../shared/flags.js'
 import {connectCluster} from '../kube/client.js'
-import {helmBinaryFlag, noHooksFlag, timeoutMs} from '../helm/flags.js'
+import {helmBinaryFlag, noHooksFlag} from '../helm/flags.js'
 import {uninstallRelease, type UninstallResult} from '../helm/uninstall.js'
 
 export default class Uninstall extends BaseCommand {
@@ -30,7 +30,8 @@ Shows the plan and asks first (default: no; without a terminal, --yes is require
       description: 'With --wipe-data: delete the federation secret and the CA and gossip-key secrets consulk8s made too (secondaries can no longer be installed from them).',
       default: false,
     }),
-    timeout: Flags.string({description: 'How long helm may take (Go duration: 90s, 10m).', default: '10m', helpValue: 'DURATION'}),
+    ...timeoutFlag('How long helm may take (90s, 10m).'),
+    ...yesFlag,
     ...helmBinaryFlag,
     ...noHooksFlag,
     ...dryRunFlag,
@@ -48,7 +49,7 @@ Shows the plan and asks first (default: no; without a terminal, --yes is require
         helmBinary: flags['helm-binary'],
         wipeData: flags['wipe-data'],
         deleteFederationSecret: flags['delete-federation-secret'],
-        timeoutMs: timeoutMs(flags.timeout),
+        timeoutMs: flags.timeout,
         dryRun: flags['dry-run'],
         yes: flags.yes,
         noHooks: flags['no-hooks'],

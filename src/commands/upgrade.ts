@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../shared/base-command.js'
-import {dryRunFlag, kubeFlags} from '../shared/flags.js'
+import {dryRunFlag, kubeFlags, yesFlag} from '../shared/flags.js'
 import {connectCluster} from '../kube/client.js'
 import {chartFlags, helmBinaryFlag, installOptionsFromFlags, noHooksFlag, releaseWaitFlags, resultOutputFlag, valuesFlags} from '../helm/flags.js'
 import {upgradeRelease, type InstallResult} from '../helm/install.js'
@@ -15,14 +15,15 @@ Shows the diff of the release's current user values against the new ones (one li
   static enableJsonFlag = true
 
   static examples = [
-    {description: 'Apply an edited values file (the diff is shown first)', command: '<%= config.bin %> upgrade --context dc1 -f dc1-values.yaml'},
+    {description: 'Apply an edited values file (the diff is shown first)', command: '<%= config.bin %> upgrade --context dc1 -f primary-values.yaml'},
     {description: 'Change one value, keeping the others', command: '<%= config.bin %> upgrade --context dc1 --reuse-values --set server.replicas=5'},
-    {description: 'Move to another chart version', command: '<%= config.bin %> upgrade --context dc1 -f dc1-values.yaml --chart-version 1.9.3 --timeout 15m'},
-    {description: 'Only show the diff', command: '<%= config.bin %> upgrade --context dc1 -f dc1-values.yaml --dry-run'},
+    {description: 'Move to another chart version', command: '<%= config.bin %> upgrade --context dc1 -f primary-values.yaml --chart-version 1.9.3 --timeout 15m'},
+    {description: 'Only show the diff', command: '<%= config.bin %> upgrade --context dc1 -f primary-values.yaml --dry-run'},
   ]
 
   static flags = {
     ...kubeFlags,
+    ...yesFlag,
     ...valuesFlags,
     'reuse-values': Flags.boolean({
       description: 'Start from the release\'s current values and apply -f/--set on top (default: the given values replace them).',

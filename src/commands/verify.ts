@@ -1,9 +1,10 @@
 import {Flags, type Interfaces} from '@oclif/core'
 
 import {BaseCommand} from '../shared/base-command.js'
-import {kubeFlags} from '../shared/flags.js'
+import {durationFlag, kubeFlags, outputFlag, timeoutFlag} from '../shared/flags.js'
+import {formatData} from '../shared/output.js'
 import {readKubeconfig} from '../kube/kubeconfig.js'
-import {parseDuration} from '../shared/duration.js'
+import {formatDuration} from '../shared/duration.js'
 import {readInput} from '../federation/command-support.js'
 import {UserError} from '../shared/errors.js'
 import {planTargets} from '../verify/plan.js'
@@ -54,7 +55,8 @@ Exit status 0 only when no check failed (warnings, e.g. a CA expiring within 30 
   static flags = {
     ...kubeFlags,
     context: Flags.string({
-      description: 'Kube context of a datacenter to verify from; repeat for every cluster of the federation (default: the current context).',
+      aliases: ['kube-context'],
+      description: 'Kube context of a datacenter to verify from; repeat for every cluster of the federation (default: the current context; alias --kube-context).',
       multiple: true,
       helpGroup: 'GLOBAL',
     }),
@@ -76,9 +78,9 @@ Exit status 0 only when no check failed (warnings, e.g. a CA expiring within 30 
       delimiter: ',',
     }),
     wait: Flags.boolean({description: 'Retry until every check passes or --timeout ends, printing what is still awaited.', default: false}),
-    timeout: Flags.string({description: 'How long --wait retries (e.g. 90s, 5m).', default: '5m'}),
-    interval: Flags.string({description: 'Pause between --wait rounds.', default: '3s'}),
-    output: Flags.string({char: 'o', description: 'Output format.', options: ['table', 'json'], default: 'table'}),
+    ...timeoutFlag('How long --wait retries (90s, 5m).'),
+    interval: durationFlag({description: 'Pause between --wait rounds.', default: '3s'}),
+    output: outputFlag(['table', 'json', 'yaml'], 'Output format: table (default), json or yaml.'),
     pre: Flags.boolean({description: 'Check a secondary before it is installed in --context (see the description), against --primary-context.', default: false}),
     'primary-context': Flags.string({description: 'With --pre: kube context of the primary datacenter.'}),
     datacenter: Flags.string({description: 'With --pre: name of the new secondary datacenter (default: global.datacenter of --values-file).'}),
@@ -89,15 +91,15 @@ Exit status 0 only when no check failed (warnings, e.g. a CA expiring within 30 
 
   async run(): Promise<VerifyReport> {
     const {flags} = await this.parse(Verify)
-    // -o json prints the report itself; --json lets oclif print what run() returns.
-    const json = flags.output === 'json' && !this.jsonEnabled()
-    if (json) this.useStderr()
-    if (flags.pre) return this.finish(await this.runPre(flags), json, flags)
+    // -o json|yaml prints the report itself; --json lets oclif print what run() returns.
+    const format = flags.output === undefined || flags.output === 'table' || this.jsonEnabled() ? undefined : flags.output
+    if (format) this.useStderr()
+    if (flags.pre) return this.finish(await this.runPre(flags), format, flags)
     const preOnly = (['primary-context', 'datacenter', 'file', 'k8s-auth-method-host', 'values-file'] as const).filter((name) => flags[name] !== undefined)
     if (preOnly.length > 0) throw new UserError(`--${preOnly[0]} only applies to verify --pre.`, {hint: 'Add --pre to check a secondary before installing it, or leave the flag out.'})
     const targets = consulTargets(flags, flags.context ?? [], flags.context?.length ? undefined : readKubeconfig(flags.kubeconfig).currentContext)
-    const timeoutMs = parseDuration(flags.timeout, '--timeout')
-    const intervalMs = parseDuration(flags.interval, '--interval')
+    const timeoutMs = flags.timeout
+    const intervalMs = flags.interval
 
     this.ui.progress(`verifying ${targets.map((target) => target.context).join(', ')}`)
     let lastText = ''
@@ -121,16 +123,16 @@ Exit status 0 only when no check failed (warnings, e.g. a CA expiring within 30 
       },
     })
     this.ui.done()
-    return this.finish(report, json, flags)
+    return this.finish(report, format, flags)
   }
 
-  private finish(report: VerifyReport, json: boolean, flags: {wait: boolean; timeout: string}): VerifyReport {
+  private finish(report: VerifyReport, format: 'json' | 'yaml' | undefined, flags: {wait: boolean; timeout: number}): VerifyReport {
     for (const side of report.sides) {
       this.ui.detail(`context ${side.context}: namespace ${side.namespace}, datacenter ${side.datacenter ?? 'unknown'}, via ${side.source}`)
     }
-    if (json) process.stdout.write(JSON.stringify(report, null, 2) + '\n')
+    if (format) process.stdout.write(formatData(format, report))
     else renderReport(report, this.ui)
-    if (!report.ok && flags.wait) this.ui.fail(`Gave up after ${flags.timeout} (${report.attempts} attempts).`)
+    if (!report.ok && flags.wait) this.ui.fail(`Gave up after ${formatDuration(flags.timeout)} (${report.attempts} attempts).`)
     if (!report.ok) process.exitCode = 1
     return report
   }

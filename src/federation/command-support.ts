@@ -63,7 +63,7 @@ export async function readInput(path: string): Promise<string> {
     return await readFile(path, 'utf8')
   } catch (error) {
     throw new UserError(`Cannot read ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, {
-      hint: 'Pass the file `consulk8s federate export -o <file>` wrote.',
+      hint: 'Pass the file `consulk8s federate export --output-file <file>` wrote.',
     })
   }
 }

@@ -8,6 +8,7 @@ import {createHash} from 'node:crypto'
 import {parse as parseYaml} from 'yaml'
 
 import {UserError, errorMessage, isUserError} from '../shared/errors.js'
+import {yamlSyntaxError} from '../shared/yaml-error.js'
 import {inspectCA, validateGossipKey, type CertificateAuthority} from './crypto.js'
 import {validateDatacenterName} from './names.js'
 import {parseGateway} from './gateways.js'
@@ -233,7 +234,7 @@ export function parseSecretManifest(text: string, source: string): SecretObject 
   try {
     parsed = parseYaml(text)
   } catch (error) {
-    throw new UserError(`${source} is not valid YAML or JSON: ${errorMessage(error).split('\n')[0]}`)
+    throw yamlSyntaxError(error, source, {formats: 'YAML or JSON'})
   }
   return secretFromObject(parsed, source)
 }

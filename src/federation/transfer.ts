@@ -63,6 +63,12 @@ function importLabels(source: SecretObject): Record<string, string> {
   return {...labels, ...CONSUL_K8S_LABEL, ...CONSULK8S_LABEL}
 }
 
+/** The local checks of an import (target namespace name, complete secret): run before any cluster is contacted. */
+export function validateImportSource(source: SecretObject, options: {namespace: string; sourceName: string}): FederationSummary {
+  validateNamespaceName(options.namespace)
+  return validateFederationData(source.data, options.sourceName)
+}
+
 /** Pure: what importing `source` into a namespace where `existing` may be means. */
 export function planImport(
   source: SecretObject,
@@ -70,8 +76,7 @@ export function planImport(
   options: {release: string; namespace: string; force: boolean; namespaceExists: boolean; sourceName: string},
 ): ImportPlan {
   const names = releaseNames(options.release)
-  validateNamespaceName(options.namespace)
-  const summary = validateFederationData(source.data, options.sourceName)
+  const summary = validateImportSource(source, options)
   const name = names.federationSecret
   const manifest = cleanSecretManifest({...source, name, labels: importLabels(source)}, options.namespace)
   const steps: Step[] = []

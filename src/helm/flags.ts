@@ -6,7 +6,7 @@
 import {Flags} from '@oclif/core'
 
 import {DEFAULT_CHART_VERSION, HASHICORP_REPO} from './chart.js'
-import {parseDuration} from '../shared/duration.js'
+import {outputFlag, timeoutFlag} from '../shared/flags.js'
 import type {InstallOptions} from './install.js'
 import type {LocateOptions} from './status.js'
 
@@ -57,11 +57,7 @@ export const waitFlags = {
     description: 'Wait until the release\'s servers and gateways are ready, printing what is still awaited.',
     default: false,
   }),
-  timeout: Flags.string({
-    description: 'How long helm and --wait may take (Go duration: 90s, 10m, 1h).',
-    default: '10m',
-    helpValue: 'DURATION',
-  }),
+  ...timeoutFlag('How long helm and --wait may take (90s, 10m, 1h).'),
 }
 
 /** install and upgrade: wait by default (consul-k8s does too); --no-wait returns after helm. */
@@ -99,11 +95,6 @@ export function locateOptionsFromFlags(flags: {kubeconfig?: string; namespace?: 
   return {kubeconfig: flags.kubeconfig, namespace: flags.namespace, release: flags.release, helmBinary: flags['helm-binary']}
 }
 
-/** --timeout as milliseconds, with a readable error. */
-export function timeoutMs(flag: string): number {
-  return parseDuration(flag, '--timeout')
-}
-
 /** The -f/--set flags as the library takes them. */
 export function valuesFromFlags(flags: {values?: string[]; set?: string[]; 'set-string'?: string[]}) {
   return {files: flags.values ?? [], set: flags.set ?? [], setString: flags['set-string'] ?? []}
@@ -111,11 +102,7 @@ export function valuesFromFlags(flags: {values?: string[]; set?: string[]; 'set-
 
 
 export const resultOutputFlag = {
-  output: Flags.string({
-    char: 'o',
-    description: 'Print the result to stdout as json or yaml (with --dry-run, yaml is the manifest helm rendered); progress goes to stderr.',
-    options: ['json', 'yaml'],
-  }),
+  output: outputFlag(['json', 'yaml'], 'Print the result to stdout as json or yaml (with --dry-run, yaml is the manifest helm rendered); progress goes to stderr.'),
 }
 
 /** The parsed flags install and upgrade share. */
@@ -131,7 +118,7 @@ export interface LifecycleFlags {
   set?: string[]
   'set-string'?: string[]
   wait: boolean
-  timeout: string
+  timeout: number
   'dry-run': boolean
   yes: boolean
   'no-hooks': boolean
@@ -150,7 +137,7 @@ export function installOptionsFromFlags(flags: LifecycleFlags): InstallOptions {
     chartRepo: flags['chart-repo'],
     ...valuesFromFlags(flags),
     wait: flags.wait,
-    timeoutMs: timeoutMs(flags.timeout),
+    timeoutMs: flags.timeout,
     dryRun: flags['dry-run'],
     yes: flags.yes,
     noHooks: flags['no-hooks'],

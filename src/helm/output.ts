@@ -2,8 +2,7 @@
  * -o json|yaml of install and upgrade: the result on stdout (progress already goes to
  * stderr). With a dry run, yaml is the manifest helm rendered, ready for kubectl diff.
  */
-import {stringify} from 'yaml'
-
+import {formatData} from '../shared/output.js'
 import type {InstallResult} from './install.js'
 
 export function formatOutput(format: 'json' | 'yaml', result: InstallResult): string {
@@ -11,7 +10,7 @@ export function formatOutput(format: 'json' | 'yaml', result: InstallResult): st
     return result.manifest.endsWith('\n') ? result.manifest : `${result.manifest}\n`
   }
   const {manifest: _manifest, ...rest} = result
-  return format === 'json' ? `${JSON.stringify(rest, null, 2)}\n` : stringify(rest)
+  return formatData(format, rest)
 }
 
 export function printOutput(format: string | undefined, result: InstallResult): void {

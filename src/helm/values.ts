@@ -8,6 +8,7 @@
 import {readFile} from 'node:fs/promises'
 import {parseDocument, stringify} from 'yaml'
 
+import {yamlSyntaxError} from '../shared/yaml-error.js'
 import {UserError, errorMessage} from '../shared/errors.js'
 
 export type Values = Record<string, unknown>
@@ -20,24 +21,13 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 export function parseValuesText(text: string, source: string): Values {
   const document = parseDocument(text, {uniqueKeys: true})
   const error = document.errors[0]
-  if (error) {
-    const position = error.linePos?.[0]
-    const where = position ? `${source}:${position.line}:${position.col}` : source
-    const reason = firstLine(error.message).replace(/ at line \d+, column \d+:?$/, '')
-    throw new UserError(`Values file ${where} is not valid YAML: ${reason}`, {
-      hint: 'Fix the YAML (indentation, a missing ":" or an unclosed quote) and run the command again; nothing was changed.',
-    })
-  }
+  if (error) throw yamlSyntaxError(error, source, {what: 'Values file'})
   const parsed: unknown = document.toJS()
   if (parsed === null || parsed === undefined) return {}
   if (!isPlainObject(parsed)) {
     throw new UserError(`Values file ${source} must hold a YAML mapping (key: value), not ${Array.isArray(parsed) ? 'a list' : 'a single value'}.`)
   }
   return parsed
-}
-
-function firstLine(message: string): string {
-  return message.split('\n')[0].trim()
 }
 
 export async function loadValuesFile(path: string): Promise<Values> {

@@ -10,6 +10,7 @@ import {extname, join} from 'node:path'
 import {Document, isMap, isScalar, isSeq, Pair, parseDocument, stringify, type Node} from 'yaml'
 
 import {UserError, errorMessage} from '../shared/errors.js'
+import {yamlSyntaxError} from '../shared/yaml-error.js'
 import type {Json} from './mutate.js'
 import {planWorkload, type InjectPlan, type PlanEnvironment, type ServiceInfo, type WorkloadInput, type WorkloadPlan} from './plan.js'
 import type {InjectSettings} from './settings.js'
@@ -96,17 +97,15 @@ export function parseSource(source: ManifestSource): ManifestChunk[] {
     try {
       object = JSON.parse(source.text)
     } catch (error) {
-      throw new UserError(`${source.name} is not valid JSON: ${errorMessage(error)}`)
+      throw yamlSyntaxError(error, source.name, {formats: 'JSON'})
     }
     return [{source: source.name, index: 1, text: source.text, json: true, object}]
   }
+  let lineOffset = 0
   return splitDocuments(source.text).map((text, position) => {
     const doc = parseDocument(text, {prettyErrors: true, uniqueKeys: false})
-    if (doc.errors.length > 0) {
-      const error = doc.errors[0]
-      const line = error.linePos?.[0]?.line
-      throw new UserError(`${source.name} (document ${position + 1}${line ? `, line ${line}` : ''}) is not valid YAML: ${error.message.split('\n')[0]}`)
-    }
+    if (doc.errors.length > 0) throw yamlSyntaxError(doc.errors[0], source.name, {lineOffset})
+    lineOffset += text.split('\n').length - 1
     return {source: source.name, index: position + 1, text, json: false, doc, object: doc.toJS({maxAliasCount: 1000})}
   })
 }

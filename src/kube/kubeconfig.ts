@@ -10,6 +10,7 @@ import {delimiter, dirname, join} from 'node:path'
 import {parse} from 'yaml'
 
 import {UserError, errorMessage} from '../shared/errors.js'
+import {yamlSyntaxError} from '../shared/yaml-error.js'
 
 export interface KubeconfigContext {
   name: string
@@ -74,7 +75,7 @@ export function readKubeconfig(explicit?: string): Kubeconfig {
     try {
       raw = (parse(text) ?? {}) as RawKubeconfig
     } catch (error) {
-      throw new UserError(`Kubeconfig ${path} is not valid YAML: ${errorMessage(error)}`)
+      throw yamlSyntaxError(error, path, {what: 'Kubeconfig'})
     }
     readAny = true
     currentContext ??= raw['current-context'] || undefined

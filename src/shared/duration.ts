@@ -1,6 +1,6 @@
 /**
  * Go-style durations as helm and kubectl take them: "90s", "10m", "1h30m", "500ms".
- * A bare number is read as seconds.
+ * A bare number is refused, as helm refuses it ("missing unit"): 90 could be seconds or minutes.
  */
 import {UserError} from './errors.js'
 
@@ -8,7 +8,9 @@ const UNITS: Record<string, number> = {ms: 1, s: 1000, m: 60_000, h: 3_600_000}
 
 export function parseDuration(text: string, flag = '--timeout'): number {
   const trimmed = text.trim()
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000
+  if (/^\d+(\.\d+)?$/.test(trimmed)) {
+    throw new UserError(`Invalid duration "${text}" for ${flag}: missing unit.`, {hint: `Add a unit, e.g. ${trimmed}s or ${trimmed}m (s, m, h, ms; 1h30m).`})
+  }
   const pattern = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy
   let total = 0
   let consumed = 0

@@ -15,6 +15,14 @@ export class UserError extends Error {
   }
 }
 
+/** Exit status of a command the user interrupted (Ctrl-C), as shells report SIGINT. */
+export const ABORTED_EXIT_CODE = 130
+
+/** The user interrupted (Ctrl-C at a prompt): "Aborted.", exit 130. */
+export function abortedError(): UserError {
+  return new UserError('Aborted.', {exitCode: ABORTED_EXIT_CODE})
+}
+
 export function isUserError(error: unknown): error is UserError {
   return error instanceof UserError
 }

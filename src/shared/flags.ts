@@ -4,13 +4,40 @@
  */
 import {Flags} from '@oclif/core'
 
+import {parseDuration} from './duration.js'
+
+/** The one default of every --timeout (helm's). */
+export const DEFAULT_TIMEOUT = '5m'
+
+/**
+ * A duration flag (90s, 10m, 1h30m; a bare number is refused, like helm), parsed to
+ * milliseconds with one message for every command.
+ */
+export function durationFlag(options: {description: string; default: string; helpGroup?: string}) {
+  return Flags.custom<number>({
+    parse: async (input, _context, flag) => parseDuration(input, `--${flag.name}`),
+    helpValue: 'DURATION',
+  })({
+    description: options.description,
+    helpGroup: options.helpGroup,
+    default: parseDuration(options.default),
+    defaultHelp: async () => options.default,
+  })
+}
+
+/** --timeout with the one default. */
+export function timeoutFlag(description: string) {
+  return {timeout: durationFlag({description, default: DEFAULT_TIMEOUT})}
+}
+
 export const kubeFlags = {
   kubeconfig: Flags.string({
     description: 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config).',
     helpGroup: 'GLOBAL',
   }),
   context: Flags.string({
-    description: 'Kube context to use (default: the current context).',
+    aliases: ['kube-context'],
+    description: 'Kube context to use (default: the current context; alias --kube-context, as helm calls it).',
     helpGroup: 'GLOBAL',
   }),
   namespace: Flags.string({
@@ -31,13 +58,17 @@ export const kubeFlags = {
   }),
 }
 
-export const commonFlags = {
+/** --yes, only on the commands that ask something. */
+export const yesFlag = {
   yes: Flags.boolean({
     char: 'y',
     description: 'Answer yes to confirmations and never prompt.',
     default: false,
     helpGroup: 'GLOBAL',
   }),
+}
+
+export const commonFlags = {
   verbose: Flags.boolean({
     char: 'v',
     description: 'Print more detail.',
@@ -87,4 +118,12 @@ export const consulFlags = {
 
 export const dryRunFlag = {
   'dry-run': Flags.boolean({description: 'Show what would change, change nothing.', default: false}),
+}
+
+/**
+ * -o, the same contract on every command: a format name (json|yaml, plus table where the
+ * command draws a table), never a file name (that is --output-file); any other value is an error.
+ */
+export function outputFlag<const F extends string>(formats: readonly F[], description: string) {
+  return Flags.option({char: 'o', options: formats, description})()
 }

@@ -3,7 +3,7 @@
  * are TTYs, CI is unset and --yes was not given. Otherwise the flag or documented default
  * decides, so scripts and CI never hang on a prompt.
  */
-import {UserError} from '../shared/errors.js'
+import {UserError, abortedError} from '../shared/errors.js'
 
 export interface PromptContext {
   yes?: boolean
@@ -18,28 +18,28 @@ export function canPrompt(context: PromptContext = {}): boolean {
 }
 
 // inquirer is only loaded when a question is really asked (start-up time).
-async function inquirer() {
-  const module = await import('inquirer')
-  return module.default
+async function ask(question: Record<string, unknown>): Promise<unknown> {
+  const {default: inquirer} = await import('inquirer')
+  try {
+    const {answer} = await inquirer.prompt([{...question, name: 'answer'}] as never)
+    return answer
+  } catch (error) {
+    // Ctrl-C (or a closed terminal) at a prompt is the user leaving, not a bug.
+    if ((error as Error)?.name === 'ExitPromptError') throw abortedError()
+    throw error
+  }
 }
 
 export async function askText(message: string, defaultValue: string, validate?: (value: string) => true | string): Promise<string> {
-  const {answer} = await (await inquirer()).prompt([
-    {type: 'input', name: 'answer', message, default: defaultValue, validate: validate ?? (() => true)},
-  ])
-  return String(answer)
+  return String(await ask({type: 'input', message, default: defaultValue, validate: validate ?? (() => true)}))
 }
 
 export async function askConfirm(message: string, defaultValue: boolean): Promise<boolean> {
-  const {answer} = await (await inquirer()).prompt([{type: 'confirm', name: 'answer', message, default: defaultValue}])
-  return Boolean(answer)
+  return Boolean(await ask({type: 'confirm', message, default: defaultValue}))
 }
 
 export async function askSelect<T extends string>(message: string, choices: readonly T[], defaultValue: T): Promise<T> {
-  const {answer} = await (await inquirer()).prompt([
-    {type: 'select', name: 'answer', message, choices: [...choices], default: defaultValue},
-  ])
-  return answer as T
+  return (await ask({type: 'select', message, choices: [...choices], default: defaultValue})) as T
 }
 
 /**

@@ -16,15 +16,26 @@ export interface TerminalOptions {
   quiet?: boolean
   /** Show extra detail lines. */
   verbose?: boolean
-  /** Force colour on/off; default: on when the stream is a TTY and NO_COLOR is unset. */
+  /** Force colour on/off; default: on when the stream is a TTY, NO_COLOR is unset and TERM is not "dumb". */
   color?: boolean
 }
 
 const COLORS: Record<Status, string> = {ok: '\u001B[32m', warn: '\u001B[33m', fail: '\u001B[31m', info: '\u001B[36m'}
 const RESET = '\u001B[0m'
 
+/** A terminal that understands escape sequences (TERM=dumb ones, e.g. Emacs shells, do not). */
+function capableTerminal(stream: {isTTY?: boolean}): boolean {
+  return Boolean(stream.isTTY) && process.env.TERM !== 'dumb'
+}
+
+/** Where a spinner may redraw its line: a capable terminal, not CI. */
 export function isInteractiveStream(stream: {isTTY?: boolean}): boolean {
-  return Boolean(stream.isTTY) && !process.env.CI
+  return capableTerminal(stream) && !process.env.CI
+}
+
+/** Colour as NO_COLOR (no-color.org) and TERM=dumb ask: none. */
+export function colorEnabled(stream: {isTTY?: boolean}): boolean {
+  return capableTerminal(stream) && !process.env.NO_COLOR
 }
 
 export class Terminal {
@@ -38,7 +49,7 @@ export class Terminal {
     this.stream = options.stream ?? process.stdout
     this.quiet = options.quiet ?? false
     this.verbose = options.verbose ?? false
-    this.color = options.color ?? (Boolean(this.stream.isTTY) && !process.env.NO_COLOR)
+    this.color = options.color ?? colorEnabled(this.stream)
   }
 
   private write(line: string): void {

@@ -16,9 +16,11 @@ export interface CliResult {
 
 export async function runCli(
   args: string[],
-  options: {env?: Record<string, string | undefined>; input?: string; cwd?: string; timeoutMs?: number} = {},
+  options: {env?: Record<string, string | undefined>; input?: string; cwd?: string; timeoutMs?: number; command?: string[]} = {},
 ): Promise<CliResult> {
-  const result = await execa(process.execPath, [BIN, ...args], {
+  // options.command runs the CLI through a wrapper (e.g. setpriv to drop root); args then start with '--'.
+  const argv = options.command ? [...options.command, process.execPath, BIN, ...args.slice(args[0] === '--' ? 1 : 0)] : [process.execPath, BIN, ...args]
+  const result = await execa(argv[0], argv.slice(1), {
     reject: false,
     cwd: options.cwd ?? ROOT,
     input: options.input,

@@ -23,6 +23,7 @@ import {parseSecretManifest, type SecretData} from '../../src/federation/secret.
 import {consulClient, getTestEnv, helmArgs, helmEnv, kubectlArgs, waitForFederation, type TestEnvState} from '../env/index.js'
 import {freePorts} from '../env/ports.js'
 import {BIN, runCli, type CliResult} from '../helpers/cli.js'
+import {runCliInPty} from '../helpers/pty.js'
 
 const suffix = randomBytes(3).toString('hex')
 const ns = `fed-it-${suffix}`
@@ -323,7 +324,7 @@ describe('federate primary, export, import, secondary against dc1 and dc2', () =
   })
 
   it('export writes a clean 0600 manifest and warns on stderr', async () => {
-    const result = await cli(['federate', 'export', ...k(), '--context', 'dc1', '-n', ns, '-o', 'fed.yaml'])
+    const result = await cli(['federate', 'export', ...k(), '--context', 'dc1', '-n', ns, '--output-file', 'fed.yaml'])
     assert.equal(result.exitCode, 0, result.stderr)
     assert.match(result.stderr, /! The federation secret holds the CA private key/)
     const file = join(work, 'fed.yaml')
@@ -378,7 +379,7 @@ describe('federate primary, export, import, secondary against dc1 and dc2', () =
     assertCleanFailure(incomplete, /incomplete\.yaml is missing keys caKey, serverConfigJSON\./)
     writeFileSync(join(work, 'broken.yaml'), 'kind: Secret\nmetadata: {name: x\n')
     const broken = await cli(['federate', 'import', ...k(), '--context', 'dc2', '-n', untouched, '-f', 'broken.yaml'])
-    assertCleanFailure(broken, /broken\.yaml is not valid YAML or JSON/)
+    assertCleanFailure(broken, /broken\.yaml:\d+:\d+ is not valid YAML or JSON: .*\.$/m)
     assert.equal(await namespaceExists('dc2', untouched), false)
   })
 
@@ -714,52 +715,19 @@ describe('the material federate wrote works with real Consul', () => {
 })
 
 describe('federate primary asks on a terminal', () => {
-  // Drives the CLI through a real pseudo-terminal (python3's pty module): answers each prompt
-  // when its text appears, then prints the whole transcript.
-  const driver = `
-import json, os, pty, select, sys, time
-script = json.loads(sys.argv[1]); cmd = sys.argv[2:]
-env = {k: v for k, v in os.environ.items() if k != 'CI'}
-env['TERM'] = 'xterm'
-pid, fd = pty.fork()
-if pid == 0:
-    os.execvpe(cmd[0], cmd, env)
-buf = b''
-out = b''
-def more(deadline):
-    global buf
-    r, _, _ = select.select([fd], [], [], max(0, deadline - time.time()))
-    if not r: return False
-    try: chunk = os.read(fd, 4096)
-    except OSError: chunk = b''
-    buf += chunk
-    return bool(chunk)
-for expect, send in script:
-    deadline = time.time() + 60
-    while expect.encode() not in buf:
-        if not more(deadline): sys.stdout.write(buf.decode(errors='replace')); sys.exit(97)
-    i = buf.index(expect.encode()) + len(expect)
-    out += buf[:i]; buf = buf[i:]
-    time.sleep(0.2)
-    os.write(fd, send.encode())
-while more(time.time() + 60): pass
-out += buf
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(out.decode(errors='replace'))
-sys.exit(os.waitstatus_to_exitcode(status))
-`
-
   it('shows the defaults and puts the answers into the generated files', async () => {
     const out = join(work, 'interactive')
-    const script = [
-      ['Consul datacenter name', 'east\r'],
-      ['Enable ACLs', 'n\r'],
-      ['Enable gossip encryption', '\r'],
-      ['Mesh gateway Service type', '\u001B[B\r'],
-    ]
-    const result = await execa('python3', ['-c', driver, JSON.stringify(script), process.execPath, BIN, 'federate', 'primary', '--output-dir', out], {cwd: work, reject: false, env: {CI: undefined, NO_COLOR: '1'}})
-    assert.equal(result.exitCode, 0, result.stdout + result.stderr)
-    const screen = result.stdout
+    const {screen, exitCode} = await runCliInPty(
+      ['federate', 'primary', '--output-dir', out],
+      [
+        ['Consul datacenter name', 'east\r'],
+        ['Enable ACLs', 'n\r'],
+        ['Enable gossip encryption', '\r'],
+        ['Mesh gateway Service type', '\u001B[B\r'],
+      ],
+      {cwd: work},
+    )
+    assert.equal(exitCode, 0, screen)
     assert.match(screen, /Consul datacenter name \(dc1\)/, 'the documented default is shown')
     assert.match(screen, /Enable ACLs \(with a replication token for secondaries\)\? \(Y\/n\)/)
     assert.match(screen, /Enable gossip encryption\? \(Y\/n\)/)

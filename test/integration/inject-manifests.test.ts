@@ -177,9 +177,9 @@ describe('inject -f (manifests, offline) and validity against the real API serve
     await serverAccepts(result.stdout)
   })
 
-  it('is idempotent through the CLI and writes -o FILE atomically', async () => {
+  it('is idempotent through the CLI and writes --output-file FILE atomically', async () => {
     const once = join(work, 'once.yaml')
-    const first = await runCli(['inject', '-f', fixture('static-server.yaml'), '-o', once])
+    const first = await runCli(['inject', '-f', fixture('static-server.yaml'), '--output-file', once])
     assert.equal(first.exitCode, 0, first.stderr)
     // stdout carries no manifests, only the report.
     assert.doesNotMatch(first.stdout, /apiVersion/)
@@ -194,7 +194,7 @@ describe('inject -f (manifests, offline) and validity against the real API serve
 
   it('refuses malformed annotations: names workload and annotation, checks the rest, writes nothing, exits 1', async () => {
     const output = join(work, 'never.yaml')
-    for (const args of [[], ['-o', output]]) {
+    for (const args of [[], ['--output-file', output]]) {
       const result = await runCli(['inject', '-f', fixture('malformed.yaml'), ...args])
       assert.equal(result.exitCode, 1)
       assert.doesNotMatch(result.stdout, /apiVersion/, 'no manifests')

@@ -46,6 +46,17 @@ describe('command reference', () => {
     assert.deepEqual(JSON.parse(committed), manifest, 'run `npm run build` and commit oclif.manifest.json')
   })
 
+  it('docs/commands.md shows examples as typed: no template left, file names as federate writes them', () => {
+    const docs = readFileSync(join(ROOT, 'docs', 'commands.md'), 'utf8')
+    assert.doesNotMatch(docs, /<%/)
+    for (const id of ['install', 'upgrade']) {
+      for (const example of manifest.commands[id].examples ?? []) {
+        const command = typeof example === 'string' ? example : example.command
+        for (const [, file] of command.matchAll(/ -f (\S+)/g)) assert.ok(['primary-values.yaml', 'secondary-values.yaml'].includes(file), `${id} example uses ${file}`)
+      }
+    }
+  })
+
   it('docs/commands.md is generated from the manifest', () => {
     const committed = readFileSync(join(ROOT, 'docs', 'commands.md'), 'utf8')
     assert.equal(committed, renderCommandDocs(manifest), 'run `npm run build && npm run docs` and commit docs/commands.md')

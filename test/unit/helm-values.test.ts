@@ -20,7 +20,7 @@ describe('values files', () => {
     assert.throws(
       () => parseValuesText('global:\n  datacenter: dc1\n   tls: [\n', 'values.yaml'),
       (error: unknown) =>
-        error instanceof UserError && /^Values file values\.yaml:2:15 is not valid YAML: Nested mappings are not allowed in compact mappings$/.test(error.message),
+        error instanceof UserError && /^Values file values\.yaml:2:15 is not valid YAML: Nested mappings are not allowed in compact mappings\.$/.test(error.message),
     )
   })
 
@@ -144,13 +144,19 @@ describe('values diff', () => {
 })
 
 describe('durations', () => {
-  it('reads Go durations and bare seconds', () => {
+  it('reads Go durations', () => {
     assert.equal(parseDuration('10m'), 600_000)
     assert.equal(parseDuration('1h30m'), 5_400_000)
     assert.equal(parseDuration('90s'), 90_000)
     assert.equal(parseDuration('500ms'), 500)
-    assert.equal(parseDuration('30'), 30_000)
     assert.equal(toGoDuration(600_000), '600s')
+  })
+
+  it('refuses a bare number like helm ("missing unit"), with the fix in the hint', () => {
+    assert.throws(
+      () => parseDuration('30', '--timeout'),
+      (error: unknown) => error instanceof UserError && /^Invalid duration "30" for --timeout: missing unit\.$/.test(error.message) && /30s or 30m/.test(error.hint ?? ''),
+    )
   })
 
   it('rejects nonsense', () => {

@@ -460,6 +460,6 @@ describe('inject: manifest round trip', () => {
   })
 
   it('reports invalid YAML with the source and line', () => {
-    assert.throws(() => plan('apiVersion: v1\nkind: Pod\nmetadata:\n  name: [unclosed\n'), /input\.yaml \(document 1, line \d+\) is not valid YAML/)
+    assert.throws(() => plan('apiVersion: v1\nkind: Pod\nmetadata:\n  name: [unclosed\n'), /input\.yaml:\d+:\d+ is not valid YAML: .*\.$/)
   })
 })

@@ -1,12 +1,12 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../shared/base-command.js'
-import {dryRunFlag, kubeFlags} from '../../shared/flags.js'
+import {dryRunFlag, kubeFlags, yesFlag} from '../../shared/flags.js'
 import {federationClients, readInput} from '../../federation/command-support.js'
 import {renderSteps, renderWarnings} from '../../federation/report.js'
 import type {Step} from '../../federation/primary.js'
 import {parseSecretManifest} from '../../federation/secret.js'
-import {importFederationSecret} from '../../federation/transfer.js'
+import {importFederationSecret, validateImportSource} from '../../federation/transfer.js'
 import {confirmOrAbort} from '../../ui/prompt.js'
 
 export default class FederateImport extends BaseCommand {
@@ -22,6 +22,7 @@ Importing the same data again changes nothing. If a secret of that name exists w
 
   static flags = {
     ...kubeFlags,
+    ...yesFlag,
     ...dryRunFlag,
     file: Flags.string({char: 'f', description: 'Manifest of the federation secret, or "-" for stdin.', required: true}),
     force: Flags.boolean({description: 'Replace an existing federation secret that holds other data (asks for confirmation).', default: false}),
@@ -31,6 +32,8 @@ Importing the same data again changes nothing. If a secret of that name exists w
     const {flags} = await this.parse(FederateImport)
     const sourceName = flags.file === '-' ? 'the manifest on stdin' : flags.file
     const source = parseSecretManifest(await readInput(flags.file), sourceName)
+    // The file is checked completely before any cluster is contacted.
+    validateImportSource(source, {namespace: flags.namespace, sourceName})
     const clients = await federationClients(flags, {cluster: true, consul: false})
     const plan = await importFederationSecret(source, {store: clients.store!, cluster: clients.cluster}, {
       release: flags.release,

@@ -4,9 +4,9 @@ import {join, resolve} from 'node:path'
 
 import {BaseCommand} from '../../shared/base-command.js'
 import {UserError} from '../../shared/errors.js'
-import {consulFlags, dryRunFlag, kubeFlags} from '../../shared/flags.js'
+import {checkOutputPaths} from '../../shared/files.js'
+import {consulFlags, dryRunFlag, kubeFlags, timeoutFlag, yesFlag} from '../../shared/flags.js'
 import {federationClients, promptAsker} from '../../federation/command-support.js'
-import {parseDuration} from '../../shared/duration.js'
 import {PRIMARY_DEFAULTS, choicesFromValues, resolveChoices} from '../../federation/choices.js'
 import {MESH_GATEWAY_SERVICE_TYPES, type MeshGatewayServiceType} from '../../federation/gateways.js'
 import {ROTATE_TARGETS, runPrimary, type PrimaryResult, type RotateTarget} from '../../federation/primary.js'
@@ -43,10 +43,11 @@ Re-running is safe: existing CA, gossip key and token are reused and reported un
 
   static flags = {
     ...kubeFlags,
+    ...yesFlag,
     ...consulFlags,
     ...dryRunFlag,
     wait: Flags.boolean({description: 'Keep looking for the mesh gateway address until the federation secret can be written.', default: false}),
-    timeout: Flags.custom<number>({parse: async (input) => parseDuration(input, '--timeout')})({description: 'How long --wait waits (e.g. 90s, 10m).', default: 300_000, defaultHelp: async () => '5m'}),
+    ...timeoutFlag('How long --wait (and --install) may take (90s, 10m).'),
     datacenter: Flags.string({description: 'Name of the primary datacenter (asked on a terminal; default dc1, or the previous run\'s).'}),
     acls: Flags.boolean({allowNo: true, description: 'Enable ACLs with a replication token for secondaries (asked on a terminal; default on).'}),
     gossip: Flags.boolean({allowNo: true, description: 'Enable gossip encryption (asked on a terminal; default on).'}),
@@ -71,6 +72,13 @@ Re-running is safe: existing CA, gossip key and token are reused and reported un
       })
     }
     const valuesFile = resolve(flags['values-file'] ?? (outputDir ? join(outputDir, 'values.yaml') : 'primary-values.yaml'))
+    // Every output path is checked before anything is asked, read or written.
+    if (!flags['dry-run']) {
+      await checkOutputPaths([
+        {path: valuesFile, kind: 'file', flag: flags['values-file'] ? '--values-file' : outputDir ? '--output-dir' : undefined},
+        ...(outputDir ? [{path: join(outputDir, 'secrets'), kind: 'dir' as const, flag: '--output-dir'}] : []),
+      ])
+    }
     const previousValues = await readFile(valuesFile, 'utf8').catch(() => undefined)
     const asker = promptAsker({yes: flags.yes, json: this.jsonEnabled()})
     const choiceFlags = {datacenter: flags.datacenter, acls: flags.acls, gossip: flags.gossip, meshGatewayServiceType: flags['mesh-gateway-service-type'] as MeshGatewayServiceType | undefined}

@@ -2,15 +2,16 @@ import {Flags} from '@oclif/core'
 import {resolve} from 'node:path'
 
 import {BaseCommand} from '../../shared/base-command.js'
-import {consulFlags, dryRunFlag, kubeFlags} from '../../shared/flags.js'
+import {consulFlags, dryRunFlag, kubeFlags, yesFlag} from '../../shared/flags.js'
 import {UserError} from '../../shared/errors.js'
+import {checkOutputPaths} from '../../shared/files.js'
 import {SECONDARY_DEFAULTS, resolveChoices} from '../../federation/choices.js'
 import {federationClients, promptAsker, readInput} from '../../federation/command-support.js'
 import {MESH_GATEWAY_SERVICE_TYPES, type MeshGatewayServiceType} from '../../federation/gateways.js'
 import {renderNext, renderSteps, renderWarnings} from '../../federation/report.js'
 import {checkSecondaryDatacenter, loadFederationSource, runSecondary, type SecondaryResult} from '../../federation/secondary.js'
 import {chainInstall, chainInstallOptions, type ChainInstallResult} from '../../federation/install-chain.js'
-import {chartFlags, helmBinaryFlag, noHooksFlag, timeoutMs, waitFlags} from '../../helm/flags.js'
+import {chartFlags, helmBinaryFlag, noHooksFlag, waitFlags} from '../../helm/flags.js'
 import {confirmOrAbort} from '../../ui/prompt.js'
 import {finishPendingProxyDefaults} from '../../federation/proxy-defaults.js'
 
@@ -32,6 +33,7 @@ The datacenter name must differ from the primary's. An existing federation secre
 
   static flags = {
     ...kubeFlags,
+    ...yesFlag,
     ...consulFlags,
     ...dryRunFlag,
     'primary-context': Flags.string({description: 'Kube context of the primary (same kubeconfig) to copy the federation secret from.', exclusive: ['file']}),
@@ -56,12 +58,13 @@ The datacenter name must differ from the primary's. An existing federation secre
         hint: 'e.g. consulk8s federate secondary --context dc2 --primary-context dc1',
       })
     }
+    const valuesFile = resolve(flags['values-file'])
+    if (!flags['dry-run']) await checkOutputPaths([{path: valuesFile, kind: 'file', flag: '--values-file'}])
+    // An exported file is read and checked before any cluster is contacted.
+    let source = flags.file ? await loadFederationSource({text: await readInput(flags.file), path: flags.file}) : undefined
     const target = await federationClients(flags, {cluster: true, consul: true})
     try {
-      let source
-      if (flags.file) {
-        source = await loadFederationSource({text: await readInput(flags.file), path: flags.file})
-      } else {
+      if (!source) {
         if (flags['primary-context'] === target.cluster!.name) {
           throw new UserError(`--primary-context and --context are both "${flags['primary-context']}".`, {hint: 'The secondary must be another cluster than the primary.'})
         }
@@ -86,7 +89,7 @@ The datacenter name must differ from the primary's. An existing federation secre
           datacenter: choices.datacenter,
           meshGatewayServiceType: choices.meshGatewayServiceType,
           k8sAuthMethodHost: flags['k8s-auth-method-host'],
-          valuesFile: resolve(flags['values-file']),
+          valuesFile,
           force: flags.force,
           dryRun: flags['dry-run'],
         },
@@ -99,7 +102,7 @@ The datacenter name must differ from the primary's. An existing federation secre
       renderWarnings(this.ui, result.warnings)
       renderNext(this.ui, result.next)
       if (!flags.install) return result
-      const install = await chainInstall(target.cluster, chainInstallOptions(flags, result.valuesFile, timeoutMs(flags.timeout)), this.ui)
+      const install = await chainInstall(target.cluster, chainInstallOptions(flags, result.valuesFile, flags.timeout), this.ui)
       // The install brought the ProxyDefaults CRD: a pending ProxyDefaults step is done now.
       const finished = install.result ? await finishPendingProxyDefaults(result.steps, {cluster: target.cluster!, consul: target.consul, namespace: flags.namespace}) : undefined
       if (finished) renderSteps(this.ui, [finished], false)
