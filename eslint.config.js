@@ -14,6 +14,10 @@ export default tseslint.config(
     rules: {
       // Unused names are errors, except the ones that say they are unused on purpose.
       '@typescript-eslint/no-unused-vars': ['error', {argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', caughtErrors: 'none'}],
+      // A variable read by a closure before its one assignment (a socket, a child process) stays `let`.
+      'prefer-const': ['error', {ignoreReadBeforeAssign: true}],
+      // Tests match terminal escape codes on purpose.
+      'no-control-regex': 'off',
       'max-len': ['error', {code: 160, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true, ignoreUrls: true, ignoreComments: false}],
     },
   },

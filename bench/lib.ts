@@ -27,13 +27,18 @@ export interface Run {
   result: SyncResult
 }
 
-/** Compile and bundle the CLI (as `npm run build` does) into a temporary directory of its own (so a concurrent `npm run build` cannot pull it away); returns its bin/run.js. */
+/**
+ * Compile and bundle the CLI (as `npm run build` does) into a temporary directory of its own
+ * (so a concurrent `npm run build` cannot pull it away); returns its bin/run.js.
+ */
 export async function buildCopy(dir: string): Promise<string> {
   mkdirSync(join(dir, 'bin'), {recursive: true})
   copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'))
   copyFileSync(join(ROOT, 'bin/run.js'), join(dir, 'bin/run.js'))
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'))
-  await execa(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.json'), '--outDir', join(dir, 'dist')], {reject: false})
+  await execa(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.json'), '--outDir', join(dir, 'dist')], {
+    reject: false,
+  })
   await execa(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/bundle.ts'), '--dist', join(dir, 'dist')], {cwd: ROOT, reject: false})
   if (!existsSync(join(dir, 'dist/chunks'))) throw new Error('compiling consulk8s failed')
   return join(dir, 'bin/run.js')
@@ -49,7 +54,11 @@ export function hookReport(stderr: string): {peakRssMb: number; cpuSeconds: numb
 /** Run `consulk8s <args>` (which must include --json) to completion, timed from spawn to exit. */
 export async function timedSync(bin: string, args: string[], env: Record<string, string>): Promise<Run> {
   const started = performance.now()
-  const child = await execa(process.execPath, ['--import', PEAK_RSS_HOOK, bin, ...args], {reject: false, env: {CI: 'true', NO_COLOR: '1', ...env}, maxBuffer: 512 * 1024 * 1024})
+  const child = await execa(process.execPath, ['--import', PEAK_RSS_HOOK, bin, ...args], {
+    reject: false,
+    env: {CI: 'true', NO_COLOR: '1', ...env},
+    maxBuffer: 512 * 1024 * 1024,
+  })
   const seconds = (performance.now() - started) / 1000
   if (child.exitCode !== 0) throw new Error(`sync exited ${child.exitCode}: ${child.stderr.slice(-2000)}`)
   const result = JSON.parse(child.stdout) as SyncResult

@@ -46,7 +46,10 @@ const rerunDir = join(work, 'rerun')
 const cases: Case[] = [
   {name: '`--help`', args: () => [bin, '--help']},
   {name: '`version`', args: () => [bin, 'version']},
-  {name: '`federate primary --output-dir` (first run)', args: () => [bin, 'federate', 'primary', '--output-dir', join(work, `first-${fresh++}`), '--yes']},
+  {
+    name: '`federate primary --output-dir` (first run)',
+    args: () => [bin, 'federate', 'primary', '--output-dir', join(work, `first-${fresh++}`), '--yes'],
+  },
   {name: '`federate primary --output-dir` (rerun)', args: () => [bin, 'federate', 'primary', '--output-dir', rerunDir, '--yes']},
   {name: '`inject -f` (one small manifest)', args: () => [bin, 'inject', '-f', manifest]},
 ]
@@ -56,7 +59,8 @@ function run(command: string, args: string[]): number {
   const started = performance.now()
   const result = spawnSync(command, args, {cwd: work, env: {...process.env, CI: 'true', NO_COLOR: '1'}, encoding: 'utf8'})
   const ms = performance.now() - started
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.status}: ${(result.stderr || result.error?.message || '').slice(-2000)}`)
+  if (result.status !== 0)
+    throw new Error(`${command} ${args.join(' ')} exited ${result.status}: ${(result.stderr || result.error?.message || '').slice(-2000)}`)
   return ms
 }
 
@@ -69,7 +73,9 @@ const PERF_OUT = join(work, 'perf.csv')
 /** CPU time (task-clock, ms) of one node process, measured by `perf stat`. */
 function cpu(args: string[]): number {
   run('perf', ['stat', '-x,', '-e', 'task-clock', '-o', PERF_OUT, '--', process.execPath, ...args])
-  const line = readFileSync(PERF_OUT, 'utf8').split('\n').find((text) => text.includes('task-clock'))
+  const line = readFileSync(PERF_OUT, 'utf8')
+    .split('\n')
+    .find((text) => text.includes('task-clock'))
   const ms = Number(line?.split(',')[0])
   if (!Number.isFinite(ms)) throw new Error(`cannot read perf's task-clock from ${JSON.stringify(line)}`)
   return ms
@@ -109,11 +115,23 @@ function main(): void {
   }
   const loadAfter = loadavg()
   const load = (values: number[]) => values.map((value) => value.toFixed(2)).join(' / ')
-  console.log(`Node ${process.version}, ${cpus().length} CPUs, ${runs} rounds; load average (1/5/15 min) ${load(loadBefore)} before, ${load(loadAfter)} after`)
+  console.log(
+    `Node ${process.version}, ${cpus().length} CPUs, ${runs} rounds; load average (1/5/15 min) ${load(loadBefore)} before, ${load(loadAfter)} after`,
+  )
   console.log('')
   const seconds = (ms: number) => `${(ms / 1000).toFixed(3)} s`
-  const cells = (values: number[], base: number) => [seconds(median(values)), `${seconds(Math.min(...values))}-${seconds(Math.max(...values))}`.replace(/ s-/, '-'), (median(values) / base).toFixed(2)]
-  const header = ['command', 'wall median', 'wall min-max', 'wall × `node -e 0`', ...(withCpu ? ['CPU median', 'CPU min-max', 'CPU × `node -e 0`'] : [])]
+  const cells = (values: number[], base: number) => [
+    seconds(median(values)),
+    `${seconds(Math.min(...values))}-${seconds(Math.max(...values))}`.replace(/ s-/, '-'),
+    (median(values) / base).toFixed(2),
+  ]
+  const header = [
+    'command',
+    'wall median',
+    'wall min-max',
+    'wall × `node -e 0`',
+    ...(withCpu ? ['CPU median', 'CPU min-max', 'CPU × `node -e 0`'] : []),
+  ]
   console.log(`| ${header.join(' | ')} |`)
   console.log(`|${' --- |'.repeat(header.length)}`)
   const row = (name: string, wallValues: number[], cpuValues: number[]) =>

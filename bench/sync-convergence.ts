@@ -47,10 +47,22 @@ async function main(): Promise<void> {
         await createServices(kube, ns, size, {concurrency: 16, onProgress: (done) => process.stderr.write(`  ${done}/${size}\n`)})
         const createSeconds = (performance.now() - createStart) / 1000
         const args = [
-          'sync', '--once', '--to-consul', '--json',
-          '--kubeconfig', env.kubeconfig, '--context', context,
-          '--consul-http-addr', env.consul[dc].httpAddr, '--consul-cacert', env.federation.caCertFile,
-          '--k8s-allow-namespace', ns, '--consul-node-name', node,
+          'sync',
+          '--once',
+          '--to-consul',
+          '--json',
+          '--kubeconfig',
+          env.kubeconfig,
+          '--context',
+          context,
+          '--consul-http-addr',
+          env.consul[dc].httpAddr,
+          '--consul-cacert',
+          env.federation.caCertFile,
+          '--k8s-allow-namespace',
+          ns,
+          '--consul-node-name',
+          node,
         ]
         const tokenEnv = {CONSUL_HTTP_TOKEN: env.federation.managementToken}
         // Let the control plane (controller-manager, watch caches) finish reacting to the burst of creations.

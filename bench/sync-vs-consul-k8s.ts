@@ -64,9 +64,11 @@ const log = (line: string) => process.stderr.write(`${line}\n`)
 
 async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0
-  await Promise.all(Array.from({length: Math.min(concurrency, items.length)}, async () => {
-    while (next < items.length) await fn(items[next++])
-  }))
+  await Promise.all(
+    Array.from({length: Math.min(concurrency, items.length)}, async () => {
+      while (next < items.length) await fn(items[next++])
+    }),
+  )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -117,61 +119,73 @@ async function startProxy(env: TestEnvState, target: URL): Promise<Proxy> {
     },
     close: async () => {},
   }
-  const server = https.createServer({cert: cert.certPem, key: cert.keyPem, keepAliveTimeout: 120_000, requestTimeout: 0, headersTimeout: 0}, (req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (chunk: Buffer) => chunks.push(chunk))
-    req.on('end', () => {
-      const body = Buffer.concat(chunks)
-      const method = req.method ?? 'GET'
-      const url = req.url ?? '/'
-      if (method === 'GET' || method === 'HEAD') proxy.reads++
-      else {
-        const key = `${method} ${url.split('?')[0]}`
-        proxy.writes.set(key, (proxy.writes.get(key) ?? 0) + 1)
-        if (proxy.recording) proxy.recorded.push({method, url, body})
-      }
-      const headers = {...req.headers, host: target.host, 'content-length': String(body.length)}
-      delete headers.connection
-      delete headers['transfer-encoding']
-      const upstream = https.request({host: target.hostname, port: target.port, method, path: url, headers, agent}, (answer) => {
-        if (answer.statusCode === 429) proxy.status429++
-        const out = {...answer.headers}
-        delete out.connection
-        res.writeHead(answer.statusCode ?? 502, out)
-        answer.pipe(res)
+  const server = https.createServer(
+    {cert: cert.certPem, key: cert.keyPem, keepAliveTimeout: 120_000, requestTimeout: 0, headersTimeout: 0},
+    (req, res) => {
+      const chunks: Buffer[] = []
+      req.on('data', (chunk: Buffer) => chunks.push(chunk))
+      req.on('end', () => {
+        const body = Buffer.concat(chunks)
+        const method = req.method ?? 'GET'
+        const url = req.url ?? '/'
+        if (method === 'GET' || method === 'HEAD') proxy.reads++
+        else {
+          const key = `${method} ${url.split('?')[0]}`
+          proxy.writes.set(key, (proxy.writes.get(key) ?? 0) + 1)
+          if (proxy.recording) proxy.recorded.push({method, url, body})
+        }
+        const headers = {...req.headers, host: target.host, 'content-length': String(body.length)}
+        delete headers.connection
+        delete headers['transfer-encoding']
+        const upstream = https.request({host: target.hostname, port: target.port, method, path: url, headers, agent}, (answer) => {
+          if (answer.statusCode === 429) proxy.status429++
+          const out = {...answer.headers}
+          delete out.connection
+          res.writeHead(answer.statusCode ?? 502, out)
+          answer.pipe(res)
+        })
+        upstream.on('error', (error) => {
+          if (!res.headersSent) res.writeHead(502)
+          res.end(String(error))
+        })
+        res.on('close', () => upstream.destroy())
+        upstream.end(body)
       })
-      upstream.on('error', (error) => {
-        if (!res.headersSent) res.writeHead(502)
-        res.end(String(error))
-      })
-      res.on('close', () => upstream.destroy())
-      upstream.end(body)
-    })
-  })
+    },
+  )
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   proxy.port = (server.address() as AddressInfo).port
-  proxy.close = () => new Promise<void>((resolve) => {
-    server.closeAllConnections()
-    server.close(() => resolve())
-    agent.destroy()
-  })
+  proxy.close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections()
+      server.close(() => resolve())
+      agent.destroy()
+    })
   return proxy
 }
 
 /** Replays recorded writes with a minimal client: the requests before the first /v1/txn in order, then the rest 8 at a time. */
 async function replay(env: TestEnvState, target: URL, requests: Recorded[]): Promise<{seconds: number; failed: number}> {
   const agent = new https.Agent({keepAlive: true, maxSockets: CONCURRENCY, ca: env.federation.caCertPem})
-  const send = (r: Recorded) => new Promise<number>((resolve, reject) => {
-    const request = https.request(
-      {host: target.hostname, port: target.port, method: r.method, path: r.url, agent, headers: {'x-consul-token': env.federation.managementToken, 'content-type': 'application/json', 'content-length': String(r.body.length)}},
-      (answer) => {
-        answer.resume()
-        answer.on('end', () => resolve(answer.statusCode ?? 0))
-      },
-    )
-    request.on('error', reject)
-    request.end(r.body)
-  })
+  const send = (r: Recorded) =>
+    new Promise<number>((resolve, reject) => {
+      const request = https.request(
+        {
+          host: target.hostname,
+          port: target.port,
+          method: r.method,
+          path: r.url,
+          agent,
+          headers: {'x-consul-token': env.federation.managementToken, 'content-type': 'application/json', 'content-length': String(r.body.length)},
+        },
+        (answer) => {
+          answer.resume()
+          answer.on('end', () => resolve(answer.statusCode ?? 0))
+        },
+      )
+      request.on('error', reject)
+      request.end(r.body)
+    })
   const firstTxn = requests.findIndex((r) => r.url.startsWith('/v1/txn'))
   const head = firstTxn < 0 ? requests : requests.slice(0, firstTxn)
   const rest = firstTxn < 0 ? [] : requests.slice(firstTxn)
@@ -198,7 +212,13 @@ async function deregisterNode(consul: ConsulClient, node: string): Promise<void>
   await consul.put('/v1/catalog/deregister', {Node: node}).catch(() => {})
 }
 
-async function waitInstances(consul: ConsulClient, node: string, size: number, maxSeconds: number, onPoll?: (seconds: number, count: number) => void): Promise<{seconds: number; count: number; converged: boolean}> {
+async function waitInstances(
+  consul: ConsulClient,
+  node: string,
+  size: number,
+  maxSeconds: number,
+  onPoll?: (seconds: number, count: number) => void,
+): Promise<{seconds: number; count: number; converged: boolean}> {
   const started = performance.now()
   let count = 0
   for (;;) {
@@ -220,7 +240,11 @@ async function waitInstances(consul: ConsulClient, node: string, size: number, m
 async function timeOneChange(kube: TestCluster, consul: ConsulClient, ns: string, name: string, maxSeconds: number): Promise<number | undefined> {
   const tag = `bench-${randomBytes(3).toString('hex')}`
   const started = performance.now()
-  await kube.mergePatch(`edit service ${ns}/${name}`, {resource: 'services', namespace: ns, name}, {metadata: {annotations: {[TAGS_ANNOTATION]: tag}}})
+  await kube.mergePatch(
+    `edit service ${ns}/${name}`,
+    {resource: 'services', namespace: ns, name},
+    {metadata: {annotations: {[TAGS_ANNOTATION]: tag}}},
+  )
   for (;;) {
     const instances = await consul.get<Array<{ServiceTags?: string[]}>>(`/v1/catalog/service/${encodeURIComponent(name)}`).catch(() => [])
     const seconds = (performance.now() - started) / 1000
@@ -322,11 +346,16 @@ async function main(): Promise<void> {
   const syncCatalogBin = arg('sync-catalog', process.env.CONSULK8S_BENCH_SYNC_CATALOG ?? '')
   if (syncCatalogBin && !existsSync(syncCatalogBin)) throw new Error(`sync-catalog binary not found: ${syncCatalogBin}`)
   const grpcTlsPort = env.consul[dc].grpcTlsPort
-  if (syncCatalogBin && !grpcTlsPort) throw new Error('the environment\'s Consul has no gRPC port: start it with CONSULK8S_TESTENV_CONSUL_GRPC=1')
+  if (syncCatalogBin && !grpcTlsPort) throw new Error("the environment's Consul has no gRPC port: start it with CONSULK8S_TESTENV_CONSUL_GRPC=1")
 
   const target = new URL(env.consul[dc].httpAddr)
   const kube = await connectTestCluster({kubeconfig: env.kubeconfig, context})
-  const consul = new ConsulClient({address: env.consul[dc].httpAddr, caCert: env.federation.caCertPem, token: env.federation.managementToken, timeoutMs: 60_000})
+  const consul = new ConsulClient({
+    address: env.consul[dc].httpAddr,
+    caCert: env.federation.caCertPem,
+    token: env.federation.managementToken,
+    timeoutMs: 60_000,
+  })
   const proxy = await startProxy(env, target)
   const work = mkdtempSync(join(tmpdir(), 'consulk8s-bench-vs-'))
   const results: SizeResult[] = []
@@ -353,10 +382,20 @@ async function main(): Promise<void> {
         log(`  created in ${createSeconds.toFixed(1)} s; settling ${settleSeconds} s ...`)
         await sleep(settleSeconds * 1000)
         const syncArgs = (address: string) => [
-          'sync', '--to-consul',
-          '--kubeconfig', env.kubeconfig, '--context', context,
-          '--consul-http-addr', address, '--consul-cacert', env.federation.caCertFile,
-          '--k8s-allow-namespace', ns, '--consul-node-name', node,
+          'sync',
+          '--to-consul',
+          '--kubeconfig',
+          env.kubeconfig,
+          '--context',
+          context,
+          '--consul-http-addr',
+          address,
+          '--consul-cacert',
+          env.federation.caCertFile,
+          '--k8s-allow-namespace',
+          ns,
+          '--consul-node-name',
+          node,
         ]
         const tokenEnv = {CONSUL_HTTP_TOKEN: env.federation.managementToken}
 
@@ -383,7 +422,9 @@ async function main(): Promise<void> {
           const registered = await instancesOn(consul, node)
           if (registered !== size) throw new Error(`consulk8s did not converge: ${registered} instances, expected ${size}`)
           runs.push(first)
-          log(`  consulk8s: ${first.seconds.toFixed(2)} s (engine ${(first.result.durationMs / 1000).toFixed(2)} s), ${first.writeCalls} writes, ${first.peakRssMb.toFixed(0)} MB, ${first.cpuSeconds.toFixed(2)} CPU s (load ${load()})`)
+          log(
+            `  consulk8s: ${first.seconds.toFixed(2)} s (engine ${(first.result.durationMs / 1000).toFixed(2)} s), ${first.writeCalls} writes, ${first.peakRssMb.toFixed(0)} MB, ${first.cpuSeconds.toFixed(2)} CPU s (load ${load()})`,
+          )
           if (round === repeat - 1) {
             noop = await timedSync(bin, [...syncArgs(env.consul[dc].httpAddr), '--once', '--json'], tokenEnv)
             log(`  consulk8s no-op: ${noop.seconds.toFixed(2)} s, ${noop.writeCalls} writes`)
@@ -392,7 +433,8 @@ async function main(): Promise<void> {
           await sleep(1000)
           const floor = await replay(env, target, captured)
           const replayed = await instancesOn(consul, node)
-          if (floor.failed > 0 || replayed !== size) throw new Error(`floor replay: ${floor.failed} failed requests, ${replayed} instances, expected ${size}`)
+          if (floor.failed > 0 || replayed !== size)
+            throw new Error(`floor replay: ${floor.failed} failed requests, ${replayed} instances, expected ${size}`)
           floors.push(floor.seconds)
           log(`  floor: ${floor.seconds.toFixed(2)} s for ${captured.length} requests (load ${load()})`)
         }
@@ -405,9 +447,17 @@ async function main(): Promise<void> {
           create: {seconds: createSeconds},
           capture: {writes: captureWrites},
           consulk8s: {
-            load: ck8sLoad, seconds: first.seconds, secondsRange: [runs[0].seconds, runs.at(-1)!.seconds], engineSeconds: median(engines), engineRange: [engines[0], engines.at(-1)!],
-            writeCalls: first.writeCalls, proxyWrites: captureWrites,
-            peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)), cpuSeconds: median(runs.map((r) => r.cpuSeconds)), noopSeconds: noop!.seconds, noopWrites: noop!.writeCalls,
+            load: ck8sLoad,
+            seconds: first.seconds,
+            secondsRange: [runs[0].seconds, runs.at(-1)!.seconds],
+            engineSeconds: median(engines),
+            engineRange: [engines[0], engines.at(-1)!],
+            writeCalls: first.writeCalls,
+            proxyWrites: captureWrites,
+            peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)),
+            cpuSeconds: median(runs.map((r) => r.cpuSeconds)),
+            noopSeconds: noop!.seconds,
+            noopWrites: noop!.writeCalls,
           },
           floor: {load: ck8sLoad, seconds: median(floors), range: [Math.min(...floors), Math.max(...floors)], requests: captured.length},
         }
@@ -421,11 +471,30 @@ async function main(): Promise<void> {
           const out = createWriteStream(logFile)
           const scLoad = load()
           const started = performance.now()
-          const child = spawn(syncCatalogBin, [
-            '-to-k8s=false', '-allow-k8s-namespace', ns, '-listen', `127.0.0.1:${listen}`,
-            '-addresses', '127.0.0.1', '-http-port', String(proxy.port), '-grpc-port', String(grpcTlsPort),
-            '-use-tls', '-ca-cert-file', env.federation.caCertFile, '-token-file', tokenFile, '-kubeconfig', kubeconfig,
-          ], {stdio: ['ignore', 'pipe', 'pipe']})
+          const child = spawn(
+            syncCatalogBin,
+            [
+              '-to-k8s=false',
+              '-allow-k8s-namespace',
+              ns,
+              '-listen',
+              `127.0.0.1:${listen}`,
+              '-addresses',
+              '127.0.0.1',
+              '-http-port',
+              String(proxy.port),
+              '-grpc-port',
+              String(grpcTlsPort),
+              '-use-tls',
+              '-ca-cert-file',
+              env.federation.caCertFile,
+              '-token-file',
+              tokenFile,
+              '-kubeconfig',
+              kubeconfig,
+            ],
+            {stdio: ['ignore', 'pipe', 'pipe']},
+          )
           child.stdout!.pipe(out)
           child.stderr!.pipe(out)
           const progress: Array<[number, number]> = []
@@ -439,9 +508,16 @@ async function main(): Promise<void> {
             }
           })
           const seconds = (performance.now() - started) / 1000
-          const atConvergence = {writes: proxy.writeCount(), writesByPath: Object.fromEntries(proxy.writes), status429: proxy.status429, reads: proxy.reads}
+          const atConvergence = {
+            writes: proxy.writeCount(),
+            writesByPath: Object.fromEntries(proxy.writes),
+            status429: proxy.status429,
+            reads: proxy.reads,
+          }
           const usage = procUsage(child.pid!)
-          log(`  sync-catalog: ${wait.converged ? 'converged' : 'NOT converged'}: ${wait.count}/${size} after ${seconds.toFixed(1)} s, ${atConvergence.writes} writes, ${atConvergence.status429} answers 429, ${usage.peakRssMb.toFixed(0)} MB, ${usage.cpuSeconds.toFixed(1)} CPU s`)
+          log(
+            `  sync-catalog: ${wait.converged ? 'converged' : 'NOT converged'}: ${wait.count}/${size} after ${seconds.toFixed(1)} s, ${atConvergence.writes} writes, ${atConvergence.status429} answers 429, ${usage.peakRssMb.toFixed(0)} MB, ${usage.cpuSeconds.toFixed(1)} CPU s`,
+          )
           let resyncWrites = Number.NaN
           let changeSeconds: number | undefined
           if (wait.converged) {
@@ -449,14 +525,24 @@ async function main(): Promise<void> {
             await sleep(RESYNC_WATCH_SECONDS * 1000)
             resyncWrites = proxy.writeCount() - before
             changeSeconds = await timeOneChange(kube, consul, ns, 'svc-1', 180)
-            log(`  sync-catalog: ${resyncWrites} writes in the ${RESYNC_WATCH_SECONDS} s after convergence; one change seen after ${changeSeconds?.toFixed(1) ?? 'never'} s`)
+            log(
+              `  sync-catalog: ${resyncWrites} writes in the ${RESYNC_WATCH_SECONDS} s after convergence; one change seen after ${changeSeconds?.toFixed(1) ?? 'never'} s`,
+            )
           }
           await stop(child)
           out.end()
           proxy.dropUpstream()
           result.syncCatalog = {
-            load: scLoad, converged: wait.converged, seconds, reached: wait.count, progress, ...atConvergence,
-            peakRssMb: usage.peakRssMb, cpuSeconds: usage.cpuSeconds, resyncWrites, changeSeconds,
+            load: scLoad,
+            converged: wait.converged,
+            seconds,
+            reached: wait.count,
+            progress,
+            ...atConvergence,
+            peakRssMb: usage.peakRssMb,
+            cpuSeconds: usage.cpuSeconds,
+            resyncWrites,
+            changeSeconds,
           }
           await deregisterNode(consul, syncNode)
         }
@@ -464,7 +550,10 @@ async function main(): Promise<void> {
         // 5. consulk8s continuous: converge, then one change
         {
           const contLoad = load()
-          const child = spawn(process.execPath, ['--import', PEAK_RSS_HOOK, bin, ...syncArgs(env.consul[dc].httpAddr)], {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, CI: 'true', NO_COLOR: '1', ...tokenEnv}})
+          const child = spawn(process.execPath, ['--import', PEAK_RSS_HOOK, bin, ...syncArgs(env.consul[dc].httpAddr)], {
+            stdio: ['ignore', 'ignore', 'pipe'],
+            env: {...process.env, CI: 'true', NO_COLOR: '1', ...tokenEnv},
+          })
           let stderr = ''
           child.stderr!.on('data', (chunk: Buffer) => {
             stderr = (stderr + chunk.toString()).slice(-20_000)
@@ -476,7 +565,9 @@ async function main(): Promise<void> {
             changeSeconds = await timeOneChange(kube, consul, ns, 'svc-2', 120)
           }
           await stop(child, 'SIGINT')
-          log(`  consulk8s continuous: converged after ${wait.seconds.toFixed(1)} s, one change seen after ${changeSeconds?.toFixed(2) ?? 'never'} s (${JSON.stringify(hookReport(stderr))})`)
+          log(
+            `  consulk8s continuous: converged after ${wait.seconds.toFixed(1)} s, one change seen after ${changeSeconds?.toFixed(2) ?? 'never'} s (${JSON.stringify(hookReport(stderr))})`,
+          )
           result.continuous = {load: contLoad, convergeSeconds: wait.seconds, changeSeconds}
           await deregisterNode(consul, node)
         }
@@ -505,18 +596,27 @@ function render(results: SizeResult[]): string {
   ]
   for (const r of results) {
     const c = r.consulk8s
-    lines.push(`| ${r.size} | consulk8s \`sync --once\` | ${c.load} | ${s(c.seconds)} [${range(c.secondsRange)}] (engine ${s(c.engineSeconds)} [${range(c.engineRange)}]) | ${c.writeCalls} | ${mb(c.peakRssMb)} | ${s(c.cpuSeconds)} | ${c.noopWrites} writes, ${s(c.noopSeconds)} |`)
-    lines.push(`| ${r.size} | floor: the same ${r.floor.requests} requests replayed | ${r.floor.load} | ${s(r.floor.seconds)} [${range(r.floor.range)}] | ${r.floor.requests} | – | – | – |`)
-    lines.push(`| ${r.size} | consulk8s ÷ floor | | ${(c.seconds / r.floor.seconds).toFixed(1)}× (engine ${(c.engineSeconds / r.floor.seconds).toFixed(1)}×) | | | | |`)
+    lines.push(
+      `| ${r.size} | consulk8s \`sync --once\` | ${c.load} | ${s(c.seconds)} [${range(c.secondsRange)}] (engine ${s(c.engineSeconds)} [${range(c.engineRange)}]) | ${c.writeCalls} | ${mb(c.peakRssMb)} | ${s(c.cpuSeconds)} | ${c.noopWrites} writes, ${s(c.noopSeconds)} |`,
+    )
+    lines.push(
+      `| ${r.size} | floor: the same ${r.floor.requests} requests replayed | ${r.floor.load} | ${s(r.floor.seconds)} [${range(r.floor.range)}] | ${r.floor.requests} | – | – | – |`,
+    )
+    lines.push(
+      `| ${r.size} | consulk8s ÷ floor | | ${(c.seconds / r.floor.seconds).toFixed(1)}× (engine ${(c.engineSeconds / r.floor.seconds).toFixed(1)}×) | | | | |`,
+    )
     const sc = r.syncCatalog
     if (sc) {
       const reached = sc.converged ? s(sc.seconds, 1) : `not converged: ${sc.reached}/${r.size} after ${s(sc.seconds, 0)}`
-      lines.push(`| ${r.size} | sync-catalog | ${sc.load} | ${reached} | ${sc.writes} (${sc.status429} answered 429) | ${mb(sc.peakRssMb)} | ${s(sc.cpuSeconds, 1)} | ${Number.isNaN(sc.resyncWrites) ? '–' : `${sc.resyncWrites} writes in ${RESYNC_WATCH_SECONDS} s`} |`)
+      lines.push(
+        `| ${r.size} | sync-catalog | ${sc.load} | ${reached} | ${sc.writes} (${sc.status429} answered 429) | ${mb(sc.peakRssMb)} | ${s(sc.cpuSeconds, 1)} | ${Number.isNaN(sc.resyncWrites) ? '–' : `${sc.resyncWrites} writes in ${RESYNC_WATCH_SECONDS} s`} |`,
+      )
       if (sc.converged) lines.push(`| ${r.size} | sync-catalog ÷ consulk8s | | ${(sc.seconds / c.seconds).toFixed(0)}× | | | | |`)
     }
   }
   lines.push('', '| N | one Service edited → catalog updated: consulk8s `sync` (continuous) | sync-catalog |', '| --- | --- | --- |')
-  for (const r of results) lines.push(`| ${r.size} | ${s(r.continuous?.changeSeconds)} (load ${r.continuous?.load ?? '–'}) | ${s(r.syncCatalog?.changeSeconds, 1)} |`)
+  for (const r of results)
+    lines.push(`| ${r.size} | ${s(r.continuous?.changeSeconds)} (load ${r.continuous?.load ?? '–'}) | ${s(r.syncCatalog?.changeSeconds, 1)} |`)
   const progress = results.filter((r) => r.syncCatalog && r.syncCatalog.progress.length > 0)
   if (progress.length > 0) {
     lines.push('', 'sync-catalog progress (instances in the catalog after t seconds):', '')
@@ -525,7 +625,12 @@ function render(results: SizeResult[]): string {
   const byPath = results.filter((r) => r.syncCatalog)
   if (byPath.length > 0) {
     lines.push('', 'sync-catalog write calls by endpoint until convergence, and its reads (watches included):', '')
-    for (const r of byPath) lines.push(`- N=${r.size}: ${Object.entries(r.syncCatalog!.writesByPath).map(([k, v]) => `${k}: ${v}`).join(', ')}; ${r.syncCatalog!.reads} reads`)
+    for (const r of byPath)
+      lines.push(
+        `- N=${r.size}: ${Object.entries(r.syncCatalog!.writesByPath)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join(', ')}; ${r.syncCatalog!.reads} reads`,
+      )
   }
   lines.push('', 'sync-catalog settings:', '', ...SYNC_CATALOG_SETTINGS.map((line) => `- ${line}`))
   return lines.join('\n') + '\n'

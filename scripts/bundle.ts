@@ -46,7 +46,9 @@ const oclifParts: Plugin = {
   name: 'oclif-parts',
   setup(build) {
     const fromOclif = (names: string[], namespace: string) =>
-      build.onResolve({filter: new RegExp(`^(${names.join('|')})$`)}, (args) => (args.importer.includes('@oclif/core') ? {path: args.path, namespace} : undefined))
+      build.onResolve({filter: new RegExp(`^(${names.join('|')})$`)}, (args) =>
+        args.importer.includes('@oclif/core') ? {path: args.path, namespace} : undefined,
+      )
     fromOclif(UNUSED_BY_OCLIF, 'unused')
     fromOclif(DEFERRED_BY_OCLIF, 'deferred')
     build.onLoad({filter: /.*/, namespace: 'unused'}, (args) => ({

@@ -78,7 +78,10 @@ export function renderCommandDocs(manifest: Manifest): string {
     const flags = Object.values(command.flags).filter((flag) => !flag.hidden)
     const own = flags.filter((flag) => flag.helpGroup !== 'GLOBAL')
     const global = flags.filter((flag) => flag.helpGroup === 'GLOBAL')
-    for (const [title, group] of [['Flags', own], ['Global flags', global]] as const) {
+    for (const [title, group] of [
+      ['Flags', own],
+      ['Global flags', global],
+    ] as const) {
       if (group.length === 0) continue
       out.push(`${title}:`, '', '| flag | description | default |', '| --- | --- | --- |')
       for (const flag of [...group].sort((a, b) => a.name.localeCompare(b.name))) {
@@ -95,9 +98,17 @@ export function renderCommandDocs(manifest: Manifest): string {
       out.push('Examples:', '', '```sh', command.examples.map((example) => renderExample(example, command.id)).join('\n\n'), '```', '')
     }
   }
-  return out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n'
+  return (
+    out
+      .join('\n')
+      .replace(/\n{3,}/g, '\n\n')
+      .trimEnd() + '\n'
+  )
 }
 
 function anchor(id: string): string {
-  return `${BIN} ${id.replace(/:/g, ' ')}`.toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')
+  return `${BIN} ${id.replace(/:/g, ' ')}`
+    .toLowerCase()
+    .replace(/[^a-z0-9 -]/g, '')
+    .replace(/ /g, '-')
 }

@@ -9,11 +9,15 @@
 # pods (env-smoke, verify) and the install waiting for Ready pods (install-wait). The first pass
 # keeps pods Pending, which the install tests rely on.
 #
+# Lint (eslint and prettier --check) runs first: a finding stops the run.
 # `--unit` runs only the unit tests (no environment). See docs/testing.md.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 failed() { echo "test setup failed at step \"$1\" (see above); no tests were run." >&2; exit 1; }
+
+echo "test: lint (eslint, prettier --check)" >&2
+npm run --silent lint || failed "lint (npm run lint; npm run format fixes formatting)"
 
 echo "test: building consulk8s" >&2
 npm run --silent build || failed "build consulk8s (npm run build)"

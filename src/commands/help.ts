@@ -5,8 +5,11 @@ import {describeUnknownCommand} from '../shared/unknown-command.js'
 
 export default class Help extends Command {
   static summary = 'Show help for consulk8s or one of its commands.'
-  static description = 'Like `kubectl help` and `helm help`: `consulk8s help` lists the commands, `consulk8s help federate primary` shows the help of that command (the same as `consulk8s federate primary --help` or `-h`).'
-  static args = {command: Args.string({description: 'Command to show help for (several words for a topic command, e.g. federate primary).', required: false})}
+  static description =
+    'Like `kubectl help` and `helm help`: `consulk8s help` lists the commands, `consulk8s help federate primary` shows the help of that command (the same as `consulk8s federate primary --help` or `-h`).'
+  static args = {
+    command: Args.string({description: 'Command to show help for (several words for a topic command, e.g. federate primary).', required: false}),
+  }
   static strict = false
   static examples = ['<%= config.bin %> help', '<%= config.bin %> help federate primary']
 

@@ -32,7 +32,10 @@ The decision follows the webhook: never kube-system or kube-public; --deny-names
     {description: 'From stdin to kubectl:', command: 'cat app.yaml | <%= config.bin %> inject -f - | kubectl apply -f -'},
     {description: 'See what the injection changes:', command: '<%= config.bin %> inject -f app.yaml --diff'},
     {description: 'Plan the injection of a live namespace:', command: '<%= config.bin %> inject --context dc1 -n shop --dry-run'},
-    {description: 'Inject every opted-in workload of a cluster, Consul with ACLs:', command: '<%= config.bin %> inject --context dc1 --all-namespaces --acls --yes'},
+    {
+      description: 'Inject every opted-in workload of a cluster, Consul with ACLs:',
+      command: '<%= config.bin %> inject --context dc1 --all-namespaces --acls --yes',
+    },
   ]
 
   static flags = {
@@ -41,20 +44,38 @@ The decision follows the webhook: never kube-system or kube-public; --deny-names
       description: 'Manifest file, directory (its .yaml/.yml/.json files) or - for stdin; repeatable. Without -f, the live cluster is injected.',
       multiple: true,
     }),
-    output: outputFlag(['yaml', 'json'], 'Format of the manifests: yaml (default; json for an --output-file ending in .json) or json. In cluster mode, prints the injected workloads.'),
-    'output-file': Flags.string({description: 'Write the manifests to this file instead of stdout (atomically; mode 0600 when they hold a Secret).', helpValue: 'FILE'}),
-    diff: Flags.boolean({description: 'Print a unified diff of each changed pod template (instead of the manifests, unless --output-file is given).', default: false}),
+    output: outputFlag(
+      ['yaml', 'json'],
+      'Format of the manifests: yaml (default; json for an --output-file ending in .json) or json. In cluster mode, prints the injected workloads.',
+    ),
+    'output-file': Flags.string({
+      description: 'Write the manifests to this file instead of stdout (atomically; mode 0600 when they hold a Secret).',
+      helpValue: 'FILE',
+    }),
+    diff: Flags.boolean({
+      description: 'Print a unified diff of each changed pod template (instead of the manifests, unless --output-file is given).',
+      default: false,
+    }),
     ...dryRunFlag,
     ...yesFlag,
     kubeconfig: Flags.string({description: 'Kubeconfig of the cluster to inject (default: $KUBECONFIG, else ~/.kube/config).', helpGroup: 'CLUSTER'}),
-    context: Flags.string({aliases: ['kube-context'], description: 'Kube context of the cluster to inject (default: the current context; alias --kube-context).', helpGroup: 'CLUSTER'}),
+    context: Flags.string({
+      aliases: ['kube-context'],
+      description: 'Kube context of the cluster to inject (default: the current context; alias --kube-context).',
+      helpGroup: 'CLUSTER',
+    }),
     'request-timeout': kubeFlags['request-timeout'],
     namespace: Flags.string({
       char: 'n',
       description:
         'Namespace of the workloads. Cluster mode: the namespace to inject (default: the context\'s namespace, else "default"). Manifest mode: the namespace of objects that name none (default "default").',
     }),
-    'all-namespaces': Flags.boolean({char: 'A', description: 'Cluster mode: inject the workloads of every namespace.', default: false, helpGroup: 'CLUSTER'}),
+    'all-namespaces': Flags.boolean({
+      char: 'A',
+      description: 'Cluster mode: inject the workloads of every namespace.',
+      default: false,
+      helpGroup: 'CLUSTER',
+    }),
     'default-inject': Flags.boolean({
       description: 'Inject pods that have no consul.hashicorp.com/connect-inject annotation (connectInject.default).',
       default: false,
@@ -86,10 +107,11 @@ The decision follows the webhook: never kube-system or kube-public; --deny-names
       default: DEFAULT_CONSUL_ADDRESS,
       helpGroup: 'INJECTOR',
     }),
-    'consul-grpc-port': Flags.integer({description: 'Consul servers\' gRPC port.', default: 8502, helpGroup: 'INJECTOR'}),
+    'consul-grpc-port': Flags.integer({description: "Consul servers' gRPC port.", default: 8502, helpGroup: 'INJECTOR'}),
     'consul-http-port': Flags.integer({description: "Consul servers' HTTP(S) port (default 8500, 8501 with --tls).", helpGroup: 'INJECTOR'}),
     'transparent-proxy': Flags.boolean({
-      description: 'Transparent proxy for pods that do not set consul.hashicorp.com/transparent-proxy (connectInject.transparentProxy.defaultEnabled).',
+      description:
+        'Transparent proxy for pods that do not set consul.hashicorp.com/transparent-proxy (connectInject.transparentProxy.defaultEnabled).',
       default: true,
       allowNo: true,
       helpGroup: 'INJECTOR',
@@ -99,10 +121,16 @@ The decision follows the webhook: never kube-system or kube-public; --deny-names
       default: false,
       helpGroup: 'INJECTOR',
     }),
-    'auth-method': Flags.string({description: `Consul auth method the pods log in with (with --acls; default ${DEFAULT_AUTH_METHOD}).`, helpGroup: 'INJECTOR'}),
+    'auth-method': Flags.string({
+      description: `Consul auth method the pods log in with (with --acls; default ${DEFAULT_AUTH_METHOD}).`,
+      helpGroup: 'INJECTOR',
+    }),
     tls: Flags.boolean({description: 'Consul servers serve TLS (global.tls.enabled).', default: false, helpGroup: 'INJECTOR'}),
-    'ca-file': Flags.string({description: 'PEM file of the CA of the Consul servers\' certificates (with --tls).', helpGroup: 'INJECTOR'}),
-    'tls-server-name': Flags.string({description: 'Server name to verify the Consul servers\' certificates against (with --tls).', helpGroup: 'INJECTOR'}),
+    'ca-file': Flags.string({description: "PEM file of the CA of the Consul servers' certificates (with --tls).", helpGroup: 'INJECTOR'}),
+    'tls-server-name': Flags.string({
+      description: "Server name to verify the Consul servers' certificates against (with --tls).",
+      helpGroup: 'INJECTOR',
+    }),
     'log-level': Flags.string({description: 'Log level of connect-init and consul-dataplane.', default: 'info', helpGroup: 'INJECTOR'}),
   }
 
@@ -128,9 +156,15 @@ The decision follows the webhook: never kube-system or kube-public; --deny-names
     const output = outputTarget(flags.output, flags['output-file'])
     if (output.file && !flags['dry-run']) await checkOutputPaths([{path: output.file, kind: 'file', flag: '--output-file'}])
     if (flags.filename?.length) {
-      for (const [flag, given] of [['--context', flags.context], ['--kubeconfig', flags.kubeconfig], ['--all-namespaces', flags['all-namespaces'] || undefined]] as const) {
+      for (const [flag, given] of [
+        ['--context', flags.context],
+        ['--kubeconfig', flags.kubeconfig],
+        ['--all-namespaces', flags['all-namespaces'] || undefined],
+      ] as const) {
         if (given !== undefined) {
-          throw new UserError(`${flag} selects a live cluster, but -f injects manifests offline.`, {hint: `Drop ${flag} to inject the manifests, or drop -f to inject the cluster.`})
+          throw new UserError(`${flag} selects a live cluster, but -f injects manifests offline.`, {
+            hint: `Drop ${flag} to inject the manifests, or drop -f to inject the cluster.`,
+          })
         }
       }
       return this.injectManifests(flags.filename, flags.namespace ?? 'default', settings, output, flags)
@@ -156,7 +190,8 @@ The decision follows the webhook: never kube-system or kube-public; --deny-names
     renderPlan(this.ui, plan, {verb: flags['dry-run'] ? 'would inject' : 'injected', showSkipped: flags.verbose || flags['dry-run']})
     if (flags.diff) this.printDiffs(plan)
     const errors = countPlan(plan).error
-    if (errors > 0) return this.finish(plan, {dryRun: flags['dry-run']}, `${errors} workload(s) have invalid Connect annotations; no manifests were written.`)
+    if (errors > 0)
+      return this.finish(plan, {dryRun: flags['dry-run']}, `${errors} workload(s) have invalid Connect annotations; no manifests were written.`)
     if (flags['dry-run']) return this.finish(plan, {dryRun: true})
 
     applyManifestPlan(manifests)
@@ -171,7 +206,18 @@ The decision follows the webhook: never kube-system or kube-public; --deny-names
   private async injectCluster(
     settings: InjectSettings,
     output: OutputTarget,
-    flags: {kubeconfig?: string; context?: string; namespace?: string; 'all-namespaces': boolean; diff: boolean; 'dry-run': boolean; verbose: boolean; yes: boolean; output?: string; 'output-file'?: string},
+    flags: {
+      kubeconfig?: string
+      context?: string
+      namespace?: string
+      'all-namespaces': boolean
+      diff: boolean
+      'dry-run': boolean
+      verbose: boolean
+      yes: boolean
+      output?: string
+      'output-file'?: string
+    },
   ): Promise<InjectResultJson> {
     const writesObjects = flags.output !== undefined || output.file !== undefined
     const printsObjects = writesObjects && !output.file

@@ -1,7 +1,16 @@
 import {BaseCommand} from '../shared/base-command.js'
 import {dryRunFlag, kubeFlags, yesFlag} from '../shared/flags.js'
 import {connectCluster} from '../kube/client.js'
-import {chartFlags, forceFlag, helmBinaryFlag, installOptionsFromFlags, noHooksFlag, releaseWaitFlags, resultOutputFlag, valuesFlags} from '../helm/flags.js'
+import {
+  chartFlags,
+  forceFlag,
+  helmBinaryFlag,
+  installOptionsFromFlags,
+  noHooksFlag,
+  releaseWaitFlags,
+  resultOutputFlag,
+  valuesFlags,
+} from '../helm/flags.js'
 import {DEFAULT_CHART_VERSION} from '../helm/chart.js'
 import {installRelease, type InstallResult} from '../helm/install.js'
 import {printOutput} from '../helm/output.js'
@@ -14,11 +23,26 @@ Runs a preflight first (context reachable, helm 3.13+ present, values files vali
   static enableJsonFlag = true
 
   static examples = [
-    {description: 'Install the primary with the values `federate primary` wrote', command: '<%= config.bin %> install --context dc1 -f primary-values.yaml'},
-    {description: 'Another chart version, waiting up to 15 minutes for the pods', command: '<%= config.bin %> install --context dc2 -f secondary-values.yaml --chart-version 1.9.2 --timeout 15m'},
-    {description: 'Return once helm is done, without waiting for the pods', command: '<%= config.bin %> install --context dc1 -f primary-values.yaml --no-wait'},
-    {description: 'From a local chart directory, without prompting', command: '<%= config.bin %> install --context dc1 -f primary-values.yaml --chart ./consul-chart --yes'},
-    {description: 'Show what would be applied (rendered by helm against the cluster)', command: '<%= config.bin %> install --context dc1 -f primary-values.yaml --dry-run -o yaml > manifest.yaml'},
+    {
+      description: 'Install the primary with the values `federate primary` wrote',
+      command: '<%= config.bin %> install --context dc1 -f primary-values.yaml',
+    },
+    {
+      description: 'Another chart version, waiting up to 15 minutes for the pods',
+      command: '<%= config.bin %> install --context dc2 -f secondary-values.yaml --chart-version 1.9.2 --timeout 15m',
+    },
+    {
+      description: 'Return once helm is done, without waiting for the pods',
+      command: '<%= config.bin %> install --context dc1 -f primary-values.yaml --no-wait',
+    },
+    {
+      description: 'From a local chart directory, without prompting',
+      command: '<%= config.bin %> install --context dc1 -f primary-values.yaml --chart ./consul-chart --yes',
+    },
+    {
+      description: 'Show what would be applied (rendered by helm against the cluster)',
+      command: '<%= config.bin %> install --context dc1 -f primary-values.yaml --dry-run -o yaml > manifest.yaml',
+    },
   ]
 
   static flags = {
@@ -43,4 +67,3 @@ Runs a preflight first (context reachable, helm 3.13+ present, values files vali
     return result
   }
 }
-

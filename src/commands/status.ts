@@ -36,8 +36,12 @@ Without -n the release is looked for in every namespace (the one release of the 
     }
     this.ui.header(`Consul in context "${report.context}" (${report.server}), namespace ${report.namespace}`)
     const rows = statusRows(report)
-    this.ui.table(['', 'COMPONENT', 'STATE', 'DETAIL'], rows.map((row) => [SYMBOLS[row.mark], row.component, row.state, row.detail]))
-    if (!report.healthy) this.ui.warn(`Not every part is ready; \`kubectl get pods -n ${report.namespace} -l release=${report.release}\` shows the pods.`)
+    this.ui.table(
+      ['', 'COMPONENT', 'STATE', 'DETAIL'],
+      rows.map((row) => [SYMBOLS[row.mark], row.component, row.state, row.detail]),
+    )
+    if (!report.healthy)
+      this.ui.warn(`Not every part is ready; \`kubectl get pods -n ${report.namespace} -l release=${report.release}\` shows the pods.`)
     return report
   }
 }

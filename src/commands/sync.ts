@@ -37,7 +37,9 @@ const SETTING_FLAGS: Record<keyof SyncInput, string> = {
 
 /** `--from-release` alone (no value) means "the one Consul release in the cluster". */
 export function bareFromRelease(argv: string[]): string[] {
-  return argv.map((arg, index) => (arg === '--from-release' && (index === argv.length - 1 || argv[index + 1].startsWith('-')) ? '--from-release=' : arg))
+  return argv.map((arg, index) =>
+    arg === '--from-release' && (index === argv.length - 1 || argv[index + 1].startsWith('-')) ? '--from-release=' : arg,
+  )
 }
 
 export default class Sync extends BaseCommand {
@@ -50,13 +52,25 @@ The engine reads both sides completely, plans in memory, then applies the plan w
 With --once (and with --dry-run, which plans once and changes nothing) it reconciles once and exits: 0 when in sync, 2 when services were skipped (malformed annotations, conflicts), 1 when something failed, 130 when interrupted. Without --once it keeps watching (Kubernetes watches, Consul blocking queries) until Ctrl-C, which lets writes in flight finish.`
   static enableJsonFlag = true
   static examples = [
-    {description: 'Reconcile once (CI)', command: '<%= config.bin %> <%= command.id %> --once --context dc1 --consul-http-addr https://consul.example:8501 --consul-cacert ca.pem'},
+    {
+      description: 'Reconcile once (CI)',
+      command: '<%= config.bin %> <%= command.id %> --once --context dc1 --consul-http-addr https://consul.example:8501 --consul-cacert ca.pem',
+    },
     {description: 'Show the plan, change nothing', command: '<%= config.bin %> <%= command.id %> --dry-run'},
-    {description: 'Only Kubernetes -> Consul, from two namespaces, names suffixed with the namespace', command: '<%= config.bin %> <%= command.id %> --to-consul --k8s-allow-namespace web --k8s-allow-namespace api --add-k8s-namespace-suffix'},
+    {
+      description: 'Only Kubernetes -> Consul, from two namespaces, names suffixed with the namespace',
+      command: '<%= config.bin %> <%= command.id %> --to-consul --k8s-allow-namespace web --k8s-allow-namespace api --add-k8s-namespace-suffix',
+    },
     {description: 'Keep syncing until Ctrl-C', command: '<%= config.bin %> <%= command.id %> --context dc1'},
     {description: 'The result as JSON', command: '<%= config.bin %> <%= command.id %> --once --json'},
-    {description: "Take over from consul-k8s's sync-catalog (stopped first), same node name", command: '<%= config.bin %> <%= command.id %> --dry-run --adopt'},
-    {description: "The settings of the Helm release's sync-catalog, and where each came from", command: '<%= config.bin %> <%= command.id %> --dry-run --from-release consul/consul'},
+    {
+      description: "Take over from consul-k8s's sync-catalog (stopped first), same node name",
+      command: '<%= config.bin %> <%= command.id %> --dry-run --adopt',
+    },
+    {
+      description: "The settings of the Helm release's sync-catalog, and where each came from",
+      command: '<%= config.bin %> <%= command.id %> --dry-run --from-release consul/consul',
+    },
   ]
 
   static flags = {
@@ -65,7 +79,8 @@ With --once (and with --dry-run, which plans once and changes nothing) it reconc
     'request-timeout': kubeFlags['request-timeout'],
     ...consulFlags,
     'consul-login-auth-method': Flags.string({
-      description: 'Log in to Consul through this ACL auth method (a Kubernetes one, as the chart\'s sync pod does) with the bearer token, instead of a token; logged out on exit.',
+      description:
+        "Log in to Consul through this ACL auth method (a Kubernetes one, as the chart's sync pod does) with the bearer token, instead of a token; logged out on exit.",
       helpValue: 'NAME',
       env: 'CONSUL_LOGIN_AUTH_METHOD',
     }),
@@ -75,7 +90,7 @@ With --once (and with --dry-run, which plans once and changes nothing) it reconc
       env: 'CONSUL_LOGIN_BEARER_TOKEN_FILE',
     }),
     'consul-login-datacenter': Flags.string({
-      description: 'Datacenter of the auth method (default: the agent\'s).',
+      description: "Datacenter of the auth method (default: the agent's).",
       env: 'CONSUL_LOGIN_DATACENTER',
     }),
     'consul-login-meta': Flags.string({
@@ -85,26 +100,90 @@ With --once (and with --dry-run, which plans once and changes nothing) it reconc
     ...dryRunFlag,
     once: Flags.boolean({description: 'Reconcile once and exit instead of watching.', default: false}),
     output: {...outputFlag(['json', 'yaml'], 'Print the plan/result as JSON or YAML on stdout (status lines go to stderr).'), exclusive: ['json']},
-    'to-consul': Flags.boolean({allowNo: true, description: 'Sync Kubernetes services into Consul. Naming only some directions syncs only those; default both.', helpGroup: 'DIRECTION'}),
+    'to-consul': Flags.boolean({
+      allowNo: true,
+      description: 'Sync Kubernetes services into Consul. Naming only some directions syncs only those; default both.',
+      helpGroup: 'DIRECTION',
+    }),
     'to-k8s': Flags.boolean({allowNo: true, description: 'Sync Consul services into Kubernetes as ExternalName services.', helpGroup: 'DIRECTION'}),
-    'default-sync': Flags.boolean({aliases: ['k8s-default-sync'], allowNo: true, default: DEFAULT_OPTIONS.defaultSync, description: 'Sync services that have no consul.hashicorp.com/service-sync annotation.', helpGroup: 'KUBERNETES -> CONSUL'}),
-    'sync-clusterip-services': Flags.boolean({allowNo: true, default: DEFAULT_OPTIONS.syncClusterIPServices, description: 'Sync ClusterIP services (one instance per endpoint).', helpGroup: 'KUBERNETES -> CONSUL'}),
-    'k8s-allow-namespace': Flags.string({aliases: ['allow-k8s-namespace'], multiple: true, description: 'Namespace to sync services from (repeatable; "*" = all). Default: *.', helpGroup: 'KUBERNETES -> CONSUL'}),
-    'k8s-deny-namespace': Flags.string({aliases: ['deny-k8s-namespace'], multiple: true, description: 'Namespace never synced from; wins over the allow list (repeatable; "" = none). Default: kube-system, kube-public.', helpGroup: 'KUBERNETES -> CONSUL'}),
-    'consul-service-prefix': Flags.string({default: '', description: 'Prefix for Consul service names made from Kubernetes services (not applied to a service-name annotation).', helpGroup: 'KUBERNETES -> CONSUL'}),
-    'add-k8s-namespace-suffix': Flags.boolean({allowNo: true, default: DEFAULT_OPTIONS.addK8sNamespaceSuffix, description: 'Append -<namespace> to Consul service names (not applied to a service-name annotation).', helpGroup: 'KUBERNETES -> CONSUL'}),
-    'node-port-sync-type': Flags.string({options: [...NODE_PORT_SYNC_TYPES], default: DEFAULT_OPTIONS.nodePortSyncType, description: 'Which node address NodePort instances use.', helpGroup: 'KUBERNETES -> CONSUL'}),
-    'consul-node-name': Flags.string({default: DEFAULT_OPTIONS.consulNodeName, description: 'Consul node the registrations are made on; also the ownership marker of this engine.', helpGroup: 'KUBERNETES -> CONSUL'}),
-    'consul-k8s-tag': Flags.string({default: DEFAULT_OPTIONS.consulK8sTag, description: 'Tag on every registration from Kubernetes; Consul services with it are not synced back.', helpGroup: 'KUBERNETES -> CONSUL'}),
-    'k8s-service-prefix': Flags.string({default: '', description: 'Prefix for Kubernetes service names made from Consul services.', helpGroup: 'CONSUL -> KUBERNETES'}),
-    'k8s-write-namespace': Flags.string({default: DEFAULT_OPTIONS.k8sWriteNamespace, description: 'Namespace the ExternalName services are written to.', helpGroup: 'CONSUL -> KUBERNETES'}),
-    'consul-domain': Flags.string({default: DEFAULT_OPTIONS.consulDomain, description: 'Consul DNS domain used in externalName (<service>.service.<domain>).', helpGroup: 'CONSUL -> KUBERNETES'}),
+    'default-sync': Flags.boolean({
+      aliases: ['k8s-default-sync'],
+      allowNo: true,
+      default: DEFAULT_OPTIONS.defaultSync,
+      description: 'Sync services that have no consul.hashicorp.com/service-sync annotation.',
+      helpGroup: 'KUBERNETES -> CONSUL',
+    }),
+    'sync-clusterip-services': Flags.boolean({
+      allowNo: true,
+      default: DEFAULT_OPTIONS.syncClusterIPServices,
+      description: 'Sync ClusterIP services (one instance per endpoint).',
+      helpGroup: 'KUBERNETES -> CONSUL',
+    }),
+    'k8s-allow-namespace': Flags.string({
+      aliases: ['allow-k8s-namespace'],
+      multiple: true,
+      description: 'Namespace to sync services from (repeatable; "*" = all). Default: *.',
+      helpGroup: 'KUBERNETES -> CONSUL',
+    }),
+    'k8s-deny-namespace': Flags.string({
+      aliases: ['deny-k8s-namespace'],
+      multiple: true,
+      description: 'Namespace never synced from; wins over the allow list (repeatable; "" = none). Default: kube-system, kube-public.',
+      helpGroup: 'KUBERNETES -> CONSUL',
+    }),
+    'consul-service-prefix': Flags.string({
+      default: '',
+      description: 'Prefix for Consul service names made from Kubernetes services (not applied to a service-name annotation).',
+      helpGroup: 'KUBERNETES -> CONSUL',
+    }),
+    'add-k8s-namespace-suffix': Flags.boolean({
+      allowNo: true,
+      default: DEFAULT_OPTIONS.addK8sNamespaceSuffix,
+      description: 'Append -<namespace> to Consul service names (not applied to a service-name annotation).',
+      helpGroup: 'KUBERNETES -> CONSUL',
+    }),
+    'node-port-sync-type': Flags.string({
+      options: [...NODE_PORT_SYNC_TYPES],
+      default: DEFAULT_OPTIONS.nodePortSyncType,
+      description: 'Which node address NodePort instances use.',
+      helpGroup: 'KUBERNETES -> CONSUL',
+    }),
+    'consul-node-name': Flags.string({
+      default: DEFAULT_OPTIONS.consulNodeName,
+      description: 'Consul node the registrations are made on; also the ownership marker of this engine.',
+      helpGroup: 'KUBERNETES -> CONSUL',
+    }),
+    'consul-k8s-tag': Flags.string({
+      default: DEFAULT_OPTIONS.consulK8sTag,
+      description: 'Tag on every registration from Kubernetes; Consul services with it are not synced back.',
+      helpGroup: 'KUBERNETES -> CONSUL',
+    }),
+    'k8s-service-prefix': Flags.string({
+      default: '',
+      description: 'Prefix for Kubernetes service names made from Consul services.',
+      helpGroup: 'CONSUL -> KUBERNETES',
+    }),
+    'k8s-write-namespace': Flags.string({
+      default: DEFAULT_OPTIONS.k8sWriteNamespace,
+      description: 'Namespace the ExternalName services are written to.',
+      helpGroup: 'CONSUL -> KUBERNETES',
+    }),
+    'consul-domain': Flags.string({
+      default: DEFAULT_OPTIONS.consulDomain,
+      description: 'Consul DNS domain used in externalName (<service>.service.<domain>).',
+      helpGroup: 'CONSUL -> KUBERNETES',
+    }),
     'from-release': Flags.string({
       helpValue: '[NAMESPACE/]NAME',
-      description: "Use the syncCatalog settings of the installed Consul Helm release (helm get values --all; the release namespace is the write namespace); flags given explicitly win. Without a value: the one Consul release in the cluster.",
+      description:
+        'Use the syncCatalog settings of the installed Consul Helm release (helm get values --all; the release namespace is the write namespace); flags given explicitly win. Without a value: the one Consul release in the cluster.',
     }),
     ...helmBinaryFlag,
-    adopt: Flags.boolean({default: false, description: "Take over what consul-k8s's sync-catalog left: registrations on the sync node tagged with the k8s tag and external-source=kubernetes, and Services in the write namespace labelled consul=true, none carrying consulk8s's marker (updated in place and marked, or removed when nothing wants them). See docs/sync.md, Migrating from consul-k8s."}),
+    adopt: Flags.boolean({
+      default: false,
+      description:
+        "Take over what consul-k8s's sync-catalog left: registrations on the sync node tagged with the k8s tag and external-source=kubernetes, and Services in the write namespace labelled consul=true, none carrying consulk8s's marker (updated in place and marked, or removed when nothing wants them). See docs/sync.md, Migrating from consul-k8s.",
+    }),
     concurrency: Flags.integer({default: 8, min: 1, max: 64, description: 'Writes in flight at once (Consul transactions, Kubernetes requests).'}),
   }
 
@@ -138,20 +217,30 @@ With --once (and with --dry-run, which plans once and changes nothing) it reconc
       const helm = new Helm(helmBinary(flags['helm-binary']), {kubeconfig: flags.kubeconfig, context: flags.context})
       release = await readReleaseSettings(helm, flags['from-release'])
     }
-    const given = (key: keyof SyncInput) => flags[SETTING_FLAGS[key] as keyof typeof flags] !== undefined && !metadata.flags[SETTING_FLAGS[key]]?.setFromDefault
+    const given = (key: keyof SyncInput) =>
+      flags[SETTING_FLAGS[key] as keyof typeof flags] !== undefined && !metadata.flags[SETTING_FLAGS[key]]?.setFromDefault
     const explicit = Object.fromEntries(Object.entries(flagInput).filter(([key]) => given(key as keyof SyncInput))) as SyncInput
     const merged = release ? mergeSyncInput(explicit, release.input) : {input: flagInput, sources: {}}
     const options = syncOptionsFrom(merged.input)
     const settings = release ? settingsTable(options, (key) => merged.sources[key] ?? 'default') : undefined
     const consulConfig = consulConfigFrom(flags)
     if (!consulConfig) {
-      throw new UserError('No Consul address given.', {hint: 'Pass --consul-http-addr (or set CONSUL_HTTP_ADDR), e.g. https://127.0.0.1:8501, with --consul-cacert and --consul-token as needed.'})
+      throw new UserError('No Consul address given.', {
+        hint: 'Pass --consul-http-addr (or set CONSUL_HTTP_ADDR), e.g. https://127.0.0.1:8501, with --consul-cacert and --consul-token as needed.',
+      })
     }
     if (flags.output) this.useStderr()
     if (release && settings) {
       this.ui.header(`Settings (release ${release.namespace}/${release.release})`)
-      if (flags['dry-run'] || flags.verbose) this.ui.table(['flag', 'value', 'from'], settings.map((s) => [`--${s.flag}`, s.value, s.from]))
-      else this.ui.detail(`${settings.filter((s) => s.from === 'release').length} settings from the release, ${settings.filter((s) => s.from === 'flag').length} from flags (--dry-run lists them)`)
+      if (flags['dry-run'] || flags.verbose)
+        this.ui.table(
+          ['flag', 'value', 'from'],
+          settings.map((s) => [`--${s.flag}`, s.value, s.from]),
+        )
+      else
+        this.ui.detail(
+          `${settings.filter((s) => s.from === 'release').length} settings from the release, ${settings.filter((s) => s.from === 'flag').length} from flags (--dry-run lists them)`,
+        )
       for (const note of release.notes) this.ui.warn(note)
     }
     const kube = await connectKube({kubeconfig: flags.kubeconfig, context: flags.context})
@@ -225,7 +314,9 @@ With --once (and with --dry-run, which plans once and changes nothing) it reconc
       process.off('SIGTERM', interrupt)
       this.handlesInterrupt = false
       if (loginToken) {
-        await logout(consul, loginToken).catch((error) => this.ui.warn(`Could not log out of Consul (token ${loginToken?.accessorId}): ${errorMessage(error)}`))
+        await logout(consul, loginToken).catch((error) =>
+          this.ui.warn(`Could not log out of Consul (token ${loginToken?.accessorId}): ${errorMessage(error)}`),
+        )
       }
       consul.close()
       kube.close()
@@ -234,7 +325,10 @@ With --once (and with --dry-run, which plans once and changes nothing) it reconc
 }
 
 /** Every setting with its value and where it came from (--from-release). */
-function settingsTable(options: SyncOptions, from: (key: keyof SyncInput) => 'flag' | 'release' | 'default'): Array<{flag: string; value: string; from: string}> {
+function settingsTable(
+  options: SyncOptions,
+  from: (key: keyof SyncInput) => 'flag' | 'release' | 'default',
+): Array<{flag: string; value: string; from: string}> {
   return (Object.keys(SETTING_FLAGS) as Array<keyof SyncInput>).map((key) => {
     const value = options[key]
     return {flag: SETTING_FLAGS[key], value: Array.isArray(value) ? value.join(',') : String(value), from: from(key)}

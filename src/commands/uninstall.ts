@@ -15,19 +15,27 @@ Shows the plan and asks first (default: no; without a terminal, --yes is require
 
   static examples = [
     '<%= config.bin %> uninstall --context dc2',
-    {description: 'Remove the release and its data, keeping the federation secret', command: '<%= config.bin %> uninstall --context dc2 --wipe-data --yes'},
-    {description: 'Remove everything, the federation secret included', command: '<%= config.bin %> uninstall --context dc2 --wipe-data --delete-federation-secret'},
+    {
+      description: 'Remove the release and its data, keeping the federation secret',
+      command: '<%= config.bin %> uninstall --context dc2 --wipe-data --yes',
+    },
+    {
+      description: 'Remove everything, the federation secret included',
+      command: '<%= config.bin %> uninstall --context dc2 --wipe-data --delete-federation-secret',
+    },
     {description: 'Show what would be removed', command: '<%= config.bin %> uninstall --context dc2 --wipe-data --dry-run'},
   ]
 
   static flags = {
     ...kubeFlags,
     'wipe-data': Flags.boolean({
-      description: 'Also delete the servers\' PersistentVolumeClaims and every secret of the install: consulk8s\'s, the chart jobs\' (managed-by=consul-k8s) and the ACL token secrets (not the federation secret, CA or gossip key).',
+      description:
+        "Also delete the servers' PersistentVolumeClaims and every secret of the install: consulk8s's, the chart jobs' (managed-by=consul-k8s) and the ACL token secrets (not the federation secret, CA or gossip key).",
       default: false,
     }),
     'delete-federation-secret': Flags.boolean({
-      description: 'With --wipe-data: delete the federation secret and the CA and gossip-key secrets consulk8s made too (secondaries can no longer be installed from them).',
+      description:
+        'With --wipe-data: delete the federation secret and the CA and gossip-key secrets consulk8s made too (secondaries can no longer be installed from them).',
       default: false,
     }),
     ...timeoutFlag('How long helm may take (90s, 10m).'),

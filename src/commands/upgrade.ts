@@ -17,7 +17,10 @@ Shows the diff of the release's current user values against the new ones (one li
   static examples = [
     {description: 'Apply an edited values file (the diff is shown first)', command: '<%= config.bin %> upgrade --context dc1 -f primary-values.yaml'},
     {description: 'Change one value, keeping the others', command: '<%= config.bin %> upgrade --context dc1 --reuse-values --set server.replicas=5'},
-    {description: 'Move to another chart version', command: '<%= config.bin %> upgrade --context dc1 -f primary-values.yaml --chart-version 1.9.3 --timeout 15m'},
+    {
+      description: 'Move to another chart version',
+      command: '<%= config.bin %> upgrade --context dc1 -f primary-values.yaml --chart-version 1.9.3 --timeout 15m',
+    },
     {description: 'Only show the diff', command: '<%= config.bin %> upgrade --context dc1 -f primary-values.yaml --dry-run'},
   ]
 
@@ -26,7 +29,7 @@ Shows the diff of the release's current user values against the new ones (one li
     ...yesFlag,
     ...valuesFlags,
     'reuse-values': Flags.boolean({
-      description: 'Start from the release\'s current values and apply -f/--set on top (default: the given values replace them).',
+      description: "Start from the release's current values and apply -f/--set on top (default: the given values replace them).",
       default: false,
     }),
     'allow-rotation': Flags.boolean({

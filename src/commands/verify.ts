@@ -42,26 +42,38 @@ Exit status 0 only when no check failed (warnings, e.g. a CA expiring within 30 
   static enableJsonFlag = true
 
   static examples = [
-    {description: 'Verify both sides of a two-cluster federation by exec into the server pods', command: '<%= config.bin %> verify --context dc1 --context dc2'},
-    {description: 'Wait up to 10 minutes for a new secondary to join, printing what is still missing', command: '<%= config.bin %> verify --context dc1 --context dc2 --wait --timeout 10m'},
+    {
+      description: 'Verify both sides of a two-cluster federation by exec into the server pods',
+      command: '<%= config.bin %> verify --context dc1 --context dc2',
+    },
+    {
+      description: 'Wait up to 10 minutes for a new secondary to join, printing what is still missing',
+      command: '<%= config.bin %> verify --context dc1 --context dc2 --wait --timeout 10m',
+    },
     {
       description: 'Where exec is forbidden: reach each datacenter over HTTPS',
-      command: '<%= config.bin %> verify --context dc1 --context dc2 --consul-http-addr dc1=https://consul.dc1.example:8501 --consul-http-addr dc2=https://consul.dc2.example:8501 --consul-token "$TOKEN"',
+      command:
+        '<%= config.bin %> verify --context dc1 --context dc2 --consul-http-addr dc1=https://consul.dc1.example:8501 --consul-http-addr dc2=https://consul.dc2.example:8501 --consul-token "$TOKEN"',
     },
     {description: 'Results as JSON for CI', command: '<%= config.bin %> verify --context dc1 --context dc2 -o json'},
-    {description: 'Before installing dc3 in context dc3: check its name and federation secret against the primary', command: '<%= config.bin %> verify --pre --context dc3 --primary-context dc1 --datacenter dc3'},
+    {
+      description: 'Before installing dc3 in context dc3: check its name and federation secret against the primary',
+      command: '<%= config.bin %> verify --pre --context dc3 --primary-context dc1 --datacenter dc3',
+    },
   ]
 
   static flags = {
     ...kubeFlags,
     context: Flags.string({
       aliases: ['kube-context'],
-      description: 'Kube context of a datacenter to verify from; repeat for every cluster of the federation (default: the current context; alias --kube-context).',
+      description:
+        'Kube context of a datacenter to verify from; repeat for every cluster of the federation (default: the current context; alias --kube-context).',
       multiple: true,
       helpGroup: 'GLOBAL',
     }),
     'consul-http-addr': Flags.string({
-      description: 'Consul HTTPS API of a context as <context>=<address> (or just <address> with one context); without it verify execs into a server pod. Env CONSUL_HTTP_ADDR.',
+      description:
+        'Consul HTTPS API of a context as <context>=<address> (or just <address> with one context); without it verify execs into a server pod. Env CONSUL_HTTP_ADDR.',
       multiple: true,
     }),
     'consul-token': Flags.string({
@@ -69,7 +81,8 @@ Exit status 0 only when no check failed (warnings, e.g. a CA expiring within 30 
       multiple: true,
     }),
     'consul-cacert': Flags.string({
-      description: 'PEM file of the CA of the Consul HTTPS API, for every context or as <context>=<file> (default: caCert of the federation secret). Env CONSUL_CACERT.',
+      description:
+        'PEM file of the CA of the Consul HTTPS API, for every context or as <context>=<file> (default: caCert of the federation secret). Env CONSUL_CACERT.',
       multiple: true,
     }),
     'expect-dc': Flags.string({
@@ -81,12 +94,23 @@ Exit status 0 only when no check failed (warnings, e.g. a CA expiring within 30 
     ...timeoutFlag('How long --wait retries (90s, 5m).'),
     interval: durationFlag({description: 'Pause between --wait rounds.', default: '3s'}),
     output: outputFlag(['table', 'json', 'yaml'], 'Output format: table (default), json or yaml.'),
-    pre: Flags.boolean({description: 'Check a secondary before it is installed in --context (see the description), against --primary-context.', default: false}),
+    pre: Flags.boolean({
+      description: 'Check a secondary before it is installed in --context (see the description), against --primary-context.',
+      default: false,
+    }),
     'primary-context': Flags.string({description: 'With --pre: kube context of the primary datacenter.'}),
     datacenter: Flags.string({description: 'With --pre: name of the new secondary datacenter (default: global.datacenter of --values-file).'}),
-    file: Flags.string({char: 'f', description: 'With --pre: exported federation secret file to check instead of the secret in --context ("-" for stdin).'}),
-    'k8s-auth-method-host': Flags.string({description: "With --pre: the secondary's Kubernetes API URL as the primary reaches it (default: from --values-file, else as federate secondary chooses it)."}),
-    'values-file': Flags.string({description: 'With --pre: the Helm values the secondary will be installed with (TLS, ACL and gossip settings, datacenter, k8sAuthMethodHost).'}),
+    file: Flags.string({
+      char: 'f',
+      description: 'With --pre: exported federation secret file to check instead of the secret in --context ("-" for stdin).',
+    }),
+    'k8s-auth-method-host': Flags.string({
+      description:
+        "With --pre: the secondary's Kubernetes API URL as the primary reaches it (default: from --values-file, else as federate secondary chooses it).",
+    }),
+    'values-file': Flags.string({
+      description: 'With --pre: the Helm values the secondary will be installed with (TLS, ACL and gossip settings, datacenter, k8sAuthMethodHost).',
+    }),
   }
 
   async run(): Promise<VerifyReport> {
@@ -95,8 +119,13 @@ Exit status 0 only when no check failed (warnings, e.g. a CA expiring within 30 
     const format = flags.output === undefined || flags.output === 'table' || this.jsonEnabled() ? undefined : flags.output
     if (format) this.useStderr()
     if (flags.pre) return this.finish(await this.runPre(flags), format, flags)
-    const preOnly = (['primary-context', 'datacenter', 'file', 'k8s-auth-method-host', 'values-file'] as const).filter((name) => flags[name] !== undefined)
-    if (preOnly.length > 0) throw new UserError(`--${preOnly[0]} only applies to verify --pre.`, {hint: 'Add --pre to check a secondary before installing it, or leave the flag out.'})
+    const preOnly = (['primary-context', 'datacenter', 'file', 'k8s-auth-method-host', 'values-file'] as const).filter(
+      (name) => flags[name] !== undefined,
+    )
+    if (preOnly.length > 0)
+      throw new UserError(`--${preOnly[0]} only applies to verify --pre.`, {
+        hint: 'Add --pre to check a secondary before installing it, or leave the flag out.',
+      })
     const targets = consulTargets(flags, flags.context ?? [], flags.context?.length ? undefined : readKubeconfig(flags.kubeconfig).currentContext)
     const timeoutMs = flags.timeout
     const intervalMs = flags.interval
@@ -140,16 +169,28 @@ Exit status 0 only when no check failed (warnings, e.g. a CA expiring within 30 
   /** verify --pre: one secondary-to-be (--context) against the primary (--primary-context). */
   private async runPre(flags: Interfaces.InferredFlags<typeof Verify.flags>): Promise<VerifyReport> {
     const contexts = flags.context ?? []
-    if (contexts.length > 1) throw new UserError('verify --pre checks one new secondary: give --context once.', {hint: 'Run it once per secondary you are about to install.'})
+    if (contexts.length > 1)
+      throw new UserError('verify --pre checks one new secondary: give --context once.', {
+        hint: 'Run it once per secondary you are about to install.',
+      })
     if (flags.wait) throw new UserError('--wait does not apply to verify --pre: it checks once, before anything is installed.')
     const target = contexts[0] ?? readKubeconfig(flags.kubeconfig).currentContext
-    if (!target) throw new UserError('No kube context for the new secondary: the kubeconfig has no current context.', {hint: 'Pass --context <the secondary\'s context>.'})
+    if (!target)
+      throw new UserError('No kube context for the new secondary: the kubeconfig has no current context.', {
+        hint: "Pass --context <the secondary's context>.",
+      })
     const primaryContext = flags['primary-context']
     if (!primaryContext) throw new UserError('verify --pre needs the primary: pass --primary-context <context of the primary datacenter>.')
-    if (primaryContext === target) throw new UserError(`--primary-context and --context are both ${target}.`, {hint: 'The secondary is installed in another cluster than the primary.'})
+    if (primaryContext === target)
+      throw new UserError(`--primary-context and --context are both ${target}.`, {
+        hint: 'The secondary is installed in another cluster than the primary.',
+      })
     const values = flags['values-file'] ? {text: await readInput(flags['values-file']), path: flags['values-file']} : undefined
     const datacenter = flags.datacenter ?? (values ? plannedFromValues(values.text).datacenter : undefined)
-    if (!datacenter) throw new UserError('verify --pre needs the name of the new datacenter.', {hint: 'Pass --datacenter <name> (or --values-file with global.datacenter).'})
+    if (!datacenter)
+      throw new UserError('verify --pre needs the name of the new datacenter.', {
+        hint: 'Pass --datacenter <name> (or --values-file with global.datacenter).',
+      })
     const [primary] = consulTargets(flags, [primaryContext])
     this.ui.progress(`checking ${datacenter} in context ${target} against the primary in ${primaryContext}`)
     const report = await verifyPre({

@@ -83,7 +83,9 @@ export async function nodeServices(
     // Keep only the fields sync uses: at thousands of instances the rest is most of the memory.
     const services = (response.data?.Services ?? []).map(({ID, Service, Tags, Address, Port, Meta, Weights, CreateIndex, ModifyIndex}) => {
       const weights = nonDefaultWeights(Weights)
-      return weights ? {ID, Service, Tags, Address, Port, Meta, Weights: weights, CreateIndex, ModifyIndex} : {ID, Service, Tags, Address, Port, Meta, CreateIndex, ModifyIndex}
+      return weights
+        ? {ID, Service, Tags, Address, Port, Meta, Weights: weights, CreateIndex, ModifyIndex}
+        : {ID, Service, Tags, Address, Port, Meta, CreateIndex, ModifyIndex}
     })
     return {data: {node: response.data?.Node ?? undefined, services}, index: response.index}
   } catch (error) {
@@ -99,7 +101,17 @@ export async function nodeChecks(client: ConsulClient, node: string, options: Bl
     timeoutMs: options.timeoutMs,
     token: options.token,
   })
-  const checks = (response.data ?? []).map(({Node, CheckID, Name, Status, Output, ServiceID, ServiceName, Type, ModifyIndex}) => ({Node, CheckID, Name, Status, Output, ServiceID, ServiceName, Type, ModifyIndex}))
+  const checks = (response.data ?? []).map(({Node, CheckID, Name, Status, Output, ServiceID, ServiceName, Type, ModifyIndex}) => ({
+    Node,
+    CheckID,
+    Name,
+    Status,
+    Output,
+    ServiceID,
+    ServiceName,
+    Type,
+    ModifyIndex,
+  }))
   return {data: checks, index: response.index}
 }
 
@@ -116,7 +128,11 @@ export async function catalogServices(client: ConsulClient, options: BlockingOpt
 }
 
 /** Nodes whose node meta has every given key = value (/v1/catalog/nodes?node-meta=k:v). */
-export async function catalogNodes(client: ConsulClient, nodeMeta: Record<string, string> = {}, options: BlockingOptions = {}): Promise<Indexed<CatalogNode[]>> {
+export async function catalogNodes(
+  client: ConsulClient,
+  nodeMeta: Record<string, string> = {},
+  options: BlockingOptions = {},
+): Promise<Indexed<CatalogNode[]>> {
   const query = new URLSearchParams()
   for (const [key, value] of Object.entries(nodeMeta)) query.append('node-meta', `${key}:${value}`)
   const qs = query.toString()
@@ -136,7 +152,17 @@ export async function checksMatching(client: ConsulClient, filter: string, optio
     timeoutMs: options.timeoutMs,
     token: options.token,
   })
-  const checks = (response.data ?? []).map(({Node, CheckID, Name, Status, Output, ServiceID, ServiceName, Type, ModifyIndex}) => ({Node, CheckID, Name, Status, Output, ServiceID, ServiceName, Type, ModifyIndex}))
+  const checks = (response.data ?? []).map(({Node, CheckID, Name, Status, Output, ServiceID, ServiceName, Type, ModifyIndex}) => ({
+    Node,
+    CheckID,
+    Name,
+    Status,
+    Output,
+    ServiceID,
+    ServiceName,
+    Type,
+    ModifyIndex,
+  }))
   return {data: checks, index: response.index}
 }
 

@@ -74,12 +74,20 @@ export function consulConfigFrom(flags: ConsulFlags, env: NodeJS.ProcessEnv = pr
   }
   const caFile = flags['consul-cacert'] ?? env.CONSUL_CACERT
   const caCert = caFile
-    ? readConfigFile(caFile, 'Consul CA certificate', 'Point --consul-cacert / CONSUL_CACERT at the PEM file of the CA that signed the Consul servers.')
+    ? readConfigFile(
+        caFile,
+        'Consul CA certificate',
+        'Point --consul-cacert / CONSUL_CACERT at the PEM file of the CA that signed the Consul servers.',
+      )
     : undefined
   let token = flags['consul-token'] ?? env.CONSUL_HTTP_TOKEN
   const tokenFile = flags['consul-token-file'] ?? env.CONSUL_HTTP_TOKEN_FILE
   if (tokenFile) {
-    const fromFile = readConfigFile(tokenFile, 'Consul token file', 'Point --consul-token-file / CONSUL_HTTP_TOKEN_FILE at a file holding the ACL token.').trim()
+    const fromFile = readConfigFile(
+      tokenFile,
+      'Consul token file',
+      'Point --consul-token-file / CONSUL_HTTP_TOKEN_FILE at a file holding the ACL token.',
+    ).trim()
     if (fromFile === '') throw new UserError(`The Consul token file ${tokenFile} is empty.`, {hint: 'Write the ACL token (its SecretID) into it.'})
     token = fromFile
   }
@@ -201,7 +209,8 @@ export class ConsulClient {
     const transport = url.protocol === 'https:' ? https : http
     const timeoutMs = options.timeoutMs ?? this.config.timeoutMs ?? requestTimeoutMs()
     const limit = requestDeadline(timeoutMs)
-    const timedOut = () => new ConsulUnreachableError(this.address, 'ETIMEDOUT', `Consul at ${this.address} did not answer within ${formatDuration(timeoutMs)}`)
+    const timedOut = () =>
+      new ConsulUnreachableError(this.address, 'ETIMEDOUT', `Consul at ${this.address} did not answer within ${formatDuration(timeoutMs)}`)
     return new Promise<ConsulResponse<T>>((resolve, reject) => {
       const req = transport.request(url, {method, headers, agent: this.agent, signal: limit.signal}, (res) => {
         const chunks: Buffer[] = []
@@ -231,7 +240,13 @@ export class ConsulClient {
       })
       req.on('error', (error: NodeJS.ErrnoException) => {
         if (limit.timedOut()) return reject(timedOut())
-        reject(new ConsulUnreachableError(this.address, error.code, `Cannot reach Consul at ${this.address}: ${error.code ?? ''} ${error.message}`.replace(/\s+/g, ' ')))
+        reject(
+          new ConsulUnreachableError(
+            this.address,
+            error.code,
+            `Cannot reach Consul at ${this.address}: ${error.code ?? ''} ${error.message}`.replace(/\s+/g, ' '),
+          ),
+        )
       })
       if (payload !== undefined) req.write(payload)
       req.end()

@@ -30,7 +30,10 @@ export const SECONDARY_DEFAULTS: Choices = {datacenter: 'dc2', acls: true, gossi
 /** What a values file consulk8s (or a person) wrote says about the choices; {} if unreadable. */
 export function choicesFromValues(text: string | undefined): ChoiceFlags {
   if (!text) return {}
-  let values: {global?: {datacenter?: unknown; acls?: {manageSystemACLs?: unknown}; gossipEncryption?: {autoGenerate?: unknown; secretName?: unknown}}; meshGateway?: {service?: {type?: unknown}}}
+  let values: {
+    global?: {datacenter?: unknown; acls?: {manageSystemACLs?: unknown}; gossipEncryption?: {autoGenerate?: unknown; secretName?: unknown}}
+    meshGateway?: {service?: {type?: unknown}}
+  }
   try {
     values = parseYaml(text) ?? {}
   } catch {
@@ -46,7 +49,8 @@ export function choicesFromValues(text: string | undefined): ChoiceFlags {
     choices.gossip = Boolean(gossip && (gossip.autoGenerate === true || gossip.secretName))
   }
   const type = values.meshGateway?.service?.type
-  if (typeof type === 'string' && (MESH_GATEWAY_SERVICE_TYPES as readonly string[]).includes(type)) choices.meshGatewayServiceType = type as MeshGatewayServiceType
+  if (typeof type === 'string' && (MESH_GATEWAY_SERVICE_TYPES as readonly string[]).includes(type))
+    choices.meshGatewayServiceType = type as MeshGatewayServiceType
   return choices
 }
 
@@ -79,11 +83,18 @@ export async function resolveChoices(options: {
   if (defaults.datacenter === options.forbiddenDatacenter) defaults.datacenter = options.defaults.datacenter
   const askable = new Set(options.ask ?? ['datacenter', 'acls', 'gossip', 'meshGatewayServiceType'])
   const may = (key: keyof Choices) => asker !== undefined && askable.has(key) && flags[key] === undefined
-  const datacenter = flags.datacenter ?? (may('datacenter') ? (await asker!.text('Consul datacenter name', defaults.datacenter, datacenterValidator(options.forbiddenDatacenter))).trim() : defaults.datacenter)
-  const acls = flags.acls ?? (may('acls') ? await asker!.confirm('Enable ACLs (with a replication token for secondaries)?', defaults.acls) : defaults.acls)
+  const datacenter =
+    flags.datacenter ??
+    (may('datacenter')
+      ? (await asker!.text('Consul datacenter name', defaults.datacenter, datacenterValidator(options.forbiddenDatacenter))).trim()
+      : defaults.datacenter)
+  const acls =
+    flags.acls ?? (may('acls') ? await asker!.confirm('Enable ACLs (with a replication token for secondaries)?', defaults.acls) : defaults.acls)
   const gossip = flags.gossip ?? (may('gossip') ? await asker!.confirm('Enable gossip encryption?', defaults.gossip) : defaults.gossip)
   const meshGatewayServiceType =
     flags.meshGatewayServiceType ??
-    (may('meshGatewayServiceType') ? await asker!.select('Mesh gateway Service type', MESH_GATEWAY_SERVICE_TYPES, defaults.meshGatewayServiceType) : defaults.meshGatewayServiceType)
+    (may('meshGatewayServiceType')
+      ? await asker!.select('Mesh gateway Service type', MESH_GATEWAY_SERVICE_TYPES, defaults.meshGatewayServiceType)
+      : defaults.meshGatewayServiceType)
   return {datacenter, acls, gossip, meshGatewayServiceType}
 }

@@ -33,7 +33,9 @@ export async function federationClients(flags: KubeFlagValues & ConsulFlags, wan
   const cluster = want.cluster ? await connectCluster({kubeconfig: flags.kubeconfig, context: flags.context}) : undefined
   const consulConfig = want.consul ? consulConfigFrom(flags) : undefined
   if (consulConfig && !consulConfig.token) {
-    throw new UserError('A Consul address was given without a token.', {hint: 'Pass --consul-token (or CONSUL_HTTP_TOKEN) with a management token of the primary.'})
+    throw new UserError('A Consul address was given without a token.', {
+      hint: 'Pass --consul-token (or CONSUL_HTTP_TOKEN) with a management token of the primary.',
+    })
   }
   const consul = consulConfig ? new ConsulClient(consulConfig) : undefined
   return {

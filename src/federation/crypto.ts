@@ -75,7 +75,12 @@ async function importSigningKey(keyPem: string): Promise<CryptoKey> {
     throw new UserError(`The CA key is not a readable PEM private key: ${errorMessage(error)}`)
   }
   if (keyObject.asymmetricKeyType !== 'ec' || keyObject.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
-    throw new UserError(`The CA key is ${keyObject.asymmetricKeyType} ${keyObject.asymmetricKeyDetails?.namedCurve ?? ''}; Consul needs an EC P-256 CA key.`.replace(/\s+;/, ';'))
+    throw new UserError(
+      `The CA key is ${keyObject.asymmetricKeyType} ${keyObject.asymmetricKeyDetails?.namedCurve ?? ''}; Consul needs an EC P-256 CA key.`.replace(
+        /\s+;/,
+        ';',
+      ),
+    )
   }
   const pkcs8 = keyObject.export({type: 'pkcs8', format: 'der'})
   return webcrypto.subtle.importKey('pkcs8', pkcs8, {name: 'ECDSA', namedCurve: 'P-256'}, false, ['sign']) as Promise<CryptoKey>
@@ -105,10 +110,7 @@ export async function createCA(options: CAOptions = {}): Promise<CertificateAuth
     signingKey: keys.privateKey,
     extensions: [
       new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
-        true,
-      ),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
       new x509.SubjectKeyIdentifierExtension(ski),
       new x509.AuthorityKeyIdentifierExtension(ski),
     ],

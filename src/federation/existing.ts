@@ -71,7 +71,10 @@ export interface ReleaseFacts {
 
 export function releaseFacts(existing: ExistingRelease): ReleaseFacts {
   const {values, release} = existing
-  const prefix = chartFullname(release, {fullnameOverride: text(getValue(values, 'fullnameOverride')), globalName: text(getValue(values, 'global.name'))})
+  const prefix = chartFullname(release, {
+    fullnameOverride: text(getValue(values, 'fullnameOverride')),
+    globalName: text(getValue(values, 'global.name')),
+  })
   const names = chartNames(prefix)
   const layout = defaultLayout(names)
   // A CA the values name (global.tls.caCert/caKey), else the one the chart's tls-init made.
@@ -85,7 +88,8 @@ export function releaseFacts(existing: ExistingRelease): ReleaseFacts {
   const gossipName = text(getValue(values, 'global.gossipEncryption.secretName'))
   if (gossipName) layout.gossip = {secretName: gossipName, secretKey: text(getValue(values, 'global.gossipEncryption.secretKey')) ?? 'key'}
   const tokenName = text(getValue(values, 'global.acls.replicationToken.secretName'))
-  if (tokenName) layout.token = {secretName: tokenName, secretKey: text(getValue(values, 'global.acls.replicationToken.secretKey')) ?? REPLICATION_TOKEN_KEY}
+  if (tokenName)
+    layout.token = {secretName: tokenName, secretKey: text(getValue(values, 'global.acls.replicationToken.secretKey')) ?? REPLICATION_TOKEN_KEY}
   const type = text(getValue(values, 'meshGateway.service.type'))
   return {
     prefix,
@@ -110,16 +114,23 @@ export function choicesFromRelease(existing: ExistingRelease, facts: ReleaseFact
     new UserError(`${flag} contradicts ${where}, whose ${what} is ${actual}.`, {
       hint: `Federating an existing release keeps what it runs with; drop ${flag.split(' ')[0]} (or change the release with helm first).`,
     })
-  if (flags.datacenter !== undefined && flags.datacenter !== facts.datacenter) throw refuse(`--datacenter ${flags.datacenter}`, facts.datacenter, 'datacenter (global.datacenter)')
+  if (flags.datacenter !== undefined && flags.datacenter !== facts.datacenter)
+    throw refuse(`--datacenter ${flags.datacenter}`, facts.datacenter, 'datacenter (global.datacenter)')
   if (facts.primaryDatacenter && facts.primaryDatacenter !== facts.datacenter) {
     throw new UserError(`${where} is a secondary of ${facts.primaryDatacenter} (global.federation.primaryDatacenter), not a primary.`, {
       hint: `Run federate primary against ${facts.primaryDatacenter}'s cluster, or federate secondary for this one.`,
     })
   }
-  if (flags.acls !== undefined && flags.acls !== facts.acls) throw refuse(flags.acls ? '--acls' : '--no-acls', facts.acls ? 'on' : 'off', 'ACLs setting (global.acls.manageSystemACLs)')
-  if (flags.gossip !== undefined && flags.gossip !== facts.gossip) throw refuse(flags.gossip ? '--gossip' : '--no-gossip', facts.gossip ? 'on' : 'off', 'gossip encryption')
+  if (flags.acls !== undefined && flags.acls !== facts.acls)
+    throw refuse(flags.acls ? '--acls' : '--no-acls', facts.acls ? 'on' : 'off', 'ACLs setting (global.acls.manageSystemACLs)')
+  if (flags.gossip !== undefined && flags.gossip !== facts.gossip)
+    throw refuse(flags.gossip ? '--gossip' : '--no-gossip', facts.gossip ? 'on' : 'off', 'gossip encryption')
   if (flags.meshGatewayServiceType && facts.meshGatewayServiceType && flags.meshGatewayServiceType !== facts.meshGatewayServiceType) {
-    throw refuse(`--mesh-gateway-service-type ${flags.meshGatewayServiceType}`, facts.meshGatewayServiceType, 'mesh gateway Service type (meshGateway.service.type)')
+    throw refuse(
+      `--mesh-gateway-service-type ${flags.meshGatewayServiceType}`,
+      facts.meshGatewayServiceType,
+      'mesh gateway Service type (meshGateway.service.type)',
+    )
   }
   return {
     datacenter: facts.datacenter,
@@ -183,7 +194,10 @@ export async function readExistingRelease(input: {
     {labelSelector: `release=${input.release},component=server`},
   )
   if (servers.length === 0) return undefined
-  throw new UserError(`Release ${input.release} already runs in namespace ${input.namespace} (StatefulSet ${servers[0].metadata?.name}), and without helm its values cannot be read.`, {
-    hint: 'Install helm 3.13 or newer (or point --helm-binary / CONSULK8S_HELM at it): consulk8s reads the release\'s datacenter, names, CA and ACL settings with `helm get values` instead of guessing them.',
-  })
+  throw new UserError(
+    `Release ${input.release} already runs in namespace ${input.namespace} (StatefulSet ${servers[0].metadata?.name}), and without helm its values cannot be read.`,
+    {
+      hint: "Install helm 3.13 or newer (or point --helm-binary / CONSULK8S_HELM at it): consulk8s reads the release's datacenter, names, CA and ACL settings with `helm get values` instead of guessing them.",
+    },
+  )
 }

@@ -128,7 +128,11 @@ export function gatewaysFromService(
       if (host) hosts.add(host)
     }
     if (hosts.size === 0) return {ready: false, reason: `no mesh gateway pod of Service ${name} (NodePort) is running on a node yet`}
-    return {ready: true, gateways: sortGateways([...hosts].map((host) => joinHostPort(host, port.nodePort!))), source: `Service ${name} (NodePort, gateway pods' nodes)`}
+    return {
+      ready: true,
+      gateways: sortGateways([...hosts].map((host) => joinHostPort(host, port.nodePort!))),
+      source: `Service ${name} (NodePort, gateway pods' nodes)`,
+    }
   }
   throw new UserError(`Service ${name} is of type ${type}, which other clusters cannot reach.`, {
     hint: 'Use meshGateway.service.type LoadBalancer or NodePort, or give the reachable addresses with --primary-gateway host:port.',
@@ -150,7 +154,9 @@ export interface CatalogGateway {
 export function gatewaysFromCatalog(entries: readonly CatalogGateway[], serviceName: string): GatewayDiscovery {
   const where = `service ${serviceName} in the primary's Consul catalog`
   if (entries.length === 0) return {ready: false, reason: `${where} has no instance yet (is the mesh gateway running?)`}
-  const addresses = entries.map((entry) => entry.ServiceTaggedAddresses?.wan).filter((wan): wan is {Address: string; Port: number} => Boolean(wan?.Address && wan.Port))
+  const addresses = entries
+    .map((entry) => entry.ServiceTaggedAddresses?.wan)
+    .filter((wan): wan is {Address: string; Port: number} => Boolean(wan?.Address && wan.Port))
   if (addresses.length === 0) return {ready: false, reason: `no instance of ${where} has a wan tagged address yet`}
   return {ready: true, gateways: sortGateways(addresses.map((wan) => joinHostPort(wan.Address, wan.Port))), source: `${where} (wan tagged addresses)`}
 }

@@ -35,10 +35,14 @@ export function validateK8sAuthMethodHost(value: string): string {
   try {
     url = new URL(value)
   } catch {
-    throw new UserError(`Invalid --k8s-auth-method-host "${value}".`, {hint: 'Give the full URL of the Kubernetes API, e.g. https://203.0.113.20:6443.'})
+    throw new UserError(`Invalid --k8s-auth-method-host "${value}".`, {
+      hint: 'Give the full URL of the Kubernetes API, e.g. https://203.0.113.20:6443.',
+    })
   }
   if (url.protocol !== 'https:') {
-    throw new UserError(`--k8s-auth-method-host must be an https:// URL, got "${value}".`, {hint: 'The Kubernetes API is served over HTTPS, e.g. https://203.0.113.20:6443.'})
+    throw new UserError(`--k8s-auth-method-host must be an https:// URL, got "${value}".`, {
+      hint: 'The Kubernetes API is served over HTTPS, e.g. https://203.0.113.20:6443.',
+    })
   }
   return value.replace(/\/+$/, '')
 }

@@ -165,7 +165,13 @@ function describeSecretProblem(secret: StoredSecret, problem: string, fix: strin
 }
 
 /** The CA to use: rotated, existing (CA secrets), restored from the federation secret, or new. */
-async function chooseCA(options: PrimaryOptions, state: PrimaryState, layout: PrimaryLayout, steps: Step[], destructive: string[]): Promise<CertificateAuthority> {
+async function chooseCA(
+  options: PrimaryOptions,
+  state: PrimaryState,
+  layout: PrimaryLayout,
+  steps: Step[],
+  destructive: string[],
+): Promise<CertificateAuthority> {
   const {names} = layout
   const certPem = secretKeyOf(state.caCert, layout.caCert.secretKey)
   const keyPem = secretKeyOf(state.caKey, layout.caKey.secretKey)
@@ -180,7 +186,9 @@ async function chooseCA(options: PrimaryOptions, state: PrimaryState, layout: Pr
       ca = {certPem, keyPem}
     } else if (certPem || keyPem) {
       const [present, absent] = certPem ? [names.caCertSecret, names.caKeySecret] : [names.caKeySecret, names.caCertSecret]
-      throw new UserError(`Secret ${present} exists but ${absent} does not; the CA is incomplete.`, {hint: `Restore ${absent}, or ${rotateHint.charAt(0).toLowerCase()}${rotateHint.slice(1)}`})
+      throw new UserError(`Secret ${present} exists but ${absent} does not; the CA is incomplete.`, {
+        hint: `Restore ${absent}, or ${rotateHint.charAt(0).toLowerCase()}${rotateHint.slice(1)}`,
+      })
     } else if (secretKeyOf(state.federation, 'caCert') && secretKeyOf(state.federation, 'caKey')) {
       ca = {certPem: state.federation!.data.caCert, keyPem: state.federation!.data.caKey}
       from = ` from the existing ${names.federationSecret}`
@@ -191,36 +199,64 @@ async function chooseCA(options: PrimaryOptions, state: PrimaryState, layout: Pr
     try {
       inspection = inspectCA(ca)
     } catch (error) {
-      throw new UserError(`The existing CA${from || ` in ${names.caCertSecret}/${names.caKeySecret}`} is not usable: ${errorMessage(error)}`, {hint: rotateHint})
+      throw new UserError(`The existing CA${from || ` in ${names.caCertSecret}/${names.caKeySecret}`} is not usable: ${errorMessage(error)}`, {
+        hint: rotateHint,
+      })
     }
     const detail = `${oneLine(inspection.subject)}, ${inspection.fingerprint256.slice(0, 23)}…, ${inspection.daysLeft} days left`
     const action: StepAction = from ? 'create' : 'unchanged'
     steps.push({kind: 'secret', name: names.caCertSecret, action, detail: from ? `CA certificate${from}` : `existing CA reused (${detail})`})
     steps.push({kind: 'secret', name: names.caKeySecret, action, detail: from ? `CA key${from}` : 'existing CA key reused'})
-    if (inspection.daysLeft < 30) steps.push({kind: 'secret', name: names.caCertSecret, action: 'pending', detail: `the CA expires in ${inspection.daysLeft} days; plan a rotation (--rotate ca)`})
+    if (inspection.daysLeft < 30)
+      steps.push({
+        kind: 'secret',
+        name: names.caCertSecret,
+        action: 'pending',
+        detail: `the CA expires in ${inspection.daysLeft} days; plan a rotation (--rotate ca)`,
+      })
     return ca
   }
   if (state.existing && releaseFacts(state.existing).tls && !rotate) {
-    throw new UserError(`Release ${state.existing.release} runs with TLS, but its CA (${names.caCertSecret}/${names.caKeySecret}) was not found in namespace ${state.existing.namespace}.`, {
-      hint: 'consulk8s never makes a second CA for a release that has one: restore those secrets, or re-run with --rotate ca to replace the CA on purpose.',
-    })
+    throw new UserError(
+      `Release ${state.existing.release} runs with TLS, but its CA (${names.caCertSecret}/${names.caKeySecret}) was not found in namespace ${state.existing.namespace}.`,
+      {
+        hint: 'consulk8s never makes a second CA for a release that has one: restore those secrets, or re-run with --rotate ca to replace the CA on purpose.',
+      },
+    )
   }
   const fresh = await createCA()
   const inspection = inspectCA(fresh)
   const action: StepAction = rotate && (state.caCert || state.caKey) ? 'rotate' : 'create'
-  if (action === 'rotate') destructive.push(`replace the CA in ${names.caCertSecret}/${names.caKeySecret} (every server and secondary must then use the new CA)`)
-  steps.push({kind: 'secret', name: names.caCertSecret, action, detail: `new EC P-256 CA (${oneLine(inspection.subject)}, ${inspection.fingerprint256.slice(0, 23)}…)`})
+  if (action === 'rotate')
+    destructive.push(`replace the CA in ${names.caCertSecret}/${names.caKeySecret} (every server and secondary must then use the new CA)`)
+  steps.push({
+    kind: 'secret',
+    name: names.caCertSecret,
+    action,
+    detail: `new EC P-256 CA (${oneLine(inspection.subject)}, ${inspection.fingerprint256.slice(0, 23)}…)`,
+  })
   steps.push({kind: 'secret', name: names.caKeySecret, action, detail: 'its private key'})
   return fresh
 }
 
-function chooseGossipKey(options: PrimaryOptions, state: PrimaryState, layout: PrimaryLayout, steps: Step[], destructive: string[]): string | undefined {
+function chooseGossipKey(
+  options: PrimaryOptions,
+  state: PrimaryState,
+  layout: PrimaryLayout,
+  steps: Step[],
+  destructive: string[],
+): string | undefined {
   if (!options.gossip) return undefined
   const {names} = layout
   const rotate = options.rotate.includes('gossip-key')
   const existing = secretKeyOf(state.gossip, layout.gossip.secretKey)
   if (!rotate) {
-    if (state.gossip && !existing) throw describeSecretProblem(state.gossip, `exists but has no key "${layout.gossip.secretKey}"`, 'Re-run with --rotate gossip-key to write a new gossip key into it.')
+    if (state.gossip && !existing)
+      throw describeSecretProblem(
+        state.gossip,
+        `exists but has no key "${layout.gossip.secretKey}"`,
+        'Re-run with --rotate gossip-key to write a new gossip key into it.',
+      )
     if (existing) {
       try {
         validateGossipKey(existing)
@@ -247,13 +283,24 @@ function chooseGossipKey(options: PrimaryOptions, state: PrimaryState, layout: P
  * secret; the chart's server-acl-init creates the token in Consul with that ID. A rerun keeps
  * it; --rotate replication-token replaces it (and the federation secret follows).
  */
-function chooseToken(options: PrimaryOptions, state: PrimaryState, layout: PrimaryLayout, steps: Step[], destructive: string[], warnings: string[]): PrimaryPlan['token'] {
+function chooseToken(
+  options: PrimaryOptions,
+  state: PrimaryState,
+  layout: PrimaryLayout,
+  steps: Step[],
+  destructive: string[],
+  warnings: string[],
+): PrimaryPlan['token'] {
   if (!options.acls) return {source: 'none'}
   const {names} = layout
   const stored = secretKeyOf(state.tokenSecret, layout.token.secretKey)?.trim()
   const fromFederation = secretKeyOf(state.federation, 'replicationToken')?.trim()
   if (state.tokenSecret && !stored && !options.rotate.includes('replication-token')) {
-    throw describeSecretProblem(state.tokenSecret, `exists but has no key "${layout.token.secretKey}"`, 'Re-run with --rotate replication-token to write a new replication token into it.')
+    throw describeSecretProblem(
+      state.tokenSecret,
+      `exists but has no key "${layout.token.secretKey}"`,
+      'Re-run with --rotate replication-token to write a new replication token into it.',
+    )
   }
   if (options.rotate.includes('replication-token')) {
     const previous = stored ?? fromFederation
@@ -265,10 +312,17 @@ function chooseToken(options: PrimaryOptions, state: PrimaryState, layout: Prima
         destructive.push(
           `replace the replication token in ${names.replicationTokenSecret} and ${names.federationSecret}; every secondary must re-import ${names.federationSecret}. The old token is NOT revoked: without the primary's Consul API consulk8s cannot tell which secondaries still use it`,
         )
-        warnings.push(`The old replication token stays valid in Consul. Once every secondary has re-imported ${names.federationSecret} and restarted its servers, delete it there (consul acl token delete), or re-run the rotation with --consul-http-addr and --consul-token to have it revoked.`)
+        warnings.push(
+          `The old replication token stays valid in Consul. Once every secondary has re-imported ${names.federationSecret} and restarted its servers, delete it there (consul acl token delete), or re-run the rotation with --consul-http-addr and --consul-token to have it revoked.`,
+        )
       } else {
-        const which = secondaries.length > 0 ? `secondaries ${secondaries.join(', ')} replicate with the old token and must re-import ${names.federationSecret}` : 'no secondary is federated yet'
-        destructive.push(`replace the replication token in ${names.replicationTokenSecret} and ${names.federationSecret} and revoke the old one in Consul (${which})`)
+        const which =
+          secondaries.length > 0
+            ? `secondaries ${secondaries.join(', ')} replicate with the old token and must re-import ${names.federationSecret}`
+            : 'no secondary is federated yet'
+        destructive.push(
+          `replace the replication token in ${names.replicationTokenSecret} and ${names.federationSecret} and revoke the old one in Consul (${which})`,
+        )
       }
     }
     steps.push({kind: 'token', name: 'replication token', action, detail: `new secret ID (UUID v4) in ${names.replicationTokenSecret}`})
@@ -279,10 +333,20 @@ function chooseToken(options: PrimaryOptions, state: PrimaryState, layout: Prima
     return {source: 'token-secret', value: stored, action: 'unchanged'}
   }
   if (fromFederation) {
-    steps.push({kind: 'token', name: 'replication token', action: 'create', detail: `secret ${names.replicationTokenSecret} restored from ${names.federationSecret}`})
+    steps.push({
+      kind: 'token',
+      name: 'replication token',
+      action: 'create',
+      detail: `secret ${names.replicationTokenSecret} restored from ${names.federationSecret}`,
+    })
     return {source: 'federation-secret', value: fromFederation, action: 'create'}
   }
-  steps.push({kind: 'token', name: 'replication token', action: 'create', detail: `new secret ID (UUID v4) in ${names.replicationTokenSecret}; server-acl-init creates the token with it`})
+  steps.push({
+    kind: 'token',
+    name: 'replication token',
+    action: 'create',
+    detail: `new secret ID (UUID v4) in ${names.replicationTokenSecret}; server-acl-init creates the token with it`,
+  })
   return {source: 'generated', value: randomUUID(), action: 'create'}
 }
 
@@ -363,7 +427,9 @@ export async function planPrimary(options: PrimaryOptions, state: PrimaryState):
       if (conflicts.length > 0 && !options.force) {
         throw new UserError(
           `Secret ${names.federationSecret} (${state.federation.namespace ?? options.namespace}) already exists with different ${conflicts.join(', ')}; refusing to overwrite.`,
-          {hint: `It holds other key material than the primary's secrets. Re-run with --force to overwrite it (or --rotate to replace material on purpose).`},
+          {
+            hint: `It holds other key material than the primary's secrets. Re-run with --force to overwrite it (or --rotate to replace material on purpose).`,
+          },
         )
       }
       if (conflicts.length > 0) destructive.push(`overwrite ${conflicts.join(', ')} in ${names.federationSecret}`)
@@ -371,8 +437,15 @@ export async function planPrimary(options: PrimaryOptions, state: PrimaryState):
       if (changed.length > 0) steps.push({kind: 'secret', name: names.federationSecret, action: 'update', detail: `changes ${changed.join(', ')}`})
     }
     if (federationAction !== 'update') {
-      const gatewayDetail = gatewaysMissing ? 'primary_gateways empty until the primary mesh gateway has an address' : `gateways ${gateways!.join(', ')}`
-      steps.push({kind: 'secret', name: names.federationSecret, action: federationAction, detail: `keys ${Object.keys(wanted).join(', ')}; ${gatewayDetail}`})
+      const gatewayDetail = gatewaysMissing
+        ? 'primary_gateways empty until the primary mesh gateway has an address'
+        : `gateways ${gateways!.join(', ')}`
+      steps.push({
+        kind: 'secret',
+        name: names.federationSecret,
+        action: federationAction,
+        detail: `keys ${Object.keys(wanted).join(', ')}; ${gatewayDetail}`,
+      })
     }
     if (gatewaysMissing) {
       warnings.push(
@@ -381,30 +454,63 @@ export async function planPrimary(options: PrimaryOptions, state: PrimaryState):
     }
     federation = wanted
   } else {
-    steps.push({kind: 'secret', name: names.federationSecret, action: 'pending', detail: `needs ${pending.map((reason) => reason.split(':')[0]).join(' and ')}`, hints: pending})
+    steps.push({
+      kind: 'secret',
+      name: names.federationSecret,
+      action: 'pending',
+      detail: `needs ${pending.map((reason) => reason.split(':')[0]).join(' and ')}`,
+      hints: pending,
+    })
   }
 
-  const header = primaryValuesHeader({datacenter: options.datacenter, release: options.release, namespace: options.namespace, context: options.context})
+  const header = primaryValuesHeader({
+    datacenter: options.datacenter,
+    release: options.release,
+    namespace: options.namespace,
+    context: options.context,
+  })
   let valuesText: string
   let valuesDetail = 'Helm values of the primary'
   const valuesHints: string[] = []
   if (state.existing) {
     // The release's values plus the federation changes, and the changes listed (the diff an upgrade applies).
     const values = existingPrimaryValues(state.existing, releaseFacts(state.existing), options)
-    valuesText = renderValues(values, [header[0], `Release ${options.release} exists: these are its values (${state.existing.source}) plus the federation changes; apply them with consulk8s upgrade (it shows the diff) or helm upgrade.`])
+    valuesText = renderValues(values, [
+      header[0],
+      `Release ${options.release} exists: these are its values (${state.existing.source}) plus the federation changes; apply them with consulk8s upgrade (it shows the diff) or helm upgrade.`,
+    ])
     const changes = diffValues(state.existing.values, values)
     valuesDetail = `the values of release ${options.release} plus ${changes.length} federation ${changes.length === 1 ? 'change' : 'changes'}`
-    for (const change of changes) valuesHints.push(`${change.path}: ${change.kind === 'added' ? `+ ${JSON.stringify(change.after)}` : `${JSON.stringify(change.before)} -> ${JSON.stringify(change.after)}`}`)
-    if (!releaseFacts(state.existing).tls) warnings.push(`Release ${options.release} runs without TLS; federation turns it on with the CA in ${names.caCertSecret}. Follow Consul's "Configuring TLS on an Existing Cluster" when upgrading.`)
+    for (const change of changes)
+      valuesHints.push(
+        `${change.path}: ${change.kind === 'added' ? `+ ${JSON.stringify(change.after)}` : `${JSON.stringify(change.before)} -> ${JSON.stringify(change.after)}`}`,
+      )
+    if (!releaseFacts(state.existing).tls)
+      warnings.push(
+        `Release ${options.release} runs without TLS; federation turns it on with the CA in ${names.caCertSecret}. Follow Consul's "Configuring TLS on an Existing Cluster" when upgrading.`,
+      )
   } else {
     valuesText = renderValues(
-      buildPrimaryValues({release: options.release, names, datacenter: options.datacenter, acls: options.acls, gossip: options.gossip, meshGatewayServiceType: options.meshGatewayServiceType}),
+      buildPrimaryValues({
+        release: options.release,
+        names,
+        datacenter: options.datacenter,
+        acls: options.acls,
+        gossip: options.gossip,
+        meshGatewayServiceType: options.meshGatewayServiceType,
+      }),
       header,
     )
   }
   const valuesAction: StepAction = state.valuesText === undefined ? 'create' : state.valuesText === valuesText ? 'unchanged' : 'update'
   if (valuesAction === 'update') destructive.push(`overwrite ${options.valuesFile}, which has other content`)
-  steps.push({kind: 'file', name: options.valuesFile, action: valuesAction, detail: valuesDetail, ...(valuesHints.length > 0 ? {hints: valuesHints} : {})})
+  steps.push({
+    kind: 'file',
+    name: options.valuesFile,
+    action: valuesAction,
+    detail: valuesDetail,
+    ...(valuesHints.length > 0 ? {hints: valuesHints} : {}),
+  })
   let proxyDefaultsFile: PrimaryPlan['proxyDefaultsFile']
   if (state.proxyDefaultsFile) {
     // The seed's ProxyDefaults step, for the bundle: applied after the install (it needs the CRD).
@@ -412,10 +518,30 @@ export async function planPrimary(options: PrimaryOptions, state: PrimaryState):
     const current = state.proxyDefaultsFile.text
     const action: StepAction = current === undefined ? 'create' : current === text ? 'unchanged' : 'update'
     if (action === 'update') destructive.push(`overwrite ${state.proxyDefaultsFile.path}, which has other content`)
-    steps.push({kind: 'file', name: state.proxyDefaultsFile.path, action, detail: 'ProxyDefaults global (meshGateway.mode local), to create after the install'})
+    steps.push({
+      kind: 'file',
+      name: state.proxyDefaultsFile.path,
+      action,
+      detail: 'ProxyDefaults global (meshGateway.mode local), to create after the install',
+    })
     proxyDefaultsFile = {path: state.proxyDefaultsFile.path, text}
   }
-  return {names, layout, proxyDefaultsFile, steps, ca, gossipKey, token, gateways, pending, federation, federationAction, destructive, valuesText, warnings}
+  return {
+    names,
+    layout,
+    proxyDefaultsFile,
+    steps,
+    ca,
+    gossipKey,
+    token,
+    gateways,
+    pending,
+    federation,
+    federationAction,
+    destructive,
+    valuesText,
+    warnings,
+  }
 }
 
 async function readText(path: string): Promise<string | undefined> {
@@ -474,7 +600,8 @@ export async function readPrimaryState(options: PrimaryOptions, env: PrimaryEnv)
     tokenSecret,
     gateways,
     valuesText: await readText(options.valuesFile),
-    proxyDefaultsFile: env.store instanceof DirSecretStore ? {path: proxyDefaultsPath(env.store), text: await readText(proxyDefaultsPath(env.store))} : undefined,
+    proxyDefaultsFile:
+      env.store instanceof DirSecretStore ? {path: proxyDefaultsPath(env.store), text: await readText(proxyDefaultsPath(env.store))} : undefined,
     consulDatacenters,
     offline: env.cluster === undefined,
   }
@@ -496,13 +623,16 @@ export function checkConsulAgent(options: Pick<PrimaryOptions, 'datacenter'>, st
   if (!agent) return
   if (agent.datacenter && agent.datacenter !== options.datacenter) {
     throw new UserError(`The Consul at --consul-http-addr is datacenter "${agent.datacenter}", but the primary is "${options.datacenter}".`, {
-      hint: 'Point --consul-http-addr at the primary datacenter\'s Consul, or pass the datacenter it runs (--datacenter).',
+      hint: "Point --consul-http-addr at the primary datacenter's Consul, or pass the datacenter it runs (--datacenter).",
     })
   }
   if (agent.primaryDatacenter && agent.primaryDatacenter !== options.datacenter) {
-    throw new UserError(`The Consul of datacenter "${options.datacenter}" has primary_datacenter "${agent.primaryDatacenter}" (/v1/agent/self): it is a secondary, not the primary.`, {
-      hint: `Run federate primary against ${agent.primaryDatacenter}'s cluster and Consul.`,
-    })
+    throw new UserError(
+      `The Consul of datacenter "${options.datacenter}" has primary_datacenter "${agent.primaryDatacenter}" (/v1/agent/self): it is a secondary, not the primary.`,
+      {
+        hint: `Run federate primary against ${agent.primaryDatacenter}'s cluster and Consul.`,
+      },
+    )
   }
 }
 
@@ -525,19 +655,34 @@ async function discoverGatewaysInConsul(consul: ConsulClient, serviceName: strin
 }
 
 /** Writes what the plan says, in order: namespace, CA, gossip key, token, federation secret, values. */
-export async function applyPrimary(options: PrimaryOptions, env: PrimaryEnv, plan: PrimaryPlan, notice?: (message: string) => void): Promise<string[]> {
+export async function applyPrimary(
+  options: PrimaryOptions,
+  env: PrimaryEnv,
+  plan: PrimaryPlan,
+  notice?: (message: string) => void,
+): Promise<string[]> {
   const {names} = plan
   const warnings: string[] = []
   const stepFor = (name: string) => plan.steps.find((step) => step.name === name && step.action !== 'pending')
   const writes = (name: string) => ['create', 'update', 'rotate'].includes(stepFor(name)?.action ?? '')
-  if (env.cluster && plan.steps.some((step) => step.kind === 'namespace' && step.action === 'create')) await createNamespace(env.cluster, options.namespace)
+  if (env.cluster && plan.steps.some((step) => step.kind === 'namespace' && step.action === 'create'))
+    await createNamespace(env.cluster, options.namespace)
   const existing = async (name: string) => env.store.get(name)
   if (writes(names.caCertSecret)) {
-    await env.store.put(secretManifest({name: names.caCertSecret, labels: {...CONSULK8S_LABEL}, data: {[plan.layout.caCert.secretKey]: plan.ca.certPem}}), await existing(names.caCertSecret))
-    await env.store.put(secretManifest({name: names.caKeySecret, labels: {...CONSULK8S_LABEL}, data: {[plan.layout.caKey.secretKey]: plan.ca.keyPem}}), await existing(names.caKeySecret))
+    await env.store.put(
+      secretManifest({name: names.caCertSecret, labels: {...CONSULK8S_LABEL}, data: {[plan.layout.caCert.secretKey]: plan.ca.certPem}}),
+      await existing(names.caCertSecret),
+    )
+    await env.store.put(
+      secretManifest({name: names.caKeySecret, labels: {...CONSULK8S_LABEL}, data: {[plan.layout.caKey.secretKey]: plan.ca.keyPem}}),
+      await existing(names.caKeySecret),
+    )
   }
   if (plan.gossipKey && writes(names.gossipSecret)) {
-    await env.store.put(secretManifest({name: names.gossipSecret, labels: {...CONSULK8S_LABEL}, data: {[plan.layout.gossip.secretKey]: plan.gossipKey}}), await existing(names.gossipSecret))
+    await env.store.put(
+      secretManifest({name: names.gossipSecret, labels: {...CONSULK8S_LABEL}, data: {[plan.layout.gossip.secretKey]: plan.gossipKey}}),
+      await existing(names.gossipSecret),
+    )
   }
   const token = plan.token
   if (token.value && (token.action === 'create' || token.action === 'rotate')) {
@@ -547,21 +692,35 @@ export async function applyPrimary(options: PrimaryOptions, env: PrimaryEnv, pla
     )
   }
   if (plan.federation && plan.federationAction !== 'unchanged') {
-    await env.store.put(secretManifest({name: names.federationSecret, labels: FEDERATION_LABELS, data: plan.federation as SecretData}), await existing(names.federationSecret))
+    await env.store.put(
+      secretManifest({name: names.federationSecret, labels: FEDERATION_LABELS, data: plan.federation as SecretData}),
+      await existing(names.federationSecret),
+    )
   }
   if (token.value && env.consul) {
     // What server-acl-init does on install/upgrade, done now so secondaries can replicate at once.
     try {
-      const ensured = await ensureReplicationToken(env.consul, token.value, {description: `ACL replication token for datacenters federated with ${options.datacenter} (created by consulk8s)`})
-      if (ensured.created) plan.steps.push({kind: 'token', name: 'replication token in Consul', action: 'create', detail: 'created with the secret ID of ' + names.replicationTokenSecret})
-      else if (!hasReplicationPolicy(ensured.token)) warnings.push('The replication token does not carry the acl-replication-token policy; secondaries may fail to replicate ACLs.')
+      const ensured = await ensureReplicationToken(env.consul, token.value, {
+        description: `ACL replication token for datacenters federated with ${options.datacenter} (created by consulk8s)`,
+      })
+      if (ensured.created)
+        plan.steps.push({
+          kind: 'token',
+          name: 'replication token in Consul',
+          action: 'create',
+          detail: 'created with the secret ID of ' + names.replicationTokenSecret,
+        })
+      else if (!hasReplicationPolicy(ensured.token))
+        warnings.push('The replication token does not carry the acl-replication-token policy; secondaries may fail to replicate ACLs.')
     } catch (error) {
       throw describeConsulError(error, 'create the replication token')
     }
     if (token.previous) {
       // The chart gives the primary's servers the replication token as their agent token too.
       const restartPrimary = `The primary's servers read it at start as their agent token: restart them (kubectl rollout restart statefulset ${names.serverStatefulSet} --context ${options.context ?? '<primary-context>'} --namespace ${options.namespace}).`
-      const secondaries = (await env.consul.get<string[]>('/v1/catalog/datacenters').catch(() => [] as string[])).filter((dc) => dc !== options.datacenter)
+      const secondaries = (await env.consul.get<string[]>('/v1/catalog/datacenters').catch(() => [] as string[])).filter(
+        (dc) => dc !== options.datacenter,
+      )
       notice?.(
         secondaries.length > 0
           ? `Secondaries ${secondaries.join(', ')} must re-import ${names.federationSecret} (consulk8s federate secondary --context <their context> ...) and restart their servers: the old replication token is revoked now. ${restartPrimary}`
@@ -569,14 +728,20 @@ export async function applyPrimary(options: PrimaryOptions, env: PrimaryEnv, pla
       )
       try {
         const revoked = await revokeToken(env.consul, token.previous)
-        plan.steps.push({kind: 'token', name: 'old replication token', action: 'update', detail: revoked ? 'revoked in Consul' : 'not known to Consul (nothing to revoke)'})
+        plan.steps.push({
+          kind: 'token',
+          name: 'old replication token',
+          action: 'update',
+          detail: revoked ? 'revoked in Consul' : 'not known to Consul (nothing to revoke)',
+        })
       } catch (error) {
         throw describeConsulError(error, 'revoke the old replication token')
       }
     }
   }
   if (stepFor(options.valuesFile)?.action !== 'unchanged') await writeFileAtomic(options.valuesFile, plan.valuesText, 0o644)
-  if (plan.proxyDefaultsFile && stepFor(plan.proxyDefaultsFile.path)?.action !== 'unchanged') await writeFileAtomic(plan.proxyDefaultsFile.path, plan.proxyDefaultsFile.text, 0o644)
+  if (plan.proxyDefaultsFile && stepFor(plan.proxyDefaultsFile.path)?.action !== 'unchanged')
+    await writeFileAtomic(plan.proxyDefaultsFile.path, plan.proxyDefaultsFile.text, 0o644)
   return warnings
 }
 
@@ -644,30 +809,47 @@ export function primaryNextSteps(options: PrimaryOptions, env: PrimaryEnv, resul
   const values = displayPath(options.valuesFile)
   const ns = options.namespace
   const release = options.release === 'consul' ? '' : ` --release ${options.release}`
-  const target = {release: options.release, namespace: ns, context, valuesFile: values, upgrade: env.existing !== undefined, version: env.existing?.chartVersion}
+  const target = {
+    release: options.release,
+    namespace: ns,
+    context,
+    valuesFile: values,
+    upgrade: env.existing !== undefined,
+    version: env.existing?.chartVersion,
+  }
   const next: string[] = []
   const dir = env.store instanceof DirSecretStore ? env.store.dir : undefined
   if (dir) {
     next.push(`kubectl create namespace ${ns} --context ${context}   # if it does not exist yet`)
     // Create-only: an existing secret (a live CA, gossip key or token) makes kubectl fail with
     // AlreadyExists instead of being replaced, as `kubectl apply` would do.
-    next.push(`kubectl create --context ${context} --namespace ${ns} -f ${displayPath(dir)}   # create-only: fails with AlreadyExists rather than replace a live CA, gossip key or token`)
+    next.push(
+      `kubectl create --context ${context} --namespace ${ns} -f ${displayPath(dir)}   # create-only: fails with AlreadyExists rather than replace a live CA, gossip key or token`,
+    )
   }
   next.push(helmInstallCommand(target))
-  next.push(`${consulk8sInstallCommand(target)}   # or, instead of helm: the same in one step with a preflight${target.upgrade ? ' and the diff of the values' : ''}`)
+  next.push(
+    `${consulk8sInstallCommand(target)}   # or, instead of helm: the same in one step with a preflight${target.upgrade ? ' and the diff of the values' : ''}`,
+  )
   if (dir) {
-    next.push(`kubectl create --context ${context} --namespace ${ns} -f ${displayPath(proxyDefaultsPath(env.store as DirSecretStore))}   # after the install (needs the ProxyDefaults CRD and connect-inject running)`)
+    next.push(
+      `kubectl create --context ${context} --namespace ${ns} -f ${displayPath(proxyDefaultsPath(env.store as DirSecretStore))}   # after the install (needs the ProxyDefaults CRD and connect-inject running)`,
+    )
   }
   if (result.federationSecret.status === 'pending' || result.federationSecret.primaryGateways?.length === 0) {
     const meshType = options.meshGatewayServiceType === 'LoadBalancer' ? '' : ` --mesh-gateway-service-type ${options.meshGatewayServiceType}`
     const choices = ` --datacenter ${options.datacenter}${options.acls ? '' : ' --no-acls'}${options.gossip ? '' : ' --no-gossip'}${meshType}`
     const valuesFlag = values === 'primary-values.yaml' ? '' : ` --values-file ${values}`
     const what = result.federationSecret.status === 'pending' ? 'writes' : 'fills in the primary gateways of'
-    next.push(`consulk8s federate primary --context ${context} -n ${ns}${release}${choices}${valuesFlag} --wait   # after the install: ${what} ${result.federationSecret.name} once the mesh gateway has an address`)
+    next.push(
+      `consulk8s federate primary --context ${context} -n ${ns}${release}${choices}${valuesFlag} --wait   # after the install: ${what} ${result.federationSecret.name} once the mesh gateway has an address`,
+    )
   } else if (result.mode === 'cluster') {
     next.push(`consulk8s federate secondary --context <secondary-context> --primary-context ${context} -n ${ns}${release}`)
   } else {
-    next.push(`consulk8s federate secondary --context <secondary-context> -f ${displayPath(join(dir ?? '.', `${result.federationSecret.name}.yaml`))} -n ${ns}${release}`)
+    next.push(
+      `consulk8s federate secondary --context <secondary-context> -f ${displayPath(join(dir ?? '.', `${result.federationSecret.name}.yaml`))} -n ${ns}${release}`,
+    )
   }
   return next
 }
@@ -682,7 +864,8 @@ export async function runPrimary(options: PrimaryOptions, env: PrimaryEnv, hooks
   if (env.consul) await checkConsul(env.consul)
   let plan = await planPrimary(options, await readPrimaryState(options, env))
   if (hooks.dryRun) {
-    if (env.cluster) plan.steps.push(await ensureProxyDefaults({cluster: env.cluster, consul: env.consul, namespace: options.namespace, dryRun: true}))
+    if (env.cluster)
+      plan.steps.push(await ensureProxyDefaults({cluster: env.cluster, consul: env.consul, namespace: options.namespace, dryRun: true}))
     return summarize(options, env, plan, true, [])
   }
   if (plan.destructive.length > 0) await hooks.confirm(`This will ${plan.destructive.join('; ')}. Continue?`)
@@ -704,7 +887,10 @@ export async function runPrimary(options: PrimaryOptions, env: PrimaryEnv, hooks
         warnings.push(...(await applyPrimary(once, env, next, hooks.notice)))
         // Report the steps of the first pass, with the federation secret as finally written.
         const fedName = next.names.federationSecret
-        next.steps = [...plan.steps.filter((step) => step.name !== fedName && step.kind !== 'token'), ...next.steps.filter((step) => step.name === fedName || step.kind === 'token')]
+        next.steps = [
+          ...plan.steps.filter((step) => step.name !== fedName && step.kind !== 'token'),
+          ...next.steps.filter((step) => step.name === fedName || step.kind === 'token'),
+        ]
       }
       plan = next
     }

@@ -56,7 +56,12 @@ export function planProxyDefaults(state: ProxyDefaultsState, namespace: string):
     const where = `${state.resource.metadata.namespace}/${state.resource.metadata.name}`
     if (state.resource.spec?.meshGateway?.mode === MESH_GATEWAY_MODE) return {action: 'unchanged', detail: `ProxyDefaults ${where} has ${mode}`}
     const was = state.resource.spec?.meshGateway?.mode
-    return {action: 'update', via: 'resource', namespace: state.resource.metadata.namespace, detail: `ProxyDefaults ${where}: ${mode} (was ${was || 'unset'}); other settings kept`}
+    return {
+      action: 'update',
+      via: 'resource',
+      namespace: state.resource.metadata.namespace,
+      detail: `ProxyDefaults ${where}: ${mode} (was ${was || 'unset'}); other settings kept`,
+    }
   }
   if (state.entry && state.entry.MeshGateway?.Mode === MESH_GATEWAY_MODE) {
     return {action: 'unchanged', detail: `Consul config entry proxy-defaults/global has MeshGateway.Mode ${MESH_GATEWAY_MODE}`}
@@ -69,7 +74,12 @@ export function planProxyDefaults(state: ProxyDefaultsState, namespace: string):
     // did not write (it would not take it over), so it is changed where it lives.
     const {CreateIndex: _created, ModifyIndex: modified, ...rest} = state.entry ?? {}
     void _created
-    const entry: ConfigEntry = {...rest, Kind: 'proxy-defaults', Name: 'global', MeshGateway: {...(state.entry?.MeshGateway ?? {}), Mode: MESH_GATEWAY_MODE}}
+    const entry: ConfigEntry = {
+      ...rest,
+      Kind: 'proxy-defaults',
+      Name: 'global',
+      MeshGateway: {...(state.entry?.MeshGateway ?? {}), Mode: MESH_GATEWAY_MODE},
+    }
     const action = state.entry ? 'update' : 'create'
     const was = state.entry?.MeshGateway?.Mode
     return {
@@ -89,7 +99,12 @@ export function planProxyDefaults(state: ProxyDefaultsState, namespace: string):
 
 /** The CRD, the ProxyDefaults named global (any namespace) and, with Consul, its config entry. Only reads. */
 export async function readProxyDefaults(cluster: KubeCluster, consul?: ConsulClient): Promise<ProxyDefaultsState> {
-  const crd = (await cluster.getOptional('read the ProxyDefaults CRD', {group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions', name: PROXY_DEFAULTS_CRD})) !== undefined
+  const crd =
+    (await cluster.getOptional('read the ProxyDefaults CRD', {
+      group: 'apiextensions.k8s.io',
+      resource: 'customresourcedefinitions',
+      name: PROXY_DEFAULTS_CRD,
+    })) !== undefined
   let resource: ProxyDefaultsResource | undefined
   if (crd) {
     const all = await cluster.list<ProxyDefaultsResource>('list ProxyDefaults', PROXY_DEFAULTS_REF)
@@ -142,18 +157,27 @@ export async function ensureProxyDefaults(input: {cluster: KubeCluster; consul?:
         name: 'global',
         action: 'pending',
         detail: "consul-k8s's webhook for ProxyDefaults does not answer yet (connect-inject is not running)",
-        hints: ['Run this command again once Consul\'s pods run (e.g. after `consulk8s status` shows them ready).'],
+        hints: ["Run this command again once Consul's pods run (e.g. after `consulk8s status` shows them ready)."],
       }
     }
   }
-  return {kind: 'proxy-defaults', name: 'global', action: plan.action, detail: plan.detail, ...(plan.action === 'pending' ? {hints: [plan.hint]} : {})}
+  return {
+    kind: 'proxy-defaults',
+    name: 'global',
+    action: plan.action,
+    detail: plan.detail,
+    ...(plan.action === 'pending' ? {hints: [plan.hint]} : {}),
+  }
 }
 
 /**
  * After `--install` the chart's ProxyDefaults CRD exists: a step that was pending is done now
  * and replaced in `steps`; returns it (undefined when nothing was pending).
  */
-export async function finishPendingProxyDefaults(steps: Step[], input: {cluster: KubeCluster; consul?: ConsulClient; namespace: string}): Promise<Step | undefined> {
+export async function finishPendingProxyDefaults(
+  steps: Step[],
+  input: {cluster: KubeCluster; consul?: ConsulClient; namespace: string},
+): Promise<Step | undefined> {
   const index = steps.findIndex((step) => step.kind === 'proxy-defaults' && step.action === 'pending')
   if (index === -1) return undefined
   steps[index] = await ensureProxyDefaults({...input, dryRun: false})

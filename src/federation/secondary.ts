@@ -53,7 +53,9 @@ export interface SecondaryResult {
 }
 
 /** The federation secret to import and a description of where it came from. */
-export async function loadFederationSource(source: {store: SecretStore; release: string} | {text: string; path: string}): Promise<{secret: SecretObject; name: string; summary: FederationSummary}> {
+export async function loadFederationSource(
+  source: {store: SecretStore; release: string} | {text: string; path: string},
+): Promise<{secret: SecretObject; name: string; summary: FederationSummary}> {
   if ('text' in source) {
     const name = source.path === '-' ? 'the federation secret on stdin' : `federation secret file ${source.path}`
     const secret = parseSecretManifest(source.text, name)
@@ -81,7 +83,13 @@ export function checkSecondaryDatacenter(datacenter: string, primaryDatacenter: 
 }
 
 /** What the operator runs next: the install (helm, or consulk8s in one step) in the secondary's context, then verify. */
-export function secondaryNextSteps(target: {release: string; namespace: string; context: string; valuesFile: string; primaryContext?: string}): string[] {
+export function secondaryNextSteps(target: {
+  release: string
+  namespace: string
+  context: string
+  valuesFile: string
+  primaryContext?: string
+}): string[] {
   return [
     helmInstallCommand(target),
     `${consulk8sInstallCommand(target)}   # or, instead of helm: the same install in one step with a preflight`,
@@ -91,7 +99,13 @@ export function secondaryNextSteps(target: {release: string; namespace: string; 
 
 export async function runSecondary(
   options: SecondaryOptions,
-  env: {target: SecretStore; cluster: KubeCluster; consul?: ConsulClient; source: {secret: SecretObject; name: string; summary: FederationSummary}; confirm(message: string): Promise<void>},
+  env: {
+    target: SecretStore
+    cluster: KubeCluster
+    consul?: ConsulClient
+    source: {secret: SecretObject; name: string; summary: FederationSummary}
+    confirm(message: string): Promise<void>
+  },
 ): Promise<SecondaryResult> {
   const {secret, summary} = env.source
   checkSecondaryDatacenter(options.datacenter, summary.primaryDatacenter)
@@ -118,7 +132,13 @@ export async function runSecondary(
       meshGatewayServiceType: options.meshGatewayServiceType,
       k8sAuthMethodHost: authHost?.url,
     }),
-    secondaryValuesHeader({datacenter: options.datacenter, primaryDatacenter: summary.primaryDatacenter, release: options.release, namespace: options.namespace, context: env.cluster.name}),
+    secondaryValuesHeader({
+      datacenter: options.datacenter,
+      primaryDatacenter: summary.primaryDatacenter,
+      release: options.release,
+      namespace: options.namespace,
+      context: env.cluster.name,
+    }),
   )
   let previous: string | undefined
   try {
@@ -131,8 +151,17 @@ export async function runSecondary(
   // Plan the import first (it throws on conflicts) so nothing is written on bad input.
   const existing = await env.target.get(names.federationSecret)
   const nsExists = await namespaceExists(env.cluster, options.namespace)
-  const importPlan = planImport(secret, existing, {release: options.release, namespace: options.namespace, force: options.force, namespaceExists: nsExists, sourceName: env.source.name})
-  if (importPlan.renamedFrom) warnings.push(`The secret is named ${importPlan.renamedFrom} in its source; it is imported as ${importPlan.name}, the name release "${options.release}" uses.`)
+  const importPlan = planImport(secret, existing, {
+    release: options.release,
+    namespace: options.namespace,
+    force: options.force,
+    namespaceExists: nsExists,
+    sourceName: env.source.name,
+  })
+  if (importPlan.renamedFrom)
+    warnings.push(
+      `The secret is named ${importPlan.renamedFrom} in its source; it is imported as ${importPlan.name}, the name release "${options.release}" uses.`,
+    )
   if (!options.dryRun) {
     if (valuesAction === 'update') await env.confirm(`${options.valuesFile} exists with other content and will be overwritten. Continue?`)
     await applyImport(importPlan, existing, {store: env.target, cluster: env.cluster}, env.confirm)
@@ -156,6 +185,12 @@ export async function runSecondary(
     steps,
     warnings,
     valuesFile: options.valuesFile,
-    next: secondaryNextSteps({release: options.release, namespace: options.namespace, context: env.cluster.name, valuesFile: displayPath(options.valuesFile), primaryContext: options.primaryContext}),
+    next: secondaryNextSteps({
+      release: options.release,
+      namespace: options.namespace,
+      context: env.cluster.name,
+      valuesFile: displayPath(options.valuesFile),
+      primaryContext: options.primaryContext,
+    }),
   }
 }

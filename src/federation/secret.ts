@@ -52,13 +52,17 @@ export function parseServerConfig(json: string): ServerConfig {
   }
   validateDatacenterName(config.primary_datacenter)
   if (!Array.isArray(config.primary_gateways) || config.primary_gateways.length === 0) {
-    throw new UserError('serverConfigJSON has no primary_gateways (the addresses of the primary mesh gateways), so a secondary cannot join with it.', {
-      hint: 'An offline bundle has none until the primary is installed: run `consulk8s federate primary --context <primary-context> --wait` once its mesh gateway has an address (or rerun the offline command with --primary-gateway), then export the secret again.',
-    })
+    throw new UserError(
+      'serverConfigJSON has no primary_gateways (the addresses of the primary mesh gateways), so a secondary cannot join with it.',
+      {
+        hint: 'An offline bundle has none until the primary is installed: run `consulk8s federate primary --context <primary-context> --wait` once its mesh gateway has an address (or rerun the offline command with --primary-gateway), then export the secret again.',
+      },
+    )
   }
   for (const gateway of config.primary_gateways) parseGateway(String(gateway))
   const extra = Object.keys(config).filter((key) => key !== 'primary_datacenter' && key !== 'primary_gateways')
-  if (extra.length > 0) throw new UserError(`serverConfigJSON has unexpected fields: ${extra.join(', ')} (only primary_datacenter and primary_gateways belong there).`)
+  if (extra.length > 0)
+    throw new UserError(`serverConfigJSON has unexpected fields: ${extra.join(', ')} (only primary_datacenter and primary_gateways belong there).`)
   return {primary_datacenter: config.primary_datacenter, primary_gateways: config.primary_gateways.map(String)}
 }
 
@@ -170,14 +174,22 @@ export function decodeData(data: Record<string, unknown> | undefined, source: st
   for (const [key, value] of Object.entries(data ?? {})) {
     const text = String(value ?? '').replace(/\s+/g, '')
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) {
-      throw new UserError(`${source}: data.${key} is not valid base64.`, {hint: 'Values under `data:` are base64 encoded; use `stringData:` for plain text.'})
+      throw new UserError(`${source}: data.${key} is not valid base64.`, {
+        hint: 'Values under `data:` are base64 encoded; use `stringData:` for plain text.',
+      })
     }
     decoded[key] = Buffer.from(text, 'base64').toString('utf8')
   }
   return decoded
 }
 
-export function secretManifest(options: {name: string; namespace?: string; labels?: Record<string, string>; data: SecretData; type?: string}): SecretManifest {
+export function secretManifest(options: {
+  name: string
+  namespace?: string
+  labels?: Record<string, string>
+  data: SecretData
+  type?: string
+}): SecretManifest {
   const metadata: SecretManifest['metadata'] = {name: options.name}
   if (options.namespace) metadata.namespace = options.namespace
   if (options.labels && Object.keys(options.labels).length > 0) metadata.labels = {...options.labels}
@@ -201,7 +213,13 @@ const DROPPED_ANNOTATIONS = ['kubectl.kubernetes.io/last-applied-configuration']
  * type and data; no resourceVersion, uid, creationTimestamp, managedFields, ownerReferences.
  */
 export function cleanSecretManifest(secret: SecretObject, namespace?: string): SecretManifest {
-  const manifest = secretManifest({name: secret.name, namespace: namespace ?? secret.namespace, labels: secret.labels, data: secret.data, type: secret.type})
+  const manifest = secretManifest({
+    name: secret.name,
+    namespace: namespace ?? secret.namespace,
+    labels: secret.labels,
+    data: secret.data,
+    type: secret.type,
+  })
   const annotations = Object.fromEntries(Object.entries(secret.annotations).filter(([key]) => !DROPPED_ANNOTATIONS.includes(key)))
   if (Object.keys(annotations).length > 0) manifest.metadata.annotations = annotations
   return manifest
@@ -209,10 +227,19 @@ export function cleanSecretManifest(secret: SecretObject, namespace?: string): S
 
 /** A Secret object from the API (client-node's V1Secret shape) or a parsed manifest. */
 export function secretFromObject(object: unknown, source: string): SecretObject {
-  const raw = object as {kind?: string; apiVersion?: string; metadata?: {name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>}; type?: string; data?: Record<string, unknown>; stringData?: Record<string, unknown>}
+  const raw = object as {
+    kind?: string
+    apiVersion?: string
+    metadata?: {name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>}
+    type?: string
+    data?: Record<string, unknown>
+    stringData?: Record<string, unknown>
+  }
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`${source} is not a Kubernetes Secret manifest.`)
   if (raw.kind !== undefined && raw.kind !== 'Secret') {
-    throw new UserError(`${source} holds a ${raw.kind}, not a Secret.`, {hint: 'Pass the file `consulk8s federate export` wrote (or `kubectl get secret <name> -o yaml`).'})
+    throw new UserError(`${source} holds a ${raw.kind}, not a Secret.`, {
+      hint: 'Pass the file `consulk8s federate export` wrote (or `kubectl get secret <name> -o yaml`).',
+    })
   }
   if (!raw.metadata?.name) throw new UserError(`${source} is not a Kubernetes Secret manifest (no metadata.name).`)
   const data = decodeData(raw.data, source)

@@ -63,7 +63,11 @@ export class DirSecretStore implements SecretStore {
   }
 
   async put(manifest: SecretManifest): Promise<void> {
-    await writeFileAtomic(this.path(manifest.metadata.name), manifestYaml({...manifest, metadata: {...manifest.metadata, namespace: this.namespace}}), 0o600)
+    await writeFileAtomic(
+      this.path(manifest.metadata.name),
+      manifestYaml({...manifest, metadata: {...manifest.metadata, namespace: this.namespace}}),
+      0o600,
+    )
   }
 }
 
@@ -79,7 +83,11 @@ export class KubeSecretStore implements SecretStore {
   }
 
   async get(name: string): Promise<StoredSecret | undefined> {
-    const secret = await this.cluster.getOptional<V1Secret>(`read secret ${this.namespace}/${name}`, {resource: 'secrets', namespace: this.namespace, name})
+    const secret = await this.cluster.getOptional<V1Secret>(`read secret ${this.namespace}/${name}`, {
+      resource: 'secrets',
+      namespace: this.namespace,
+      name,
+    })
     if (!secret) return undefined
     return {...secretFromObject({...secret, kind: 'Secret'}, `secret ${this.namespace}/${name}`), resourceVersion: secret.metadata?.resourceVersion}
   }
@@ -139,7 +147,11 @@ export async function readChartReplicationToken(store: SecretStore, names: Chart
 
 /** The API server addresses in default/kubernetes (Endpoints, else EndpointSlices). */
 export async function readApiEndpoints(cluster: KubeCluster): Promise<ApiEndpoint[]> {
-  const endpoints = await cluster.getOptional<V1Endpoints>('read endpoints default/kubernetes', {resource: 'endpoints', namespace: 'default', name: 'kubernetes'})
+  const endpoints = await cluster.getOptional<V1Endpoints>('read endpoints default/kubernetes', {
+    resource: 'endpoints',
+    namespace: 'default',
+    name: 'kubernetes',
+  })
   const found = apiEndpoints(endpoints)
   if (found.length > 0) return found
   const slices = await cluster.list<V1EndpointSlice>(

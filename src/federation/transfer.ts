@@ -108,7 +108,16 @@ export function planImport(
           ? 'adds the label managed-by: consul-k8s'
           : `keys ${keys}; primary ${summary.primaryDatacenter}, CA ${summary.caFingerprint256.slice(0, 23)}…`
   steps.push({kind: 'secret', name, action, detail})
-  return {name, namespace: options.namespace, manifest, summary, steps, action, overwrites, renamedFrom: source.name === name ? undefined : source.name}
+  return {
+    name,
+    namespace: options.namespace,
+    manifest,
+    summary,
+    steps,
+    action,
+    overwrites,
+    renamedFrom: source.name === name ? undefined : source.name,
+  }
 }
 
 /** Writes a planned import (nothing when unchanged). `confirm` guards --force overwrites. */
@@ -119,8 +128,10 @@ export async function applyImport(
   confirm: (message: string) => Promise<void>,
 ): Promise<void> {
   if (plan.action === 'unchanged') return
-  if (plan.overwrites) await confirm(`Secret ${plan.namespace}/${plan.name} in ${target.store.where} will be replaced (${plan.overwrites.join(', ')} differ). Continue?`)
-  if (target.cluster && plan.steps.some((step) => step.kind === 'namespace' && step.action === 'create')) await createNamespace(target.cluster, plan.namespace)
+  if (plan.overwrites)
+    await confirm(`Secret ${plan.namespace}/${plan.name} in ${target.store.where} will be replaced (${plan.overwrites.join(', ')} differ). Continue?`)
+  if (target.cluster && plan.steps.some((step) => step.kind === 'namespace' && step.action === 'create'))
+    await createNamespace(target.cluster, plan.namespace)
   await target.store.put(plan.manifest, existing)
 }
 

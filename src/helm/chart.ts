@@ -30,7 +30,14 @@ export function helmInstallCommand(input: {release: string; namespace: string; c
  * The same in one consulk8s step (preflight, summary, confirmation; see docs/install.md); for
  * a release that exists, `consulk8s upgrade`, which shows the diff of its values first.
  */
-export function consulk8sInstallCommand(input: {release: string; namespace: string; context: string; valuesFile: string; upgrade?: boolean; version?: string}): string {
+export function consulk8sInstallCommand(input: {
+  release: string
+  namespace: string
+  context: string
+  valuesFile: string
+  upgrade?: boolean
+  version?: string
+}): string {
   const release = input.release === 'consul' ? '' : ` --release ${input.release}`
   return `consulk8s ${input.upgrade ? 'upgrade' : 'install'} --context ${input.context} -n ${input.namespace}${release} -f ${input.valuesFile} --chart-version ${input.version ?? DEFAULT_CHART_VERSION}`
 }
@@ -116,10 +123,9 @@ async function resolveLocalChart(path: string, wantedVersion?: string): Promise<
     chartYaml = isPlainObject(parsed) ? (parsed as ChartYaml) : {}
   } catch (error) {
     const missing = (error as {code?: string}).code === 'ENOENT'
-    throw new UserError(
-      missing ? `No chart at ${path}: it has no Chart.yaml.` : `Cannot read ${chartYamlPath}: ${errorMessage(error)}`,
-      {hint: 'Pass --chart with the directory that holds the Consul chart (Chart.yaml, values.yaml, templates/).'},
-    )
+    throw new UserError(missing ? `No chart at ${path}: it has no Chart.yaml.` : `Cannot read ${chartYamlPath}: ${errorMessage(error)}`, {
+      hint: 'Pass --chart with the directory that holds the Consul chart (Chart.yaml, values.yaml, templates/).',
+    })
   }
   if (chartYaml.name !== CONSUL_CHART) {
     throw new UserError(`The chart at ${path} is "${chartYaml.name ?? '(unnamed)'}", not the Consul chart.`, {

@@ -47,7 +47,8 @@ export function redactValues(values: Values): {values: Values; hidden: string[]}
   const hidden: string[] = []
   const walk = (value: unknown, path: string): unknown => {
     if (Array.isArray(value)) return value.map((child, index) => walk(child, `${path}[${index}]`))
-    if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, walk(child, path ? `${path}.${key}` : key)]))
+    if (isPlainObject(value))
+      return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, walk(child, path ? `${path}.${key}` : key)]))
     if (typeof value !== 'string' || value === '') return value
     if (isSensitivePath(path)) {
       hidden.push(path)
@@ -80,5 +81,14 @@ export async function readReleaseConfig(cluster: KubeCluster, options: LocateOpt
   await helm.checkUsable()
   const info = await locateRelease(helm, cluster, options)
   const {values, hidden} = redactValues(await helm.getValues(info.name, info.namespace, {all: true}))
-  return {context: cluster.name, namespace: info.namespace, release: info.name, chart: info.chart, status: info.status, revision: info.revision, hidden, values}
+  return {
+    context: cluster.name,
+    namespace: info.namespace,
+    release: info.name,
+    chart: info.chart,
+    status: info.status,
+    revision: info.revision,
+    hidden,
+    values,
+  }
 }

@@ -40,8 +40,10 @@ export function diffValues(before: Values, after: Values): ValueChange[] {
       const keys = new Set([...Object.keys(left), ...Object.keys(right)])
       for (const key of keys) {
         const childPath = joinPath(path, key)
-        if (!(key in right)) for (const [leafPath, value] of leaves(left[key], childPath)) changes.push({path: leafPath, kind: 'removed', before: value})
-        else if (!(key in left)) for (const [leafPath, value] of leaves(right[key], childPath)) changes.push({path: leafPath, kind: 'added', after: value})
+        if (!(key in right))
+          for (const [leafPath, value] of leaves(left[key], childPath)) changes.push({path: leafPath, kind: 'removed', before: value})
+        else if (!(key in left))
+          for (const [leafPath, value] of leaves(right[key], childPath)) changes.push({path: leafPath, kind: 'added', after: value})
         else walk(left[key], right[key], childPath)
       }
       return

@@ -54,7 +54,7 @@ export const valuesFlags = {
 
 export const waitFlags = {
   wait: Flags.boolean({
-    description: 'Wait until the release\'s servers and gateways are ready, printing what is still awaited.',
+    description: "Wait until the release's servers and gateways are ready, printing what is still awaited.",
     default: false,
   }),
   ...timeoutFlag('How long helm and --wait may take (90s, 10m, 1h).'),
@@ -63,7 +63,8 @@ export const waitFlags = {
 /** install and upgrade: wait by default (consul-k8s does too); --no-wait returns after helm. */
 export const releaseWaitFlags = {
   wait: Flags.boolean({
-    description: 'Wait until the release\'s workloads are ready, printing what is still awaited and why (pod and container states, events); --no-wait returns once helm is done.',
+    description:
+      "Wait until the release's workloads are ready, printing what is still awaited and why (pod and container states, events); --no-wait returns once helm is done.",
     default: true,
     allowNo: true,
   }),
@@ -72,14 +73,15 @@ export const releaseWaitFlags = {
 
 export const forceFlag = {
   force: Flags.boolean({
-    description: 'Install despite another Consul release in the cluster, leftover PersistentVolumeClaims or secrets of an earlier install (says what may break).',
+    description:
+      'Install despite another Consul release in the cluster, leftover PersistentVolumeClaims or secrets of an earlier install (says what may break).',
     default: false,
   }),
 }
 
 export const noHooksFlag = {
   'no-hooks': Flags.boolean({
-    description: 'Skip the chart\'s hook Jobs (TLS, gossip key, ACL and federation-secret set-up); for clusters that cannot run Jobs.',
+    description: "Skip the chart's hook Jobs (TLS, gossip key, ACL and federation-secret set-up); for clusters that cannot run Jobs.",
     default: false,
   }),
 }
@@ -87,7 +89,10 @@ export const noHooksFlag = {
 /** status and config read: -n/--release without defaults, so that the release is searched for in every namespace. */
 export const releaseLocatorFlags = {
   namespace: Flags.string({char: 'n', description: 'Namespace of the release (default: search every namespace).', helpGroup: 'GLOBAL'}),
-  release: Flags.string({description: 'Helm release name (default: consul with -n; without -n, the one release of the consul chart).', helpGroup: 'GLOBAL'}),
+  release: Flags.string({
+    description: 'Helm release name (default: consul with -n; without -n, the one release of the consul chart).',
+    helpGroup: 'GLOBAL',
+  }),
 }
 
 /** The options of locateRelease from the flags of status and config read. */
@@ -100,9 +105,11 @@ export function valuesFromFlags(flags: {values?: string[]; set?: string[]; 'set-
   return {files: flags.values ?? [], set: flags.set ?? [], setString: flags['set-string'] ?? []}
 }
 
-
 export const resultOutputFlag = {
-  output: outputFlag(['json', 'yaml'], 'Print the result to stdout as json or yaml (with --dry-run, yaml is the manifest helm rendered); progress goes to stderr.'),
+  output: outputFlag(
+    ['json', 'yaml'],
+    'Print the result to stdout as json or yaml (with --dry-run, yaml is the manifest helm rendered); progress goes to stderr.',
+  ),
 }
 
 /** The parsed flags install and upgrade share. */

@@ -32,10 +32,9 @@ export function checkHelmVersion(version: HelmVersion, binary: string): void {
     version.major < min.major ||
     (version.major === min.major && (version.minor < min.minor || (version.minor === min.minor && version.patch < min.patch)))
   if (tooOld || version.major > 4) {
-    throw new UserError(
-      `${binary} is helm ${version.raw}; consulk8s needs helm ${min.major}.${min.minor}.${min.patch} or newer (3.x or 4.x).`,
-      {hint: 'Install a current helm (https://helm.sh/docs/intro/install/) and point --helm-binary or CONSULK8S_HELM at it.'},
-    )
+    throw new UserError(`${binary} is helm ${version.raw}; consulk8s needs helm ${min.major}.${min.minor}.${min.patch} or newer (3.x or 4.x).`, {
+      hint: 'Install a current helm (https://helm.sh/docs/intro/install/) and point --helm-binary or CONSULK8S_HELM at it.',
+    })
   }
 }
 
@@ -96,10 +95,18 @@ export function toReleaseInfo(entry: HelmListEntry): ReleaseInfo {
 
 /** Helm prints "Error: <what went wrong>"; keep that line (and what follows it). */
 export function helmErrorText(stderr: string): string {
-  const lines = stderr.split('\n').map((line) => line.trim()).filter(Boolean)
+  const lines = stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
   const index = lines.findIndex((line) => line.startsWith('Error:'))
   const relevant = index === -1 ? lines.slice(-3) : lines.slice(index)
-  return relevant.join(' ').replace(/^Error:\s*/, '').slice(0, 1500) || 'no error output'
+  return (
+    relevant
+      .join(' ')
+      .replace(/^Error:\s*/, '')
+      .slice(0, 1500) || 'no error output'
+  )
 }
 
 export interface RunOptions {

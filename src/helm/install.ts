@@ -130,7 +130,10 @@ function checkValuesOrThrow(release: string, userValues: Values, chart: ChartSou
   if (errors.length === 1) throw errors[0]
   if (errors.length > 1) {
     throw new UserError(`The values have ${errors.length} problems: ${errors.map((error) => error.message).join(' ')}`, {
-      hint: errors.map((error) => error.hint).filter(Boolean).join('\n'),
+      hint: errors
+        .map((error) => error.hint)
+        .filter(Boolean)
+        .join('\n'),
     })
   }
   for (const warning of warnings) ui.warn(warning)
@@ -168,7 +171,7 @@ function renderSummary(action: string, cluster: KubeCluster, options: InstallOpt
     ...summaryRows(prepared.summary),
   ]
   ui.table(['SETTING', 'VALUE'], rows)
-  if (options.noHooks) ui.warn('--no-hooks: the chart\'s hook Jobs (TLS, gossip key, ACL and federation secret set-up) will not run.')
+  if (options.noHooks) ui.warn("--no-hooks: the chart's hook Jobs (TLS, gossip key, ACL and federation secret set-up) will not run.")
 }
 
 /** Write the merged values where only this user can read them, run `fn`, remove them. */
@@ -240,7 +243,9 @@ async function runHelm(
     ui.done()
     if (error instanceof UserError && !options.dryRun) {
       throw new UserError(error.message, {
-        hint: [error.hint, `Check what is there with \`consulk8s status --context ${cluster.name} -n ${options.namespace}\`.`].filter(Boolean).join('\n'),
+        hint: [error.hint, `Check what is there with \`consulk8s status --context ${cluster.name} -n ${options.namespace}\`.`]
+          .filter(Boolean)
+          .join('\n'),
         cause: error,
       })
     }
@@ -297,11 +302,7 @@ async function finish(
     `${verb} release ${options.release} in namespace ${options.namespace} of context "${cluster.name}": revision ${result.revision ?? '?'}, ${result.status ?? 'unknown status'}, chart consul ${result.chart.version}`,
   )
   if (options.wait !== false) {
-    result.workloads = await waitForRelease(
-      cluster,
-      {namespace: options.namespace, release: options.release, timeoutMs: prepared.timeoutMs},
-      ui,
-    )
+    result.workloads = await waitForRelease(cluster, {namespace: options.namespace, release: options.release, timeoutMs: prepared.timeoutMs}, ui)
   } else {
     ui.info(`Not waiting for the pods; \`consulk8s status --context ${cluster.name} -n ${options.namespace}\` shows their readiness.`)
   }
@@ -324,10 +325,13 @@ export async function installRelease(cluster: KubeCluster, options: InstallOptio
     const found = remote.existing
     throw new UserError(
       `Release ${found.name} already exists in namespace ${found.namespace} of context "${cluster.name}" (revision ${found.revision}, ${found.status}, chart ${found.chart}).`,
-      {hint: `Use \`consulk8s upgrade --context ${cluster.name} -n ${found.namespace}\` to change it (it shows the values diff first), or \`consulk8s uninstall\` to remove it.`},
+      {
+        hint: `Use \`consulk8s upgrade --context ${cluster.name} -n ${found.namespace}\` to change it (it shows the values diff first), or \`consulk8s uninstall\` to remove it.`,
+      },
     )
   }
-  if (remote.existing) ui.warn(`A previous install of release ${options.release} failed (revision ${remote.existing.revision}); this install replaces it.`)
+  if (remote.existing)
+    ui.warn(`A previous install of release ${options.release} failed (revision ${remote.existing.revision}); this install replaces it.`)
   else ui.success(`No release ${options.release} in namespace ${options.namespace} yet`)
   const leftovers = await findLeftovers(
     cluster,

@@ -16,7 +16,11 @@ export interface SecretSummary {
   labels: Record<string, string>
 }
 
-function summarizeSecret(secret: {metadata?: {name?: string; labels?: Record<string, string>}; data?: Record<string, string>; stringData?: Record<string, string>}): SecretSummary {
+function summarizeSecret(secret: {
+  metadata?: {name?: string; labels?: Record<string, string>}
+  data?: Record<string, string>
+  stringData?: Record<string, string>
+}): SecretSummary {
   const keys = Object.entries({...secret.data, ...secret.stringData})
     .filter(([, value]) => typeof value === 'string' && value !== '')
     .map(([key]) => key)
@@ -34,7 +38,11 @@ export async function listSecrets(cluster: KubeCluster, namespace: string, label
 }
 
 export async function listPvcNames(cluster: KubeCluster, namespace: string, labelSelector: string): Promise<string[]> {
-  const items = await cluster.list<V1PersistentVolumeClaim>(`list persistent volume claims in namespace ${namespace}`, {resource: 'persistentvolumeclaims', namespace}, {labelSelector})
+  const items = await cluster.list<V1PersistentVolumeClaim>(
+    `list persistent volume claims in namespace ${namespace}`,
+    {resource: 'persistentvolumeclaims', namespace},
+    {labelSelector},
+  )
   return items.map((item) => item.metadata?.name ?? '').filter(Boolean)
 }
 
@@ -69,7 +77,11 @@ export function isWorkloadReady(workload: WorkloadState): boolean {
  * generation (right after an upgrade the old status would read "ready"), and no more than
  * the replicas already updated to it.
  */
-export function rolledOut(item: {metadata?: {generation?: number}; status?: {observedGeneration?: number}}, ready: number, updated: number | undefined): number {
+export function rolledOut(
+  item: {metadata?: {generation?: number}; status?: {observedGeneration?: number}},
+  ready: number,
+  updated: number | undefined,
+): number {
   if ((item.status?.observedGeneration ?? 0) < (item.metadata?.generation ?? 0)) return 0
   return updated === undefined ? ready : Math.min(ready, updated)
 }
@@ -138,7 +150,10 @@ async function lastWarnings(cluster: KubeCluster, namespace: string): Promise<Ma
 
 /** One pod's container states that keep it from being ready: "consul: CrashLoopBackOff (back-off 5m0s), 4 restarts". */
 export function containerProblems(pod: V1Pod): string[] {
-  const statuses = [...(pod.status?.initContainerStatuses ?? []).map((status) => ({status, init: true})), ...(pod.status?.containerStatuses ?? []).map((status) => ({status, init: false}))]
+  const statuses = [
+    ...(pod.status?.initContainerStatuses ?? []).map((status) => ({status, init: true})),
+    ...(pod.status?.containerStatuses ?? []).map((status) => ({status, init: false})),
+  ]
   const problems: string[] = []
   for (const {status, init} of statuses) {
     if (status.ready || (init && status.state?.terminated?.exitCode === 0)) continue
@@ -147,7 +162,8 @@ export function containerProblems(pod: V1Pod): string[] {
     const waiting = status.state?.waiting
     const terminated = status.state?.terminated ?? status.lastState?.terminated
     if (waiting?.reason) problems.push(`${label}: ${waiting.reason}${waiting.message ? ` (${waiting.message.slice(0, 200)})` : ''}${restarts}`)
-    else if (terminated) problems.push(`${label}: terminated ${terminated.reason ?? ''} exit code ${terminated.exitCode}${restarts}`.replace('  ', ' '))
+    else if (terminated)
+      problems.push(`${label}: terminated ${terminated.reason ?? ''} exit code ${terminated.exitCode}${restarts}`.replace('  ', ' '))
     else if (status.state?.running) problems.push(`${label}: running, not ready${restarts}`)
   }
   return problems
@@ -181,7 +197,9 @@ export async function podProblems(cluster: KubeCluster, namespace: string, relea
     if ((job.status?.succeeded ?? 0) > 0) continue
     const name = job.metadata?.name ?? ''
     const failed = job.status?.conditions?.find((condition) => condition.type === 'Failed' && condition.status === 'True')
-    const state = failed ? `failed: ${failed.reason ?? ''} ${failed.message ?? ''}`.trim() : `not complete (${job.status?.active ?? 0} active, ${job.status?.failed ?? 0} failed pods)`
+    const state = failed
+      ? `failed: ${failed.reason ?? ''} ${failed.message ?? ''}`.trim()
+      : `not complete (${job.status?.active ?? 0} active, ${job.status?.failed ?? 0} failed pods)`
     const event = warnings.get(`Job/${name}`)
     problems.push(`job ${name} ${state}${event ? `; event ${event}` : ''}`)
   }

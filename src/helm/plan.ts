@@ -191,14 +191,18 @@ export function checkValues(release: string, userValues: Values, chartDefaults?:
   }
   if (summary.federation !== 'none') {
     if (!summary.tls) {
-      errors.push(new UserError('Federation needs TLS: global.federation.enabled is true but global.tls.enabled is not.', {
-        hint: 'Set global.tls.enabled: true (the chart refuses federation without TLS).',
-      }))
+      errors.push(
+        new UserError('Federation needs TLS: global.federation.enabled is true but global.tls.enabled is not.', {
+          hint: 'Set global.tls.enabled: true (the chart refuses federation without TLS).',
+        }),
+      )
     }
     if (!summary.meshGateway) {
-      errors.push(new UserError('Federation needs mesh gateways: global.federation.enabled is true but meshGateway.enabled is not.', {
-        hint: 'Set meshGateway.enabled: true (the chart refuses federation without mesh gateways).',
-      }))
+      errors.push(
+        new UserError('Federation needs mesh gateways: global.federation.enabled is true but meshGateway.enabled is not.', {
+          hint: 'Set meshGateway.enabled: true (the chart refuses federation without mesh gateways).',
+        }),
+      )
     }
   }
   // In a primary, global.acls.replicationToken is the pre-generated secret ID server-acl-init
@@ -211,9 +215,11 @@ export function checkValues(release: string, userValues: Values, chartDefaults?:
     text(getValue(userValues, 'global.acls.replicationToken.secretName')) &&
     !truthy(getValue(userValues, 'global.acls.createReplicationToken'))
   ) {
-    errors.push(new UserError('global.acls.replicationToken is set in the values of a primary datacenter without global.acls.createReplicationToken.', {
-      hint: 'Set global.acls.createReplicationToken: true (server-acl-init then bootstraps ACLs and creates the replication token with that secret ID), or set global.federation.primaryDatacenter for a secondary.',
-    }))
+    errors.push(
+      new UserError('global.acls.replicationToken is set in the values of a primary datacenter without global.acls.createReplicationToken.', {
+        hint: 'Set global.acls.createReplicationToken: true (server-acl-init then bootstraps ACLs and creates the replication token with that secret ID), or set global.federation.primaryDatacenter for a secondary.',
+      }),
+    )
   }
   if (summary.federation === 'secondary' && summary.acls) {
     if (!summary.k8sAuthMethodHost) {

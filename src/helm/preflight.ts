@@ -49,7 +49,10 @@ export function leftoverSecrets(secrets: SecretSummary[], names: ChartNames, ref
 }
 
 /** Claims of the release's servers: label release=<name>, or the StatefulSet's claim names. */
-export function leftoverClaims(claims: V1PersistentVolumeClaim[], target: Pick<LeftoverTarget, 'namespace' | 'release' | 'names'>): {blocking: string[]; terminating: string[]} {
+export function leftoverClaims(
+  claims: V1PersistentVolumeClaim[],
+  target: Pick<LeftoverTarget, 'namespace' | 'release' | 'names'>,
+): {blocking: string[]; terminating: string[]} {
   const serverClaim = new RegExp(`^data-${target.namespace}-${target.names.serverStatefulSet}-\\d+$`)
   const blocking: string[] = []
   const terminating: string[] = []
@@ -89,7 +92,7 @@ export async function findLeftovers(cluster: KubeCluster, helm: Helm, target: Le
       what: 'PersistentVolumeClaims of a previous release',
       items: blocking,
       clear: `consulk8s uninstall ${scope} --wipe-data   (or: kubectl delete pvc -n ${target.namespace} ${blocking.join(' ')})`,
-      risk: 'the new servers start on the old data (Raft peers, ACL state): they may not elect a leader, and the chart\'s ACL set-up may never complete',
+      risk: "the new servers start on the old data (Raft peers, ACL state): they may not elect a leader, and the chart's ACL set-up may never complete",
     })
   }
 

@@ -78,7 +78,11 @@ export async function listConsulCrds(cluster: KubeCluster, release: string): Pro
 export async function listCustomResources(cluster: KubeCluster, crds: ConsulCrd[]): Promise<CustomResourceRef[]> {
   const lists = await Promise.all(
     crds.map(async (crd) => {
-      const items = await cluster.list<CustomResourceJson>(`list ${crd.kind} resources`, {group: crd.group, version: crd.version, resource: crd.plural})
+      const items = await cluster.list<CustomResourceJson>(`list ${crd.kind} resources`, {
+        group: crd.group,
+        version: crd.version,
+        resource: crd.plural,
+      })
       return items.map((item): CustomResourceRef => ({
         kind: crd.kind,
         name: item.metadata?.name ?? '',

@@ -48,13 +48,19 @@ export async function locateRelease(helm: Helm, cluster: KubeCluster, options: L
   )
   if (candidates.length === 1) return candidates[0]
   if (candidates.length === 0) {
-    throw new UserError(`There is no Consul release${options.release ? ` named ${options.release}` : ''} in any namespace of context "${cluster.name}".`, {
-      hint: `Install Consul with \`consulk8s install --context ${cluster.name} -f values.yaml\` (helm list -A lists every release).`,
-    })
+    throw new UserError(
+      `There is no Consul release${options.release ? ` named ${options.release}` : ''} in any namespace of context "${cluster.name}".`,
+      {
+        hint: `Install Consul with \`consulk8s install --context ${cluster.name} -f values.yaml\` (helm list -A lists every release).`,
+      },
+    )
   }
-  throw new UserError(`Context "${cluster.name}" has ${candidates.length} Consul releases: ${candidates.map((release) => `${release.name} in ${release.namespace}`).join(', ')}.`, {
-    hint: 'Pick one with -n <namespace> (and --release <name>).',
-  })
+  throw new UserError(
+    `Context "${cluster.name}" has ${candidates.length} Consul releases: ${candidates.map((release) => `${release.name} in ${release.namespace}`).join(', ')}.`,
+    {
+      hint: 'Pick one with -n <namespace> (and --release <name>).',
+    },
+  )
 }
 
 export interface HookRun {
@@ -132,7 +138,11 @@ export function hookRuns(status: HelmStatusJson): HookRun[] {
 
 /** The keys a release's federation secret must hold: the three always, the token with ACLs, the gossip key with gossip encryption. */
 export function expectedFederationKeys(summary: ValuesSummary): string[] {
-  return [...FEDERATION_SECRET_KEYS, ...(summary.acls ? ['replicationToken'] : []), ...(summary.gossipEncryption !== 'off' ? ['gossipEncryptionKey'] : [])]
+  return [
+    ...FEDERATION_SECRET_KEYS,
+    ...(summary.acls ? ['replicationToken'] : []),
+    ...(summary.gossipEncryption !== 'off' ? ['gossipEncryptionKey'] : []),
+  ]
 }
 
 export function checkFederationSecret(name: string, secret: V1Secret | undefined, expected: string[]): FederationSecretState {
@@ -143,7 +153,9 @@ export function checkFederationSecret(name: string, secret: V1Secret | undefined
   } catch (error) {
     return {name, present: true, keys: Object.keys(secret.data ?? {}).sort(), missing: [], valid: false, problem: errorMessage(error)}
   }
-  const keys = Object.keys(data).filter((key) => data[key].trim() !== '').sort()
+  const keys = Object.keys(data)
+    .filter((key) => data[key].trim() !== '')
+    .sort()
   const missing = expected.filter((key) => !keys.includes(key))
   try {
     const summary = validateFederationData(data, `secret ${name}`)
@@ -170,9 +182,17 @@ interface ProxyDefaultsJson {
 }
 
 export async function proxyDefaultsState(cluster: KubeCluster): Promise<ProxyDefaultsState> {
-  const crd = await cluster.getOptional('read the ProxyDefaults CRD', {group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions', name: 'proxydefaults.consul.hashicorp.com'})
+  const crd = await cluster.getOptional('read the ProxyDefaults CRD', {
+    group: 'apiextensions.k8s.io',
+    resource: 'customresourcedefinitions',
+    name: 'proxydefaults.consul.hashicorp.com',
+  })
   if (!crd) return {crd: false, found: false}
-  const items = await cluster.list<ProxyDefaultsJson>('list ProxyDefaults', {group: 'consul.hashicorp.com', version: 'v1alpha1', resource: 'proxydefaults'})
+  const items = await cluster.list<ProxyDefaultsJson>('list ProxyDefaults', {
+    group: 'consul.hashicorp.com',
+    version: 'v1alpha1',
+    resource: 'proxydefaults',
+  })
   const global = items.find((item) => item.metadata?.name === 'global')
   if (!global) return {crd: true, found: false}
   const synced = global.status?.conditions?.find((condition) => condition.type === 'Synced')
@@ -198,7 +218,11 @@ export async function releaseStatus(cluster: KubeCluster, options: LocateOptions
   const [status, workloads, secret, proxyDefaults] = await Promise.all([
     helm.status(info.name, info.namespace) as Promise<HelmStatusJson>,
     listReleaseWorkloads(cluster, info.namespace, info.name),
-    cluster.getOptional<V1Secret>(`read secret ${info.namespace}/${names.federationSecret}`, {resource: 'secrets', namespace: info.namespace, name: names.federationSecret}),
+    cluster.getOptional<V1Secret>(`read secret ${info.namespace}/${names.federationSecret}`, {
+      resource: 'secrets',
+      namespace: info.namespace,
+      name: names.federationSecret,
+    }),
     proxyDefaultsState(cluster),
   ])
   const hooks = hookRuns(status)
@@ -269,7 +293,13 @@ export function statusRows(report: StatusReport): StatusRow[] {
       detail: `${hook.events.join(', ')}${hook.completedAt ? `, completed ${hook.completedAt}` : ''}`,
     })
   }
-  if (report.workloads.length === 0) rows.push({mark: 'warn', component: 'Workloads', state: 'none', detail: `no StatefulSet, Deployment or DaemonSet with label release=${report.release}`})
+  if (report.workloads.length === 0)
+    rows.push({
+      mark: 'warn',
+      component: 'Workloads',
+      state: 'none',
+      detail: `no StatefulSet, Deployment or DaemonSet with label release=${report.release}`,
+    })
   for (const workload of report.workloads) {
     const ready = workload.ready >= workload.desired
     rows.push({
@@ -284,7 +314,12 @@ export function statusRows(report: StatusReport): StatusRow[] {
   if (!secret.present) {
     rows.push({mark: needed ? 'fail' : 'info', component: 'Federation secret', state: 'absent', detail: secret.name})
   } else if (!secret.valid) {
-    rows.push({mark: needed ? 'fail' : 'warn', component: 'Federation secret', state: secret.missing.length > 0 ? 'incomplete' : 'invalid', detail: `${secret.name}: ${secret.problem}`})
+    rows.push({
+      mark: needed ? 'fail' : 'warn',
+      component: 'Federation secret',
+      state: secret.missing.length > 0 ? 'incomplete' : 'invalid',
+      detail: `${secret.name}: ${secret.problem}`,
+    })
   } else {
     rows.push({
       mark: 'ok',
@@ -294,8 +329,20 @@ export function statusRows(report: StatusReport): StatusRow[] {
     })
   }
   const proxy = report.proxyDefaults
-  if (!proxy.crd) rows.push({mark: 'info', component: 'ProxyDefaults', state: 'no CRD', detail: 'proxydefaults.consul.hashicorp.com is not installed (connectInject disabled)'})
-  else if (!proxy.found) rows.push({mark: needed ? 'warn' : 'info', component: 'ProxyDefaults', state: 'absent', detail: 'no ProxyDefaults "global" (federation through mesh gateways needs meshGateway.mode local)'})
+  if (!proxy.crd)
+    rows.push({
+      mark: 'info',
+      component: 'ProxyDefaults',
+      state: 'no CRD',
+      detail: 'proxydefaults.consul.hashicorp.com is not installed (connectInject disabled)',
+    })
+  else if (!proxy.found)
+    rows.push({
+      mark: needed ? 'warn' : 'info',
+      component: 'ProxyDefaults',
+      state: 'absent',
+      detail: 'no ProxyDefaults "global" (federation through mesh gateways needs meshGateway.mode local)',
+    })
   else {
     rows.push({
       mark: proxy.synced === 'True' ? 'ok' : proxy.synced === 'False' ? 'fail' : 'warn',

@@ -19,7 +19,14 @@ import {Helm, helmBinary, type ReleaseInfo} from './helm.js'
 import {deletePvc, deleteSecret, listPvcNames, listSecrets, serverVersion, type SecretSummary} from './kube.js'
 import {DEFAULT_TIMEOUT_MS, type ReleaseOptions} from './install.js'
 import {summarizeValues} from './plan.js'
-import {CONSUL_FINALIZER, describeResource, listConsulCrds, listCustomResources, removeCustomResources, type CustomResourceCleanup} from './resources.js'
+import {
+  CONSUL_FINALIZER,
+  describeResource,
+  listConsulCrds,
+  listCustomResources,
+  removeCustomResources,
+  type CustomResourceCleanup,
+} from './resources.js'
 
 /** The label on every object consulk8s itself creates (the federation commands set it too). */
 export const CONSULK8S_SELECTOR = 'app.kubernetes.io/managed-by=consulk8s'
@@ -51,7 +58,10 @@ export interface SecretDecision {
  * the next install and split the datacenters, so these go only with --delete-federation-secret.
  */
 export function isFederationMaterial(secret: SecretSummary, names: ChartNames): boolean {
-  return [names.federationSecret, names.caCertSecret, names.caKeySecret, names.gossipSecret].includes(secret.name) || secret.keys.includes('serverConfigJSON')
+  return (
+    [names.federationSecret, names.caCertSecret, names.caKeySecret, names.gossipSecret].includes(secret.name) ||
+    secret.keys.includes('serverConfigJSON')
+  )
 }
 
 /** `<prefix>-<name>-acl-token`: the secrets server-acl-init writes its ACL tokens to. */
@@ -132,7 +142,8 @@ export async function uninstallRelease(cluster: KubeCluster, options: UninstallO
   }
 
   ui.header('Uninstall plan')
-  if (release) ui.line(`- release ${release.name} (revision ${release.revision}, ${release.status}, chart ${release.chart}) in namespace ${options.namespace}`)
+  if (release)
+    ui.line(`- release ${release.name} (revision ${release.revision}, ${release.status}, chart ${release.chart}) in namespace ${options.namespace}`)
   else ui.warn(`No release ${options.release} in namespace ${options.namespace}: only leftover data is removed.`)
   for (const resource of customResources) ui.line(`- ${resource} (Consul custom resource, deleted before helm runs)`)
   for (const pvc of pvcs) ui.line(`- PersistentVolumeClaim ${pvc} (the servers' data)`)
@@ -168,7 +179,9 @@ export async function uninstallRelease(cluster: KubeCluster, options: UninstallO
     result.customResources = {planned: customResources, ...cleanup}
     for (const name of cleanup.deleted) ui.success(`Deleted ${name}`)
     for (const name of cleanup.finalizersCleared) {
-      ui.warn(`Deleted ${name} by clearing its finalizer ${CONSUL_FINALIZER}: the Consul controller did not release it in time; its config entry may remain in Consul.`)
+      ui.warn(
+        `Deleted ${name} by clearing its finalizer ${CONSUL_FINALIZER}: the Consul controller did not release it in time; its config entry may remain in Consul.`,
+      )
     }
     if (cleanup.remaining.length > 0) {
       ui.warn(
@@ -182,7 +195,15 @@ export async function uninstallRelease(cluster: KubeCluster, options: UninstallO
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
     try {
       await helm.run(
-        ['uninstall', options.release, '--namespace', options.namespace, '--timeout', toGoDuration(timeoutMs), ...(options.noHooks ? ['--no-hooks'] : [])],
+        [
+          'uninstall',
+          options.release,
+          '--namespace',
+          options.namespace,
+          '--timeout',
+          toGoDuration(timeoutMs),
+          ...(options.noHooks ? ['--no-hooks'] : []),
+        ],
         {what: `uninstall release ${options.release}`, onLine: (line) => ui.detail(`helm: ${line}`), timeoutMs: timeoutMs + 60_000},
       )
     } finally {

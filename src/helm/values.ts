@@ -36,10 +36,9 @@ export async function loadValuesFile(path: string): Promise<Values> {
     text = await readFile(path, 'utf8')
   } catch (error) {
     const code = (error as {code?: string}).code
-    throw new UserError(
-      code === 'ENOENT' ? `Values file ${path} does not exist.` : `Cannot read values file ${path}: ${errorMessage(error)}`,
-      {hint: 'Pass -f/--values with the path of a readable YAML file.'},
-    )
+    throw new UserError(code === 'ENOENT' ? `Values file ${path} does not exist.` : `Cannot read values file ${path}: ${errorMessage(error)}`, {
+      hint: 'Pass -f/--values with the path of a readable YAML file.',
+    })
   }
   return parseValuesText(text, path)
 }
@@ -94,7 +93,8 @@ export function parseSetKey(key: string, expression: string): PathStep[] {
   const steps: PathStep[] = []
   for (const segment of segments) {
     const match = /^([^[\]]+)((?:\[\d+\])*)$/.exec(segment)
-    if (!match) throw invalid(segment === '' ? 'empty key segment' : `cannot read "${segment.replaceAll('\u0000', '.')}" (a list index is written name[0])`)
+    if (!match)
+      throw invalid(segment === '' ? 'empty key segment' : `cannot read "${segment.replaceAll('\u0000', '.')}" (a list index is written name[0])`)
     steps.push(match[1].replaceAll('\u0000', '.'))
     for (const index of match[2].matchAll(/\[(\d+)\]/g)) steps.push(Number(index[1]))
   }

@@ -42,7 +42,9 @@ export async function waitForRelease(cluster: KubeCluster, options: WaitOptions,
       const problems = await podProblems(cluster, options.namespace, options.release)
       throw new UserError(`Timed out after ${formatDuration(options.timeoutMs)} still waiting for ${describeWaiting(pending)}.`, {
         hint: [
-          ...(problems.length > 0 ? ['Not ready:', ...problems.slice(0, 10).map((problem) => `  ${problem}`)] : ['No pods were created for them yet.']),
+          ...(problems.length > 0
+            ? ['Not ready:', ...problems.slice(0, 10).map((problem) => `  ${problem}`)]
+            : ['No pods were created for them yet.']),
           `The release is installed; \`consulk8s status --context ${cluster.name} -n ${options.namespace}\` shows its state, \`kubectl get pods -n ${options.namespace} -l release=${options.release}\` the pods.`,
         ].join('\n'),
       })

@@ -213,7 +213,11 @@ export function parseServicePorts(annotations: Annotations, containers: PortSour
   const raw = annotations[key]
   if (raw === undefined || raw.trim() === '') {
     if (serviceCount > 1) {
-      throw new AnnotationError(key, raw, `annotation ${key} is required when ${ANNOTATIONS.service} lists ${serviceCount} services (one port per service, in the same order)`)
+      throw new AnnotationError(
+        key,
+        raw,
+        `annotation ${key} is required when ${ANNOTATIONS.service} lists ${serviceCount} services (one port per service, in the same order)`,
+      )
     }
     return []
   }

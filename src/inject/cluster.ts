@@ -56,7 +56,11 @@ function controlled(object: Json): boolean {
   return (object.metadata?.ownerReferences ?? []).some((owner: Json) => owner.controller === true)
 }
 
-export async function planCluster(target: ClusterTarget, settings: InjectSettings, progress: (text: string) => void = () => {}): Promise<ClusterPlan> {
+export async function planCluster(
+  target: ClusterTarget,
+  settings: InjectSettings,
+  progress: (text: string) => void = () => {},
+): Promise<ClusterPlan> {
   const cluster = await connectCluster({kubeconfig: target.kubeconfig, context: target.context})
   const namespace = target.allNamespaces ? undefined : (target.namespace ?? cluster.context.namespace ?? 'default')
 

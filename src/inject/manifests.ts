@@ -39,7 +39,9 @@ export async function readManifestSources(paths: string[], readStdin: () => Prom
     try {
       info = await stat(path)
     } catch (error) {
-      throw new UserError(`Cannot read ${path}: ${errorMessage(error)}`, {hint: 'Pass -f with a manifest file, a directory of manifests, or - for stdin.'})
+      throw new UserError(`Cannot read ${path}: ${errorMessage(error)}`, {
+        hint: 'Pass -f with a manifest file, a directory of manifests, or - for stdin.',
+      })
     }
     const files = info.isDirectory()
       ? (await readdir(path))
@@ -206,7 +208,9 @@ export function renderManifests(manifests: ManifestPlan, format: ManifestFormat)
     const objects = manifests.chunks
       .map((chunk) => chunk.replacement ?? chunk.object)
       .filter((object) => object !== null && object !== undefined)
-      .flatMap((object) => (isObject(object) && object.kind === 'List' && Array.isArray(object.items) && manifests.chunks.length > 1 ? object.items : [object]))
+      .flatMap((object) =>
+        isObject(object) && object.kind === 'List' && Array.isArray(object.items) && manifests.chunks.length > 1 ? object.items : [object],
+      )
     return renderObjects(objects, 'json')
   }
   let output = ''

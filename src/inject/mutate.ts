@@ -39,7 +39,10 @@ export interface PodTemplate {
 
 /** A mutation problem that is not about one annotation (a name clash, a UID clash). */
 export class InjectError extends Error {
-  constructor(message: string, readonly annotation?: string) {
+  constructor(
+    message: string,
+    readonly annotation?: string,
+  ) {
     super(message)
     this.name = 'InjectError'
   }
@@ -152,8 +155,7 @@ function resolve(template: PodTemplate, settings: InjectSettings, context: Mutat
     tproxy,
     overwriteProbes: boolAnnotation(annotations, ANNOTATIONS.overwriteProbes) ?? settings.overwriteProbes,
     lifecycle: boolAnnotation(annotations, ANNOTATIONS.lifecycle, {emptyIsAbsent: true}) ?? settings.lifecycle.enabled,
-    dataplaneAsSidecar:
-      boolAnnotation(annotations, ANNOTATIONS.dataplaneAsSidecar, {emptyIsAbsent: true}) ?? settings.dataplaneAsSidecar.enabled,
+    dataplaneAsSidecar: boolAnnotation(annotations, ANNOTATIONS.dataplaneAsSidecar, {emptyIsAbsent: true}) ?? settings.dataplaneAsSidecar.enabled,
     // The webhook treats an unparsable value as false here.
     useProxyHealthCheck: safeBool(annotations, ANNOTATIONS.useProxyHealthCheck),
   }
@@ -269,12 +271,11 @@ export function mutatePodTemplate(input: PodTemplate, settings: InjectSettings, 
   }
 
   if (settings.acls && !resolved.multiPort && spec.automountServiceAccountToken === false && !findTokenMount(original.spec ?? {})) {
-    summary.warnings.push(
-      'with ACLs the injected containers log in with the service account token, but automountServiceAccountToken is false',
-    )
+    summary.warnings.push('with ACLs the injected containers log in with the service account token, but automountServiceAccountToken is false')
   }
   for (const key of [ANNOTATIONS.enableMetrics, ANNOTATIONS.enableMetricsMerging]) {
-    if (safeBool(annotations, key)) summary.warnings.push(`${key} is not applied by consulk8s inject (no metrics ports or Prometheus annotations are added)`)
+    if (safeBool(annotations, key))
+      summary.warnings.push(`${key} is not applied by consulk8s inject (no metrics ports or Prometheus annotations are added)`)
   }
   return {template, summary}
 }

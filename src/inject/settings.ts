@@ -124,7 +124,9 @@ export function buildSettings(input: SettingsInput): InjectSettings {
     ['--dataplane-image', input.dataplaneImage],
   ] as const) {
     if (value !== undefined && (value.trim() === '' || /\s/.test(value))) {
-      throw new UserError(`${flag} "${value}" is not a container image reference.`, {hint: 'Pass an image such as hashicorp/consul-dataplane:1.9.11.'})
+      throw new UserError(`${flag} "${value}" is not a container image reference.`, {
+        hint: 'Pass an image such as hashicorp/consul-dataplane:1.9.11.',
+      })
     }
   }
   if (input.consulK8sImage) settings.consulK8sImage = input.consulK8sImage
@@ -154,7 +156,8 @@ export function buildSettings(input: SettingsInput): InjectSettings {
   if (input.transparentProxy !== undefined) settings.transparentProxy = input.transparentProxy
   if (input.acls) settings.acls = true
   if (input.authMethod !== undefined) {
-    if (!input.acls) throw new UserError('--auth-method only applies with --acls.', {hint: 'Add --acls when Consul runs with ACLs (global.acls.manageSystemACLs).'})
+    if (!input.acls)
+      throw new UserError('--auth-method only applies with --acls.', {hint: 'Add --acls when Consul runs with ACLs (global.acls.manageSystemACLs).'})
     settings.authMethod = input.authMethod
   }
   if (input.logLevel !== undefined) {

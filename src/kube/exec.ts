@@ -79,7 +79,9 @@ export async function execInPod(cluster: KubeCluster, request: ExecRequest): Pro
         setImmediate(() => resolve({stdout: stdout.text(), stderr: stderr.text(), exitCode}))
       }
       exec
-        .exec(request.namespace, request.pod, request.container, request.command, stdout.stream, stderr.stream, stdin, false, (status) => finish(status))
+        .exec(request.namespace, request.pod, request.container, request.command, stdout.stream, stderr.stream, stdin, false, (status) =>
+          finish(status),
+        )
         .then((ws) => {
           socket = ws
           ws.on('close', () => finish(undefined))
@@ -90,7 +92,12 @@ export async function execInPod(cluster: KubeCluster, request: ExecRequest): Pro
           const message = socketErrorMessage(error)
           const status = /Unexpected server response: (\d{3})/.exec(message)?.[1]
           const text = status ? `the API server answered HTTP ${status} to the exec request` : message
-          reject(new UserError(`Cannot exec into ${where}${request.node ? ` on node ${request.node}` : ''}: ${text}`, {hint: execHint(message, request.node), cause: error}))
+          reject(
+            new UserError(`Cannot exec into ${where}${request.node ? ` on node ${request.node}` : ''}: ${text}`, {
+              hint: execHint(message, request.node),
+              cause: error,
+            }),
+          )
         })
     })
   } finally {
@@ -164,21 +171,27 @@ export async function findExecPod(
 ): Promise<{name: string; node?: string}> {
   const {namespace, statefulSet, container} = target
   const where = `namespace ${namespace} of context ${cluster.name}`
-  let selector: Record<string, string> | undefined
-  let replicas: number | undefined
-  const sts = await cluster.getOptional<V1StatefulSet>(`read StatefulSet ${statefulSet}`, {group: 'apps', resource: 'statefulsets', namespace, name: statefulSet})
+  const sts = await cluster.getOptional<V1StatefulSet>(`read StatefulSet ${statefulSet}`, {
+    group: 'apps',
+    resource: 'statefulsets',
+    namespace,
+    name: statefulSet,
+  })
   if (!sts) {
     throw new UserError(`StatefulSet ${statefulSet} not found in ${where}.`, {
       hint: 'Check --namespace and --release (the StatefulSet is <release>-server), or reach Consul over HTTPS with --consul-http-addr.',
     })
   }
-  selector = sts.spec?.selector?.matchLabels
-  replicas = sts.spec?.replicas
-  const labelSelector = selector && Object.keys(selector).length > 0 ? Object.entries(selector).map(([key, value]) => `${key}=${value}`).join(',') : undefined
+  const selector = sts.spec?.selector?.matchLabels
+  const replicas = sts.spec?.replicas
+  const labelSelector =
+    selector && Object.keys(selector).length > 0
+      ? Object.entries(selector)
+          .map(([key, value]) => `${key}=${value}`)
+          .join(',')
+      : undefined
   const list = await cluster.list<V1Pod>(`list the pods of StatefulSet ${statefulSet}`, {resource: 'pods', namespace}, {labelSelector})
-  const pods = list
-    .filter((pod) => (pod.metadata?.name ?? '').startsWith(`${statefulSet}-`))
-    .sort((a, b) => ordinal(a) - ordinal(b))
+  const pods = list.filter((pod) => (pod.metadata?.name ?? '').startsWith(`${statefulSet}-`)).sort((a, b) => ordinal(a) - ordinal(b))
   if (pods.length === 0) {
     throw new UserError(`StatefulSet ${statefulSet} in ${where} has no pods (replicas: ${replicas ?? 'unset'}).`, {
       hint: 'Without a running server pod there is nothing to exec into; check `kubectl describe statefulset` (and the controller manager), or pass --consul-http-addr.',

@@ -55,7 +55,12 @@ export interface KubeApi {
    * (rejects). Resolves 'closed' on a normal end. The request timeout bounds only the wait
    * for the response headers: a watch then runs as long as the server keeps it.
    */
-  watch(path: string, query: Record<string, string | number | boolean | undefined>, onEvent: (event: WatchEvent) => void, signal: AbortSignal): Promise<'closed'>
+  watch(
+    path: string,
+    query: Record<string, string | number | boolean | undefined>,
+    onEvent: (event: WatchEvent) => void,
+    signal: AbortSignal,
+  ): Promise<'closed'>
   close(): void
 }
 
@@ -132,7 +137,8 @@ class HttpKubeApi implements KubeApi {
   async request<T>(method: string, path: string, request: RequestOptions = {}): Promise<T> {
     const url = this.target(path, request.query)
     const payload = request.body === undefined ? undefined : JSON.stringify(request.body)
-    const headers: Record<string, string> = payload === undefined ? {} : {'content-type': request.contentType ?? 'application/json', 'content-length': String(Buffer.byteLength(payload))}
+    const headers: Record<string, string> =
+      payload === undefined ? {} : {'content-type': request.contentType ?? 'application/json', 'content-length': String(Buffer.byteLength(payload))}
     const options = await this.options(method, headers)
     const limit = deadline(this.server, request.timeoutMs ?? this.requestTimeoutMs)
     try {
@@ -164,7 +170,12 @@ class HttpKubeApi implements KubeApi {
     }
   }
 
-  async watch(path: string, query: Record<string, string | number | boolean | undefined>, onEvent: (event: WatchEvent) => void, signal: AbortSignal): Promise<'closed'> {
+  async watch(
+    path: string,
+    query: Record<string, string | number | boolean | undefined>,
+    onEvent: (event: WatchEvent) => void,
+    signal: AbortSignal,
+  ): Promise<'closed'> {
     const url = this.target(path, {...query, watch: 'true'})
     // A watch holds its connection for minutes: not on the shared keep-alive pool.
     const base = await this.options('GET', {})
@@ -227,7 +238,9 @@ export async function connectKube(target: KubeTarget): Promise<KubeApi> {
 export function clusterCa(config: Kubeconfig, context: KubeconfigContext): string | undefined {
   const cluster = config.clusters.get(context.cluster)
   const c = (cluster?.value ?? {}) as RawCluster
-  return material(c['certificate-authority-data'], c['certificate-authority'], cluster?.dir ?? process.cwd(), 'certificate authority')?.toString('utf8')
+  return material(c['certificate-authority-data'], c['certificate-authority'], cluster?.dir ?? process.cwd(), 'certificate authority')?.toString(
+    'utf8',
+  )
 }
 
 /** The transport for a context already resolved from a read kubeconfig. */

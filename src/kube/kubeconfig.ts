@@ -80,7 +80,8 @@ export function readKubeconfig(explicit?: string): Kubeconfig {
     readAny = true
     currentContext ??= raw['current-context'] || undefined
     const dir = dirname(path)
-    for (const cluster of raw.clusters ?? []) if (!clusters.has(cluster.name)) clusters.set(cluster.name, {name: cluster.name, value: cluster.cluster ?? {}, dir})
+    for (const cluster of raw.clusters ?? [])
+      if (!clusters.has(cluster.name)) clusters.set(cluster.name, {name: cluster.name, value: cluster.cluster ?? {}, dir})
     for (const user of raw.users ?? []) if (!users.has(user.name)) users.set(user.name, {name: user.name, value: user.user ?? {}, dir})
     for (const context of raw.contexts ?? []) {
       if (contexts.has(context.name)) continue

@@ -51,7 +51,12 @@ export function singleContextKubeconfig(config: Kubeconfig, context: KubeconfigC
     'current-context': context.name,
     clusters: [{name: context.cluster, cluster: resolvePaths(cluster, CLUSTER_PATHS)}],
     users: [{name: context.user ?? 'anonymous', user: resolvePaths(user, USER_PATHS)}],
-    contexts: [{name: context.name, context: {cluster: context.cluster, user: context.user ?? 'anonymous', ...(context.namespace ? {namespace: context.namespace} : {})}}],
+    contexts: [
+      {
+        name: context.name,
+        context: {cluster: context.cluster, user: context.user ?? 'anonymous', ...(context.namespace ? {namespace: context.namespace} : {})},
+      },
+    ],
   }
 }
 

@@ -129,7 +129,10 @@ export abstract class BaseCommand extends Command {
     }
     // -o names a format everywhere; a file name there is the old habit of `-o FILE`.
     const outputValue = /^Expected --output=(.+) to be one of/.exec(message)?.[1]
-    const fileHint = outputValue && /[./]/.test(outputValue) && this.knownFlags().includes('output-file') ? `-o names a format; to write a file, pass --output-file ${outputValue}.\n` : ''
+    const fileHint =
+      outputValue && /[./]/.test(outputValue) && this.knownFlags().includes('output-file')
+        ? `-o names a format; to write a file, pass --output-file ${outputValue}.\n`
+        : ''
     return this.fail(message.charAt(0).toUpperCase() + message.slice(1), fileHint + usage, error.oclif?.exit ?? 2)
   }
 

@@ -9,7 +9,9 @@ const UNITS: Record<string, number> = {ms: 1, s: 1000, m: 60_000, h: 3_600_000}
 export function parseDuration(text: string, flag = '--timeout'): number {
   const trimmed = text.trim()
   if (/^\d+(\.\d+)?$/.test(trimmed)) {
-    throw new UserError(`Invalid duration "${text}" for ${flag}: missing unit.`, {hint: `Add a unit, e.g. ${trimmed}s or ${trimmed}m (s, m, h, ms; 1h30m).`})
+    throw new UserError(`Invalid duration "${text}" for ${flag}: missing unit.`, {
+      hint: `Add a unit, e.g. ${trimmed}s or ${trimmed}m (s, m, h, ms; 1h30m).`,
+    })
   }
   const pattern = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy
   let total = 0

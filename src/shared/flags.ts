@@ -47,7 +47,8 @@ export const kubeFlags = {
     helpGroup: 'GLOBAL',
   }),
   'request-timeout': Flags.string({
-    description: 'How long a single Kubernetes or Consul request may take, connection included, before it is given up (e.g. 10s, 1m; 0: no limit), as kubectl takes it.',
+    description:
+      'How long a single Kubernetes or Consul request may take, connection included, before it is given up (e.g. 10s, 1m; 0: no limit), as kubectl takes it.',
     default: '30s',
     helpGroup: 'GLOBAL',
   }),
@@ -103,7 +104,8 @@ export const consulFlags = {
     env: 'CONSUL_CLIENT_KEY',
   }),
   'consul-tls-server-name': Flags.string({
-    description: 'Name to check the Consul server certificate against, e.g. server.dc1.consul (env CONSUL_TLS_SERVER_NAME). CONSUL_HTTP_SSL_VERIFY=false skips the check.',
+    description:
+      'Name to check the Consul server certificate against, e.g. server.dc1.consul (env CONSUL_TLS_SERVER_NAME). CONSUL_HTTP_SSL_VERIFY=false skips the check.',
     env: 'CONSUL_TLS_SERVER_NAME',
   }),
   'consul-namespace': Flags.string({

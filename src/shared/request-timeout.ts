@@ -29,7 +29,10 @@ export function parseRequestTimeout(text: string): number {
   try {
     return parseDuration(text, '--request-timeout')
   } catch (error) {
-    throw new UserError(`Invalid --request-timeout "${text}".`, {hint: 'Use a duration such as 10s or 1m, or 0 for no limit (as kubectl takes it).', cause: error})
+    throw new UserError(`Invalid --request-timeout "${text}".`, {
+      hint: 'Use a duration such as 10s or 1m, or 0 for no limit (as kubectl takes it).',
+      cause: error,
+    })
   }
 }
 

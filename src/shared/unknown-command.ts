@@ -10,7 +10,8 @@ import {closest} from './suggest.js'
 export function describeUnknownCommand(config: Interfaces.Config, id: string): {message: string; hint: string} {
   const bin = config.bin
   const words = id.split(/[: ]/).filter(Boolean)
-  if (words[0]?.startsWith('-')) return {message: `Unknown flag ${words[0]} for ${bin}: a command comes first.`, hint: `See '${bin} help' for the commands.`}
+  if (words[0]?.startsWith('-'))
+    return {message: `Unknown flag ${words[0]} for ${bin}: a command comes first.`, hint: `See '${bin} help' for the commands.`}
   const commandIds = config.commands.filter((command) => !command.hidden).map((command) => command.id)
   const display = (commandId: string) => `${bin} ${commandId.replace(/:/g, ' ')}`
   // The longest leading words that name a command: the rest are stray arguments.

@@ -154,8 +154,7 @@ export async function applyGroups(client: ConsulClient, groups: OpGroup[], optio
             attempts: options.attempts ?? 6,
             signal: options.signal,
             retryable: isTransientConsulError,
-            onRetry: (error, attempt, delay) =>
-              options.onRetry?.(`Consul write failed (${errorMessage(error)}); retry ${attempt} in ${delay} ms`),
+            onRetry: (error, attempt, delay) => options.onRetry?.(`Consul write failed (${errorMessage(error)}); retry ${attempt} in ${delay} ms`),
           },
         )
       } catch (error) {
@@ -256,7 +255,8 @@ export async function applyToConsul(
   if (plan.remove.length === 0 && plan.removeNodes.length === 0) return result
   if (!options.allowRemovals) result.removalsSkipped = options.removalsBlockedReason ?? 'removals are not allowed in this run'
   else if (options.signal?.aborted) result.removalsSkipped = 'the run was interrupted'
-  else if (result.failed.length > 0 || result.notStarted > 0) result.removalsSkipped = 'some registrations failed; nothing is removed until they succeed'
+  else if (result.failed.length > 0 || result.notStarted > 0)
+    result.removalsSkipped = 'some registrations failed; nothing is removed until they succeed'
   if (result.removalsSkipped) return result
   tally(await applyGroups(client, removalGroups(plan), options))
   if (result.failed.length > 0 || result.notStarted > 0 || options.signal?.aborted) return result
@@ -281,7 +281,13 @@ async function removeEmptyNodes(client: ConsulClient, plan: ToConsulPlan, option
         result.calls++
         const outcome = await applyTxn(client, [{Node: {Verb: 'delete-cas', Node: {Node: node, ModifyIndex: data.node.ModifyIndex ?? 0}}}])
         if (outcome.ok) result.nodesRemoved++
-        else result.failed.push({id: node, source: `node ${node}`, kind: 'remove', reason: explainTxnError(outcome.errors.map((e) => e.What).join('; '))})
+        else
+          result.failed.push({
+            id: node,
+            source: `node ${node}`,
+            kind: 'remove',
+            reason: explainTxnError(outcome.errors.map((e) => e.What).join('; ')),
+          })
       } catch (error) {
         if (isFatal(error)) throw describeConsulError(error, `deregister the Consul node "${node}"`)
         result.failed.push({id: node, source: `node ${node}`, kind: 'remove', reason: errorMessage(error)})

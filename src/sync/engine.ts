@@ -8,7 +8,18 @@ import {describeConsulError, type ConsulClient} from '../consul/client.js'
 import {applyToConsul} from './apply-consul.js'
 import type {KubeApi} from '../kube/http.js'
 import {applyToK8s, readK8sState} from './kube.js'
-import {CHECK, META, type ConsulNodeState, type ConsulState, type K8sState, type Registration, type Skip, type SyncOptions, type SyncPlan, type Warning} from './model.js'
+import {
+  CHECK,
+  META,
+  type ConsulNodeState,
+  type ConsulState,
+  type K8sState,
+  type Registration,
+  type Skip,
+  type SyncOptions,
+  type SyncPlan,
+  type Warning,
+} from './model.js'
 import {planSync} from './plan.js'
 import {isTransientConsulError, pool, retry} from './retry.js'
 
@@ -32,12 +43,7 @@ export interface EngineContext {
  * nodes named after Kubernetes nodes: the nodes it created (its marker in node meta) and the
  * nodes with a Kubernetes readiness check (every such instance had one). Those are removed.
  */
-export async function readConsulState(
-  client: ConsulClient,
-  options: SyncOptions,
-  signal?: AbortSignal,
-  concurrency = 8,
-): Promise<ConsulState> {
+export async function readConsulState(client: ConsulClient, options: SyncOptions, signal?: AbortSignal, concurrency = 8): Promise<ConsulState> {
   const read = <T>(what: string, fn: () => Promise<T>) =>
     retry(fn, {attempts: 4, retryable: isTransientConsulError, signal}).catch((error) => {
       throw describeConsulError(error, what)
@@ -197,7 +203,12 @@ export function describePlan(plan: SyncPlan, dryRun: boolean): SyncResult {
     toK8s: k && {
       namespace: k.namespace,
       add: k.add.map(({name, externalName, consulService}) => ({name, externalName, consulService})),
-      update: k.update.map((u) => ({name: u.desired.name, externalName: u.desired.externalName, consulService: u.desired.consulService, changes: u.changes})),
+      update: k.update.map((u) => ({
+        name: u.desired.name,
+        externalName: u.desired.externalName,
+        consulService: u.desired.consulService,
+        changes: u.changes,
+      })),
       remove: k.remove.map(({name}) => ({name})),
       unchanged: k.unchanged,
     },
@@ -243,12 +254,19 @@ export async function reconcile(ctx: EngineContext, run: ReconcileOptions): Prom
           onRetry: ctx.onProgress,
         }),
       plan.toK8s &&
-        applyToK8s(ctx.kube, plan.toK8s, {sync: options, concurrency: ctx.concurrency, signal: ctx.signal, allowRemovals: true, onRetry: ctx.onProgress}),
+        applyToK8s(ctx.kube, plan.toK8s, {
+          sync: options,
+          concurrency: ctx.concurrency,
+          signal: ctx.signal,
+          allowRemovals: true,
+          onRetry: ctx.onProgress,
+        }),
     ])
     if (toConsul && result.toConsul) {
       result.toConsul.applied = {added: toConsul.added, updated: toConsul.updated, removed: toConsul.removed, nodesRemoved: toConsul.nodesRemoved}
       result.writeCalls.consul = toConsul.calls
-      for (const failure of toConsul.failed) result.failures.push({side: 'consul', item: `${failure.kind} ${failure.id} (${failure.source})`, reason: failure.reason})
+      for (const failure of toConsul.failed)
+        result.failures.push({side: 'consul', item: `${failure.kind} ${failure.id} (${failure.source})`, reason: failure.reason})
       if (toConsul.removalsSkipped) result.removalsSkipped.push(`Consul: ${toConsul.removalsSkipped}`)
       if (toConsul.notStarted > 0) result.interrupted = true
     }
@@ -256,9 +274,14 @@ export async function reconcile(ctx: EngineContext, run: ReconcileOptions): Prom
       result.toK8s.applied = {added: toK8s.added, updated: toK8s.updated, removed: toK8s.removed}
       result.writeCalls.kubernetes = toK8s.calls
       for (const failure of toK8s.failed) {
-        result.failures.push({side: 'kubernetes', item: failure.item ?? `${failure.kind} ${plan.toK8s?.namespace}/${failure.name}`, reason: failure.reason})
+        result.failures.push({
+          side: 'kubernetes',
+          item: failure.item ?? `${failure.kind} ${plan.toK8s?.namespace}/${failure.name}`,
+          reason: failure.reason,
+        })
       }
-      for (const conflict of toK8s.conflicts) result.skipped.push({source: `${plan.toK8s?.namespace}/${conflict.name}`, reason: conflict.reason, kind: 'conflict'})
+      for (const conflict of toK8s.conflicts)
+        result.skipped.push({source: `${plan.toK8s?.namespace}/${conflict.name}`, reason: conflict.reason, kind: 'conflict'})
       if (toK8s.removalsSkipped) result.removalsSkipped.push(`Kubernetes: ${toK8s.removalsSkipped}`)
       if (toK8s.notStarted > 0) result.interrupted = true
     }

@@ -48,7 +48,11 @@ export function slimService(obj: Obj): K8sService {
     type: spec.type ?? 'ClusterIP',
     annotations: pick(obj.metadata?.annotations, (key) => KEEP_ANNOTATION.test(key)),
     labels: pick(obj.metadata?.labels, (key) => key === CONSUL_LABEL || key === MANAGED_BY_LABEL),
-    ports: (spec.ports ?? []).map((p: Obj) => ({name: p.name || undefined, port: Number(p.port), nodePort: p.nodePort ? Number(p.nodePort) : undefined})),
+    ports: (spec.ports ?? []).map((p: Obj) => ({
+      name: p.name || undefined,
+      port: Number(p.port),
+      nodePort: p.nodePort ? Number(p.nodePort) : undefined,
+    })),
     externalIPs: [...(spec.externalIPs ?? [])],
     loadBalancerIngress: (obj.status?.loadBalancer?.ingress ?? []).map((i: Obj) => ({ip: i.ip || undefined, hostname: i.hostname || undefined})),
     externalName: spec.externalName || undefined,
@@ -61,7 +65,10 @@ export function slimEndpointSlice(obj: Obj): K8sEndpointSlice {
     namespace: obj.metadata?.namespace ?? '',
     name: obj.metadata?.name ?? '',
     serviceName: obj.metadata?.labels?.[SERVICE_NAME_LABEL] ?? '',
-    ports: (obj.ports ?? []).map((p: Obj) => ({name: p.name || undefined, port: p.port === undefined || p.port === null ? undefined : Number(p.port)})),
+    ports: (obj.ports ?? []).map((p: Obj) => ({
+      name: p.name || undefined,
+      port: p.port === undefined || p.port === null ? undefined : Number(p.port),
+    })),
     endpoints: (obj.endpoints ?? []).map((e: Obj) => ({
       addresses: [...(e.addresses ?? [])],
       ready: e.conditions?.ready ?? undefined,
@@ -110,7 +117,11 @@ const PAGE = 500
  * Read a whole list page by page (one consistent snapshot). An expired continue token (410)
  * restarts the list; any other failure throws, so nothing is planned on half a list.
  */
-export async function listAll<T>(fetchPage: (cont: string | undefined) => Promise<ListPage>, convert: (obj: Obj) => T, signal?: AbortSignal): Promise<{items: T[]; resourceVersion?: string}> {
+export async function listAll<T>(
+  fetchPage: (cont: string | undefined) => Promise<ListPage>,
+  convert: (obj: Obj) => T,
+  signal?: AbortSignal,
+): Promise<{items: T[]; resourceVersion?: string}> {
   for (let restart = 0; ; restart++) {
     const items: T[] = []
     let cont: string | undefined
@@ -248,7 +259,14 @@ type Step = {kind: 'add' | 'update' | 'remove'; name: string; run: () => Promise
 export async function applyToK8s(
   api: KubeApi,
   plan: ToK8sPlan,
-  options: {sync: SyncOptions; concurrency: number; signal?: AbortSignal; allowRemovals: boolean; removalsBlockedReason?: string; onRetry?: (message: string) => void},
+  options: {
+    sync: SyncOptions
+    concurrency: number
+    signal?: AbortSignal
+    allowRemovals: boolean
+    removalsBlockedReason?: string
+    onRetry?: (message: string) => void
+  },
 ): Promise<K8sApplyResult> {
   const servicePath = (namespace: string, name?: string) => kubePath({resource: 'services', namespace, name})
   const result: K8sApplyResult = {calls: 0, added: 0, updated: 0, removed: 0, failed: [], conflicts: [], notStarted: 0}
@@ -258,7 +276,12 @@ export async function applyToK8s(
         result.calls++
         return fn()
       },
-      {attempts: 5, retryable: isTransientKubeError, signal: options.signal, onRetry: (e, a, d) => options.onRetry?.(`Kubernetes write failed (${kubeReason(e)}); retry ${a} in ${d} ms`)},
+      {
+        attempts: 5,
+        retryable: isTransientKubeError,
+        signal: options.signal,
+        onRetry: (e, a, d) => options.onRetry?.(`Kubernetes write failed (${kubeReason(e)}); retry ${a} in ${d} ms`),
+      },
     )
   const readOwned = async (name: string, namespace: string) => {
     try {
@@ -272,7 +295,9 @@ export async function applyToK8s(
   const replace = async (service: ExternalNameService, resourceVersion: string | undefined): Promise<'done' | 'conflict'> => {
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
-        await call(() => api.request('PUT', servicePath(service.namespace, service.name), {body: externalNameManifest(service, options.sync, resourceVersion)}))
+        await call(() =>
+          api.request('PUT', servicePath(service.namespace, service.name), {body: externalNameManifest(service, options.sync, resourceVersion)}),
+        )
         return 'done'
       } catch (error) {
         if (!isConflict(error)) throw error
@@ -310,7 +335,11 @@ export async function applyToK8s(
         }
       },
     })),
-    ...plan.update.map((update) => ({kind: 'update' as const, name: update.desired.name, run: () => replace(update.desired, update.resourceVersion)})),
+    ...plan.update.map((update) => ({
+      kind: 'update' as const,
+      name: update.desired.name,
+      run: () => replace(update.desired, update.resourceVersion),
+    })),
   ]
   const removals: Step[] = plan.remove.map((removal) => ({
     kind: 'remove' as const,
@@ -320,7 +349,9 @@ export async function applyToK8s(
       for (let attempt = 0; attempt < 5; attempt++) {
         try {
           await call(() =>
-            api.request('DELETE', servicePath(removal.namespace, removal.name), {body: {apiVersion: 'v1', kind: 'DeleteOptions', preconditions: {resourceVersion}}}),
+            api.request('DELETE', servicePath(removal.namespace, removal.name), {
+              body: {apiVersion: 'v1', kind: 'DeleteOptions', preconditions: {resourceVersion}},
+            }),
           )
           return 'done' as const
         } catch (error) {
@@ -344,7 +375,11 @@ export async function applyToK8s(
         try {
           const outcome = await step.run()
           if (outcome === 'conflict') {
-            result.conflicts.push({name: step.name, kind: step.kind, reason: `${plan.namespace}/${step.name} is no longer owned by this engine; left alone`})
+            result.conflicts.push({
+              name: step.name,
+              kind: step.kind,
+              reason: `${plan.namespace}/${step.name} is no longer owned by this engine; left alone`,
+            })
           } else if (step.kind === 'add') result.added++
           else if (step.kind === 'update') result.updated++
           else result.removed++

@@ -34,10 +34,15 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 /** Repeatable namespace flags; an empty value ("") clears the list. */
 function namespaces(values: string[] | undefined, fallback: string[], flag: string): string[] {
   if (values === undefined) return fallback
-  const list = values.flatMap((value) => value.split(',')).map((value) => value.trim()).filter(Boolean)
+  const list = values
+    .flatMap((value) => value.split(','))
+    .map((value) => value.trim())
+    .filter(Boolean)
   for (const ns of list) {
     if (ns !== '*' && (ns.length > 63 || !DNS_LABEL.test(ns))) {
-      throw new UserError(`--${flag} "${ns}" is not a valid namespace name.`, {hint: 'Namespaces are lowercase DNS labels; "*" means all namespaces.'})
+      throw new UserError(`--${flag} "${ns}" is not a valid namespace name.`, {
+        hint: 'Namespaces are lowercase DNS labels; "*" means all namespaces.',
+      })
     }
   }
   return list
@@ -56,14 +61,17 @@ export function syncOptionsFrom(input: SyncInput): SyncOptions {
   }
   const consulNodeName = (input.consulNodeName ?? DEFAULT_OPTIONS.consulNodeName).trim()
   if (consulNodeName === '') {
-    throw new UserError('--consul-node-name is empty.', {hint: 'The node name is also the ownership marker of the engine; give it a stable name such as k8s-sync.'})
+    throw new UserError('--consul-node-name is empty.', {
+      hint: 'The node name is also the ownership marker of the engine; give it a stable name such as k8s-sync.',
+    })
   }
   const k8sWriteNamespace = input.k8sWriteNamespace ?? DEFAULT_OPTIONS.k8sWriteNamespace
   if (!DNS_LABEL.test(k8sWriteNamespace) || k8sWriteNamespace.length > 63) {
     throw new UserError(`--k8s-write-namespace "${k8sWriteNamespace}" is not a valid namespace name.`)
   }
   const consulK8sTag = (input.consulK8sTag ?? DEFAULT_OPTIONS.consulK8sTag).trim()
-  if (consulK8sTag === '') throw new UserError('--consul-k8s-tag is empty.', {hint: 'The tag marks registrations from Kubernetes and keeps them from being synced back.'})
+  if (consulK8sTag === '')
+    throw new UserError('--consul-k8s-tag is empty.', {hint: 'The tag marks registrations from Kubernetes and keeps them from being synced back.'})
   const consulDomain = (input.consulDomain ?? DEFAULT_OPTIONS.consulDomain).replace(/^\.+|\.+$/g, '')
   if (consulDomain === '') throw new UserError('--consul-domain is empty.')
   const allowNamespaces = namespaces(input.allowNamespaces, DEFAULT_OPTIONS.allowNamespaces, 'k8s-allow-namespace')

@@ -36,7 +36,11 @@ export function ownsRegistration(service: ConsulService, options: Pick<SyncOptio
  * checks): external-source=kubernetes, the k8s tag, and no consulk8s marker at all.
  */
 export function isSyncCatalogRegistration(service: ConsulService, options: Pick<SyncOptions, 'consulK8sTag'>): boolean {
-  return service.Meta?.[META.owner] === undefined && service.Meta?.[META.source] === META.sourceValue && (service.Tags ?? []).includes(options.consulK8sTag)
+  return (
+    service.Meta?.[META.owner] === undefined &&
+    service.Meta?.[META.source] === META.sourceValue &&
+    (service.Tags ?? []).includes(options.consulK8sTag)
+  )
 }
 
 /** A Service as sync-catalog writes it: labelled consul=true, no consulk8s marker. */
@@ -114,7 +118,9 @@ export function planToConsul(k8s: K8sState, consul: ConsulState, options: SyncOp
     kept: 0,
   }
   // Every node read: the engine's own, and those an earlier consulk8s put NodePort instances on.
-  const nodes = new Map<string, ConsulNodeState>([[own, {node: own, exists: consul.nodeExists, meta: {}, services: consul.nodeServices, checks: consul.nodeChecks}]])
+  const nodes = new Map<string, ConsulNodeState>([
+    [own, {node: own, exists: consul.nodeExists, meta: {}, services: consul.nodeServices, checks: consul.nodeChecks}],
+  ])
   for (const other of consul.otherNodes ?? []) if (other.node !== own) nodes.set(other.node, other)
   const current = new Map<string, ConsulService>()
   // A service's checks on its node; the readiness check of ours is the one we compare.
@@ -209,7 +215,11 @@ export function desiredExternalNames(catalog: Record<string, string[]>, options:
     const name = `${options.k8sServicePrefix}${consulName}`.toLowerCase()
     const externalName = `${consulName}.service.${options.consulDomain}`.toLowerCase()
     if (name.length > 63 || !DNS_LABEL.test(name)) {
-      result.skipped.push({source, reason: `"${name}" is not a valid Kubernetes service name (DNS-1035 label, at most 63 characters)`, kind: 'invalid'})
+      result.skipped.push({
+        source,
+        reason: `"${name}" is not a valid Kubernetes service name (DNS-1035 label, at most 63 characters)`,
+        kind: 'invalid',
+      })
       continue
     }
     if (externalName.length > 253 || !DNS_SUBDOMAIN.test(externalName)) {

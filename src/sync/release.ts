@@ -51,10 +51,15 @@ export function syncInputFromValues(values: Values, namespace: string, release =
   }
   for (const key of Object.keys(input) as Array<keyof SyncInput>) if (input[key] === undefined) delete input[key]
   const notes: string[] = []
-  if (v('enabled') !== true) notes.push('syncCatalog.enabled is not true in this release: sync-catalog does not run there; its settings are used anyway')
-  if (getValue(values, 'global.enableConsulNamespaces') === true) notes.push('global.enableConsulNamespaces: Consul namespaces (syncCatalog.consulNamespaces) are not supported; services go to the default namespace')
+  if (v('enabled') !== true)
+    notes.push('syncCatalog.enabled is not true in this release: sync-catalog does not run there; its settings are used anyway')
+  if (getValue(values, 'global.enableConsulNamespaces') === true)
+    notes.push(
+      'global.enableConsulNamespaces: Consul namespaces (syncCatalog.consulNamespaces) are not supported; services go to the default namespace',
+    )
   if (getValue(values, 'global.adminPartitions.enabled') === true) notes.push('global.adminPartitions: pass the partition with CONSUL_PARTITION')
-  if (v('syncLoadBalancerEndpoints') === true) notes.push('syncCatalog.syncLoadBalancerEndpoints is not supported: LoadBalancer services are registered with their ingress addresses')
+  if (v('syncLoadBalancerEndpoints') === true)
+    notes.push('syncCatalog.syncLoadBalancerEndpoints is not supported: LoadBalancer services are registered with their ingress addresses')
   if (v('ingress.enabled') === true) notes.push('syncCatalog.ingress is not supported: services are registered with their own addresses')
   return {release, namespace, input, notes}
 }
@@ -65,7 +70,9 @@ export function parseReleaseSpec(spec: string): {namespace?: string; name?: stri
   if (value === '') return {}
   const parts = value.split('/')
   if (parts.length > 2 || parts.some((part) => part === '')) {
-    throw new UserError(`--from-release "${spec}" is not NAME or NAMESPACE/NAME.`, {hint: 'For example --from-release consul or --from-release consul/consul.'})
+    throw new UserError(`--from-release "${spec}" is not NAME or NAMESPACE/NAME.`, {
+      hint: 'For example --from-release consul or --from-release consul/consul.',
+    })
   }
   return parts.length === 2 ? {namespace: parts[0], name: parts[1]} : {name: parts[0]}
 }
@@ -75,15 +82,22 @@ export async function readReleaseSettings(helm: Helm, spec: string): Promise<Rel
   const wanted = parseReleaseSpec(spec)
   await helm.checkUsable()
   const consulReleases = (await helm.listAll()).filter((r) => r.chartName === 'consul')
-  const matches = consulReleases.filter((r) => (wanted.name === undefined || r.name === wanted.name) && (wanted.namespace === undefined || r.namespace === wanted.namespace))
+  const matches = consulReleases.filter(
+    (r) => (wanted.name === undefined || r.name === wanted.name) && (wanted.namespace === undefined || r.namespace === wanted.namespace),
+  )
   const describe = (rs: typeof consulReleases) => rs.map((r) => `${r.namespace}/${r.name}`).join(', ')
   if (matches.length === 0) {
     throw new UserError(`No Consul Helm release${wanted.name ? ` "${spec}"` : ''} found in the cluster.`, {
-      hint: consulReleases.length > 0 ? `Consul releases there: ${describe(consulReleases)}.` : 'Check --context; `consulk8s status` shows the release of a namespace.',
+      hint:
+        consulReleases.length > 0
+          ? `Consul releases there: ${describe(consulReleases)}.`
+          : 'Check --context; `consulk8s status` shows the release of a namespace.',
     })
   }
   if (matches.length > 1) {
-    throw new UserError(`Several Consul Helm releases match --from-release${spec ? ` "${spec}"` : ''}: ${describe(matches)}.`, {hint: 'Name one as NAMESPACE/NAME.'})
+    throw new UserError(`Several Consul Helm releases match --from-release${spec ? ` "${spec}"` : ''}: ${describe(matches)}.`, {
+      hint: 'Name one as NAMESPACE/NAME.',
+    })
   }
   const release = matches[0]
   const values = await helm.getValues(release.name, release.namespace, {all: true})

@@ -16,7 +16,10 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`
 }
 
-function counts(side: {add: unknown[]; update: unknown[]; remove: unknown[]; unchanged: number; applied?: {added: number; updated: number; removed: number}}, dryRun: boolean): string {
+function counts(
+  side: {add: unknown[]; update: unknown[]; remove: unknown[]; unchanged: number; applied?: {added: number; updated: number; removed: number}},
+  dryRun: boolean,
+): string {
   const a = side.applied
   if (dryRun || !a) return `${side.add.length} to add, ${side.update.length} to update, ${side.remove.length} to remove, ${side.unchanged} unchanged`
   return `${a.added} added, ${a.updated} updated, ${a.removed} removed, ${side.unchanged} unchanged`
@@ -52,7 +55,8 @@ export function renderResult(ui: Terminal, result: SyncResult, options: RenderOp
   }
   for (const warning of result.warnings) ui.warn(`${warning.source}: ${warning.message}`)
   for (const skip of result.skipped) ui.warn(`${verb ? 'Would skip' : 'Skipped'} ${skip.source}: ${skip.reason}`)
-  for (const failure of result.failures) ui.fail(`Failed to ${failure.item} in ${failure.side === 'consul' ? 'Consul' : 'Kubernetes'}: ${failure.reason}`)
+  for (const failure of result.failures)
+    ui.fail(`Failed to ${failure.item} in ${failure.side === 'consul' ? 'Consul' : 'Kubernetes'}: ${failure.reason}`)
   for (const reason of result.removalsSkipped) ui.warn(`Removals held back (${reason})`)
   renderSummary(ui, result)
 }
@@ -62,7 +66,8 @@ export function summaryLine(result: SyncResult): string {
   const skipped = result.skipped.length > 0 ? `, ${result.skipped.length} skipped` : ''
   if (result.dryRun) return `Dry run: nothing was changed (${seconds(result.durationMs)}${skipped}).`
   if (result.interrupted) return `Interrupted after ${seconds(result.durationMs)}: writes in flight finished, the rest was not started (${writes}).`
-  if (result.failures.length > 0) return `${result.failures.length} write${result.failures.length === 1 ? '' : 's'} failed after ${seconds(result.durationMs)} (${writes}${skipped}); run again to complete.`
+  if (result.failures.length > 0)
+    return `${result.failures.length} write${result.failures.length === 1 ? '' : 's'} failed after ${seconds(result.durationMs)} (${writes}${skipped}); run again to complete.`
   return `Synced in ${seconds(result.durationMs)} (${writes}${skipped}).`
 }
 
@@ -100,13 +105,17 @@ export function renderPass(ui: Terminal, result: SyncResult, reported: Set<strin
   else if (changedAnything(result)) ui.success(passLine(result))
   else ui.detail(passLine(result))
   const current = new Set<string>()
-  const lines = [...result.warnings.map((w) => `${w.source}: ${w.message}`), ...result.skipped.map((skip) => `Skipped ${skip.source}: ${skip.reason}`)]
+  const lines = [
+    ...result.warnings.map((w) => `${w.source}: ${w.message}`),
+    ...result.skipped.map((skip) => `Skipped ${skip.source}: ${skip.reason}`),
+  ]
   for (const line of lines) {
     current.add(line)
     if (!reported.has(line)) ui.warn(line)
   }
   reported.clear()
   for (const line of current) reported.add(line)
-  for (const failure of result.failures) ui.fail(`Failed to ${failure.item} in ${failure.side === 'consul' ? 'Consul' : 'Kubernetes'}: ${failure.reason}`)
+  for (const failure of result.failures)
+    ui.fail(`Failed to ${failure.item} in ${failure.side === 'consul' ? 'Consul' : 'Kubernetes'}: ${failure.reason}`)
   for (const reason of result.removalsSkipped) ui.warn(`Removals held back (${reason})`)
 }

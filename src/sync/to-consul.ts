@@ -160,13 +160,7 @@ interface Instances {
   pending?: string
 }
 
-function instancesOf(
-  service: K8sService,
-  base: Base,
-  slices: K8sEndpointSlice[],
-  nodes: Map<string, K8sNode>,
-  options: SyncOptions,
-): Instances {
+function instancesOf(service: K8sService, base: Base, slices: K8sEndpointSlice[], nodes: Map<string, K8sNode>, options: SyncOptions): Instances {
   const source = sourceKey(service)
   const registrations: Registration[] = []
   const seen = new Set<string>()

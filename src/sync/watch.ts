@@ -10,7 +10,17 @@ import {errorMessage} from '../shared/errors.js'
 import {reconcile, type EngineContext, type SyncResult} from './engine.js'
 import type {KubeApi} from '../kube/http.js'
 import {kubePath} from '../kube/paths.js'
-import {ENDPOINT_SLICES, listEndpointSlices, listNodes, listServices, needsNodes, readScope, slimEndpointSlice, slimNode, slimService} from './kube.js'
+import {
+  ENDPOINT_SLICES,
+  listEndpointSlices,
+  listNodes,
+  listServices,
+  needsNodes,
+  readScope,
+  slimEndpointSlice,
+  slimNode,
+  slimService,
+} from './kube.js'
 import type {K8sEndpointSlice, K8sNode, K8sService, K8sState} from './model.js'
 import {backoffDelay, sleep} from './retry.js'
 
@@ -184,7 +194,18 @@ export async function runContinuous(ctx: EngineContext, options: ContinuousOptio
   const scope = readScope(sync)
   const services = (scope.serviceNamespaces ?? [undefined]).map(
     (ns) =>
-      new WatchCache<K8sService>(kube, {what: `Services${ns ? ` in ${ns}` : ''}`, path: kubePath({resource: 'services', namespace: ns}), list: () => listServices(kube, ns), convert: slimService, key: keyOf}, change, warn),
+      new WatchCache<K8sService>(
+        kube,
+        {
+          what: `Services${ns ? ` in ${ns}` : ''}`,
+          path: kubePath({resource: 'services', namespace: ns}),
+          list: () => listServices(kube, ns),
+          convert: slimService,
+          key: keyOf,
+        },
+        change,
+        warn,
+      ),
   )
   const slices =
     scope.sliceNamespaces?.length === 0
@@ -231,7 +252,8 @@ export async function runContinuous(ctx: EngineContext, options: ContinuousOptio
       }
     })()
   const blockingTimeout = {wait: '55s', timeoutMs: 70_000}
-  if (sync.toConsul) running.push(blocking(`node ${sync.consulNodeName}`, async (index) => nodeServices(consul, sync.consulNodeName, {index, ...blockingTimeout})))
+  if (sync.toConsul)
+    running.push(blocking(`node ${sync.consulNodeName}`, async (index) => nodeServices(consul, sync.consulNodeName, {index, ...blockingTimeout})))
   if (sync.toK8s) running.push(blocking('the catalog', async (index) => catalogServices(consul, {index, ...blockingTimeout})))
 
   const quietMs = options.quietMs ?? 1000
@@ -254,7 +276,12 @@ export async function runContinuous(ctx: EngineContext, options: ContinuousOptio
     }
     const serviceItems = services.flatMap((cache) => cache.values())
     if (!nodes && needsNodes(serviceItems, sync)) {
-      nodes = new WatchCache<K8sNode>(kube, {what: 'Nodes', path: kubePath({resource: 'nodes'}), list: () => listNodes(kube), convert: slimNode, key: keyOf}, change, warn)
+      nodes = new WatchCache<K8sNode>(
+        kube,
+        {what: 'Nodes', path: kubePath({resource: 'nodes'}), list: () => listNodes(kube), convert: slimNode, key: keyOf},
+        change,
+        warn,
+      )
       running.push(nodes.run(signal))
       continue
     }

@@ -138,9 +138,7 @@ export class Terminal {
 }
 
 export function renderTable(headers: string[], rows: string[][]): string {
-  const widths = headers.map((header, column) =>
-    Math.max(header.length, ...rows.map((row) => [...(row[column] ?? '')].length)),
-  )
+  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => [...(row[column] ?? '')].length)))
   const render = (cells: string[]) =>
     cells
       .map((cell, column) => (column === cells.length - 1 ? cell : cell + ' '.repeat(widths[column] - [...cell].length)))

@@ -11,7 +11,13 @@ export interface Side {
   agent?: AgentInfo
 }
 
-export function make(id: string, title: string, status: CheckStatus, detail: string, extra: {cause?: string; next?: string; context?: string} = {}): Check {
+export function make(
+  id: string,
+  title: string,
+  status: CheckStatus,
+  detail: string,
+  extra: {cause?: string; next?: string; context?: string} = {},
+): Check {
   const result: Check = {id, title, status, detail}
   if (extra.context !== undefined) result.context = extra.context
   if (status !== 'ok') {
@@ -47,9 +53,13 @@ export function failureAdvice(failure: ProbeFailure, side: Side, what: 'consul' 
     },
     forbidden:
       what === 'secret'
-        ? {cause: `your Kubernetes user may not read secrets in namespace ${namespace}`, next: 'ask for get permission on secrets there, or use an admin context'}
+        ? {
+            cause: `your Kubernetes user may not read secrets in namespace ${namespace}`,
+            next: 'ask for get permission on secrets there, or use an admin context',
+          }
         : {
-            cause: 'the ACL token is missing, unknown to this datacenter (not replicated yet, or from another primary) or lacks agent:read / node:read',
+            cause:
+              'the ACL token is missing, unknown to this datacenter (not replicated yet, or from another primary) or lacks agent:read / node:read',
             next: `pass a management token with --consul-token / CONSUL_HTTP_TOKEN (the chart keeps it in secret ${names.bootstrapTokenSecret}, key token)`,
           },
     'not-found': {
@@ -57,11 +67,11 @@ export function failureAdvice(failure: ProbeFailure, side: Side, what: 'consul' 
       next: 'check --namespace and --release (every name follows from the release)',
     },
     'pod-not-ready': {
-      cause: 'no Consul server pod is running, so nothing can be exec\'d into',
+      cause: "no Consul server pod is running, so nothing can be exec'd into",
       next: `kubectl describe pod ${names.serverStatefulSet}-0 -n ${namespace} --context ${context}; or reach Consul over HTTPS with --consul-http-addr`,
     },
     exec: {
-      cause: 'the command could not be run in the server pod (exec forbidden, the node\'s kubelet unreachable, or a tool missing in the image)',
+      cause: "the command could not be run in the server pod (exec forbidden, the node's kubelet unreachable, or a tool missing in the image)",
       next: 'reach Consul over HTTPS with --consul-http-addr, --consul-cacert and --consul-token',
     },
     'no-route': {

@@ -61,7 +61,8 @@ export function federationFacts(observations: SideObservation[], expect: string[
       return serverConfig(obs.secret.value.data).primaryDatacenter ?? ''
     }),
   )
-  const primary = agentPrimaries.length === 1 ? agentPrimaries[0] : agentPrimaries.length === 0 && secretPrimaries.length === 1 ? secretPrimaries[0] : undefined
+  const primary =
+    agentPrimaries.length === 1 ? agentPrimaries[0] : agentPrimaries.length === 0 && secretPrimaries.length === 1 ? secretPrimaries[0] : undefined
   const seen = observations.flatMap((obs) => (obs.consul.agent.ok && obs.consul.members?.ok ? obs.consul.members.value : []))
   const datacenters = unique([
     ...expect,
@@ -110,7 +111,13 @@ export function evaluate(observations: SideObservation[], options: EvaluateOptio
     }
     const agent = view.agent.value
     checks.push(
-      make(`consul:${context}`, `${side.label}: Consul server reachable`, 'ok', `datacenter ${agent.datacenter}, node ${agent.nodeName}, Consul ${agent.version || 'unknown version'}, via ${view.source}`, {context}),
+      make(
+        `consul:${context}`,
+        `${side.label}: Consul server reachable`,
+        'ok',
+        `datacenter ${agent.datacenter}, node ${agent.nodeName}, Consul ${agent.version || 'unknown version'}, via ${view.source}`,
+        {context},
+      ),
     )
     checks.push(...wanChecks(side, datacenters, primary, sides, secrets))
     checks.push(...catalogChecks(side, datacenters))
@@ -167,7 +174,8 @@ function liveChecks(sides: Side[], primary: string | undefined, primarySide: Sid
         fixToken: federateCommand(side, primaryContext, true, '--rotate replication-token'),
         fixValues: federateCommand(side, primaryContext, false),
       }
-      for (const check of [serverCaCheck(input), gossipKeyCheck(input), replicationTokenCheck(input, side.obs.consul.replication)]) if (check) checks.push(check)
+      for (const check of [serverCaCheck(input), gossipKeyCheck(input), replicationTokenCheck(input, side.obs.consul.replication)])
+        if (check) checks.push(check)
     }
     const proxy = proxyDefaultsCheck(side, federateCommand(side, primaryContext, isPrimary), {primary, primaryHasIt})
     if (proxy) checks.push(proxy)
@@ -183,7 +191,12 @@ function wanChecks(side: Side, datacenters: string[], primary: string | undefine
   const members = side.obs.consul.members
   if (!members) return []
   if (!members.ok) {
-    return [make(`wan:${context}`, `${side.label}: WAN pool readable`, 'fail', members.error.message, {...failureAdvice(members.error, side, 'consul'), context})]
+    return [
+      make(`wan:${context}`, `${side.label}: WAN pool readable`, 'fail', members.error.message, {
+        ...failureAdvice(members.error, side, 'consul'),
+        context,
+      }),
+    ]
   }
   const checks: Check[] = []
   for (const dc of datacenters) {
@@ -191,7 +204,12 @@ function wanChecks(side: Side, datacenters: string[], primary: string | undefine
     const title = `${side.label}: ${dc} servers alive in the WAN pool`
     const servers = members.value.filter((member) => member.datacenter === dc && member.type !== 'client')
     if (servers.length === 0) {
-      checks.push(make(id, title, 'fail', `no server of ${dc} in the WAN pool of ${agent.datacenter} (${describePool(members.value)})`, {...missingFromPool(side, dc, primary, sides, secrets), context}))
+      checks.push(
+        make(id, title, 'fail', `no server of ${dc} in the WAN pool of ${agent.datacenter} (${describePool(members.value)})`, {
+          ...missingFromPool(side, dc, primary, sides, secrets),
+          context,
+        }),
+      )
       continue
     }
     const down = servers.filter((member) => member.status !== 'alive')
@@ -240,7 +258,10 @@ function missingFromPool(side: Side, dc: string, primary: string | undefined, si
   const otherHint = otherSide ? ` (consulk8s verify --context ${otherSide.obs.context})` : ''
   const gateways = secrets.find((info) => info.side === side)?.primaryGateways ?? []
   if (dc === here) {
-    return {cause: `the server is not in its own WAN pool: it runs without WAN gossip (serf_wan disabled)`, next: 'check the server configuration (ports.serf_wan)'}
+    return {
+      cause: `the server is not in its own WAN pool: it runs without WAN gossip (serf_wan disabled)`,
+      next: 'check the server configuration (ports.serf_wan)',
+    }
   }
   if (dc === primary) {
     return {
@@ -294,16 +315,31 @@ function healthChecks(side: Side, datacenters: string[]): Check[] {
           cause: filteredByAcls
             ? `the ACL token lacks node:read / service:read in ${dc}, so Consul filtered the servers out`
             : `${dc} has no registered Consul servers: they are not running or have no leader`,
-          next: filteredByAcls ? 'use a token with read access to every datacenter (a management token)' : `check ${dc}'s servers (consul operator raft list-peers there)`,
+          next: filteredByAcls
+            ? 'use a token with read access to every datacenter (a management token)'
+            : `check ${dc}'s servers (consul operator raft list-peers there)`,
         }),
       )
       continue
     }
     const bad = servers.flatMap((server) =>
-      server.checks.filter((check) => check.status !== 'passing').map((check) => `${server.node}: ${check.name || check.checkId} ${check.status}${check.output ? ` (${check.output.split('\n')[0].slice(0, 120)})` : ''}`),
+      server.checks
+        .filter((check) => check.status !== 'passing')
+        .map(
+          (check) =>
+            `${server.node}: ${check.name || check.checkId} ${check.status}${check.output ? ` (${check.output.split('\n')[0].slice(0, 120)})` : ''}`,
+        ),
     )
     if (bad.length === 0) {
-      checks.push(make(id, title, 'ok', servers.map((server) => `${server.node} (${server.checks.length} check${server.checks.length === 1 ? '' : 's'} passing)`).join(', '), {context}))
+      checks.push(
+        make(
+          id,
+          title,
+          'ok',
+          servers.map((server) => `${server.node} (${server.checks.length} check${server.checks.length === 1 ? '' : 's'} passing)`).join(', '),
+          {context},
+        ),
+      )
     } else {
       checks.push(
         make(id, title, 'fail', bad.join('; '), {
@@ -318,7 +354,13 @@ function healthChecks(side: Side, datacenters: string[]): Check[] {
 }
 
 /** ACL replication of datacenter `dc`, as `side`'s server reports it (its own, or another's through ?dc=). */
-function replicationCheck(side: Side, dc: string, probe: ConsulView['replication'], primary: string | undefined, primarySide: Side | undefined): Check | undefined {
+function replicationCheck(
+  side: Side,
+  dc: string,
+  probe: ConsulView['replication'],
+  primary: string | undefined,
+  primarySide: Side | undefined,
+): Check | undefined {
   const agent = side.agent!
   if (!probe || !primary || dc === primary) return undefined
   if (agent.aclsEnabled === false || (probe.ok && probe.value === 'acl-disabled')) return undefined
@@ -369,7 +411,14 @@ function secretProblem(info: SecretInfo): string | undefined {
   }
 }
 
-function federationChecks(sides: Side[], reachable: Side[], primary: string | undefined, primarySide: Side | undefined, secrets: SecretInfo[], options: EvaluateOptions): Check[] {
+function federationChecks(
+  sides: Side[],
+  reachable: Side[],
+  primary: string | undefined,
+  primarySide: Side | undefined,
+  secrets: SecretInfo[],
+  options: EvaluateOptions,
+): Check[] {
   const checks: Check[] = []
   const primaryContext = (primary ? sideOf(sides, primary) : undefined)?.obs.context ?? '<primary context>'
   const reimport = (side: Side, force: boolean) => reimportCommand(side, primaryContext, force)
@@ -385,17 +434,25 @@ function federationChecks(sides: Side[], reachable: Side[], primary: string | un
       }),
     )
   } else if (agentPrimaries.length === 1 && reachable.length > 1) {
-    checks.push(make('primary', 'every datacenter names the same primary', 'ok', `${agentPrimaries[0]} (${reachable.map((side) => side.label).join(', ')})`))
+    checks.push(
+      make('primary', 'every datacenter names the same primary', 'ok', `${agentPrimaries[0]} (${reachable.map((side) => side.label).join(', ')})`),
+    )
   }
 
   // ACLs on in all or none.
   const aclStates = reachable.filter((side) => side.agent!.aclsEnabled !== undefined)
   if (aclStates.length > 1 && new Set(aclStates.map((side) => side.agent!.aclsEnabled)).size > 1) {
     checks.push(
-      make('acls', 'ACLs enabled in every datacenter or in none', 'fail', aclStates.map((side) => `${side.label}: ACLs ${side.agent!.aclsEnabled ? 'on' : 'off'}`).join('; '), {
-        cause: 'a datacenter with ACLs cannot be reached without tokens from one that has none',
-        next: 'enable ACLs (global.acls.manageSystemACLs) in every datacenter',
-      }),
+      make(
+        'acls',
+        'ACLs enabled in every datacenter or in none',
+        'fail',
+        aclStates.map((side) => `${side.label}: ACLs ${side.agent!.aclsEnabled ? 'on' : 'off'}`).join('; '),
+        {
+          cause: 'a datacenter with ACLs cannot be reached without tokens from one that has none',
+          next: 'enable ACLs (global.acls.manageSystemACLs) in every datacenter',
+        },
+      ),
     )
   }
 
@@ -431,13 +488,24 @@ function federationChecks(sides: Side[], reachable: Side[], primary: string | un
         make(id, title, 'fail', problem, {
           context,
           cause: 'the secret was edited by hand or copied incompletely',
-          next: side === primarySide ? 'recreate it in the primary (consulk8s federate primary)' : `copy it again from the primary: ${reimport(side, true)}`,
+          next:
+            side === primarySide
+              ? 'recreate it in the primary (consulk8s federate primary)'
+              : `copy it again from the primary: ${reimport(side, true)}`,
         }),
       )
       continue
     }
     const keys = Object.keys(info.data).sort().join(', ')
-    checks.push(make(id, title, 'ok', `keys ${keys}; primary_datacenter ${info.primaryDatacenter}; primary_gateways ${info.primaryGateways.join(', ') || '(none)'}`, {context}))
+    checks.push(
+      make(
+        id,
+        title,
+        'ok',
+        `keys ${keys}; primary_datacenter ${info.primaryDatacenter}; primary_gateways ${info.primaryGateways.join(', ') || '(none)'}`,
+        {context},
+      ),
+    )
 
     // serverConfigJSON names the primary Consul itself reports.
     if (primary) {
@@ -477,18 +545,31 @@ function federationChecks(sides: Side[], reachable: Side[], primary: string | un
     if (differing.length > 0) {
       checks.push(
         make('secret-match', title, 'fail', `differ: ${differing.join('; ')}`, {
-          cause: 'a copy is stale (the primary regenerated its secret) or comes from another federation; servers with another CA or gossip key cannot join',
-          next: `copy the primary's secret into every secondary (${valid.filter((info) => info.side !== primarySide).map((info) => reimport(info.side, true)).join('; ')}), then restart the secondaries' servers`,
+          cause:
+            'a copy is stale (the primary regenerated its secret) or comes from another federation; servers with another CA or gossip key cannot join',
+          next: `copy the primary's secret into every secondary (${valid
+            .filter((info) => info.side !== primarySide)
+            .map((info) => reimport(info.side, true))
+            .join('; ')}), then restart the secondaries' servers`,
         }),
       )
     } else {
       const gatewaySets = unique(valid.map((info) => info.primaryGateways.join(',')))
       if (gatewaySets.length > 1) {
         checks.push(
-          make('secret-match', title, 'warn', `CA, gossip key and replication token match, but primary_gateways differ: ${valid.map((info) => `${info.side.label} [${info.primaryGateways.join(', ')}]`).join(' vs ')}`, {
-            cause: "a copy holds stale mesh gateway addresses (the primary's gateway address changed after the export, consul-k8s#366)",
-            next: `copy the primary's secret again so every copy has the current primary_gateways: ${valid.filter((info) => info.side !== primarySide).map((info) => reimport(info.side, true)).join('; ')}`,
-          }),
+          make(
+            'secret-match',
+            title,
+            'warn',
+            `CA, gossip key and replication token match, but primary_gateways differ: ${valid.map((info) => `${info.side.label} [${info.primaryGateways.join(', ')}]`).join(' vs ')}`,
+            {
+              cause: "a copy holds stale mesh gateway addresses (the primary's gateway address changed after the export, consul-k8s#366)",
+              next: `copy the primary's secret again so every copy has the current primary_gateways: ${valid
+                .filter((info) => info.side !== primarySide)
+                .map((info) => reimport(info.side, true))
+                .join('; ')}`,
+            },
+          ),
         )
       } else {
         checks.push(make('secret-match', title, 'ok', `CA ${fingerprint(valid[0].data.caCert)}, same gossip key and replication token`))
@@ -516,7 +597,12 @@ function federationChecks(sides: Side[], reachable: Side[], primary: string | un
         }),
       )
     } else if (ca.notBefore.getTime() > options.now.getTime()) {
-      checks.push(make(id, title, 'fail', `${ca.subject} is not valid before ${ca.notBefore.toISOString()}`, {cause: 'the clock of the machine that made the CA was ahead', next: 'make a new CA with a correct clock'}))
+      checks.push(
+        make(id, title, 'fail', `${ca.subject} is not valid before ${ca.notBefore.toISOString()}`, {
+          cause: 'the clock of the machine that made the CA was ahead',
+          next: 'make a new CA with a correct clock',
+        }),
+      )
     } else if (ca.daysLeft < warnDays) {
       checks.push(
         make(id, title, 'warn', `${ca.subject} expires on ${when} (${ca.daysLeft} days left)`, {

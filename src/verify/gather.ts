@@ -13,7 +13,21 @@ import {apiStatusCode, connectCluster, describeKubeError, kubePath, type KubeClu
 import {execInPod, findExecPod} from '../kube/exec.js'
 import {errorMessage, isUserError} from '../shared/errors.js'
 import {ExecConsulReader, HttpConsulReader, ProbeError, type ConsulReader} from './sources.js'
-import {probeFail, probeOk, type AgentInfo, type PresentedChain, type ProxyDefaultsResourceView, type ProxyDefaultsView, type ConsulView, type FailureKind, type FederationSecretView, type Probe, type ReplicationStatus, type ServerHealth, type SideObservation} from './types.js'
+import {
+  probeFail,
+  probeOk,
+  type AgentInfo,
+  type PresentedChain,
+  type ProxyDefaultsResourceView,
+  type ProxyDefaultsView,
+  type ConsulView,
+  type FailureKind,
+  type FederationSecretView,
+  type Probe,
+  type ReplicationStatus,
+  type ServerHealth,
+  type SideObservation,
+} from './types.js'
 
 /** One side to verify, resolved from the flags (see plan.ts). */
 export interface SideTarget {
@@ -125,12 +139,21 @@ async function openReader(side: SideConnection, secret: FederationSecretView | n
   try {
     pod = await findExecPod(cluster, {namespace: target.namespace, statefulSet: names.serverStatefulSet, container: SERVER_CONTAINER})
   } catch (error) {
-    const kind = isUserError(error) && error.cause === undefined ? (/not found/.test(error.message) ? 'not-found' : 'pod-not-ready') : kubeFailureKind(error)
+    const kind =
+      isUserError(error) && error.cause === undefined ? (/not found/.test(error.message) ? 'not-found' : 'pod-not-ready') : kubeFailureKind(error)
     const message = isUserError(error) ? error.message : describeKubeError(error, 'find a Consul server pod', cluster).message
     return {failure: probeFail(kind, message, isUserError(error) ? error.hint : undefined), tokenSource}
   }
   const run = (command: string[], stdin: string) =>
-    execInPod(cluster, {namespace: target.namespace, pod: pod.name, node: pod.node, container: SERVER_CONTAINER, command, stdin, timeoutMs: requestTimeoutMs + 5_000})
+    execInPod(cluster, {
+      namespace: target.namespace,
+      pod: pod.name,
+      node: pod.node,
+      container: SERVER_CONTAINER,
+      command,
+      stdin,
+      timeoutMs: requestTimeoutMs + 5_000,
+    })
   return {reader: new ExecConsulReader(run, `pod ${pod.name} (exec)`, token ?? ''), tokenSource}
 }
 
@@ -149,7 +172,11 @@ export async function observeSide(side: SideConnection, options: {requestTimeout
   const opened = await openReader(side, secret.ok ? secret.value : null, options.requestTimeoutMs ?? 10_000)
   const base = {context: target.context, namespace: target.namespace, names, secret}
   if (!opened.reader) {
-    const consul: ConsulView = {via: target.address ? 'http' : 'exec', source: target.address ?? `StatefulSet ${names.serverStatefulSet} (exec)`, agent: opened.failure!}
+    const consul: ConsulView = {
+      via: target.address ? 'http' : 'exec',
+      source: target.address ?? `StatefulSet ${names.serverStatefulSet} (exec)`,
+      agent: opened.failure!,
+    }
     return {observation: {...base, consul}}
   }
   const reader = opened.reader
@@ -168,7 +195,9 @@ export async function observeSide(side: SideConnection, options: {requestTimeout
           probe(() => reader.keyring()),
           probe(() => reader.proxyDefaults()),
           serverChains(reader, agent.value, timeoutMs),
-        ]).then(([members, datacenters, replication, keyring, proxyDefaults, tls]) => Object.assign(consul, {members, datacenters, replication, keyring, proxyDefaults, tls}))
+        ]).then(([members, datacenters, replication, keyring, proxyDefaults, tls]) =>
+          Object.assign(consul, {members, datacenters, replication, keyring, proxyDefaults, tls}),
+        )
       : undefined,
   ])
   return {observation: {...base, consul, proxyDefaultsResource}, reader}

@@ -62,7 +62,11 @@ export function serverCaCheck(input: MaterialInput): Check | undefined {
   try {
     ca = new X509Certificate(data.caCert)
   } catch (error) {
-    return make(id, title, 'fail', `caCert of ${secretName} is not a certificate: ${errorMessage(error)}`, {context, cause: 'the secret was edited by hand', next: input.fixSecret})
+    return make(id, title, 'fail', `caCert of ${secretName} is not a certificate: ${errorMessage(error)}`, {
+      context,
+      cause: 'the secret was edited by hand',
+      next: input.fixSecret,
+    })
   }
   const good: string[] = []
   const skipped: string[] = []
@@ -143,7 +147,8 @@ export function gossipKeyCheck(input: MaterialInput): Check | undefined {
     if (!key) return make(id, title, 'ok', `gossip encryption is off in ${dc} and ${secretName} holds no key`, {context})
     return make(id, title, 'fail', `${dc} runs without gossip encryption, but ${secretName} holds a gossipEncryptionKey`, {
       context,
-      cause: 'the servers were installed without global.gossipEncryption while the federation expects it: datacenters with and without encryption cannot gossip with each other',
+      cause:
+        'the servers were installed without global.gossipEncryption while the federation expects it: datacenters with and without encryption cannot gossip with each other',
       next: input.isPrimary ? `enable gossip encryption in the primary's values and upgrade, then ${input.fixSecret}` : input.fixSecret,
     })
   }
@@ -160,13 +165,24 @@ export function gossipKeyCheck(input: MaterialInput): Check | undefined {
   const print = fingerprint(key)
   const missing = rings.filter((ring) => !(print in ring.keys))
   const notPrimary = rings.filter((ring) => print in ring.keys && (ring.primaryKeys[print] ?? 0) < Math.max(1, ring.numNodes))
-  const summary = lanFirst(rings).map((ring) => `${ring.wan ? 'WAN' : `LAN ${ring.datacenter}`}: ${Object.keys(ring.keys).length} key(s), primary ${Object.keys(ring.primaryKeys).join(', ') || 'none'}`).join('; ')
+  const summary = lanFirst(rings)
+    .map(
+      (ring) =>
+        `${ring.wan ? 'WAN' : `LAN ${ring.datacenter}`}: ${Object.keys(ring.keys).length} key(s), primary ${Object.keys(ring.primaryKeys).join(', ') || 'none'}`,
+    )
+    .join('; ')
   if (rings.length === 0 || missing.length > 0) {
-    return make(id, title, 'fail', `the key ${print} of ${secretName} is not installed in ${ringNames(missing) || `the keyrings of ${dc}`} (${summary || 'no rings listed'})`, {
-      context,
-      cause: `${secretName} holds another gossip key than the servers use (another federation, an earlier run, or a rotation that did not reach the secret)`,
-      next: input.fixSecret,
-    })
+    return make(
+      id,
+      title,
+      'fail',
+      `the key ${print} of ${secretName} is not installed in ${ringNames(missing) || `the keyrings of ${dc}`} (${summary || 'no rings listed'})`,
+      {
+        context,
+        cause: `${secretName} holds another gossip key than the servers use (another federation, an earlier run, or a rotation that did not reach the secret)`,
+        next: input.fixSecret,
+      },
+    )
   }
   if (notPrimary.length > 0) {
     return make(id, title, 'warn', `the key ${print} is installed but not primary in ${ringNames(notPrimary)} (${summary})`, {
@@ -217,7 +233,10 @@ export function replicationTokenCheck(input: MaterialInput, replication?: Probe<
   const found = `accessor ${token.accessorId} in ${primary}, policy ${REPLICATION_POLICY_NAME}`
   const status = replication?.ok && replication.value !== 'acl-disabled' ? replication.value : undefined
   if (!input.isPrimary && status) {
-    const failing = status.lastErrorMessage && AUTH_ERROR.test(status.lastErrorMessage) && (!status.lastSuccess || !status.lastError || Date.parse(status.lastError) > Date.parse(status.lastSuccess))
+    const failing =
+      status.lastErrorMessage &&
+      AUTH_ERROR.test(status.lastErrorMessage) &&
+      (!status.lastSuccess || !status.lastError || Date.parse(status.lastError) > Date.parse(status.lastSuccess))
     if (failing) {
       return make(id, title, 'fail', `${found}, but replication in ${side.agent.datacenter} fails: ${status.lastErrorMessage}`, {
         context,
@@ -225,7 +244,8 @@ export function replicationTokenCheck(input: MaterialInput, replication?: Probe<
         next: `${input.fixValues} writes values that use the secret's token; upgrade with them and restart the servers`,
       })
     }
-    if (status.running) return make(id, title, 'ok', `${found}; ${side.agent.datacenter} replicates with it (running, no authentication errors)`, {context})
+    if (status.running)
+      return make(id, title, 'ok', `${found}; ${side.agent.datacenter} replicates with it (running, no authentication errors)`, {context})
   }
   return make(id, title, 'ok', found, {context})
 }

@@ -3,7 +3,17 @@
  * table (run in a server pod) and the JSON of the HTTP API (directly, or through curl in
  * the pod). Pure; every parser throws a plain Error naming what did not fit.
  */
-import type {KeyringView, ProxyDefaultsView, TokenView, AgentInfo, FailureKind, HealthCheckView, ReplicationStatus, ServerHealth, WanMember} from './types.js'
+import type {
+  KeyringView,
+  ProxyDefaultsView,
+  TokenView,
+  AgentInfo,
+  FailureKind,
+  HealthCheckView,
+  ReplicationStatus,
+  ServerHealth,
+  WanMember,
+} from './types.js'
 
 const SERF_STATUS = ['none', 'alive', 'leaving', 'left', 'failed'] as const
 
@@ -129,10 +139,18 @@ export function parseAgentSelf(json: unknown): AgentInfo {
  */
 export function parseKeyring(json: unknown, fingerprint: (key: string) => string): KeyringView[] {
   const prints = (value: unknown): Record<string, number> =>
-    Object.fromEntries(Object.entries(isRecord(value) ? value : {}).map(([key, count]) => [fingerprint(key), typeof count === 'number' ? count : Number(count) || 0]))
+    Object.fromEntries(
+      Object.entries(isRecord(value) ? value : {}).map(([key, count]) => [fingerprint(key), typeof count === 'number' ? count : Number(count) || 0]),
+    )
   return expectArray(json, '/v1/operator/keyring').map((raw) => {
     const ring = expectRecord(raw, 'a keyring entry')
-    return {wan: ring.WAN === true, datacenter: str(ring.Datacenter), keys: prints(ring.Keys), primaryKeys: prints(ring.PrimaryKeys), numNodes: typeof ring.NumNodes === 'number' ? ring.NumNodes : 0}
+    return {
+      wan: ring.WAN === true,
+      datacenter: str(ring.Datacenter),
+      keys: prints(ring.Keys),
+      primaryKeys: prints(ring.PrimaryKeys),
+      numNodes: typeof ring.NumNodes === 'number' ? ring.NumNodes : 0,
+    }
   })
 }
 
@@ -157,7 +175,11 @@ export function parsePemCertificates(text: string): string[] {
 
 /** /v1/catalog/datacenters (or `consul catalog datacenters`, one name a line). */
 export function parseDatacenters(input: unknown): string[] {
-  if (typeof input === 'string') return input.split(/\r?\n/).map((line) => line.trim()).filter(Boolean)
+  if (typeof input === 'string')
+    return input
+      .split(/\r?\n/)
+      .map((line) => line.trim())
+      .filter(Boolean)
   return expectArray(input, '/v1/catalog/datacenters').map(str)
 }
 
@@ -227,7 +249,12 @@ export function parseCurlOutput(stdout: string): HttpReply {
 /** The kind of failure a Consul HTTP error stands for (status code and Consul's own text). */
 export function classifyConsulHttpError(status: number, body: string): FailureKind {
   if (status === 403) return 'forbidden'
-  if (/no path to datacenter|no known consul servers|no servers|rpc error making call: .*(stream closed|dial|EOF|connection refused|i\/o timeout)/i.test(body)) return 'no-route'
+  if (
+    /no path to datacenter|no known consul servers|no servers|rpc error making call: .*(stream closed|dial|EOF|connection refused|i\/o timeout)/i.test(
+      body,
+    )
+  )
+    return 'no-route'
   if (status === 404) return 'not-found'
   return 'error'
 }

@@ -44,7 +44,9 @@ export function splitPerContext(flag: string, values: string[], contexts: string
       })
     }
     if (result.all !== undefined) {
-      throw new UserError(`--${flag} is given twice without a context.`, {hint: `Give one value for every context, or one per context as --${flag} <context>=<value>.`})
+      throw new UserError(`--${flag} is given twice without a context.`, {
+        hint: `Give one value for every context, or one per context as --${flag} <context>=<value>.`,
+      })
     }
     result.all = raw
   }
@@ -56,7 +58,9 @@ export function planTargets(input: PlanInput): SideTarget[] {
   validateNamespaceName(input.namespace)
   const contexts = input.contexts.length > 0 ? input.contexts : input.currentContext ? [input.currentContext] : []
   if (contexts.length === 0) {
-    throw new UserError('No kube context to verify: the kubeconfig has no current context.', {hint: 'Pass --context (once per cluster of the federation).'})
+    throw new UserError('No kube context to verify: the kubeconfig has no current context.', {
+      hint: 'Pass --context (once per cluster of the federation).',
+    })
   }
   const duplicate = contexts.find((context, index) => contexts.indexOf(context) !== index)
   if (duplicate) throw new UserError(`Context ${duplicate} is given twice.`)

@@ -72,7 +72,13 @@ async function gatewayReachability(data: Record<string, string> | null, timeoutM
   )
 }
 
-async function authHost(options: PreOptions, cluster: KubeCluster, flagOrValues: string | undefined, source: string, timeoutMs: number): Promise<PreObservation['authHost']> {
+async function authHost(
+  options: PreOptions,
+  cluster: KubeCluster,
+  flagOrValues: string | undefined,
+  source: string,
+  timeoutMs: number,
+): Promise<PreObservation['authHost']> {
   let url: string
   let chosenFrom = source
   try {
@@ -82,7 +88,10 @@ async function authHost(options: PreOptions, cluster: KubeCluster, flagOrValues:
       const endpoints = isLoopbackServer(cluster.server) ? await readApiEndpoints(cluster) : undefined
       const choice = chooseK8sAuthMethodHost({server: cluster.server, context: options.target.context, endpoints})
       url = choice.url
-      chosenFrom = choice.source === 'endpoints' ? "the default/kubernetes endpoints (the kubeconfig's server is loopback)" : `the kubeconfig's server of context ${options.target.context}`
+      chosenFrom =
+        choice.source === 'endpoints'
+          ? "the default/kubernetes endpoints (the kubeconfig's server is loopback)"
+          : `the kubeconfig's server of context ${options.target.context}`
     }
   } catch (error) {
     return {source, result: {ok: false, kind: 'error', message: errorMessage(error)}}
@@ -97,10 +106,19 @@ export async function gatherPre(options: PreOptions): Promise<PreObservation> {
   const names = releaseNames(options.target.release)
   const planned = options.values ? plannedFromValues(options.values.text) : undefined
   // Unknown contexts are bad input: both throw a UserError listing the contexts.
-  const [cluster, primaryConnection] = await Promise.all([connectCluster({kubeconfig: options.kubeconfig, context: options.target.context}), connectSide(options.primary, options.kubeconfig)])
+  const [cluster, primaryConnection] = await Promise.all([
+    connectCluster({kubeconfig: options.kubeconfig, context: options.target.context}),
+    connectSide(options.primary, options.kubeconfig),
+  ])
   try {
-    const secretSource = options.file ? (options.file.path === '-' ? 'the federation secret on stdin' : `file ${options.file.path}`) : `secret ${names.federationSecret} in namespace ${options.target.namespace} of context ${options.target.context}`
-    const secret: Probe<Record<string, string> | null> = options.file ? probeOk(parseSecretManifest(options.file.text, secretSource).data) : await readSecretData(cluster, options.target.namespace, names.federationSecret)
+    const secretSource = options.file
+      ? options.file.path === '-'
+        ? 'the federation secret on stdin'
+        : `file ${options.file.path}`
+      : `secret ${names.federationSecret} in namespace ${options.target.namespace} of context ${options.target.context}`
+    const secret: Probe<Record<string, string> | null> = options.file
+      ? probeOk(parseSecretManifest(options.file.text, secretSource).data)
+      : await readSecretData(cluster, options.target.namespace, names.federationSecret)
     const data = secret.ok ? secret.value : null
 
     const hostFlag = options.k8sAuthMethodHost ?? planned?.k8sAuthMethodHost
@@ -147,7 +165,15 @@ export async function verifyPre(options: PreOptions): Promise<VerifyReport> {
     {
       datacenters: [...new Set([primaryDatacenter, options.datacenter].filter((dc): dc is string => Boolean(dc)))],
       primaryDatacenter,
-      sides: [{context: observation.primary.context, namespace: observation.primary.namespace, via: agent.via, source: agent.source, ...(primaryDatacenter ? {datacenter: primaryDatacenter} : {})}],
+      sides: [
+        {
+          context: observation.primary.context,
+          namespace: observation.primary.namespace,
+          via: agent.via,
+          source: agent.source,
+          ...(primaryDatacenter ? {datacenter: primaryDatacenter} : {}),
+        },
+      ],
     },
     1,
   )

@@ -71,7 +71,15 @@ export function evaluatePre(obs: PreObservation): {checks: Check[]; primaryDatac
       }),
     )
   } else {
-    checks.push(make(reachId, reachTitle, 'ok', `primary datacenter ${agent.datacenter}, Consul ${agent.version || 'unknown version'}, via ${obs.primary.consul.source}`, {context: primaryContext}))
+    checks.push(
+      make(
+        reachId,
+        reachTitle,
+        'ok',
+        `primary datacenter ${agent.datacenter}, Consul ${agent.version || 'unknown version'}, via ${obs.primary.consul.source}`,
+        {context: primaryContext},
+      ),
+    )
   }
 
   checks.push(datacenterCheck(obs, agent?.datacenter))
@@ -81,25 +89,56 @@ export function evaluatePre(obs: PreObservation): {checks: Check[]; primaryDatac
   const secretTitle = `the federation data (${obs.secretSource}) present and valid`
   let data: Record<string, string> | undefined
   if (!obs.secret.ok) {
-    checks.push(make(secretId, secretTitle, 'fail', obs.secret.error.message, {...failureAdvice(obs.secret.error, targetSide, 'secret'), context: targetContext}))
+    checks.push(
+      make(secretId, secretTitle, 'fail', obs.secret.error.message, {
+        ...failureAdvice(obs.secret.error, targetSide, 'secret'),
+        context: targetContext,
+      }),
+    )
   } else if (!obs.secret.value) {
-    checks.push(make(secretId, secretTitle, 'fail', `${obs.secretSource} does not exist`, {context: targetContext, cause: 'the federation secret was not imported into this cluster yet', next: copy}))
+    checks.push(
+      make(secretId, secretTitle, 'fail', `${obs.secretSource} does not exist`, {
+        context: targetContext,
+        cause: 'the federation secret was not imported into this cluster yet',
+        next: copy,
+      }),
+    )
   } else {
     try {
       const summary = validateFederationData(obs.secret.value, obs.secretSource)
       data = obs.secret.value
-      checks.push(make(secretId, secretTitle, 'ok', `primary_datacenter ${summary.primaryDatacenter}; primary_gateways ${summary.primaryGateways.join(', ') || '(none)'}; CA ${summary.caSubject.replace(/\n/g, ', ')}`, {context: targetContext}))
+      checks.push(
+        make(
+          secretId,
+          secretTitle,
+          'ok',
+          `primary_datacenter ${summary.primaryDatacenter}; primary_gateways ${summary.primaryGateways.join(', ') || '(none)'}; CA ${summary.caSubject.replace(/\n/g, ', ')}`,
+          {context: targetContext},
+        ),
+      )
       if (agent && summary.primaryDatacenter !== agent.datacenter) {
         checks.push(
-          make(`${PRE}server-config:${targetContext}`, `serverConfigJSON names the primary ${agent.datacenter}`, 'fail', `serverConfigJSON names primary_datacenter ${summary.primaryDatacenter}, but ${primaryContext} runs the primary ${agent.datacenter}`, {
-            context: targetContext,
-            cause: 'the data comes from another federation or an earlier install of the primary',
-            next: copy,
-          }),
+          make(
+            `${PRE}server-config:${targetContext}`,
+            `serverConfigJSON names the primary ${agent.datacenter}`,
+            'fail',
+            `serverConfigJSON names primary_datacenter ${summary.primaryDatacenter}, but ${primaryContext} runs the primary ${agent.datacenter}`,
+            {
+              context: targetContext,
+              cause: 'the data comes from another federation or an earlier install of the primary',
+              next: copy,
+            },
+          ),
         )
       }
     } catch (error) {
-      checks.push(make(secretId, secretTitle, 'fail', errorMessage(error), {context: targetContext, cause: 'the secret was edited by hand or copied incompletely', next: copy}))
+      checks.push(
+        make(secretId, secretTitle, 'fail', errorMessage(error), {
+          context: targetContext,
+          cause: 'the secret was edited by hand or copied incompletely',
+          next: copy,
+        }),
+      )
     }
   }
 
@@ -137,17 +176,27 @@ function datacenterCheck(obs: PreObservation, primary: string | undefined): Chec
   } catch (error) {
     return make(id, title, 'fail', errorMessage(error), {cause: 'not a valid datacenter name', next})
   }
-  if (primary === obs.datacenter) return make(id, title, 'fail', `${obs.datacenter} is the primary's name`, {cause: 'every federated datacenter needs its own name', next})
-  const members = obs.primary.consul.members?.ok ? obs.primary.consul.members.value.filter((member) => member.datacenter === obs.datacenter && member.status !== 'left') : []
+  if (primary === obs.datacenter)
+    return make(id, title, 'fail', `${obs.datacenter} is the primary's name`, {cause: 'every federated datacenter needs its own name', next})
+  const members = obs.primary.consul.members?.ok
+    ? obs.primary.consul.members.value.filter((member) => member.datacenter === obs.datacenter && member.status !== 'left')
+    : []
   const listed = obs.primary.consul.datacenters?.ok ? obs.primary.consul.datacenters.value : []
   if (members.length > 0 || listed.includes(obs.datacenter)) {
-    const seen = members.length > 0 ? `servers in the primary's WAN pool: ${members.map((member) => `${member.name} ${member.status}`).join(', ')}` : 'listed by /v1/catalog/datacenters'
+    const seen =
+      members.length > 0
+        ? `servers in the primary's WAN pool: ${members.map((member) => `${member.name} ${member.status}`).join(', ')}`
+        : 'listed by /v1/catalog/datacenters'
     return make(id, title, 'fail', `${obs.datacenter} is already in the federation (${seen})`, {
       cause: 'another datacenter already uses this name: installing a second one with it breaks both',
       next,
     })
   }
-  if (!obs.primary.consul.agent.ok) return make(id, title, 'warn', 'the primary could not be asked which datacenters exist', {cause: 'the primary is not reachable (see above)', next: 'fix the primary check first'})
+  if (!obs.primary.consul.agent.ok)
+    return make(id, title, 'warn', 'the primary could not be asked which datacenters exist', {
+      cause: 'the primary is not reachable (see above)',
+      next: 'fix the primary check first',
+    })
   return make(id, title, 'ok', `the federation has ${[...new Set(listed)].join(', ') || 'no other datacenter'}`)
 }
 
@@ -173,12 +222,29 @@ function gatewaysCheck(obs: PreObservation): Check {
 function settingsCheck(obs: PreObservation, side: Side, data: Record<string, string>): Check {
   const agent = side.agent!
   const keyring = obs.primary.consul.keyring
-  const primaryGossip = keyring?.ok ? keyring.value !== 'disabled' && keyring.value.some((ring) => Object.keys(ring.keys).length > 0) : agent.gossipEncryption
+  const primaryGossip = keyring?.ok
+    ? keyring.value !== 'disabled' && keyring.value.some((ring) => Object.keys(ring.keys).length > 0)
+    : agent.gossipEncryption
   const planned = obs.planned
   const rows: Array<{name: string; primary?: boolean; secondary: boolean; from: string}> = [
-    {name: 'TLS', primary: agent.https, secondary: planned.tls ?? true, from: planned.tls === undefined ? 'federate secondary always enables it' : obs.plannedSource!},
-    {name: 'ACLs', primary: agent.aclsEnabled, secondary: planned.acls ?? Boolean(data.replicationToken), from: planned.acls === undefined ? `replicationToken ${data.replicationToken ? 'in' : 'absent from'} the secret` : obs.plannedSource!},
-    {name: 'gossip encryption', primary: primaryGossip, secondary: planned.gossip ?? Boolean(data.gossipEncryptionKey), from: planned.gossip === undefined ? `gossipEncryptionKey ${data.gossipEncryptionKey ? 'in' : 'absent from'} the secret` : obs.plannedSource!},
+    {
+      name: 'TLS',
+      primary: agent.https,
+      secondary: planned.tls ?? true,
+      from: planned.tls === undefined ? 'federate secondary always enables it' : obs.plannedSource!,
+    },
+    {
+      name: 'ACLs',
+      primary: agent.aclsEnabled,
+      secondary: planned.acls ?? Boolean(data.replicationToken),
+      from: planned.acls === undefined ? `replicationToken ${data.replicationToken ? 'in' : 'absent from'} the secret` : obs.plannedSource!,
+    },
+    {
+      name: 'gossip encryption',
+      primary: primaryGossip,
+      secondary: planned.gossip ?? Boolean(data.gossipEncryptionKey),
+      from: planned.gossip === undefined ? `gossipEncryptionKey ${data.gossipEncryptionKey ? 'in' : 'absent from'} the secret` : obs.plannedSource!,
+    },
   ]
   const onOff = (value: boolean | undefined) => (value === undefined ? 'unknown' : value ? 'on' : 'off')
   const detail = rows.map((row) => `${row.name}: primary ${onOff(row.primary)}, ${obs.datacenter} ${onOff(row.secondary)} (${row.from})`).join('; ')
@@ -199,7 +265,13 @@ function authHostCheck(obs: PreObservation): Check {
   const title = `k8sAuthMethodHost ${url ?? '(none)'} is reachable and presents a certificate for its host`
   const context = obs.target.context
   if (result.ok) {
-    return make(id, title, 'ok', `${source}; certificate ${result.subject || '(no subject)'}${result.names ? `, ${result.names}` : ''} (checked from here; the primary's servers must reach it too)`, {context})
+    return make(
+      id,
+      title,
+      'ok',
+      `${source}; certificate ${result.subject || '(no subject)'}${result.names ? `, ${result.names}` : ''} (checked from here; the primary's servers must reach it too)`,
+      {context},
+    )
   }
   return make(id, title, 'fail', result.message, {
     context,

@@ -16,7 +16,8 @@ export function renderReport(report: VerifyReport, ui: Terminal): void {
   const scope = `${report.datacenters.join(', ') || 'no datacenter'}${report.primaryDatacenter ? `; primary ${report.primaryDatacenter}` : ''}`
   if (report.pre) {
     const what = `${report.pre.datacenter} in context ${report.pre.context}`
-    if (fail > 0) ui.fail(`NOT ready to install ${what}: ${fail} of ${total} checks failed${warn ? `, ${warn} warning${warn === 1 ? '' : 's'}` : ''} (${scope}).`)
+    if (fail > 0)
+      ui.fail(`NOT ready to install ${what}: ${fail} of ${total} checks failed${warn ? `, ${warn} warning${warn === 1 ? '' : 's'}` : ''} (${scope}).`)
     else if (warn > 0) ui.warn(`Ready to install ${what}, with ${warn} warning${warn === 1 ? '' : 's'}: ${ok} of ${total} checks passed (${scope}).`)
     else ui.success(`Ready to install ${what}: all ${total} checks passed (${scope}).`)
     return

@@ -78,22 +78,34 @@ export async function verifyFederation(options: VerifyOptions): Promise<VerifyRe
     last = report
     const remaining = deadline - now().getTime()
     if (report.ok || !options.wait || remaining <= 0) return report
-    options.onWaiting?.(report.checks.filter((check) => check.status === 'fail'), remaining, report)
+    options.onWaiting?.(
+      report.checks.filter((check) => check.status === 'fail'),
+      remaining,
+      report,
+    )
     await sleep(Math.min(interval, remaining))
   }
 }
 
-async function withinDeadline(work: Promise<VerifyReport>, remainingMs: number, last: VerifyReport | undefined, timeoutMs: number): Promise<VerifyReport> {
+async function withinDeadline(
+  work: Promise<VerifyReport>,
+  remainingMs: number,
+  last: VerifyReport | undefined,
+  timeoutMs: number,
+): Promise<VerifyReport> {
   let timer: NodeJS.Timeout | undefined
   const expired = new Promise<VerifyReport>((resolve, reject) => {
-    timer = setTimeout(() => {
-      if (last) return resolve(last)
-      reject(
-        new UserError(`Gave up after ${formatDuration(timeoutMs)}: a Consul or Kubernetes server did not answer in time.`, {
-          hint: 'Check that every context is reachable (kubectl --context X get ns), or raise --timeout or lower --request-timeout.',
-        }),
-      )
-    }, Math.max(remainingMs, 0))
+    timer = setTimeout(
+      () => {
+        if (last) return resolve(last)
+        reject(
+          new UserError(`Gave up after ${formatDuration(timeoutMs)}: a Consul or Kubernetes server did not answer in time.`, {
+            hint: 'Check that every context is reachable (kubectl --context X get ns), or raise --timeout or lower --request-timeout.',
+          }),
+        )
+      },
+      Math.max(remainingMs, 0),
+    )
   })
   try {
     return await Promise.race([work, expired])

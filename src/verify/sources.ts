@@ -24,7 +24,17 @@ import {
   parseReplication,
   parseServerHealth,
 } from './parsers.js'
-import type {AgentInfo, FailureKind, KeyringView, PresentedChain, ProxyDefaultsView, ReplicationStatus, ServerHealth, TokenView, WanMember} from './types.js'
+import type {
+  AgentInfo,
+  FailureKind,
+  KeyringView,
+  PresentedChain,
+  ProxyDefaultsView,
+  ReplicationStatus,
+  ServerHealth,
+  TokenView,
+  WanMember,
+} from './types.js'
 
 export class ProbeError extends Error {
   constructor(
@@ -80,7 +90,11 @@ abstract class ApiReader {
   async tokenSelf(secretId: string, datacenter?: string): Promise<TokenView | 'unknown' | 'acl-disabled'> {
     const query = datacenter ? `?dc=${encodeURIComponent(datacenter)}` : ''
     try {
-      const data = await this.api(`/v1/acl/token/self${query}`, `reading /v1/acl/token/self${datacenter ? ` in ${datacenter}` : ''} with the replication token`, secretId)
+      const data = await this.api(
+        `/v1/acl/token/self${query}`,
+        `reading /v1/acl/token/self${datacenter ? ` in ${datacenter}` : ''} with the replication token`,
+        secretId,
+      )
       return parseOrThrow('/v1/acl/token/self', () => parseTokenSelf(data))
     } catch (error) {
       if (error instanceof ProbeError && ACL_DISABLED.test(error.message)) return 'acl-disabled'
@@ -92,7 +106,10 @@ abstract class ApiReader {
   async proxyDefaults(datacenter?: string): Promise<ProxyDefaultsView | null> {
     const query = datacenter ? `?dc=${encodeURIComponent(datacenter)}` : ''
     try {
-      const data = await this.api(`/v1/config/proxy-defaults/global${query}`, `reading /v1/config/proxy-defaults/global${datacenter ? ` of ${datacenter}` : ''}`)
+      const data = await this.api(
+        `/v1/config/proxy-defaults/global${query}`,
+        `reading /v1/config/proxy-defaults/global${datacenter ? ` of ${datacenter}` : ''}`,
+      )
       return parseOrThrow('/v1/config/proxy-defaults/global', () => parseProxyDefaults(data))
     } catch (error) {
       if (error instanceof ProbeError && error.kind === 'not-found') return null
@@ -150,7 +167,12 @@ export class HttpConsulReader extends ApiReader implements ConsulReader {
   async httpsChain(timeoutMs: number): Promise<PresentedChain> {
     const url = new URL(this.client.address)
     const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80))
-    if (url.protocol !== 'https:') throw new ProbeError('tls', `${this.client.address} is not HTTPS, so there is no certificate to check`, 'reach Consul over https:// (the chart serves HTTPS on 8501)')
+    if (url.protocol !== 'https:')
+      throw new ProbeError(
+        'tls',
+        `${this.client.address} is not HTTPS, so there is no certificate to check`,
+        'reach Consul over https:// (the chart serves HTTPS on 8501)',
+      )
     return chainAt('https', `${url.hostname}:${port}`, timeoutMs)
   }
 
@@ -198,7 +220,11 @@ export class HttpConsulReader extends ApiReader implements ConsulReader {
 
   async replication(datacenter?: string): Promise<ReplicationStatus | 'acl-disabled'> {
     try {
-      const {data} = await this.get('/v1/acl/replication', `reading /v1/acl/replication${datacenter ? ` of ${datacenter}` : ''}`, datacenter ? {dc: datacenter} : undefined)
+      const {data} = await this.get(
+        '/v1/acl/replication',
+        `reading /v1/acl/replication${datacenter ? ` of ${datacenter}` : ''}`,
+        datacenter ? {dc: datacenter} : undefined,
+      )
       return parseOrThrow('/v1/acl/replication', () => parseReplication(data))
     } catch (error) {
       if (error instanceof ProbeError && ACL_DISABLED.test(error.message)) return 'acl-disabled'
@@ -223,7 +249,11 @@ export type PodRunner = (command: string[], stdin: string) => Promise<{stdout: s
  * CONSUL_CACERT (set by the Helm chart when TLS is on) tell consul where to connect.
  */
 export function membersCommand(): string[] {
-  return ['/bin/sh', '-c', 'IFS= read -r t || true; if [ -n "$t" ]; then CONSUL_HTTP_TOKEN="$t"; export CONSUL_HTTP_TOKEN; fi; exec consul members -wan']
+  return [
+    '/bin/sh',
+    '-c',
+    'IFS= read -r t || true; if [ -n "$t" ]; then CONSUL_HTTP_TOKEN="$t"; export CONSUL_HTTP_TOKEN; fi; exec consul members -wan',
+  ]
 }
 
 /**
@@ -287,7 +317,11 @@ export class ExecConsulReader extends ApiReader implements ConsulReader {
     const chain = parsePemCertificates(result.stdout)
     if (result.exitCode !== 0 || chain.length === 0) {
       const kind = CURL_TLS.has(result.exitCode) ? 'tls' : CURL_UNREACHABLE.has(result.exitCode) ? 'unreachable' : 'exec'
-      throw new ProbeError(kind, `${what} from inside ${this.source} failed: ${result.stderr.trim() || (chain.length === 0 ? "curl printed no certificate (it needs curl 7.88 or newer for %{certs})" : `curl exit ${result.exitCode}`)}`, 'reach Consul over HTTPS with --consul-http-addr to read the chain from here')
+      throw new ProbeError(
+        kind,
+        `${what} from inside ${this.source} failed: ${result.stderr.trim() || (chain.length === 0 ? 'curl printed no certificate (it needs curl 7.88 or newer for %{certs})' : `curl exit ${result.exitCode}`)}`,
+        'reach Consul over HTTPS with --consul-http-addr to read the chain from here',
+      )
     }
     return {endpoint: 'https', address: this.source, chain}
   }
@@ -295,7 +329,11 @@ export class ExecConsulReader extends ApiReader implements ConsulReader {
   protected async api(path: string, what: string, token?: string): Promise<unknown> {
     const result = await this.exec(apiCommand(path), what, token)
     if (result.exitCode === 127 || /curl: (not found|No such file)/.test(result.stderr)) {
-      throw new ProbeError('exec', `curl is not available in the Consul server container (${this.source}), so ${what} cannot be read through exec`, 'Reach Consul over HTTPS instead with --consul-http-addr (and --consul-cacert / --consul-token).')
+      throw new ProbeError(
+        'exec',
+        `curl is not available in the Consul server container (${this.source}), so ${what} cannot be read through exec`,
+        'Reach Consul over HTTPS instead with --consul-http-addr (and --consul-cacert / --consul-token).',
+      )
     }
     if (result.exitCode !== 0) {
       const kind = CURL_TLS.has(result.exitCode) ? 'tls' : CURL_UNREACHABLE.has(result.exitCode) ? 'unreachable' : 'error'

@@ -24,7 +24,10 @@ export class TlsProbeError extends Error {
 }
 
 function toPem(der: Buffer): string {
-  const base64 = der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')
+  const base64 = der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '')
   return `-----BEGIN CERTIFICATE-----\n${base64}\n-----END CERTIFICATE-----\n`
 }
 
@@ -122,9 +125,7 @@ export function tcpReachable(host: string, port: number, timeoutMs: number): Pro
   })
 }
 
-export type HostCertificateResult =
-  | {ok: true; subject: string; names: string}
-  | {ok: false; kind: 'unreachable' | 'tls'; message: string}
+export type HostCertificateResult = {ok: true; subject: string; names: string} | {ok: false; kind: 'unreachable' | 'tls'; message: string}
 
 /**
  * Connects to an https:// URL and verifies its certificate the normal way: signed by `ca`

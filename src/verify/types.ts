@@ -81,8 +81,7 @@ export interface ProxyDefaultsView {
 
 /** The ProxyDefaults custom resource "global", where the CRD exists. */
 export type ProxyDefaultsResourceView =
-  | {crd: false}
-  | {crd: true; resource?: {namespace: string; synced?: 'True' | 'False' | 'Unknown' | string; reason?: string; message?: string}}
+  {crd: false} | {crd: true; resource?: {namespace: string; synced?: 'True' | 'False' | 'Unknown' | string; reason?: string; message?: string}}
 
 export type MemberStatus = 'alive' | 'leaving' | 'left' | 'failed' | 'none' | string
 

@@ -64,7 +64,9 @@ export function resolveBins(env: NodeJS.ProcessEnv = process.env): {bin: TestEnv
     .filter(([key, path]) => key !== 'kubectl' && path && !executable(path))
     .map(([, path]) => path)
   if (missing.length > 0) {
-    throw new Error(`binaries missing from the cache: ${missing.join(', ')}. Build them with \`npm run testenv:build\` (bash test/env/build.sh; needs Go).`)
+    throw new Error(
+      `binaries missing from the cache: ${missing.join(', ')}. Build them with \`npm run testenv:build\` (bash test/env/build.sh; needs Go).`,
+    )
   }
   if (!bin.kubectl || !executable(bin.kubectl)) {
     throw new Error('kubectl was not found on PATH (or $KUBECTL). Install it (Debian: apt-get install kubectl / kubernetes-client) or set KUBECTL.')

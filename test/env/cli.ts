@@ -60,7 +60,10 @@ function reusable(): boolean {
     status.length > 0 &&
     status.every(Boolean) &&
     clusters.length > 0 &&
-    clusters.every((cluster) => cluster.testHost !== undefined && testHostExists(cluster.testHost) && new URL(cluster.server).hostname === cluster.testHost.address)
+    clusters.every(
+      (cluster) =>
+        cluster.testHost !== undefined && testHostExists(cluster.testHost) && new URL(cluster.server).hostname === cluster.testHost.address,
+    )
   )
 }
 

@@ -146,9 +146,15 @@ interface Member {
  * alive in the WAN pool, each sees the other's server node passing, and dc2's ACL
  * replication runs and has replicated tokens.
  */
-export async function waitFederated(state: Pick<TestEnvState, 'workDir' | 'consul' | 'federation'>, report: (line: string) => void = () => {}): Promise<void> {
+export async function waitFederated(
+  state: Pick<TestEnvState, 'workDir' | 'consul' | 'federation'>,
+  report: (line: string) => void = () => {},
+): Promise<void> {
   const clients = {dc1: consulClientFor(state, 'dc1'), dc2: consulClientFor(state, 'dc2')}
-  const alive = allAlive(state.workDir, DATACENTERS.map((dc) => consulProcessName(dc)))
+  const alive = allAlive(
+    state.workDir,
+    DATACENTERS.map((dc) => consulProcessName(dc)),
+  )
   try {
     for (const dc of DATACENTERS) {
       const other = dc === 'dc1' ? 'dc2' : 'dc1'
@@ -159,7 +165,13 @@ export async function waitFederated(state: Pick<TestEnvState, 'workDir' | 'consu
           if (!DATACENTERS.every((d) => dcs.includes(d))) throw new Error(`datacenters: ${dcs.join(', ')}`)
           const members = await clients[dc].get<Member[]>('/v1/agent/members', {query: {wan: 1}})
           const aliveDcs = members.filter((m) => m.Status === 1).map((m) => m.Tags?.dc)
-          if (!DATACENTERS.every((d) => aliveDcs.includes(d))) throw new Error(`WAN members alive: ${members.filter((m) => m.Status === 1).map((m) => m.Name).join(', ')}`)
+          if (!DATACENTERS.every((d) => aliveDcs.includes(d)))
+            throw new Error(
+              `WAN members alive: ${members
+                .filter((m) => m.Status === 1)
+                .map((m) => m.Name)
+                .join(', ')}`,
+            )
           return true
         },
         {alive, report, timeoutMs: 90_000},
@@ -168,7 +180,8 @@ export async function waitFederated(state: Pick<TestEnvState, 'workDir' | 'consu
         `${dc} to see node ${NODE_NAME} of ${other} passing`,
         async () => {
           const checks = await clients[dc].get<Array<{Status: string}>>(`/v1/health/node/${NODE_NAME}`, {query: {dc: other}})
-          if (checks.length === 0 || checks.some((c) => c.Status !== 'passing')) throw new Error(`checks: ${JSON.stringify(checks.map((c) => c.Status))}`)
+          if (checks.length === 0 || checks.some((c) => c.Status !== 'passing'))
+            throw new Error(`checks: ${JSON.stringify(checks.map((c) => c.Status))}`)
           return true
         },
         {alive, report, timeoutMs: 90_000},
@@ -177,7 +190,9 @@ export async function waitFederated(state: Pick<TestEnvState, 'workDir' | 'consu
     await waitFor(
       'ACL replication in dc2 to run',
       async () => {
-        const status = await clients.dc2.get<{Enabled: boolean; Running: boolean; ReplicatedTokenIndex: number; LastErrorMessage?: string}>('/v1/acl/replication')
+        const status = await clients.dc2.get<{Enabled: boolean; Running: boolean; ReplicatedTokenIndex: number; LastErrorMessage?: string}>(
+          '/v1/acl/replication',
+        )
         if (!status.Enabled || !status.Running || !(status.ReplicatedTokenIndex > 0)) throw new Error(`replication: ${JSON.stringify(status)}`)
         return true
       },
@@ -206,12 +221,21 @@ export async function startConsulFederation(options: {
   const bundleDir = join(dir, 'bundle')
   const bundle = new DirSecretStore(join(bundleDir, 'secrets'), 'consul')
   await runPrimary(
-    {...PRIMARY_DEFAULTS, release: 'consul', namespace: 'consul', primaryGateways: ['127.0.0.1:8443'], rotate: [], force: false, valuesFile: join(bundleDir, 'values.yaml')},
+    {
+      ...PRIMARY_DEFAULTS,
+      release: 'consul',
+      namespace: 'consul',
+      primaryGateways: ['127.0.0.1:8443'],
+      rotate: [],
+      force: false,
+      valuesFile: join(bundleDir, 'values.yaml'),
+    },
     {store: bundle},
     {dryRun: false, confirm: async () => {}},
   )
   const secret = await bundle.get('consul-federation')
-  if (!secret?.data.replicationToken || !secret.data.gossipEncryptionKey) throw new Error(`the bundle in ${bundleDir} has no complete federation secret`)
+  if (!secret?.data.replicationToken || !secret.data.gossipEncryptionKey)
+    throw new Error(`the bundle in ${bundleDir} has no complete federation secret`)
   const ca = {certPem: secret.data.caCert, keyPem: secret.data.caKey}
   const caCertFile = join(dir, 'consul-agent-ca.pem')
   writeFileSync(caCertFile, ca.certPem, {mode: 0o644})
@@ -255,7 +279,15 @@ export async function startConsulFederation(options: {
     writeFileSync(certFile, server.certPem, {mode: 0o644})
     writeFileSync(keyFile, server.keyPem, {mode: 0o600})
     const other = dc === 'dc1' ? 'dc2' : 'dc1'
-    const config = consulServerConfig({info, peerWanPort: consul[other].serfWanPort, caFile: caCertFile, certFile, keyFile, gossipKey: federation.gossipKey, tokens})
+    const config = consulServerConfig({
+      info,
+      peerWanPort: consul[other].serfWanPort,
+      caFile: caCertFile,
+      certFile,
+      keyFile,
+      gossipKey: federation.gossipKey,
+      tokens,
+    })
     writeFileSync(info.configFile, JSON.stringify(config, null, 2) + '\n', {mode: 0o600})
     await startProcess(workDir, {name: consulProcessName(dc), command: consulBin, args: ['agent', `-config-file=${info.configFile}`]})
     await waitConsulUp({workDir, consul, federation}, dc, report)
@@ -266,8 +298,11 @@ export async function startConsulFederation(options: {
   const primary = consulClientFor({consul, federation}, 'dc1')
   try {
     // What server-acl-init does with -acl-replication-token-file and -create-acl-replication-token.
-    const ensured = await ensureReplicationToken(primary, federation.replicationToken, {description: 'consulk8s test environment: ACL replication for dc2'})
-    if (!ensured.created || ensured.token.SecretID !== federation.replicationToken) throw new Error('dc1 did not create the replication token with the bundle\'s secret ID')
+    const ensured = await ensureReplicationToken(primary, federation.replicationToken, {
+      description: 'consulk8s test environment: ACL replication for dc2',
+    })
+    if (!ensured.created || ensured.token.SecretID !== federation.replicationToken)
+      throw new Error("dc1 did not create the replication token with the bundle's secret ID")
   } finally {
     primary.close()
   }

@@ -18,7 +18,8 @@ export function httpRequest(
   const target = new URL(url)
   const transport = target.protocol === 'https:' ? https : http
   const payload = body === undefined ? undefined : JSON.stringify(body)
-  const headers: Record<string, string> = payload === undefined ? {} : {'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload))}
+  const headers: Record<string, string> =
+    payload === undefined ? {} : {'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload))}
   return new Promise((resolve, reject) => {
     const req = transport.request(target, {method, headers, ...tls, agent: false, timeout: timeoutMs}, (res) => {
       const chunks: Buffer[] = []
@@ -35,7 +36,8 @@ export function httpRequest(
 /** Resolves with the body when the request answers 2xx, otherwise throws with the status and body. */
 export async function request2xx(method: string, url: string, tls: TlsMaterial = {}, body?: unknown): Promise<string> {
   const response = await httpRequest(method, url, tls, body)
-  if (response.status < 200 || response.status > 299) throw new Error(`${method} ${url}: HTTP ${response.status} ${response.body.trim().slice(0, 200)}`)
+  if (response.status < 200 || response.status > 299)
+    throw new Error(`${method} ${url}: HTTP ${response.status} ${response.body.trim().slice(0, 200)}`)
   return response.body
 }
 

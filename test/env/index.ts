@@ -34,7 +34,9 @@ export function getTestEnv(): TestEnvState {
   try {
     state = JSON.parse(readFileSync(path, 'utf8')) as TestEnvState
   } catch (error) {
-    throw new Error(`CONSULK8S_TESTENV=${path} is not a readable test environment state file: ${error instanceof Error ? error.message : String(error)}`)
+    throw new Error(
+      `CONSULK8S_TESTENV=${path} is not a readable test environment state file: ${error instanceof Error ? error.message : String(error)}`,
+    )
   }
   cached = {path, state}
   return state

@@ -197,7 +197,10 @@ export async function startLocalForwarder(workDir: string, clusters: StartedClus
     args: [join(ENV_DIR, 'forwarder.mjs'), ...clusters.map(({info}) => `127.0.0.1:${info.port}=${info.testHost.address}:${info.port}`)],
   })
   for (const {info, tls} of clusters) {
-    await waitFor(`the forwarder from ${info.localServer} to ${info.server}`, () => get200(`${info.localServer}/readyz`, tls), {alive: aliveGuard(workDir, name), report})
+    await waitFor(`the forwarder from ${info.localServer} to ${info.server}`, () => get200(`${info.localServer}/readyz`, tls), {
+      alive: aliveGuard(workDir, name),
+      report,
+    })
   }
   report(`forwarder ready (${clusters.map(({info}) => `${info.localServer} -> ${info.server}`).join(', ')})`)
 }

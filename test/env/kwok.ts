@@ -118,7 +118,9 @@ export async function startSimulatedNode(options: {
   await waitFor(
     `simulated node ${KWOK_NODE} of ${name} to be Ready`,
     async () => {
-      const node = JSON.parse(await request2xx('GET', `${server}/api/v1/nodes/${KWOK_NODE}`, cluster.tls)) as {status?: {conditions?: Array<{type: string; status: string}>}}
+      const node = JSON.parse(await request2xx('GET', `${server}/api/v1/nodes/${KWOK_NODE}`, cluster.tls)) as {
+        status?: {conditions?: Array<{type: string; status: string}>}
+      }
       return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined
     },
     {alive: allAlive(workDir, [kwokName, schedulerName]), report, timeoutMs: 60_000},

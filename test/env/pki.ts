@@ -43,7 +43,10 @@ async function issue(
     ['sign'],
   )
   const keys = (await webcrypto.subtle.generateKey({name: 'ECDSA', namedCurve: 'P-256'}, true, ['sign', 'verify'])) as CryptoKeyPair
-  const names = [...(sans.dns ?? []).map((value) => ({type: 'dns' as const, value})), ...(sans.ip ?? []).map((value) => ({type: 'ip' as const, value}))]
+  const names = [
+    ...(sans.dns ?? []).map((value) => ({type: 'dns' as const, value})),
+    ...(sans.ip ?? []).map((value) => ({type: 'ip' as const, value})),
+  ]
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: '01' + randomBytes(15).toString('hex'),
     subject,
@@ -78,11 +81,16 @@ export async function createClusterPki(
 ): Promise<ClusterPki> {
   const ca = await createCA({commonName: `${cluster}-kubernetes-ca`})
   const apiserver = await issue(ca, 'CN=kube-apiserver', 'server', {
-    dns: [...new Set(['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', ...hosts.dns])],
+    dns: [
+      ...new Set(['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', ...hosts.dns]),
+    ],
     ip: [...new Set(['127.0.0.1', firstServiceIp, ...hosts.ip])],
   })
   const admin = await issue(ca, 'CN=consulk8s-testenv-admin, O=system:masters', 'client')
-  const kubelet = await issue(ca, 'CN=kwok-node', 'server', {dns: ['localhost', ...kubeletHosts.dns], ip: [...new Set(['127.0.0.1', ...kubeletHosts.ip])]})
+  const kubelet = await issue(ca, 'CN=kwok-node', 'server', {
+    dns: ['localhost', ...kubeletHosts.dns],
+    ip: [...new Set(['127.0.0.1', ...kubeletHosts.ip])],
+  })
   const sa = generateKeyPairSync('ec', {namedCurve: 'prime256v1'})
   return {
     ca,

@@ -121,7 +121,9 @@ export async function startProcess(workDir: string, spec: ProcessSpec): Promise<
   writeFileSync(specFile(workDir, spec.name), JSON.stringify(spec, null, 2) + '\n', {mode: 0o600})
   const log = openSync(logFile(workDir, spec.name), 'a')
   try {
-    const [command, args]: [string, string[]] = spec.netns ? ['ip', ['netns', 'exec', spec.netns, spec.command, ...spec.args]] : [spec.command, spec.args]
+    const [command, args]: [string, string[]] = spec.netns
+      ? ['ip', ['netns', 'exec', spec.netns, spec.command, ...spec.args]]
+      : [spec.command, spec.args]
     const child = spawn(command, args, {
       detached: true,
       stdio: ['ignore', log, log],

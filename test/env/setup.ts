@@ -57,8 +57,28 @@ export async function startEnvironment(workDir: string, report = reporter()): Pr
     report('starting 2 Kubernetes control planes (etcd and kube-apiserver in the namespaces) and 2 Consul datacenters')
     const kubeBins = {etcd: bin.etcd, kubeApiserver: bin.kubeApiserver, kubeControllerManager: bin.kubeControllerManager}
     const [dc1, dc2, consul] = await Promise.all([
-      step('kubernetes dc1', () => startKubeCluster({workDir, name: 'dc1', testHost: hosts.dc1, serviceCidr: '10.96.0.0/16', firstServiceIp: '10.96.0.1', bins: kubeBins, report})),
-      step('kubernetes dc2', () => startKubeCluster({workDir, name: 'dc2', testHost: hosts.dc2, serviceCidr: '10.97.0.0/16', firstServiceIp: '10.97.0.1', bins: kubeBins, report})),
+      step('kubernetes dc1', () =>
+        startKubeCluster({
+          workDir,
+          name: 'dc1',
+          testHost: hosts.dc1,
+          serviceCidr: '10.96.0.0/16',
+          firstServiceIp: '10.96.0.1',
+          bins: kubeBins,
+          report,
+        }),
+      ),
+      step('kubernetes dc2', () =>
+        startKubeCluster({
+          workDir,
+          name: 'dc2',
+          testHost: hosts.dc2,
+          serviceCidr: '10.97.0.0/16',
+          firstServiceIp: '10.97.0.1',
+          bins: kubeBins,
+          report,
+        }),
+      ),
       step('consul federation', () => startConsulFederation({workDir, consulBin: bin.consul, report})),
     ])
     await step('localhost forwarder (127.0.0.1:<port> -> API servers)', () => startLocalForwarder(workDir, [dc1, dc2], report))
@@ -68,17 +88,35 @@ export async function startEnvironment(workDir: string, report = reporter()): Pr
       const kwokBins = {kwok: bin.kwok, kubeScheduler: bin.kubeScheduler, consul: bin.consul}
       const simulated = (name: 'dc1' | 'dc2', cluster: typeof dc1, podCidr: string) =>
         step(`simulated node ${name}`, () =>
-          startSimulatedNode({workDir, name, cluster, bins: kwokBins, consul: {httpAddr: consul.consul[name].httpAddr, caCertFile: consul.federation.caCertFile}, podCidr, report}),
+          startSimulatedNode({
+            workDir,
+            name,
+            cluster,
+            bins: kwokBins,
+            consul: {httpAddr: consul.consul[name].httpAddr, caCertFile: consul.federation.caCertFile},
+            podCidr,
+            report,
+          }),
         )
       ;[simulatedNode] = await Promise.all([simulated('dc1', dc1, '10.244.0.0/16'), simulated('dc2', dc2, '10.245.0.0/16')])
     }
 
     const kubeconfig = join(workDir, 'kubeconfig')
     const kubeconfigLocalhost = join(workDir, 'kubeconfig-localhost')
-    writeFileSync(kubeconfig, kubeconfigYaml([{name: 'dc1', server: dc1.info.server, tls: dc1.tls}, {name: 'dc2', server: dc2.info.server, tls: dc2.tls}]), {mode: 0o600})
+    writeFileSync(
+      kubeconfig,
+      kubeconfigYaml([
+        {name: 'dc1', server: dc1.info.server, tls: dc1.tls},
+        {name: 'dc2', server: dc2.info.server, tls: dc2.tls},
+      ]),
+      {mode: 0o600},
+    )
     writeFileSync(
       kubeconfigLocalhost,
-      kubeconfigYaml([{name: 'dc1', server: dc1.info.server, tls: dc1.tls}, {name: 'dc2', server: dc2.info.localServer, tls: dc2.tls}]),
+      kubeconfigYaml([
+        {name: 'dc1', server: dc1.info.server, tls: dc1.tls},
+        {name: 'dc2', server: dc2.info.localServer, tls: dc2.tls},
+      ]),
       {mode: 0o600},
     )
     const state: TestEnvState = {
@@ -99,7 +137,9 @@ export async function startEnvironment(workDir: string, report = reporter()): Pr
     return state
   } catch (error) {
     report('setup failed, stopping what was started')
-    await stopEnvironment(workDir).catch((teardown: unknown) => report(`teardown after the failed setup: ${teardown instanceof Error ? teardown.message : String(teardown)}`))
+    await stopEnvironment(workDir).catch((teardown: unknown) =>
+      report(`teardown after the failed setup: ${teardown instanceof Error ? teardown.message : String(teardown)}`),
+    )
     throw error
   }
 }

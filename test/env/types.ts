@@ -88,7 +88,13 @@ export interface TestEnvState {
     /** The offline bundle (values.yaml, secrets/) the material comes from. */
     bundleDir: string
   }
-  bin: {consul: string; helm: string; kubectl: string; etcd: string; kubeApiserver: string; kubeControllerManager: string
+  bin: {
+    consul: string
+    helm: string
+    kubectl: string
+    etcd: string
+    kubeApiserver: string
+    kubeControllerManager: string
     /** Empty unless the simulated nodes are on (CONSULK8S_TESTENV_KWOK=1). */
     kubeScheduler: string
     kwok: string

@@ -52,7 +52,8 @@ async function finish(code: number): Promise<never> {
     await stopEnvironment(workDir, {remove: (code === 0 || nothingToKeep) && !keep})
     if (code !== 0 && !keep && !nothingToKeep) {
       // Keep logs and configuration for the post-mortem, drop the bulky data.
-      for (const dir of ['kube/dc1/etcd', 'kube/dc2/etcd', 'consul/dc1/data', 'consul/dc2/data']) rmSync(join(workDir, dir), {recursive: true, force: true})
+      for (const dir of ['kube/dc1/etcd', 'kube/dc2/etcd', 'consul/dc1/data', 'consul/dc2/data'])
+        rmSync(join(workDir, dir), {recursive: true, force: true})
       rmSync(join(workDir, '.ephemeral'), {force: true})
     }
     if ((code !== 0 && !nothingToKeep) || keep) report(`logs and configuration kept in ${workDir}/logs`)

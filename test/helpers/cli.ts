@@ -19,7 +19,9 @@ export async function runCli(
   options: {env?: Record<string, string | undefined>; input?: string; cwd?: string; timeoutMs?: number; command?: string[]} = {},
 ): Promise<CliResult> {
   // options.command runs the CLI through a wrapper (e.g. setpriv to drop root); args then start with '--'.
-  const argv = options.command ? [...options.command, process.execPath, BIN, ...args.slice(args[0] === '--' ? 1 : 0)] : [process.execPath, BIN, ...args]
+  const argv = options.command
+    ? [...options.command, process.execPath, BIN, ...args.slice(args[0] === '--' ? 1 : 0)]
+    : [process.execPath, BIN, ...args]
   const result = await execa(argv[0], argv.slice(1), {
     reject: false,
     cwd: options.cwd ?? ROOT,

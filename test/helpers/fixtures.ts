@@ -38,7 +38,10 @@ export async function deleteNamespace(cluster: KubeCluster, name: string): Promi
     if (!isNotFound(error)) throw error
   }
   await cluster.discovery().deleteCollectionNamespacedEndpointSlice({namespace: name}).catch(ignoreMissing)
-  const services = await cluster.core().listNamespacedService({namespace: name}).catch(() => ({items: []}))
+  const services = await cluster
+    .core()
+    .listNamespacedService({namespace: name})
+    .catch(() => ({items: []}))
   await pool(services.items, 8, async (service) => {
     await cluster.core().deleteNamespacedService({name: service.metadata!.name!, namespace: name}).catch(ignoreMissing)
   })
@@ -112,12 +115,16 @@ export async function createServices(
   const names = Array.from({length: count}, (_, index) => `${prefix}${index}`)
   let done = 0
   await pool(names, options.concurrency ?? 16, async (name, index) => {
-    await retry(() => createService(cluster, namespace, {name}).catch((error) => {
-      if (!isConflict(error)) throw error
-    }))
-    await retry(() => createEndpointSlice(cluster, namespace, name, [{ip: endpointAddress(index)}]).catch((error) => {
-      if (!isConflict(error)) throw error
-    }))
+    await retry(() =>
+      createService(cluster, namespace, {name}).catch((error) => {
+        if (!isConflict(error)) throw error
+      }),
+    )
+    await retry(() =>
+      createEndpointSlice(cluster, namespace, name, [{ip: endpointAddress(index)}]).catch((error) => {
+        if (!isConflict(error)) throw error
+      }),
+    )
     if (++done % 250 === 0) options.onProgress?.(done)
   })
   return names

@@ -41,7 +41,11 @@ sys.exit(os.waitstatus_to_exitcode(status))
 `
 
 /** [text to wait for, keys to type] steps; the transcript is stdout. Exit 97: a text never appeared. */
-export async function runCliInPty(args: string[], script: Array<[string, string]>, options: {cwd?: string} = {}): Promise<{screen: string; exitCode: number}> {
+export async function runCliInPty(
+  args: string[],
+  script: Array<[string, string]>,
+  options: {cwd?: string} = {},
+): Promise<{screen: string; exitCode: number}> {
   const result = await execa('python3', ['-c', DRIVER, JSON.stringify(script), process.execPath, BIN, ...args], {
     cwd: options.cwd,
     reject: false,

@@ -73,7 +73,12 @@ describe('test environment', () => {
 
   it('names the servers like real clusters in the main kubeconfig and like kind in the other', () => {
     const servers = (file: string) =>
-      Object.fromEntries((parse(readFileSync(file, 'utf8')) as {clusters: Array<{name: string; cluster: {server: string}}>}).clusters.map((c) => [c.name, c.cluster.server]))
+      Object.fromEntries(
+        (parse(readFileSync(file, 'utf8')) as {clusters: Array<{name: string; cluster: {server: string}}>}).clusters.map((c) => [
+          c.name,
+          c.cluster.server,
+        ]),
+      )
     const main = servers(env.kubeconfig)
     const kind = servers(env.kubeconfigLocalhost)
     for (const dc of DATACENTERS) {
@@ -135,7 +140,11 @@ describe('test environment', () => {
     const client = consulClient('dc2')
     try {
       await stopConsul('dc2')
-      await assert.rejects(client.get('/v1/status/leader'), (error: Error) => !(error instanceof ConsulApiError), 'dc2 must be unreachable while stopped')
+      await assert.rejects(
+        client.get('/v1/status/leader'),
+        (error: Error) => !(error instanceof ConsulApiError),
+        'dc2 must be unreachable while stopped',
+      )
     } finally {
       await startConsul('dc2', {federated: true})
     }
@@ -145,13 +154,21 @@ describe('test environment', () => {
     assert.match(pidFile, /^\d+\n$/)
   })
 
-  it('with simulated nodes, runs a consul-server-0 pod and execs into it against that cluster\'s datacenter', async (t) => {
+  it("with simulated nodes, runs a consul-server-0 pod and execs into it against that cluster's datacenter", async (t) => {
     if (!env.simulatedNode) {
       t.skip('this environment has no simulated nodes (CONSULK8S_TESTENV_KWOK=1 turns them on)')
       return
     }
     for (const dc of DATACENTERS) {
-      await kubectl(dc, ['-n', namespace, 'run', 'consul-server-0', '--image=hashicorp/consul', '--restart=Never', '--overrides={"spec":{"containers":[{"name":"consul","image":"hashicorp/consul"}]}}'])
+      await kubectl(dc, [
+        '-n',
+        namespace,
+        'run',
+        'consul-server-0',
+        '--image=hashicorp/consul',
+        '--restart=Never',
+        '--overrides={"spec":{"containers":[{"name":"consul","image":"hashicorp/consul"}]}}',
+      ])
       const pod = await eventually(60, async () => {
         const {stdout} = await kubectl(dc, ['-n', namespace, 'get', 'pod', 'consul-server-0', '-o', 'json'])
         const parsed = JSON.parse(stdout) as {spec: {nodeName?: string}; status: {phase: string}}
@@ -159,9 +176,25 @@ describe('test environment', () => {
         return parsed
       })
       assert.equal(pod.spec.nodeName, env.simulatedNode)
-      const {stdout} = await kubectl(dc, ['-n', namespace, 'exec', '-i', 'consul-server-0', '-c', 'consul', '--', '/bin/sh', '-c', 'IFS= read -r t; CONSUL_HTTP_TOKEN="$t" exec consul members -wan'], {
-        input: `${env.federation.managementToken}\n`,
-      })
+      const {stdout} = await kubectl(
+        dc,
+        [
+          '-n',
+          namespace,
+          'exec',
+          '-i',
+          'consul-server-0',
+          '-c',
+          'consul',
+          '--',
+          '/bin/sh',
+          '-c',
+          'IFS= read -r t; CONSUL_HTTP_TOKEN="$t" exec consul members -wan',
+        ],
+        {
+          input: `${env.federation.managementToken}\n`,
+        },
+      )
       for (const other of DATACENTERS) assert.match(stdout, new RegExp(`^${env.consul[other].nodeName}\\.${other}\\s+\\S+\\s+alive\\b`, 'm'), stdout)
       const addr = await kubectl(dc, ['-n', namespace, 'exec', 'consul-server-0', '-c', 'consul', '--', '/bin/sh', '-c', 'echo "$CONSUL_HTTP_ADDR"'])
       assert.equal(addr.stdout.trim(), env.consul[dc].httpAddr)

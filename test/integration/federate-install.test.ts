@@ -28,7 +28,18 @@ let dir: string
 let proxyDefaultsBefore: Record<string, unknown> | undefined
 
 async function helmRelease(context: string): Promise<{name: string; status: string; chart: string} | undefined> {
-  const result = await execa(env.bin.helm, ['list', '--all', '-o', 'json', '-n', NAMESPACE, '--kube-context', context, '--kubeconfig', env.kubeconfig])
+  const result = await execa(env.bin.helm, [
+    'list',
+    '--all',
+    '-o',
+    'json',
+    '-n',
+    NAMESPACE,
+    '--kube-context',
+    context,
+    '--kubeconfig',
+    env.kubeconfig,
+  ])
   return (JSON.parse(result.stdout) as Array<{name: string; status: string; chart: string}>).find((release) => release.name === RELEASE)
 }
 
@@ -54,20 +65,42 @@ after(async () => {
   else await client.delete('/v1/config/proxy-defaults/global').catch(() => undefined)
   client.close()
   for (const context of ['dc1', 'dc2']) {
-    await execa(env.bin.helm, ['uninstall', RELEASE, '-n', NAMESPACE, '--no-hooks', '--kube-context', context, '--kubeconfig', env.kubeconfig], {reject: false})
+    await execa(env.bin.helm, ['uninstall', RELEASE, '-n', NAMESPACE, '--no-hooks', '--kube-context', context, '--kubeconfig', env.kubeconfig], {
+      reject: false,
+    })
   }
-  for (const cluster of [dc1, dc2]) await cluster.core().deleteNamespace({name: NAMESPACE}).catch(() => undefined)
+  for (const cluster of [dc1, dc2])
+    await cluster
+      .core()
+      .deleteNamespace({name: NAMESPACE})
+      .catch(() => undefined)
   await rm(dir, {recursive: true, force: true})
 })
 
 describe('federate --install: from empty namespaces to two installed releases', () => {
   it('federate primary --install writes the material and installs the primary release with it', async () => {
     const valuesFile = join(dir, 'primary-values.yaml')
-    const result = await runCli([
-      'federate', 'primary', ...common('dc1'), '--datacenter', 'dc1', '--values-file', valuesFile, '--install',
-      '--primary-gateway', '127.0.0.1:8443',
-      '--consul-http-addr', env.consul.dc1.httpAddr, '--consul-token', env.federation.managementToken, '--consul-cacert', env.federation.caCertFile,
-    ], {env: {CONSULK8S_HELM: env.bin.helm}})
+    const result = await runCli(
+      [
+        'federate',
+        'primary',
+        ...common('dc1'),
+        '--datacenter',
+        'dc1',
+        '--values-file',
+        valuesFile,
+        '--install',
+        '--primary-gateway',
+        '127.0.0.1:8443',
+        '--consul-http-addr',
+        env.consul.dc1.httpAddr,
+        '--consul-token',
+        env.federation.managementToken,
+        '--consul-cacert',
+        env.federation.caCertFile,
+      ],
+      {env: {CONSULK8S_HELM: env.bin.helm}},
+    )
     assert.equal(result.exitCode, 0, `${result.stdout}\n${result.stderr}`)
     const release = await helmRelease('dc1')
     assert.equal(release?.status, 'deployed', 'the primary release is deployed')
@@ -77,7 +110,10 @@ describe('federate --install: from empty namespaces to two installed releases', 
     assert.deepEqual(values.global.acls.replicationToken, {secretName: `${RELEASE}-acl-replication-acl-token`, secretKey: 'token'})
     const statefulSet = await dc1.apps().readNamespacedStatefulSet({name: `${RELEASE}-server`, namespace: NAMESPACE})
     const secretVolumes = (statefulSet.spec?.template.spec?.volumes ?? []).map((volume) => volume.secret?.secretName).filter(Boolean)
-    assert.ok(secretVolumes.includes(values.global.tls.caCert.secretName), `server mounts ${values.global.tls.caCert.secretName}: ${secretVolumes.join(', ')}`)
+    assert.ok(
+      secretVolumes.includes(values.global.tls.caCert.secretName),
+      `server mounts ${values.global.tls.caCert.secretName}: ${secretVolumes.join(', ')}`,
+    )
     const federation = await dc1.core().readNamespacedSecret({name: `${RELEASE}-federation`, namespace: NAMESPACE})
     assert.deepEqual(Object.keys(federation.data ?? {}).sort(), ['caCert', 'caKey', 'gossipEncryptionKey', 'replicationToken', 'serverConfigJSON'])
   })
@@ -95,7 +131,11 @@ describe('federate --install: from empty namespaces to two installed releases', 
     assert.equal(values.global.federation.primaryDatacenter, 'dc1')
     // The install brought the ProxyDefaults CRD, so the custom resource is tried right away; its
     // admission webhook (connect-inject) never runs here (no kubelet), which is reported, not fatal.
-    const crd = await execa(env.bin.kubectl, ['--kubeconfig', env.kubeconfig, '--context', 'dc2', 'get', 'crd', 'proxydefaults.consul.hashicorp.com'], {reject: false})
+    const crd = await execa(
+      env.bin.kubectl,
+      ['--kubeconfig', env.kubeconfig, '--context', 'dc2', 'get', 'crd', 'proxydefaults.consul.hashicorp.com'],
+      {reject: false},
+    )
     assert.equal(crd.exitCode, 0, 'the install brought the CRD')
     assert.match(result.stdout, /! proxy-defaults global: not written yet — consul-k8s's webhook for ProxyDefaults does not answer yet/)
     const imported = await dc2.core().readNamespacedSecret({name: `${RELEASE}-federation`, namespace: NAMESPACE})

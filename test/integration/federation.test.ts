@@ -35,9 +35,20 @@ let env: TestEnvState
 const kube = (dc: string, args: string[], input?: string) => execa(env.bin.kubectl, [...kubectlArgs(dc), ...args], {input, reject: false})
 const cli = (args: string[], options: {input?: string; env?: Record<string, string>} = {}) => runCli(args, {cwd: work, ...options})
 const k = () => ['--kubeconfig', env.kubeconfig]
-const consulFlags = () => ['--consul-http-addr', env.consul.dc1.httpAddr, '--consul-token', env.federation.managementToken, '--consul-cacert', env.federation.caCertFile]
+const consulFlags = () => [
+  '--consul-http-addr',
+  env.consul.dc1.httpAddr,
+  '--consul-token',
+  env.federation.managementToken,
+  '--consul-cacert',
+  env.federation.caCertFile,
+]
 
-async function readSecret(dc: string, namespace: string, name: string): Promise<{data: SecretData; labels: Record<string, string>; resourceVersion: string} | undefined> {
+async function readSecret(
+  dc: string,
+  namespace: string,
+  name: string,
+): Promise<{data: SecretData; labels: Record<string, string>; resourceVersion: string} | undefined> {
   const result = await kube(dc, ['get', 'secret', name, '-n', namespace, '-o', 'json'])
   if (result.exitCode !== 0) return undefined
   const object = JSON.parse(result.stdout)
@@ -56,10 +67,14 @@ function assertCleanFailure(result: CliResult, pattern: RegExp): void {
 }
 
 function helmTemplate(valuesFile: string, namespace: string, release = 'consul'): string {
-  return execFileSync(env.bin.helm, ['template', release, env.chartDir, '-n', namespace, '--kube-version', env.versions?.KUBERNETES_VERSION ?? 'v1.33.0', '-f', valuesFile], {
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  })
+  return execFileSync(
+    env.bin.helm,
+    ['template', release, env.chartDir, '-n', namespace, '--kube-version', env.versions?.KUBERNETES_VERSION ?? 'v1.33.0', '-f', valuesFile],
+    {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  )
 }
 
 /** Consul's proxy-defaults/global before this file ran (the commands may write it): restored after. */
@@ -118,7 +133,11 @@ describe('the offline bundle with ACLs (the environment runs on one)', () => {
     assert.match(command, /-acl-replication-token-file=\/consul\/acl\/tokens\/acl-replication-token/)
     const volume = pod.volumes.find((entry: {name: string}) => entry.name === 'acl-replication-token')
     assert.deepEqual(volume.secret, {secretName: 'consul-acl-replication-acl-token', items: [{key: 'token', path: 'acl-replication-token'}]})
-    assert.ok(pod.containers[0].volumeMounts.some((mount: {name: string; mountPath: string}) => mount.name === 'acl-replication-token' && mount.mountPath === '/consul/acl/tokens'))
+    assert.ok(
+      pod.containers[0].volumeMounts.some(
+        (mount: {name: string; mountPath: string}) => mount.name === 'acl-replication-token' && mount.mountPath === '/consul/acl/tokens',
+      ),
+    )
     const token = secretOf('consul-acl-replication-acl-token').token
     assert.match(token, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
     assert.equal(secretOf('consul-federation').replicationToken, token)
@@ -141,7 +160,14 @@ describe('the offline bundle with ACLs (the environment runs on one)', () => {
     const command = job.spec.template.spec.containers[0].command.join(' ')
     assert.match(command, /-create-acl-replication-token=true/)
     assert.match(command, /-acl-replication-token-file=/)
-    const files = () => ['values.yaml', 'proxy-defaults.yaml', ...['consul-ca-cert', 'consul-ca-key', 'consul-gossip-encryption-key', 'consul-acl-replication-acl-token', 'consul-federation'].map((name) => `secrets/${name}.yaml`)].map((file) => readFileSync(join(dir, 'federation', file), 'utf8'))
+    const files = () =>
+      [
+        'values.yaml',
+        'proxy-defaults.yaml',
+        ...['consul-ca-cert', 'consul-ca-key', 'consul-gossip-encryption-key', 'consul-acl-replication-acl-token', 'consul-federation'].map(
+          (name) => `secrets/${name}.yaml`,
+        ),
+      ].map((file) => readFileSync(join(dir, 'federation', file), 'utf8'))
     const before = files()
     const again = await runCli(['federate', 'primary', '--output-dir', 'federation', '--yes'], {cwd: dir})
     assert.equal(again.exitCode, 0, again.stderr)
@@ -182,8 +208,18 @@ describe('federate primary, export, import, secondary against dc1 and dc2', () =
     assert.match(result.stdout, /✓ created replication token — new secret ID \(UUID v4\) in consul-acl-replication-acl-token/)
     assert.match(result.stdout, /! secret consul-federation: not written yet/)
     assert.match(result.stdout, /Service fed-it-\w+\/consul-mesh-gateway does not exist yet/)
-    assert.match(result.stdout, new RegExp(`helm upgrade --install consul consul --repo https://helm.releases.hashicorp.com --version 2.0.3 --kube-context dc1 --namespace ${ns} `))
-    for (const [name, key] of [['consul-ca-cert', 'tls.crt'], ['consul-ca-key', 'tls.key'], ['consul-gossip-encryption-key', 'key'], ['consul-acl-replication-acl-token', 'token']]) {
+    assert.match(
+      result.stdout,
+      new RegExp(
+        `helm upgrade --install consul consul --repo https://helm.releases.hashicorp.com --version 2.0.3 --kube-context dc1 --namespace ${ns} `,
+      ),
+    )
+    for (const [name, key] of [
+      ['consul-ca-cert', 'tls.crt'],
+      ['consul-ca-key', 'tls.key'],
+      ['consul-gossip-encryption-key', 'key'],
+      ['consul-acl-replication-acl-token', 'token'],
+    ]) {
       const secret = await readSecret('dc1', ns, name)
       assert.ok(secret?.data[key], name)
       assert.equal(secret.labels['app.kubernetes.io/managed-by'], 'consulk8s', name)
@@ -220,17 +256,25 @@ describe('federate primary, export, import, secondary against dc1 and dc2', () =
 
   it('with --wait, writes the federation secret once the gateway gets addresses; the token secret ID is created in the real Consul', async () => {
     assert.equal((await kube('dc1', ['-n', ns, 'create', 'service', 'loadbalancer', 'consul-mesh-gateway', '--tcp=443:8443'])).exitCode, 0)
-    const waiting = execa(process.execPath, [BIN, 'federate', 'primary', ...k(), '--context', 'dc1', '-n', ns, '--yes', '--wait', '--timeout', '2m'], {
-      cwd: work,
-      reject: false,
-      env: {CI: 'true', NO_COLOR: '1'},
-    })
+    const waiting = execa(
+      process.execPath,
+      [BIN, 'federate', 'primary', ...k(), '--context', 'dc1', '-n', ns, '--yes', '--wait', '--timeout', '2m'],
+      {
+        cwd: work,
+        reject: false,
+        env: {CI: 'true', NO_COLOR: '1'},
+      },
+    )
     let seen = ''
     waiting.stdout!.on('data', (chunk: Buffer) => (seen += chunk.toString()))
     for (let attempt = 0; attempt < 240 && !seen.includes('Waiting for'); attempt++) await sleep(250)
     assert.match(seen, /Waiting for the primary mesh gateway address: Service .*has no external IP or hostname yet/)
     const patch = {status: {loadBalancer: {ingress: [{ip: '203.0.113.20'}, {hostname: 'gw.example.com'}, {ip: '203.0.113.3'}]}}}
-    assert.equal((await kube('dc1', ['-n', ns, 'patch', 'service', 'consul-mesh-gateway', '--subresource=status', '--type=merge', '-p', JSON.stringify(patch)])).exitCode, 0)
+    assert.equal(
+      (await kube('dc1', ['-n', ns, 'patch', 'service', 'consul-mesh-gateway', '--subresource=status', '--type=merge', '-p', JSON.stringify(patch)]))
+        .exitCode,
+      0,
+    )
     const result = await waiting
     assert.equal(result.exitCode, 0, result.stderr)
     assert.match(result.stdout, /✓ created secret consul-federation/)
@@ -239,7 +283,10 @@ describe('federate primary, export, import, secondary against dc1 and dc2', () =
     assert.ok(secret)
     federation = secret.data
     assert.deepEqual(Object.keys(federation).sort(), ['caCert', 'caKey', 'gossipEncryptionKey', 'replicationToken', 'serverConfigJSON'])
-    assert.equal(federation.serverConfigJSON, '{"primary_datacenter":"dc1","primary_gateways":["203.0.113.3:443","203.0.113.20:443","gw.example.com:443"]}')
+    assert.equal(
+      federation.serverConfigJSON,
+      '{"primary_datacenter":"dc1","primary_gateways":["203.0.113.3:443","203.0.113.20:443","gw.example.com:443"]}',
+    )
     assert.deepEqual(secret.labels, {'managed-by': 'consul-k8s', 'app.kubernetes.io/managed-by': 'consulk8s'})
     assert.equal(federation.caCert, (await readSecret('dc1', ns, 'consul-ca-cert'))?.data['tls.crt'])
     assert.equal(federation.gossipEncryptionKey, (await readSecret('dc1', ns, 'consul-gossip-encryption-key'))?.data.key)
@@ -256,7 +303,10 @@ describe('federate primary, export, import, secondary against dc1 and dc2', () =
     const result = await cli(['federate', 'primary', ...k(), '--context', 'dc1', '-n', ns, '--yes', '--json', ...consulFlags()])
     assert.equal(result.exitCode, 0, result.stderr)
     const report = JSON.parse(result.stdout)
-    assert.ok(report.steps.some((step: {name: string; action: string}) => step.name === 'replication token in Consul' && step.action === 'create'), JSON.stringify(report.steps))
+    assert.ok(
+      report.steps.some((step: {name: string; action: string}) => step.name === 'replication token in Consul' && step.action === 'create'),
+      JSON.stringify(report.steps),
+    )
     // No mesh gateway in this Consul's catalog: the addresses already in the secret are kept.
     assert.match(report.warnings.join('\n'), /Could not refresh the gateway addresses .*keeping/)
     const client = consulClient('dc1')
@@ -275,7 +325,9 @@ describe('federate primary, export, import, secondary against dc1 and dc2', () =
     assert.equal(proxyDefaults.action, 'update', JSON.stringify(proxyDefaults))
     const entryClient = consulClient('dc2')
     try {
-      const entry = await entryClient.get<{MeshGateway?: {Mode?: string}; Config?: Record<string, unknown>}>('/v1/config/proxy-defaults/global', {query: {stale: true}})
+      const entry = await entryClient.get<{MeshGateway?: {Mode?: string}; Config?: Record<string, unknown>}>('/v1/config/proxy-defaults/global', {
+        query: {stale: true},
+      })
       assert.equal(entry.MeshGateway?.Mode, 'local', 'written through dc1, seen (replicated) in dc2')
       assert.deepEqual(entry.Config, {protocol: 'http'}, 'the other settings are kept')
     } finally {
@@ -300,23 +352,69 @@ describe('federate primary, export, import, secondary against dc1 and dc2', () =
     const npNs = `${ns}-np`
     try {
       assert.equal((await kube('dc1', ['create', 'namespace', npNs])).exitCode, 0)
-      const addresses = [[{type: 'InternalIP', address: '10.1.0.2'}], [{type: 'InternalIP', address: '10.1.0.1'}, {type: 'ExternalIP', address: '198.51.100.7'}]]
+      const addresses = [
+        [{type: 'InternalIP', address: '10.1.0.2'}],
+        [
+          {type: 'InternalIP', address: '10.1.0.1'},
+          {type: 'ExternalIP', address: '198.51.100.7'},
+        ],
+      ]
       for (const [i, name] of nodeNames.entries()) {
         assert.equal((await kube('dc1', ['create', '-f', '-'], JSON.stringify({apiVersion: 'v1', kind: 'Node', metadata: {name}}))).exitCode, 0)
-        const patched = await kube('dc1', ['patch', 'node', name, '--subresource=status', '--type=merge', '-p', JSON.stringify({status: {addresses: addresses[i]}})])
+        const patched = await kube('dc1', [
+          'patch',
+          'node',
+          name,
+          '--subresource=status',
+          '--type=merge',
+          '-p',
+          JSON.stringify({status: {addresses: addresses[i]}}),
+        ])
         assert.equal(patched.exitCode, 0, patched.stderr)
-        const pod = {apiVersion: 'v1', kind: 'Pod', metadata: {name: `gw-${i}`, namespace: npNs, labels: {app: 'consul', component: 'mesh-gateway'}}, spec: {nodeName: name, containers: [{name: 'gw', image: 'none'}]}}
+        const pod = {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: {name: `gw-${i}`, namespace: npNs, labels: {app: 'consul', component: 'mesh-gateway'}},
+          spec: {nodeName: name, containers: [{name: 'gw', image: 'none'}]},
+        }
         assert.equal((await kube('dc1', ['create', '-f', '-'], JSON.stringify(pod))).exitCode, 0)
       }
-      const service = {apiVersion: 'v1', kind: 'Service', metadata: {name: 'consul-mesh-gateway', namespace: npNs}, spec: {type: 'NodePort', selector: {app: 'consul', component: 'mesh-gateway'}, ports: [{name: 'gateway', port: 443, targetPort: 8443, nodePort: 30000 + Math.floor(Math.random() * 2000)}]}}
+      const service = {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: {name: 'consul-mesh-gateway', namespace: npNs},
+        spec: {
+          type: 'NodePort',
+          selector: {app: 'consul', component: 'mesh-gateway'},
+          ports: [{name: 'gateway', port: 443, targetPort: 8443, nodePort: 30000 + Math.floor(Math.random() * 2000)}],
+        },
+      }
       const created = await kube('dc1', ['create', '-f', '-', '-o', 'json'], JSON.stringify(service))
       assert.equal(created.exitCode, 0, created.stderr)
       const nodePort = JSON.parse(created.stdout).spec.ports[0].nodePort
-      const result = await cli(['federate', 'primary', ...k(), '--context', 'dc1', '-n', npNs, '--no-acls', '--mesh-gateway-service-type', 'NodePort', '--values-file', 'np-values.yaml', '--yes', '--json'])
+      const result = await cli([
+        'federate',
+        'primary',
+        ...k(),
+        '--context',
+        'dc1',
+        '-n',
+        npNs,
+        '--no-acls',
+        '--mesh-gateway-service-type',
+        'NodePort',
+        '--values-file',
+        'np-values.yaml',
+        '--yes',
+        '--json',
+      ])
       assert.equal(result.exitCode, 0, result.stderr)
       assert.deepEqual(JSON.parse(result.stdout).federationSecret.primaryGateways, [`10.1.0.2:${nodePort}`, `198.51.100.7:${nodePort}`])
       const secret = await readSecret('dc1', npNs, 'consul-federation')
-      assert.equal(secret?.data.serverConfigJSON, `{"primary_datacenter":"dc1","primary_gateways":["10.1.0.2:${nodePort}","198.51.100.7:${nodePort}"]}`)
+      assert.equal(
+        secret?.data.serverConfigJSON,
+        `{"primary_datacenter":"dc1","primary_gateways":["10.1.0.2:${nodePort}","198.51.100.7:${nodePort}"]}`,
+      )
     } finally {
       await kube('dc1', ['delete', 'namespace', npNs, '--wait=false', '--ignore-not-found'])
       for (const name of nodeNames) await kube('dc1', ['delete', 'node', name, '--ignore-not-found'])
@@ -384,13 +482,43 @@ describe('federate primary, export, import, secondary against dc1 and dc2', () =
   })
 
   it('secondary refuses the primary datacenter name and writes nothing', async () => {
-    const result = await cli(['federate', 'secondary', ...k(), '--context', 'dc2', '--primary-context', 'dc1', '-n', ns, '--datacenter', 'dc1', '--values-file', 'never.yaml', '--yes'])
+    const result = await cli([
+      'federate',
+      'secondary',
+      ...k(),
+      '--context',
+      'dc2',
+      '--primary-context',
+      'dc1',
+      '-n',
+      ns,
+      '--datacenter',
+      'dc1',
+      '--values-file',
+      'never.yaml',
+      '--yes',
+    ])
     assertCleanFailure(result, /The secondary datacenter cannot be named "dc1": that is the primary's name\./)
     assert.equal(existsSync(join(work, 'never.yaml')), false)
   })
 
   it('secondary from the primary context uses the default/kubernetes endpoints for a localhost server, and its values render', async () => {
-    const result = await cli(['federate', 'secondary', '--kubeconfig', env.kubeconfigLocalhost, '--context', 'dc2', '--primary-context', 'dc1', '-n', ns, '--datacenter', 'dc2', '--yes', '--json'])
+    const result = await cli([
+      'federate',
+      'secondary',
+      '--kubeconfig',
+      env.kubeconfigLocalhost,
+      '--context',
+      'dc2',
+      '--primary-context',
+      'dc1',
+      '-n',
+      ns,
+      '--datacenter',
+      'dc2',
+      '--yes',
+      '--json',
+    ])
     assert.equal(result.exitCode, 0, result.stderr)
     const report = JSON.parse(result.stdout)
     assert.equal(report.k8sAuthMethodHostSource, 'endpoints')
@@ -414,7 +542,23 @@ describe('federate primary, export, import, secondary against dc1 and dc2', () =
   })
 
   it('secondary with the plain kubeconfig takes the server as it is written there', async () => {
-    const result = await cli(['federate', 'secondary', ...k(), '--context', 'dc2', '-f', 'fed.yaml', '-n', ns, '--datacenter', 'dc2', '--values-file', 'dc2.yaml', '--yes', '--json'])
+    const result = await cli([
+      'federate',
+      'secondary',
+      ...k(),
+      '--context',
+      'dc2',
+      '-f',
+      'fed.yaml',
+      '-n',
+      ns,
+      '--datacenter',
+      'dc2',
+      '--values-file',
+      'dc2.yaml',
+      '--yes',
+      '--json',
+    ])
     assert.equal(result.exitCode, 0, result.stderr)
     const report = JSON.parse(result.stdout)
     assert.equal(report.k8sAuthMethodHost, env.clusters.dc2.server)
@@ -425,7 +569,23 @@ describe('federate primary, export, import, secondary against dc1 and dc2', () =
 
 describe("rotating the replication token with the primary's Consul", () => {
   const rotNs = `${ns}-rot`
-  const run = (extra: string[]) => cli(['federate', 'primary', ...k(), '--context', 'dc1', '-n', rotNs, '--values-file', 'rot-values.yaml', '--primary-gateway', '203.0.113.50:443', '--yes', ...consulFlags(), ...extra])
+  const run = (extra: string[]) =>
+    cli([
+      'federate',
+      'primary',
+      ...k(),
+      '--context',
+      'dc1',
+      '-n',
+      rotNs,
+      '--values-file',
+      'rot-values.yaml',
+      '--primary-gateway',
+      '203.0.113.50:443',
+      '--yes',
+      ...consulFlags(),
+      ...extra,
+    ])
   let newToken: string | undefined
 
   after(async () => {
@@ -474,11 +634,30 @@ describe('federate primary against a release that already runs (read, never gues
 
   before(async () => {
     // The vendored chart under a non-default datacenter and no global.name (fullname <release>-consul).
-    const installed = await helm(['install', release, env.chartDir, '-n', relNs, '--create-namespace', '--no-hooks', '--set', 'global.datacenter=east', '--set', 'global.tls.enabled=true', '--set', 'global.acls.manageSystemACLs=true', '--set', 'connectInject.enabled=false'])
+    const installed = await helm([
+      'install',
+      release,
+      env.chartDir,
+      '-n',
+      relNs,
+      '--create-namespace',
+      '--no-hooks',
+      '--set',
+      'global.datacenter=east',
+      '--set',
+      'global.tls.enabled=true',
+      '--set',
+      'global.acls.manageSystemACLs=true',
+      '--set',
+      'connectInject.enabled=false',
+    ])
     assert.equal(installed.exitCode, 0, installed.stderr)
     // The CA the chart's tls-init makes (a hook, skipped here): <fullname>-ca-cert / -ca-key.
     ca = await createCA()
-    for (const [name, key, value] of [[`${fullname}-ca-cert`, 'tls.crt', ca.certPem], [`${fullname}-ca-key`, 'tls.key', ca.keyPem]]) {
+    for (const [name, key, value] of [
+      [`${fullname}-ca-cert`, 'tls.crt', ca.certPem],
+      [`${fullname}-ca-key`, 'tls.key', ca.keyPem],
+    ]) {
       const created = await kube('dc1', ['-n', relNs, 'create', 'secret', 'generic', name, `--from-literal=${key}=${value}`])
       assert.equal(created.exitCode, 0, created.stderr)
     }
@@ -490,7 +669,25 @@ describe('federate primary against a release that already runs (read, never gues
   })
 
   it('refuses a contradicting --datacenter, naming both values, and writes nothing', async () => {
-    const result = await cli(['federate', 'primary', ...k(), '--context', 'dc1', '-n', relNs, '--release', release, '--datacenter', 'dc1', '--values-file', 'never-rel.yaml', '--yes'], withHelm)
+    const result = await cli(
+      [
+        'federate',
+        'primary',
+        ...k(),
+        '--context',
+        'dc1',
+        '-n',
+        relNs,
+        '--release',
+        release,
+        '--datacenter',
+        'dc1',
+        '--values-file',
+        'never-rel.yaml',
+        '--yes',
+      ],
+      withHelm,
+    )
     assertCleanFailure(result, new RegExp(`--datacenter dc1 contradicts release ${release} .*whose datacenter \\(global\\.datacenter\\) is east\\.`))
     assert.equal(existsSync(join(work, 'never-rel.yaml')), false)
     assert.equal(await readSecret('dc1', relNs, `${fullname}-acl-replication-acl-token`), undefined)
@@ -498,13 +695,34 @@ describe('federate primary against a release that already runs (read, never gues
 
   it("keeps the release's datacenter and names, reuses its CA, and writes its values plus the federation changes", async () => {
     const before = await readSecret('dc1', relNs, `${fullname}-ca-cert`)
-    const result = await cli(['federate', 'primary', ...k(), '--context', 'dc1', '-n', relNs, '--release', release, '--values-file', 'rel-values.yaml', '--primary-gateway', '203.0.113.30:443', '--yes', '--json'], withHelm)
+    const result = await cli(
+      [
+        'federate',
+        'primary',
+        ...k(),
+        '--context',
+        'dc1',
+        '-n',
+        relNs,
+        '--release',
+        release,
+        '--values-file',
+        'rel-values.yaml',
+        '--primary-gateway',
+        '203.0.113.30:443',
+        '--yes',
+        '--json',
+      ],
+      withHelm,
+    )
     assert.equal(result.exitCode, 0, result.stderr)
     const report = JSON.parse(result.stdout)
     assert.equal(report.datacenter, 'east')
     assert.equal(report.federationSecret.name, `${fullname}-federation`)
     assert.deepEqual(
-      report.steps.filter((step: {kind: string}) => step.kind === 'secret').map((step: {name: string; action: string}) => `${step.name} ${step.action}`),
+      report.steps
+        .filter((step: {kind: string}) => step.kind === 'secret')
+        .map((step: {name: string; action: string}) => `${step.name} ${step.action}`),
       [`${fullname}-ca-cert unchanged`, `${fullname}-ca-key unchanged`, `${fullname}-federation create`],
     )
     assert.equal((await readSecret('dc1', relNs, `${fullname}-ca-cert`))?.resourceVersion, before?.resourceVersion, 'the CA is not touched')
@@ -532,12 +750,36 @@ describe('federate primary takes the gateways from the Consul catalog when Consu
   const node = `fed-it-gw-node-${suffix}`
 
   before(async () => {
-    const installed = await execa(env.bin.helm, [...helmArgs('dc1'), 'install', release, env.chartDir, '-n', gwNs, '--create-namespace', '--no-hooks', '--set', `meshGateway.consulServiceName=${service}`, '--set', 'connectInject.enabled=false'], {env: helmEnv(), reject: false})
+    const installed = await execa(
+      env.bin.helm,
+      [
+        ...helmArgs('dc1'),
+        'install',
+        release,
+        env.chartDir,
+        '-n',
+        gwNs,
+        '--create-namespace',
+        '--no-hooks',
+        '--set',
+        `meshGateway.consulServiceName=${service}`,
+        '--set',
+        'connectInject.enabled=false',
+      ],
+      {env: helmEnv(), reject: false},
+    )
     assert.equal(installed.exitCode, 0, installed.stderr)
     const client = consulClient('dc1')
     try {
-      for (const [id, address] of [['a', '203.0.113.41'], ['b', '198.51.100.40']]) {
-        await client.put('/v1/catalog/register', {Node: node, Address: '127.0.0.1', Service: {ID: `${service}-${id}`, Service: service, Port: 8443, TaggedAddresses: {wan: {Address: address, Port: 443}}}})
+      for (const [id, address] of [
+        ['a', '203.0.113.41'],
+        ['b', '198.51.100.40'],
+      ]) {
+        await client.put('/v1/catalog/register', {
+          Node: node,
+          Address: '127.0.0.1',
+          Service: {ID: `${service}-${id}`, Service: service, Port: 8443, TaggedAddresses: {wan: {Address: address, Port: 443}}},
+        })
       }
     } finally {
       client.close()
@@ -553,7 +795,26 @@ describe('federate primary takes the gateways from the Consul catalog when Consu
   })
 
   it("writes primary_gateways from the mesh gateway's wan tagged addresses, sorted", async () => {
-    const result = await cli(['federate', 'primary', ...k(), '--context', 'dc1', '-n', gwNs, '--release', release, '--values-file', 'gw-values.yaml', '--no-acls', '--yes', '--json', ...consulFlags()], {env: {CONSULK8S_HELM: env.bin.helm}})
+    const result = await cli(
+      [
+        'federate',
+        'primary',
+        ...k(),
+        '--context',
+        'dc1',
+        '-n',
+        gwNs,
+        '--release',
+        release,
+        '--values-file',
+        'gw-values.yaml',
+        '--no-acls',
+        '--yes',
+        '--json',
+        ...consulFlags(),
+      ],
+      {env: {CONSULK8S_HELM: env.bin.helm}},
+    )
     assert.equal(result.exitCode, 0, result.stderr)
     const report = JSON.parse(result.stdout)
     assert.deepEqual(report.federationSecret.primaryGateways, ['198.51.100.40:443', '203.0.113.41:443'])
@@ -597,9 +858,23 @@ describe('the material federate wrote works with real Consul', () => {
         bind_addr: '127.0.0.1',
         data_dir: join(dir(), 'validate-data'),
         encrypt: material.gossipEncryptionKey,
-        tls: {defaults: {ca_file: join(cfg, 'ca.pem'), cert_file: join(cfg, 'server.pem'), key_file: join(cfg, 'server-key.pem'), verify_incoming: true, verify_outgoing: true}, internal_rpc: {verify_server_hostname: true}},
+        tls: {
+          defaults: {
+            ca_file: join(cfg, 'ca.pem'),
+            cert_file: join(cfg, 'server.pem'),
+            key_file: join(cfg, 'server-key.pem'),
+            verify_incoming: true,
+            verify_outgoing: true,
+          },
+          internal_rpc: {verify_server_hostname: true},
+        },
         connect: {enabled: true, enable_mesh_gateway_wan_federation: true},
-        acl: {enabled: true, default_policy: 'deny', enable_token_replication: true, tokens: {replication: material.replicationToken, agent: material.replicationToken}},
+        acl: {
+          enabled: true,
+          default_policy: 'deny',
+          enable_token_replication: true,
+          tokens: {replication: material.replicationToken, agent: material.replicationToken},
+        },
       }),
     )
     const result = await execa(env.bin.consul, ['validate', cfg], {reject: false})
@@ -615,7 +890,10 @@ describe('the material federate wrote works with real Consul', () => {
     mkdirSync(cwd, {recursive: true})
     writeFileSync(join(cwd, 'ca.pem'), material.caCert)
     writeFileSync(join(cwd, 'ca-key.pem'), material.caKey, {mode: 0o600})
-    const result = await execa(env.bin.consul, ['tls', 'cert', 'create', '-server', '-dc', 'dc2', '-ca', 'ca.pem', '-key', 'ca-key.pem'], {cwd, reject: false})
+    const result = await execa(env.bin.consul, ['tls', 'cert', 'create', '-server', '-dc', 'dc2', '-ca', 'ca.pem', '-key', 'ca-key.pem'], {
+      cwd,
+      reject: false,
+    })
     assert.equal(result.exitCode, 0, result.stdout + result.stderr)
     execFileSync('openssl', ['verify', '-CAfile', join(cwd, 'ca.pem'), join(cwd, 'dc2-server-consul-0.pem')])
   })
@@ -641,7 +919,16 @@ describe('the material federate wrote works with real Consul', () => {
         client_addr: '127.0.0.1',
         ports: {http: -1, https: ports.https, dns: -1, grpc: -1, grpc_tls: -1, serf_lan: ports.serfLan, serf_wan: -1, server: ports.server},
         encrypt: material.gossipEncryptionKey,
-        tls: {defaults: {ca_file: join(cfg, 'ca.pem'), cert_file: join(cfg, 'server.pem'), key_file: join(cfg, 'server-key.pem'), verify_incoming: true, verify_outgoing: true}, internal_rpc: {verify_server_hostname: true}},
+        tls: {
+          defaults: {
+            ca_file: join(cfg, 'ca.pem'),
+            cert_file: join(cfg, 'server.pem'),
+            key_file: join(cfg, 'server-key.pem'),
+            verify_incoming: true,
+            verify_outgoing: true,
+          },
+          internal_rpc: {verify_server_hostname: true},
+        },
         disable_update_check: true,
         log_level: 'WARN',
       }),
@@ -655,11 +942,22 @@ describe('the material federate wrote works with real Consul', () => {
     const stranger = await signServerCert(await createCA(), {datacenter: 'fedca'})
     const leader = (cert: {certPem: string; keyPem: string}) =>
       new Promise<string>((resolve, reject) => {
-        const req = https.get({host: '127.0.0.1', port: ports.https, path: '/v1/status/leader', ca: material.caCert, cert: cert.certPem, key: cert.keyPem, servername: 'server.fedca.consul'}, (res) => {
-          let body = ''
-          res.on('data', (chunk) => (body += chunk))
-          res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`HTTP ${res.statusCode}`))))
-        })
+        const req = https.get(
+          {
+            host: '127.0.0.1',
+            port: ports.https,
+            path: '/v1/status/leader',
+            ca: material.caCert,
+            cert: cert.certPem,
+            key: cert.keyPem,
+            servername: 'server.fedca.consul',
+          },
+          (res) => {
+            let body = ''
+            res.on('data', (chunk) => (body += chunk))
+            res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`HTTP ${res.statusCode}`))))
+          },
+        )
         req.on('error', reject)
       })
     let answer = ''
@@ -702,7 +1000,10 @@ describe('the material federate wrote works with real Consul', () => {
       // down; only then may the token federate created be deleted.
       let restored = !swappedIn
       for (let attempt = 0; attempt < 240 && !restored; attempt++) {
-        restored = await dc2.put('/v1/agent/token/replication', {Token: env.federation.replicationToken}).then(() => true, () => false)
+        restored = await dc2.put('/v1/agent/token/replication', {Token: env.federation.replicationToken}).then(
+          () => true,
+          () => false,
+        )
         if (!restored) await sleep(1000)
       }
       if (policyId) await dc1.delete(`/v1/acl/policy/${policyId}`).catch(() => undefined)

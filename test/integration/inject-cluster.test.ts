@@ -20,7 +20,12 @@ const fixture = (name: string) => readFileSync(join(ROOT, 'test/fixtures/inject'
 interface Workload {
   kind: string
   metadata: {name: string; generation: number; annotations?: Record<string, string>}
-  spec: {template?: {metadata?: {annotations?: Record<string, string>}; spec: {containers: Array<{name: string; env?: Array<{name: string; value?: string}>}>; initContainers?: Array<{name: string}>}}}
+  spec: {
+    template?: {
+      metadata?: {annotations?: Record<string, string>}
+      spec: {containers: Array<{name: string; env?: Array<{name: string; value?: string}>}>; initContainers?: Array<{name: string}>}
+    }
+  }
 }
 
 const EXTRA = `
@@ -87,7 +92,8 @@ spec:
 
 describe('inject (live cluster)', () => {
   let env: TestEnvState
-  const kubectl = (args: string[], input?: string) => execa(env.bin.kubectl, [...kubectlArgs('dc1'), '-n', namespace, ...args], {input, reject: false})
+  const kubectl = (args: string[], input?: string) =>
+    execa(env.bin.kubectl, [...kubectlArgs('dc1'), '-n', namespace, ...args], {input, reject: false})
   const inject = (...args: string[]) => runCli(['inject', '--kubeconfig', env.kubeconfig, '--context', 'dc1', '-n', namespace, ...args])
 
   async function workloads(): Promise<Map<string, Workload>> {
@@ -141,10 +147,19 @@ describe('inject (live cluster)', () => {
     const after = await workloads()
     const server = after.get('Deployment/static-server')!.spec.template!
     assert.equal(server.metadata?.annotations?.['consul.hashicorp.com/connect-inject-status'], 'injected')
-    assert.deepEqual(server.spec.containers.map((container) => container.name), ['consul-dataplane', 'static-server'])
-    assert.deepEqual(server.spec.initContainers?.map((container) => container.name), ['consul-connect-inject-init'])
+    assert.deepEqual(
+      server.spec.containers.map((container) => container.name),
+      ['consul-dataplane', 'static-server'],
+    )
+    assert.deepEqual(
+      server.spec.initContainers?.map((container) => container.name),
+      ['consul-connect-inject-init'],
+    )
     const web = after.get('Deployment/web')!.spec.template!
-    assert.deepEqual(web.spec.containers.map((container) => container.name), ['consul-dataplane-web', 'consul-dataplane-web-admin', 'web', 'web-admin'])
+    assert.deepEqual(
+      web.spec.containers.map((container) => container.name),
+      ['consul-dataplane-web', 'consul-dataplane-web-admin', 'web', 'web-admin'],
+    )
     const client = after.get('Deployment/static-client')!.spec.template!.spec.containers.find((container) => container.name === 'static-client')!
     assert.ok(client.env?.some((variable) => variable.name === 'WEB_ADMIN_CONNECT_SERVICE_PORT' && variable.value === '2234'))
     for (const untouched of ['Deployment/plain', 'Deployment/opted-out', 'Deployment/misplaced', 'StatefulSet/broken', 'Job/once']) {
@@ -158,13 +173,23 @@ describe('inject (live cluster)', () => {
     const report = JSON.parse(result.stdout)
     assert.equal(report.counts.inject, 0)
     assert.equal(report.counts.error, 1, 'the broken StatefulSet is still reported')
-    assert.ok(report.workloads.every((workload: {applied?: boolean}) => workload.applied === undefined), 'nothing applied')
+    assert.ok(
+      report.workloads.every((workload: {applied?: boolean}) => workload.applied === undefined),
+      'nothing applied',
+    )
     const after = await workloads()
     for (const [key, workload] of before) assert.equal(after.get(key)?.metadata.generation, workload.metadata.generation, key)
   })
 
   it('refuses to patch without --yes when no terminal can confirm', async () => {
-    const patched = await kubectl(['patch', 'deployment', 'plain', '--type=merge', '-p', '{"spec":{"template":{"metadata":{"annotations":{"consul.hashicorp.com/connect-inject":"true"}}}}}'])
+    const patched = await kubectl([
+      'patch',
+      'deployment',
+      'plain',
+      '--type=merge',
+      '-p',
+      '{"spec":{"template":{"metadata":{"annotations":{"consul.hashicorp.com/connect-inject":"true"}}}}}',
+    ])
     assert.equal(patched.exitCode, 0, patched.stderr)
     const before = await workloads()
     const result = await inject()

@@ -142,10 +142,14 @@ describe('inject -f (manifests, offline) and validity against the real API serve
   it('injects the seed examples and the API server accepts the result', async () => {
     const result = await runCli([
       'inject',
-      '-f', fixture('static-server.yaml'),
-      '-f', fixture('static-client.yaml'),
-      '-f', fixture('multiport-web.yaml'),
-      '-f', fixture('static-client-upstreams.yaml'),
+      '-f',
+      fixture('static-server.yaml'),
+      '-f',
+      fixture('static-client.yaml'),
+      '-f',
+      fixture('multiport-web.yaml'),
+      '-f',
+      fixture('static-client-upstreams.yaml'),
     ])
     assert.equal(result.exitCode, 0, result.stderr)
     assert.match(result.stderr, /✓ Deployment default\/static-server: injected/)
@@ -163,7 +167,10 @@ describe('inject -f (manifests, offline) and validity against the real API serve
   })
 
   it('injects every kind and the variants (ACLs, probes, labelled upstreams, native sidecars) validly', async () => {
-    const result = await runCli(['inject', '-f', '-', '--acls', '--tls', '--tls-server-name', 'server.dc1.consul', '--ca-file', env.federation.caCertFile], {input: VARIANTS})
+    const result = await runCli(
+      ['inject', '-f', '-', '--acls', '--tls', '--tls-server-name', 'server.dc1.consul', '--ca-file', env.federation.caCertFile],
+      {input: VARIANTS},
+    )
     assert.equal(result.exitCode, 0, result.stderr)
     assert.match(result.stderr, /5 workloads: 5 to inject, 0 skipped, 0 with errors/)
     const docs = parseAllDocuments(result.stdout).map((doc) => doc.toJS())
@@ -202,7 +209,10 @@ describe('inject -f (manifests, offline) and validity against the real API serve
       assert.match(report, /✓ Deployment default\/good: injected/)
       assert.match(report, /✗ Deployment default\/unknown-port: annotation consul\.hashicorp\.com\/connect-service-port: unknown port "grpc"/)
       assert.match(report, /✗ StatefulSet default\/too-few-ports: .*more services than ports/)
-      assert.match(report, /✗ Job default\/bad-upstream: annotation consul\.hashicorp\.com\/connect-service-upstreams: upstream "cache" has no local port/)
+      assert.match(
+        report,
+        /✗ Job default\/bad-upstream: annotation consul\.hashicorp\.com\/connect-service-upstreams: upstream "cache" has no local port/,
+      )
       assert.match(result.stderr, /✗ 3 workload\(s\) have invalid Connect annotations; no manifests were written\./)
       assert.doesNotMatch(report, /\n\s+at /, 'no stack trace')
     }
@@ -213,7 +223,9 @@ describe('inject -f (manifests, offline) and validity against the real API serve
     const report = JSON.parse(json.stdout)
     assert.deepEqual(report.counts, {inject: 1, skip: 0, error: 3})
     assert.deepEqual(
-      report.workloads.filter((workload: {action: string}) => workload.action === 'error').map((workload: {name: string; annotation: string}) => [workload.name, workload.annotation]),
+      report.workloads
+        .filter((workload: {action: string}) => workload.action === 'error')
+        .map((workload: {name: string; annotation: string}) => [workload.name, workload.annotation]),
       [
         ['unknown-port', 'consul.hashicorp.com/connect-service-port'],
         ['too-few-ports', 'consul.hashicorp.com/connect-service-port'],
@@ -230,7 +242,10 @@ describe('inject -f (manifests, offline) and validity against the real API serve
 
     const diff = await runCli(['inject', '-f', fixture('static-client-upstreams.yaml'), '--diff'])
     assert.equal(diff.exitCode, 0, diff.stderr)
-    assert.match(diff.stdout, /^--- Deployment default\/static-client \(pod template, before\)\n\+\+\+ Deployment default\/static-client \(pod template, injected\)\n@@ /)
+    assert.match(
+      diff.stdout,
+      /^--- Deployment default\/static-client \(pod template, before\)\n\+\+\+ Deployment default\/static-client \(pod template, injected\)\n@@ /,
+    )
     assert.match(diff.stdout, /^\+ {8}- name: WEB_ADMIN_CONNECT_SERVICE_PORT\n\+ {10}value: "2234"$/m)
     assert.match(diff.stdout, /^ {5}- name: static-client$/m)
 

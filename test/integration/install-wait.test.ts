@@ -33,8 +33,13 @@ before(async () => {
 
 after(async () => {
   if (!env.simulatedNode) return
-  await execa(env.bin.helm, ['uninstall', RELEASE, '-n', NAMESPACE, '--no-hooks', '--kube-context', 'dc1', '--kubeconfig', env.kubeconfig], {reject: false})
-  await dc1.core().deleteNamespace({name: NAMESPACE}).catch(() => undefined)
+  await execa(env.bin.helm, ['uninstall', RELEASE, '-n', NAMESPACE, '--no-hooks', '--kube-context', 'dc1', '--kubeconfig', env.kubeconfig], {
+    reject: false,
+  })
+  await dc1
+    .core()
+    .deleteNamespace({name: NAMESPACE})
+    .catch(() => undefined)
 })
 
 describe('install and upgrade wait for the pods by default', () => {
@@ -55,7 +60,10 @@ describe('install and upgrade wait for the pods by default', () => {
     result = await cli(['upgrade', ...target(), '--reuse-values', '--set', 'server.replicas=2', '--chart', env.chartDir, '--yes', '--timeout', '20s'])
     assert.notEqual(result.exitCode, 0, result.stdout)
     assert.match(result.stderr, new RegExp(`Timed out after 20s still waiting for StatefulSet ${RELEASE}-server \\(1/2 ready\\)`))
-    assert.match(result.stderr, new RegExp(`pod ${RELEASE}-server-1 Pending: 0/1 nodes are available: 1 node\\(s\\) didn't match pod anti-affinity rules`))
+    assert.match(
+      result.stderr,
+      new RegExp(`pod ${RELEASE}-server-1 Pending: 0/1 nodes are available: 1 node\\(s\\) didn't match pod anti-affinity rules`),
+    )
     assert.match(result.stderr, /event FailedScheduling: /)
     assert.match(result.stdout, new RegExp(`pod ${RELEASE}-server-1 Pending: .*anti-affinity`), 'said while waiting, not only at the end')
 
@@ -66,7 +74,10 @@ describe('install and upgrade wait for the pods by default', () => {
     const status = await cli(['status', ...target(), '-o', 'json'])
     assert.equal(status.exitCode, 0, status.stderr)
     const report = JSON.parse(status.stdout) as {healthy: boolean; workloads: Array<{name: string; ready: number; desired: number}>}
-    assert.deepEqual(report.workloads.map((workload) => [workload.name, workload.ready, workload.desired]), [[`${RELEASE}-server`, 1, 1]])
+    assert.deepEqual(
+      report.workloads.map((workload) => [workload.name, workload.ready, workload.desired]),
+      [[`${RELEASE}-server`, 1, 1]],
+    )
     assert.equal(report.healthy, true)
   })
 })

@@ -55,7 +55,18 @@ function target(context = 'dc1', namespace = NAMESPACE): string[] {
 }
 
 async function helmReleases(context: string, namespace: string): Promise<Array<{name: string; revision: string; status: string}>> {
-  const result = await execa(env.bin.helm, ['list', '--all', '-o', 'json', '-n', namespace, '--kube-context', context, '--kubeconfig', env.kubeconfig])
+  const result = await execa(env.bin.helm, [
+    'list',
+    '--all',
+    '-o',
+    'json',
+    '-n',
+    namespace,
+    '--kube-context',
+    context,
+    '--kubeconfig',
+    env.kubeconfig,
+  ])
   return JSON.parse(result.stdout) as Array<{name: string; revision: string; status: string}>
 }
 
@@ -115,11 +126,26 @@ before(async () => {
 })
 
 after(async () => {
-  for (const [context, namespace, release] of [['dc1', NAMESPACE, RELEASE], ['dc2', NAMESPACE_DC2, RELEASE], ['dc1', NAMESPACE_OTHER, RELEASE], ['dc2', NAMESPACE_CR, RELEASE_CR]]) {
-    await execa(env.bin.helm, ['uninstall', release, '-n', namespace, '--no-hooks', '--kube-context', context, '--kubeconfig', env.kubeconfig], {reject: false})
+  for (const [context, namespace, release] of [
+    ['dc1', NAMESPACE, RELEASE],
+    ['dc2', NAMESPACE_DC2, RELEASE],
+    ['dc1', NAMESPACE_OTHER, RELEASE],
+    ['dc2', NAMESPACE_CR, RELEASE_CR],
+  ]) {
+    await execa(env.bin.helm, ['uninstall', release, '-n', namespace, '--no-hooks', '--kube-context', context, '--kubeconfig', env.kubeconfig], {
+      reject: false,
+    })
   }
-  for (const [cluster, namespace] of [[dc1, NAMESPACE], [dc2, NAMESPACE_DC2], [dc1, NAMESPACE_OTHER], [dc2, NAMESPACE_CR]] as const) {
-    await cluster.core().deleteNamespace({name: namespace}).catch(() => undefined)
+  for (const [cluster, namespace] of [
+    [dc1, NAMESPACE],
+    [dc2, NAMESPACE_DC2],
+    [dc1, NAMESPACE_OTHER],
+    [dc2, NAMESPACE_CR],
+  ] as const) {
+    await cluster
+      .core()
+      .deleteNamespace({name: namespace})
+      .catch(() => undefined)
   }
   await rm(dir, {recursive: true, force: true})
 })
@@ -151,7 +177,22 @@ describe('consulk8s install: refusals change nothing', () => {
     for (const cluster of kubeconfig.clusters) cluster.cluster.server = 'https://127.0.0.1:1'
     const unreachable = join(dir, 'unreachable.kubeconfig')
     await writeFile(unreachable, stringify(kubeconfig), {mode: 0o600})
-    const result = await cli(['install', '--kubeconfig', unreachable, '--context', 'dc1', '-n', NAMESPACE, '--release', RELEASE, '-f', valuesFile, '--chart', env.chartDir, '--yes'])
+    const result = await cli([
+      'install',
+      '--kubeconfig',
+      unreachable,
+      '--context',
+      'dc1',
+      '-n',
+      NAMESPACE,
+      '--release',
+      RELEASE,
+      '-f',
+      valuesFile,
+      '--chart',
+      env.chartDir,
+      '--yes',
+    ])
     expectFailure(result, /Cannot reach the Kubernetes API of context "dc1" \(https:\/\/127\.0\.0\.1:1\)/)
     await assertNothingInstalled()
   })
@@ -168,7 +209,10 @@ describe('consulk8s install: refusals change nothing', () => {
     const result = await cli(['install', ...target(), '-f', valuesFile, '--chart', env.chartDir, '--dry-run', '-o', 'yaml'])
     assert.equal(result.exitCode, 0, result.stderr)
     const kinds = result.stdout.split(/^---$/m).map((document) => parse(document) as {kind?: string; metadata?: {name?: string}} | null)
-    assert.ok(kinds.some((object) => object?.kind === 'StatefulSet' && object.metadata?.name === `${RELEASE}-server`), 'the manifest has the server StatefulSet')
+    assert.ok(
+      kinds.some((object) => object?.kind === 'StatefulSet' && object.metadata?.name === `${RELEASE}-server`),
+      'the manifest has the server StatefulSet',
+    )
     assert.match(result.stderr, /Dry run: the chart renders \d+ objects; nothing was changed/)
     await assertNothingInstalled()
   })
@@ -199,7 +243,24 @@ describe('consulk8s install, status, upgrade, uninstall', () => {
 
   it('refuses another Consul release in the cluster; --force goes on, saying what may break', async () => {
     const other = `${RELEASE}-b`
-    const args = ['install', '--kubeconfig', env.kubeconfig, '--context', 'dc1', '-n', NAMESPACE_OTHER, '--release', other, '--set', `global.name=${other}`, '--set', 'connectInject.enabled=false', '--chart', env.chartDir, '--yes']
+    const args = [
+      'install',
+      '--kubeconfig',
+      env.kubeconfig,
+      '--context',
+      'dc1',
+      '-n',
+      NAMESPACE_OTHER,
+      '--release',
+      other,
+      '--set',
+      `global.name=${other}`,
+      '--set',
+      'connectInject.enabled=false',
+      '--chart',
+      env.chartDir,
+      '--yes',
+    ]
     const refused = await cli(args)
     expectFailure(refused, new RegExp(`another Consul release in this cluster: ${RELEASE} in namespace ${NAMESPACE} \\(deployed, chart consul-`))
     assert.match(refused.stderr, new RegExp(`consulk8s uninstall --context dc1 -n ${NAMESPACE} --release ${RELEASE}`))
@@ -207,7 +268,12 @@ describe('consulk8s install, status, upgrade, uninstall', () => {
     assert.deepEqual(await helmReleases('dc1', NAMESPACE_OTHER), [])
     const forced = await cli([...args, '--force', '--dry-run'])
     assert.equal(forced.exitCode, 0, `${forced.stdout}\n${forced.stderr}`)
-    assert.match(forced.stdout, new RegExp(`! --force: going on despite another Consul release in this cluster: ${RELEASE} in namespace ${NAMESPACE}.*What may break: two Consul installs in one cluster share`))
+    assert.match(
+      forced.stdout,
+      new RegExp(
+        `! --force: going on despite another Consul release in this cluster: ${RELEASE} in namespace ${NAMESPACE}.*What may break: two Consul installs in one cluster share`,
+      ),
+    )
     assert.match(forced.stdout, /Dry run: the chart renders \d+ objects/)
     assert.deepEqual(await helmReleases('dc1', NAMESPACE_OTHER), [])
   })
@@ -235,17 +301,31 @@ describe('consulk8s install, status, upgrade, uninstall', () => {
 
     // A federation secret with a real CA: every key is checked, no value is printed.
     const ca = await createCA()
-    await createSecret(dc1, NAMESPACE, `${RELEASE}-federation`, {'app.kubernetes.io/managed-by': 'consulk8s', 'managed-by': 'consul-k8s'}, {
-      caCert: ca.certPem,
-      caKey: ca.keyPem,
-      serverConfigJSON: '{"primary_datacenter":"dc1","primary_gateways":["10.0.0.1:443"]}',
-    })
+    await createSecret(
+      dc1,
+      NAMESPACE,
+      `${RELEASE}-federation`,
+      {'app.kubernetes.io/managed-by': 'consulk8s', 'managed-by': 'consul-k8s'},
+      {
+        caCert: ca.certPem,
+        caKey: ca.keyPem,
+        serverConfigJSON: '{"primary_datacenter":"dc1","primary_gateways":["10.0.0.1:443"]}',
+      },
+    )
     result = await cli(['status', ...located])
     assert.equal(result.exitCode, 0, result.stderr)
-    assert.match(result.stdout, new RegExp(`Release ${RELEASE}\\s+deployed\\s+chart consul-${chartYaml.version.replaceAll('.', '\\.')} \\(app ${chartYaml.appVersion.replaceAll('.', '\\.')}\\), revision 1, namespace ${NAMESPACE}`))
+    assert.match(
+      result.stdout,
+      new RegExp(
+        `Release ${RELEASE}\\s+deployed\\s+chart consul-${chartYaml.version.replaceAll('.', '\\.')} \\(app ${chartYaml.appVersion.replaceAll('.', '\\.')}\\), revision 1, namespace ${NAMESPACE}`,
+      ),
+    )
     assert.match(result.stdout, /Values\s+datacenter dc1\s+TLS off, ACLs off, gossip off, mesh gateway off, federation off/)
     assert.match(result.stdout, new RegExp(`! +StatefulSet ${RELEASE}-server +0/1 ready +\\S*consul\\S*`))
-    assert.match(result.stdout, new RegExp(`✓ +Federation secret +valid +${RELEASE}-federation \\(caCert, caKey, serverConfigJSON\\): primary dc1, 1 gateway\\(s\\)`))
+    assert.match(
+      result.stdout,
+      new RegExp(`✓ +Federation secret +valid +${RELEASE}-federation \\(caCert, caKey, serverConfigJSON\\): primary dc1, 1 gateway\\(s\\)`),
+    )
     assert.equal(result.stdout.includes(ca.keyPem.split('\n')[1]), false, 'no key material printed')
     report = JSON.parse((await cli(['status', ...located, '--json'])).stdout)
     assert.equal(report.federationSecret.valid, true)
@@ -258,7 +338,7 @@ describe('consulk8s install, status, upgrade, uninstall', () => {
     const values = parse(result.stdout) as {global: {name: string; datacenter: string}; server: {replicas: number; storage: string}}
     assert.equal(values.global.name, RELEASE)
     assert.equal(values.server.replicas, 1)
-    assert.equal(values.server.storage, '10Gi', 'the chart\'s defaults are included (--all)')
+    assert.equal(values.server.storage, '10Gi', "the chart's defaults are included (--all)")
     assert.match(result.stderr, new RegExp(`Release ${RELEASE} in namespace ${NAMESPACE} of context "dc1": deployed, revision 1`))
   })
 
@@ -305,7 +385,18 @@ describe('consulk8s install, status, upgrade, uninstall', () => {
 
   it('waits by default, saying which pods are not ready and why, and fails at the timeout', async () => {
     // No scheduler here: the pods stay Pending, unscheduled.
-    const result = await cli(['upgrade', ...target(), '--reuse-values', '--set', 'server.replicas=2', '--chart', env.chartDir, '--yes', '--timeout', '4s'])
+    const result = await cli([
+      'upgrade',
+      ...target(),
+      '--reuse-values',
+      '--set',
+      'server.replicas=2',
+      '--chart',
+      env.chartDir,
+      '--yes',
+      '--timeout',
+      '4s',
+    ])
     expectFailure(result, new RegExp(`Timed out after 4s still waiting for StatefulSet ${RELEASE}-server \\(0/2 ready\\)`))
     assert.match(result.stdout, new RegExp(`Waiting for StatefulSet ${RELEASE}-server \\(0/2 ready\\)`))
     assert.match(result.stderr, /Not ready:/)
@@ -323,7 +414,8 @@ describe('consulk8s install, status, upgrade, uninstall', () => {
 
   async function leaveClaimAndTokens(): Promise<void> {
     // With a controller manager the StatefulSet has made this claim already (with these labels).
-    await dc1.core()
+    await dc1
+      .core()
       .createNamespacedPersistentVolumeClaim({
         namespace: NAMESPACE,
         body: {
@@ -362,7 +454,10 @@ describe('consulk8s install, status, upgrade, uninstall', () => {
 
     result = await cli([...args, '--force'])
     assert.equal(result.exitCode, 0, `${result.stdout}\n${result.stderr}`)
-    assert.match(result.stdout, /! --force: going on despite PersistentVolumeClaims of a previous release.*What may break: the new servers start on the old data/)
+    assert.match(
+      result.stdout,
+      /! --force: going on despite PersistentVolumeClaims of a previous release.*What may break: the new servers start on the old data/,
+    )
     assert.match(result.stdout, /! --force: going on despite secrets of a previous Consul install.*What may break: a stale bootstrap/)
     assert.equal((await helmReleases('dc1', NAMESPACE))[0].status, 'deployed')
   })
@@ -397,7 +492,10 @@ describe('consulk8s install, status, upgrade, uninstall', () => {
     assert.equal(await secretExists(dc1, NAMESPACE, 'by-hand'), true)
     // No secret of the chart's jobs is left but the federation secret.
     const chartSecrets = await dc1.core().listNamespacedSecret({namespace: NAMESPACE, labelSelector: 'managed-by=consul-k8s'})
-    assert.deepEqual(chartSecrets.items.map((secret) => secret.metadata?.name), [`${RELEASE}-federation`])
+    assert.deepEqual(
+      chartSecrets.items.map((secret) => secret.metadata?.name),
+      [`${RELEASE}-federation`],
+    )
     // The claim is deleted (kept as Terminating while the pvc-protection finalizer holds it).
     const pvcs = await dc1.core().listNamespacedPersistentVolumeClaim({namespace: NAMESPACE})
     for (const pvc of pvcs.items) assert.ok(pvc.metadata?.deletionTimestamp, `PVC ${pvc.metadata?.name} is being deleted`)
@@ -451,32 +549,58 @@ describe('consulk8s install of a secondary', () => {
     assert.match(result.stderr, /the primary's federation secret, complete/)
 
     await dc2.core().createNamespace({body: {metadata: {name: NAMESPACE_DC2}}})
-    await createSecret(dc2, NAMESPACE_DC2, `${RELEASE}-federation`, {'app.kubernetes.io/managed-by': 'consulk8s'}, {
-      caCert: 'cert',
-      serverConfigJSON: '{}',
-    })
+    await createSecret(
+      dc2,
+      NAMESPACE_DC2,
+      `${RELEASE}-federation`,
+      {'app.kubernetes.io/managed-by': 'consulk8s'},
+      {
+        caCert: 'cert',
+        serverConfigJSON: '{}',
+      },
+    )
     result = await cli(args)
     expectFailure(result, new RegExp(`secret ${RELEASE}-federation lacks caKey, gossipEncryptionKey`))
     assert.deepEqual(await helmReleases('dc2', NAMESPACE_DC2), [])
   })
 
   it('passes the preflight with a complete federation secret and renders the secondary', async () => {
-    await dc2.core().deleteNamespacedSecret({name: `${RELEASE}-federation`, namespace: NAMESPACE_DC2}).catch((error: unknown) => {
-      if (!isNotFound(error)) throw error
-    })
-    await createSecret(dc2, NAMESPACE_DC2, `${RELEASE}-federation`, {'app.kubernetes.io/managed-by': 'consulk8s'}, {
-      caCert: 'cert',
-      caKey: 'key',
-      serverConfigJSON: '{"primary_datacenter":"dc1","primary_gateways":["10.0.0.1:443"]}',
-      gossipEncryptionKey: 'k',
-    })
-    const result = await cli(['install', ...target('dc2', NAMESPACE_DC2), '-f', join(dir, 'dc2-values.yaml'), '--chart', env.chartDir, '--dry-run', '--json'])
+    await dc2
+      .core()
+      .deleteNamespacedSecret({name: `${RELEASE}-federation`, namespace: NAMESPACE_DC2})
+      .catch((error: unknown) => {
+        if (!isNotFound(error)) throw error
+      })
+    await createSecret(
+      dc2,
+      NAMESPACE_DC2,
+      `${RELEASE}-federation`,
+      {'app.kubernetes.io/managed-by': 'consulk8s'},
+      {
+        caCert: 'cert',
+        caKey: 'key',
+        serverConfigJSON: '{"primary_datacenter":"dc1","primary_gateways":["10.0.0.1:443"]}',
+        gossipEncryptionKey: 'k',
+      },
+    )
+    const result = await cli([
+      'install',
+      ...target('dc2', NAMESPACE_DC2),
+      '-f',
+      join(dir, 'dc2-values.yaml'),
+      '--chart',
+      env.chartDir,
+      '--dry-run',
+      '--json',
+    ])
     assert.equal(result.exitCode, 0, result.stderr)
     const planned = JSON.parse(result.stdout)
     assert.equal(planned.dryRun, true)
     assert.equal(planned.summary.federation, 'secondary')
     assert.equal(planned.summary.primaryDatacenter, 'dc1')
-    assert.ok(planned.objects.some((object: {kind: string; name: string}) => object.kind === 'Deployment' && object.name === `${RELEASE}-mesh-gateway`))
+    assert.ok(
+      planned.objects.some((object: {kind: string; name: string}) => object.kind === 'Deployment' && object.name === `${RELEASE}-mesh-gateway`),
+    )
     assert.deepEqual(await helmReleases('dc2', NAMESPACE_DC2), [])
   })
 })
@@ -489,11 +613,14 @@ describe('consulk8s uninstall of a release with Consul custom resources', () => 
   it('installs the chart with connect injection: its CRDs come with it', async () => {
     // connectInject brings the CRDs; its hook Jobs never complete here, so --no-hooks.
     const values = join(dir, 'cr-values.yaml')
-    await writeFile(values, stringify({
-      global: {name: RELEASE_CR, datacenter: 'dc2'},
-      connectInject: {enabled: true},
-      server: {extraConfig: '{"log_level":"INFO","encrypt":"c2VjcmV0LWdvc3NpcC1rZXk="}'},
-    }))
+    await writeFile(
+      values,
+      stringify({
+        global: {name: RELEASE_CR, datacenter: 'dc2'},
+        connectInject: {enabled: true},
+        server: {extraConfig: '{"log_level":"INFO","encrypt":"c2VjcmV0LWdvc3NpcC1rZXk="}'},
+      }),
+    )
     const result = await cli(['install', ...args(), '-f', values, '--chart', env.chartDir, '--yes', '--no-wait', '--no-hooks'])
     assert.equal(result.exitCode, 0, `${result.stdout}\n${result.stderr}`)
     const proxyDefaultsCrd = await dc2.get<{metadata: {labels: Record<string, string>}}>('read CRD', crd('proxydefaults'))
@@ -508,18 +635,30 @@ describe('consulk8s uninstall of a release with Consul custom resources', () => 
   it('status shows the ProxyDefaults "global" and config read hides the gossip key in extraConfig', async () => {
     // What a federation sets up: ProxyDefaults global with the controller's finalizer, which
     // stays because no controller runs here; and a ServiceDefaults without one.
-    await eventuallyCreate(() => dc2.create('create ProxyDefaults', {...cr('proxydefaults', 'global'), name: undefined}, {
-      apiVersion: 'consul.hashicorp.com/v1alpha1',
-      kind: 'ProxyDefaults',
-      metadata: {name: 'global', namespace: NAMESPACE_CR, finalizers: ['finalizers.consul.hashicorp.com']},
-      spec: {meshGateway: {mode: 'local'}},
-    }))
-    await eventuallyCreate(() => dc2.create('create ServiceDefaults', {...cr('servicedefaults', 'web'), name: undefined}, {
-      apiVersion: 'consul.hashicorp.com/v1alpha1',
-      kind: 'ServiceDefaults',
-      metadata: {name: 'web', namespace: NAMESPACE_CR},
-      spec: {protocol: 'http'},
-    }))
+    await eventuallyCreate(() =>
+      dc2.create(
+        'create ProxyDefaults',
+        {...cr('proxydefaults', 'global'), name: undefined},
+        {
+          apiVersion: 'consul.hashicorp.com/v1alpha1',
+          kind: 'ProxyDefaults',
+          metadata: {name: 'global', namespace: NAMESPACE_CR, finalizers: ['finalizers.consul.hashicorp.com']},
+          spec: {meshGateway: {mode: 'local'}},
+        },
+      ),
+    )
+    await eventuallyCreate(() =>
+      dc2.create(
+        'create ServiceDefaults',
+        {...cr('servicedefaults', 'web'), name: undefined},
+        {
+          apiVersion: 'consul.hashicorp.com/v1alpha1',
+          kind: 'ServiceDefaults',
+          metadata: {name: 'web', namespace: NAMESPACE_CR},
+          spec: {protocol: 'http'},
+        },
+      ),
+    )
     const status = await cli(['status', '--kubeconfig', env.kubeconfig, '--context', 'dc2', '--release', RELEASE_CR])
     assert.equal(status.exitCode, 0, status.stderr)
     assert.match(status.stdout, new RegExp(`! +ProxyDefaults +Synced Unknown +${NAMESPACE_CR}/global, meshGateway\\.mode local`))
@@ -540,8 +679,14 @@ describe('consulk8s uninstall of a release with Consul custom resources', () => 
     assert.match(plan, new RegExp(`- ProxyDefaults ${NAMESPACE_CR}/global \\(Consul custom resource, deleted before helm runs\\)`))
     assert.match(plan, new RegExp(`- ServiceDefaults ${NAMESPACE_CR}/web`))
     assert.match(result.stdout, new RegExp(`✓ Deleted ServiceDefaults ${NAMESPACE_CR}/web`))
-    assert.match(result.stdout, new RegExp(`! Deleted ProxyDefaults ${NAMESPACE_CR}/global by clearing its finalizer finalizers\\.consul\\.hashicorp\\.com`))
-    assert.ok(result.stdout.indexOf('Deleted ProxyDefaults') < result.stdout.indexOf(`Removed release ${RELEASE_CR}`), 'custom resources go before the release')
+    assert.match(
+      result.stdout,
+      new RegExp(`! Deleted ProxyDefaults ${NAMESPACE_CR}/global by clearing its finalizer finalizers\\.consul\\.hashicorp\\.com`),
+    )
+    assert.ok(
+      result.stdout.indexOf('Deleted ProxyDefaults') < result.stdout.indexOf(`Removed release ${RELEASE_CR}`),
+      'custom resources go before the release',
+    )
     assert.equal(await dc2.getOptional('read ProxyDefaults', cr('proxydefaults', 'global')).catch(() => undefined), undefined)
     assert.deepEqual(await helmReleases('dc2', NAMESPACE_CR), [])
     // helm removed the CRDs; none hangs in deletion on a leftover resource.

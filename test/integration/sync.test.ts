@@ -18,7 +18,15 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import {execa} from 'execa'
 import {stringify} from 'yaml'
 
-import {createEndpointSlice, createNamespace, createService, createServices, deleteNamespace, endpointAddress, setLoadBalancerIngress} from '../helpers/fixtures.js'
+import {
+  createEndpointSlice,
+  createNamespace,
+  createService,
+  createServices,
+  deleteNamespace,
+  endpointAddress,
+  setLoadBalancerIngress,
+} from '../helpers/fixtures.js'
 import {nodeChecks, nodeServices, type CatalogServiceInstance} from '../../src/consul/catalog.js'
 import {ConsulClient} from '../../src/consul/client.js'
 import {connectTestCluster, type TestCluster} from '../helpers/kube.js'
@@ -70,9 +78,29 @@ describe('sync --once against the real Kubernetes API and Consul catalog', () =>
     kube = await connectTestCluster({kubeconfig: env.kubeconfig, context: 'dc1'})
     consul = consulClient('dc1')
     await createNamespace(kube, ns)
-    await createService(kube, ns, {name: n('web'), ports: [{name: 'http', port: 80}, {name: 'grpc', port: 9090}]})
-    await createEndpointSlice(kube, ns, n('web'), [{ip: '10.10.0.1'}, {ip: '10.10.0.2', ready: false}], [{name: 'http', port: 8080}, {name: 'grpc', port: 9091}])
-    await createService(kube, ns, {name: n('lb'), type: 'LoadBalancer', ports: [{name: 'https', port: 443}], annotations: {'consul.hashicorp.com/service-weight': '7'}})
+    await createService(kube, ns, {
+      name: n('web'),
+      ports: [
+        {name: 'http', port: 80},
+        {name: 'grpc', port: 9090},
+      ],
+    })
+    await createEndpointSlice(
+      kube,
+      ns,
+      n('web'),
+      [{ip: '10.10.0.1'}, {ip: '10.10.0.2', ready: false}],
+      [
+        {name: 'http', port: 8080},
+        {name: 'grpc', port: 9091},
+      ],
+    )
+    await createService(kube, ns, {
+      name: n('lb'),
+      type: 'LoadBalancer',
+      ports: [{name: 'https', port: 443}],
+      annotations: {'consul.hashicorp.com/service-weight': '7'},
+    })
     await setLoadBalancerIngress(kube, ns, n('lb'), ['203.0.113.10'])
     await createService(kube, ns, {
       name: n('ext'),
@@ -127,10 +155,14 @@ describe('sync --once against the real Kubernetes API and Consul catalog', () =>
     const lb = services.get(serviceID(n('lb'), '203.0.113.10'))
     assert.equal(lb?.Port, 443)
     assert.equal(lb?.Address, '203.0.113.10')
-    const weights = async (service: string) => (await consul.get<Array<{ServiceWeights: unknown}>>(`/v1/catalog/service/${service}`))[0]?.ServiceWeights
+    const weights = async (service: string) =>
+      (await consul.get<Array<{ServiceWeights: unknown}>>(`/v1/catalog/service/${service}`))[0]?.ServiceWeights
     assert.deepEqual(await weights(n('lb')), {Passing: 7, Warning: 1}, 'service-weight sets Weights.Passing')
     assert.deepEqual(await weights(n('ext-renamed')), {Passing: 1, Warning: 1}, 'a weight of 1: default weights')
-    assert.match(first.stdout + first.stderr, new RegExp(`${ns}/${n('ext')}: consul.hashicorp.com/service-weight "1" is not an integer greater than 1; default weights are used`))
+    assert.match(
+      first.stdout + first.stderr,
+      new RegExp(`${ns}/${n('ext')}: consul.hashicorp.com/service-weight "1" is not an integer greater than 1; default weights are used`),
+    )
     const ext = services.get(serviceID(n('ext-renamed'), '198.51.100.20'))
     assert.ok(ext, 'external IP instance under the annotated name')
     assert.deepEqual(ext.Tags, ['k8s', 'a', 'b'])
@@ -163,7 +195,10 @@ describe('sync --once against the real Kubernetes API and Consul catalog', () =>
     const taken = await kube.core().readNamespacedService({name: n('taken'), namespace: ns})
     assert.equal(taken.spec?.type, 'ClusterIP', 'the existing Service is untouched')
     assert.equal(taken.spec?.ports?.[0].port, 81)
-    assert.match(first.stdout + first.stderr, new RegExp(`Skipped consul:${n('taken')}: Kubernetes service ${ns}/${n('taken')} already exists and was not created by this engine`))
+    assert.match(
+      first.stdout + first.stderr,
+      new RegExp(`Skipped consul:${n('taken')}: Kubernetes service ${ns}/${n('taken')} already exists and was not created by this engine`),
+    )
     // Services registered from Kubernetes (tag k8s) are never synced back.
     const list = await kube.core().listNamespacedService({namespace: ns, labelSelector: 'consul=true'})
     assert.ok(!list.items.some((s) => s.metadata?.name === n('ext-renamed')), 'k8s-tagged services are not synced back')
@@ -186,12 +221,22 @@ describe('sync --once against the real Kubernetes API and Consul catalog', () =>
     await annotate({'consul.hashicorp.com/service-sync': 'ture'})
     const typo = await sync()
     assert.equal(typo.exitCode, 2, typo.stderr)
-    assert.match(typo.stdout + typo.stderr, new RegExp(`Skipped ${ns}/${n('web')}: consul.hashicorp.com/service-sync "ture" is not true or false; its registrations already in Consul are kept`))
+    assert.match(
+      typo.stdout + typo.stderr,
+      new RegExp(
+        `Skipped ${ns}/${n('web')}: consul.hashicorp.com/service-sync "ture" is not true or false; its registrations already in Consul are kept`,
+      ),
+    )
     assert.deepEqual([...(await ourServices()).keys()].sort(), [...before.keys()].sort(), 'nothing deregistered')
     // An unknown port name is consul-k8s's fallback to the first port: a warning, still synced.
     await annotate({'consul.hashicorp.com/service-sync': null, 'consul.hashicorp.com/service-port': 'htp'})
     const fallback = await sync()
-    assert.match(fallback.stdout + fallback.stderr, new RegExp(`${ns}/${n('web')}: consul.hashicorp.com/service-port "htp" names no port of the service \\(ports: http, grpc\\); the first port is used`))
+    assert.match(
+      fallback.stdout + fallback.stderr,
+      new RegExp(
+        `${ns}/${n('web')}: consul.hashicorp.com/service-port "htp" names no port of the service \\(ports: http, grpc\\); the first port is used`,
+      ),
+    )
     assert.equal((await ourServices()).get(serviceID(n('web'), '10.10.0.1'))?.Port, 8080)
     await annotate({'consul.hashicorp.com/service-port': null})
   })
@@ -208,7 +253,12 @@ describe('sync --once against the real Kubernetes API and Consul catalog', () =>
 
   it('deleting a Kubernetes service removes its registrations and nothing else', async () => {
     // Someone else's registration on the engine's own node, without its marker.
-    await consul.put('/v1/catalog/register', {Node: node, Address: '127.0.0.1', SkipNodeUpdate: true, Service: {ID: n('foreign'), Service: n('foreign'), Tags: ['k8s']}})
+    await consul.put('/v1/catalog/register', {
+      Node: node,
+      Address: '127.0.0.1',
+      SkipNodeUpdate: true,
+      Service: {ID: n('foreign'), Service: n('foreign'), Tags: ['k8s']},
+    })
     await kube.core().deleteNamespacedService({name: n('web'), namespace: ns})
     await consul.put('/v1/catalog/deregister', {Node: n('ext-node'), ServiceID: n('billing')})
     const run = await sync()
@@ -244,7 +294,12 @@ describe('sync --once registers NodePort instances on the sync node, as consul-k
   let nodePort = 0
 
   const run = (extra: string[] = []) => withToken(onceArgs(npNs, engineNode, ['--to-consul', ...extra]))
-  const instances = async () => consulN.get<Array<CatalogServiceInstance & {Node: string; ServiceID: string; ServiceAddress: string; ServicePort: number; ServiceMeta: Record<string, string>}>>(`/v1/catalog/service/${n('np')}`)
+  const instances = async () =>
+    consulN.get<
+      Array<
+        CatalogServiceInstance & {Node: string; ServiceID: string; ServiceAddress: string; ServicePort: number; ServiceMeta: Record<string, string>}
+      >
+    >(`/v1/catalog/service/${n('np')}`)
 
   before(async () => {
     env = getTestEnv()
@@ -264,7 +319,10 @@ describe('sync --once registers NodePort instances on the sync node, as consul-k
     await createService(kubeN, npNs, {name: n('np'), type: 'NodePort', ports: [{name: 'http', port: 80}]})
     const service = await kubeN.core().readNamespacedService({name: n('np'), namespace: npNs})
     nodePort = service.spec?.ports?.[0].nodePort ?? 0
-    await createEndpointSlice(kubeN, npNs, n('np'), [{ip: '10.10.8.1', nodeName: k8sNode, zone: 'zone-a', pod: 'np-1'}, {ip: '10.10.8.2', nodeName: k8sNode, ready: false, pod: 'np-2'}])
+    await createEndpointSlice(kubeN, npNs, n('np'), [
+      {ip: '10.10.8.1', nodeName: k8sNode, zone: 'zone-a', pod: 'np-1'},
+      {ip: '10.10.8.2', nodeName: k8sNode, ready: false, pod: 'np-2'},
+    ])
   })
 
   after(async () => {
@@ -272,21 +330,28 @@ describe('sync --once registers NodePort instances on the sync node, as consul-k
     await consulN?.put('/v1/catalog/deregister', {Node: engineNode}).catch(() => {})
     consulN?.close()
     if (kubeN) {
-      await kubeN.core().deleteNode({name: k8sNode}).catch(() => {})
+      await kubeN
+        .core()
+        .deleteNode({name: k8sNode})
+        .catch(() => {})
       await deleteNamespace(kubeN, npNs)
     }
   })
 
-  it('registers one instance per endpoint on the engine\'s node, at the node address and the nodePort, with consul-k8s\'s meta', async () => {
+  it("registers one instance per endpoint on the engine's node, at the node address and the nodePort, with consul-k8s's meta", async () => {
     assert.ok(nodePort >= 30000, `the API server allocated a nodePort (${nodePort})`)
     const first = await run()
     assert.equal(first.exitCode, 0, `${first.stdout}\n${first.stderr}`)
     const found = (await instances()).sort((a, b) => a.ServiceMeta['external-k8s-ref-name'].localeCompare(b.ServiceMeta['external-k8s-ref-name']))
     assert.equal(found.length, 2, JSON.stringify(found))
-    assert.deepEqual(found.map((i) => [i.Node, i.ServiceID, i.ServiceAddress, i.ServicePort]), [
-      [engineNode, serviceID(n('np'), '10.10.8.1'), externalIP, nodePort],
-      [engineNode, serviceID(n('np'), '10.10.8.2'), externalIP, nodePort],
-    ], 'the address --node-port-sync-type (ExternalFirst) chose; IDs from the endpoint addresses')
+    assert.deepEqual(
+      found.map((i) => [i.Node, i.ServiceID, i.ServiceAddress, i.ServicePort]),
+      [
+        [engineNode, serviceID(n('np'), '10.10.8.1'), externalIP, nodePort],
+        [engineNode, serviceID(n('np'), '10.10.8.2'), externalIP, nodePort],
+      ],
+      'the address --node-port-sync-type (ExternalFirst) chose; IDs from the endpoint addresses',
+    )
     assert.deepEqual(found[0].ServiceMeta, {
       'external-source': 'kubernetes',
       'external-k8s-ns': npNs,
@@ -308,7 +373,10 @@ describe('sync --once registers NodePort instances on the sync node, as consul-k
     const again = await run(['--json'])
     assert.equal(again.exitCode, 0, again.stderr)
     const result = JSON.parse(again.stdout) as SyncResult
-    assert.deepEqual([result.toConsul?.add.length, result.toConsul?.update.length, result.toConsul?.remove.length, result.toConsul?.removeNodes.length], [0, 0, 0, 0])
+    assert.deepEqual(
+      [result.toConsul?.add.length, result.toConsul?.update.length, result.toConsul?.remove.length, result.toConsul?.removeNodes.length],
+      [0, 0, 0, 0],
+    )
     assert.equal(result.toConsul?.unchanged, 2)
     assert.deepEqual(result.writeCalls, {consul: 0, kubernetes: 0})
   })
@@ -316,17 +384,46 @@ describe('sync --once registers NodePort instances on the sync node, as consul-k
   it('removes what an earlier consulk8s left on a node named after the Kubernetes node, and only that', async () => {
     // The earlier layout: the instance on a node entry the engine created (marker in node meta),
     // and one on a real agent's node, next to the agent's own service.
-    const legacy = (nodeName: string) => ({ID: n(`legacy-${nodeName}`), Service: n('np'), Tags: ['k8s'], Address: externalIP, Port: nodePort, Meta: {'k8s-sync-node': engineNode}})
-    await consulN.put('/v1/catalog/register', {Node: k8sNode, Address: externalIP, NodeMeta: {'external-source': 'kubernetes', 'k8s-sync-node': engineNode}, Service: legacy(k8sNode)})
-    await consulN.put('/v1/catalog/register', {Node: `${k8sNode}-agent`, Address: '198.51.100.99', NodeMeta: {agent: 'real'}, Service: {ID: n('agent'), Service: n('agent'), Port: 1}})
-    await consulN.put('/v1/catalog/register', {Node: `${k8sNode}-agent`, Address: '198.51.100.99', SkipNodeUpdate: true, Service: legacy(`${k8sNode}-agent`), Check: {CheckID: 'legacy', Name: 'Kubernetes Readiness Check', ServiceID: n(`legacy-${k8sNode}-agent`), Status: 'passing'}})
+    const legacy = (nodeName: string) => ({
+      ID: n(`legacy-${nodeName}`),
+      Service: n('np'),
+      Tags: ['k8s'],
+      Address: externalIP,
+      Port: nodePort,
+      Meta: {'k8s-sync-node': engineNode},
+    })
+    await consulN.put('/v1/catalog/register', {
+      Node: k8sNode,
+      Address: externalIP,
+      NodeMeta: {'external-source': 'kubernetes', 'k8s-sync-node': engineNode},
+      Service: legacy(k8sNode),
+    })
+    await consulN.put('/v1/catalog/register', {
+      Node: `${k8sNode}-agent`,
+      Address: '198.51.100.99',
+      NodeMeta: {agent: 'real'},
+      Service: {ID: n('agent'), Service: n('agent'), Port: 1},
+    })
+    await consulN.put('/v1/catalog/register', {
+      Node: `${k8sNode}-agent`,
+      Address: '198.51.100.99',
+      SkipNodeUpdate: true,
+      Service: legacy(`${k8sNode}-agent`),
+      Check: {CheckID: 'legacy', Name: 'Kubernetes Readiness Check', ServiceID: n(`legacy-${k8sNode}-agent`), Status: 'passing'},
+    })
     const cleaned = await run()
     assert.equal(cleaned.exitCode, 0, `${cleaned.stdout}\n${cleaned.stderr}`)
-    assert.deepEqual((await instances()).map((i) => i.Node), [engineNode, engineNode])
+    assert.deepEqual(
+      (await instances()).map((i) => i.Node),
+      [engineNode, engineNode],
+    )
     assert.equal((await nodeServices(consulN, k8sNode)).data.node, undefined, 'the node entry the engine created is gone')
     const agent = (await nodeServices(consulN, `${k8sNode}-agent`)).data
     assert.deepEqual(agent.node?.Meta, {agent: 'real'}, 'the node entry it did not create stays, as it was')
-    assert.deepEqual(agent.services.map((s) => s.ID), [n('agent')])
+    assert.deepEqual(
+      agent.services.map((s) => s.ID),
+      [n('agent')],
+    )
     await consulN.put('/v1/catalog/deregister', {Node: `${k8sNode}-agent`})
   })
 
@@ -347,7 +444,7 @@ describe('sync --once registers NodePort instances on the sync node, as consul-k
   })
 })
 
-describe('sync --adopt takes over what consul-k8s\'s sync-catalog registered', () => {
+describe("sync --adopt takes over what consul-k8s's sync-catalog registered", () => {
   const adoptNs = `sync-it-adopt-${id}`
   // sync-catalog ran with this node name; consulk8s takes over with the same one.
   const syncNode = `sync-it-adopt-${id}`
@@ -370,7 +467,13 @@ describe('sync --adopt takes over what consul-k8s\'s sync-catalog registered', (
       ID: serviceID(name, address),
       Service: name,
       Tags: ['k8s'],
-      Meta: {'external-source': 'kubernetes', 'external-k8s-ns': adoptNs, 'port-http': '80', 'external-k8s-ref-kind': 'Pod', 'external-k8s-ref-name': `${name}-pod`},
+      Meta: {
+        'external-source': 'kubernetes',
+        'external-k8s-ns': adoptNs,
+        'port-http': '80',
+        'external-k8s-ref-kind': 'Pod',
+        'external-k8s-ref-name': `${name}-pod`,
+      },
       Address: address,
       // 2.0.3 writes Consul 1.22's multi-port list (the endpoint ports, the first the default) and Port 0.
       Port: 0,
@@ -419,10 +522,22 @@ describe('sync --adopt takes over what consul-k8s\'s sync-catalog registered', (
     const result = await run()
     assert.equal(result.exitCode, 2, result.stderr)
     const parsed = JSON.parse(result.stdout) as SyncResult
-    assert.deepEqual(ours(parsed).map((s) => s.source).sort(), [`${adoptNs}/${n('legacy')}`, `consul:${n('db')}`].sort())
-    assert.ok(ours(parsed).every((s) => /--adopt takes it over/.test(s.reason)), JSON.stringify(ours(parsed)))
+    assert.deepEqual(
+      ours(parsed)
+        .map((s) => s.source)
+        .sort(),
+      [`${adoptNs}/${n('legacy')}`, `consul:${n('db')}`].sort(),
+    )
+    assert.ok(
+      ours(parsed).every((s) => /--adopt takes it over/.test(s.reason)),
+      JSON.stringify(ours(parsed)),
+    )
     const after = await services()
-    assert.deepEqual([...after.values()].map((s) => [s.ID, s.ModifyIndex]).sort(), [...before.values()].map((s) => [s.ID, s.ModifyIndex]).sort(), 'not one write')
+    assert.deepEqual(
+      [...after.values()].map((s) => [s.ID, s.ModifyIndex]).sort(),
+      [...before.values()].map((s) => [s.ID, s.ModifyIndex]).sort(),
+      'not one write',
+    )
     await kubeA.core().readNamespacedService({name: n('stale'), namespace: adoptNs})
   })
 
@@ -462,9 +577,23 @@ describe('sync --from-release takes the settings of an installed Consul Helm rel
   let consulR: ConsulClient
   const helm = (args: string[]) => execa(env.bin.helm, [...args, '--kube-context', 'dc1', '--kubeconfig', env.kubeconfig])
   const run = (extra: string[]) =>
-    runCli(['sync', '--kubeconfig', env.kubeconfig, '--context', 'dc1', '--consul-http-addr', env.consul.dc1.httpAddr, '--consul-cacert', env.federation.caCertFile, ...extra], {
-      env: {CONSUL_HTTP_TOKEN: env.federation.managementToken, CONSULK8S_HELM: env.bin.helm},
-    })
+    runCli(
+      [
+        'sync',
+        '--kubeconfig',
+        env.kubeconfig,
+        '--context',
+        'dc1',
+        '--consul-http-addr',
+        env.consul.dc1.httpAddr,
+        '--consul-cacert',
+        env.federation.caCertFile,
+        ...extra,
+      ],
+      {
+        env: {CONSUL_HTTP_TOKEN: env.federation.managementToken, CONSULK8S_HELM: env.bin.helm},
+      },
+    )
 
   before(async () => {
     env = getTestEnv()
@@ -472,11 +601,31 @@ describe('sync --from-release takes the settings of an installed Consul Helm rel
     consulR = consulClient('dc1')
     // Only sync-catalog (no servers, no CRDs), with settings that differ from consulk8s's defaults.
     await helm([
-      'install', release, env.chartDir, '--namespace', relNs, '--create-namespace', '--no-hooks',
-      '--set', 'global.enabled=false', '--set', 'connectInject.enabled=false',
-      '--set', 'externalServers.enabled=true', '--set', 'externalServers.hosts[0]=127.0.0.1',
-      '--set', 'syncCatalog.enabled=true', '--set', 'syncCatalog.toK8S=false', '--set', `syncCatalog.consulNodeName=${relNode}`,
-      '--set', `syncCatalog.k8sAllowNamespaces[0]=${relNs}`, '--set', 'syncCatalog.k8sTag=from-helm',
+      'install',
+      release,
+      env.chartDir,
+      '--namespace',
+      relNs,
+      '--create-namespace',
+      '--no-hooks',
+      '--set',
+      'global.enabled=false',
+      '--set',
+      'connectInject.enabled=false',
+      '--set',
+      'externalServers.enabled=true',
+      '--set',
+      'externalServers.hosts[0]=127.0.0.1',
+      '--set',
+      'syncCatalog.enabled=true',
+      '--set',
+      'syncCatalog.toK8S=false',
+      '--set',
+      `syncCatalog.consulNodeName=${relNode}`,
+      '--set',
+      `syncCatalog.k8sAllowNamespaces[0]=${relNs}`,
+      '--set',
+      'syncCatalog.k8sTag=from-helm',
     ])
     await createService(kubeR, relNs, {name: n('web'), externalIPs: ['198.51.100.31']})
   })
@@ -495,7 +644,7 @@ describe('sync --from-release takes the settings of an installed Consul Helm rel
     const settings = new Map((JSON.parse(result.stdout) as SyncResult).settings?.map((s) => [s.flag, [s.value, s.from]]))
     assert.deepEqual(settings.get('consul-node-name'), [relNode, 'release'])
     assert.deepEqual(settings.get('k8s-write-namespace'), [relNs, 'release'], 'the release namespace, as the chart passes it')
-    assert.deepEqual(settings.get('add-k8s-namespace-suffix'), ['true', 'release'], 'the chart\'s default, not consulk8s\'s')
+    assert.deepEqual(settings.get('add-k8s-namespace-suffix'), ['true', 'release'], "the chart's default, not consulk8s's")
     assert.deepEqual(settings.get('to-k8s'), ['false', 'release'])
     assert.deepEqual(settings.get('consul-k8s-tag'), ['from-helm', 'release'])
     assert.deepEqual(settings.get('k8s-allow-namespace'), [relNs, 'release'])
@@ -506,14 +655,21 @@ describe('sync --from-release takes the settings of an installed Consul Helm rel
     assert.match(human.stdout + human.stderr, /--consul-node-name\s+\S+\s+release/)
   })
 
-  it('syncs with the release\'s settings; explicit flags win', async () => {
+  it("syncs with the release's settings; explicit flags win", async () => {
     const once = await run(['--once', '--from-release', release])
     assert.equal(once.exitCode, 0, `${once.stdout}\n${once.stderr}`)
     const {data} = await nodeServices(consulR, relNode)
-    assert.deepEqual(data.services.map((s) => [s.Service, s.Tags]), [[`${n('web')}-${relNs}`, ['from-helm']]], 'suffix and tag from the release')
+    assert.deepEqual(
+      data.services.map((s) => [s.Service, s.Tags]),
+      [[`${n('web')}-${relNs}`, ['from-helm']]],
+      'suffix and tag from the release',
+    )
     const flagged = await run(['--once', '--from-release', release, '--consul-node-name', `${relNode}-flag`, '--no-add-k8s-namespace-suffix'])
     assert.equal(flagged.exitCode, 0, flagged.stderr)
-    assert.deepEqual((await nodeServices(consulR, `${relNode}-flag`)).data.services.map((s) => s.Service), [n('web')])
+    assert.deepEqual(
+      (await nodeServices(consulR, `${relNode}-flag`)).data.services.map((s) => s.Service),
+      [n('web')],
+    )
   })
 
   it('a release that is not there: one readable error', async () => {
@@ -535,9 +691,25 @@ describe('sync connects to Consul like every Consul tool, and logs in through a 
 
   /** sync --once --to-consul of one namespace with the given environment (no token unless given). */
   const run = (extra: string[], environment: Record<string, string | undefined>) =>
-    runCli(['sync', '--once', '--to-consul', '--kubeconfig', env.kubeconfig, '--context', 'dc1', '--k8s-allow-namespace', loginNs, '--consul-node-name', loginNode, ...extra], {
-      env: {CONSUL_HTTP_ADDR: env.consul.dc1.httpAddr, CONSUL_HTTP_TOKEN: undefined, ...environment},
-    })
+    runCli(
+      [
+        'sync',
+        '--once',
+        '--to-consul',
+        '--kubeconfig',
+        env.kubeconfig,
+        '--context',
+        'dc1',
+        '--k8s-allow-namespace',
+        loginNs,
+        '--consul-node-name',
+        loginNode,
+        ...extra,
+      ],
+      {
+        env: {CONSUL_HTTP_ADDR: env.consul.dc1.httpAddr, CONSUL_HTTP_TOKEN: undefined, ...environment},
+      },
+    )
   const registered = async () => (await nodeServices(consulL, loginNode)).data.services.map((s) => s.ID)
   const methodTokens = async () => consulL.get<Array<{AccessorID: string}>>('/v1/acl/tokens', {query: {authmethod: method}})
 
@@ -559,7 +731,9 @@ describe('sync connects to Consul like every Consul tool, and logs in through a 
       },
     })
     // The auth method also reads the service account (annotations), as the chart's ClusterRole allows.
-    await rbacApi.createClusterRole({body: {metadata: {name: `sync-it-reviewer-${id}`}, rules: [{apiGroups: [''], resources: ['serviceaccounts'], verbs: ['get']}]}})
+    await rbacApi.createClusterRole({
+      body: {metadata: {name: `sync-it-reviewer-${id}`}, rules: [{apiGroups: [''], resources: ['serviceaccounts'], verbs: ['get']}]},
+    })
     await rbacApi.createClusterRoleBinding({
       body: {
         metadata: {name: `sync-it-reviewer-sa-${id}`},
@@ -568,7 +742,8 @@ describe('sync connects to Consul like every Consul tool, and logs in through a 
       },
     })
     const issue = async (name: string) =>
-      (await kubeL.core().createNamespacedServiceAccountToken({name, namespace: loginNs, body: {spec: {audiences: [], expirationSeconds: 3600}}})).status?.token ?? ''
+      (await kubeL.core().createNamespacedServiceAccountToken({name, namespace: loginNs, body: {spec: {audiences: [], expirationSeconds: 3600}}}))
+        .status?.token ?? ''
     const reviewer = await issue('reviewer')
     tokenFile = join(dir, 'sa-token')
     writeFileSync(tokenFile, await issue('sync-catalog'), {mode: 0o600})
@@ -581,7 +756,12 @@ describe('sync connects to Consul like every Consul tool, and logs in through a 
       Type: 'kubernetes',
       Config: {Host: env.clusters.dc1.server, CACert: readFileSync(env.clusters.dc1.caCertFile, 'utf8'), ServiceAccountJWT: reviewer},
     })
-    await consulL.put('/v1/acl/binding-rule', {AuthMethod: method, BindType: 'role', BindName: `sync-it-login-${id}`, Selector: `serviceaccount.name=="sync-catalog"`})
+    await consulL.put('/v1/acl/binding-rule', {
+      AuthMethod: method,
+      BindType: 'role',
+      BindName: `sync-it-login-${id}`,
+      Selector: `serviceaccount.name=="sync-catalog"`,
+    })
   })
 
   after(async () => {
@@ -603,7 +783,10 @@ describe('sync connects to Consul like every Consul tool, and logs in through a 
   })
 
   it('logs in with the service-account token, syncs with the token it got, and logs out', async () => {
-    const result = await run(['--consul-cacert', env.federation.caCertFile, '--consul-login-auth-method', method, '--consul-login-bearer-token-file', tokenFile], {})
+    const result = await run(
+      ['--consul-cacert', env.federation.caCertFile, '--consul-login-auth-method', method, '--consul-login-bearer-token-file', tokenFile],
+      {},
+    )
     assert.equal(result.exitCode, 0, `${result.stdout}\n${result.stderr}`)
     assert.deepEqual(await registered(), [serviceID(n('login'), '198.51.100.41')])
     assert.deepEqual(await methodTokens(), [], 'the login token was destroyed on exit')
@@ -613,7 +796,10 @@ describe('sync connects to Consul like every Consul tool, and logs in through a 
     await consulL.put('/v1/catalog/deregister', {Node: loginNode})
     const wrong = join(dir, 'wrong-token')
     writeFileSync(wrong, 'not-a-service-account-token', {mode: 0o600})
-    const result = await run(['--consul-cacert', env.federation.caCertFile, '--consul-login-auth-method', method, '--consul-login-bearer-token-file', wrong], {})
+    const result = await run(
+      ['--consul-cacert', env.federation.caCertFile, '--consul-login-auth-method', method, '--consul-login-bearer-token-file', wrong],
+      {},
+    )
     assert.equal(result.exitCode, 1)
     assert.match(result.stderr, new RegExp(`Consul refused the login through auth method "${method}"`))
     assert.match(result.stderr, /binding rule/)
@@ -624,10 +810,18 @@ describe('sync connects to Consul like every Consul tool, and logs in through a 
   it('CONSUL_HTTP_TOKEN_FILE, CONSUL_TLS_SERVER_NAME and CONSUL_HTTP_SSL_VERIFY=false are honoured', async () => {
     const tokenPath = join(dir, 'consul-token')
     writeFileSync(tokenPath, `${env.federation.managementToken}\n`, {mode: 0o600})
-    const viaFile = await run([], {CONSUL_CACERT: env.federation.caCertFile, CONSUL_HTTP_TOKEN_FILE: tokenPath, CONSUL_TLS_SERVER_NAME: 'server.dc1.consul'})
+    const viaFile = await run([], {
+      CONSUL_CACERT: env.federation.caCertFile,
+      CONSUL_HTTP_TOKEN_FILE: tokenPath,
+      CONSUL_TLS_SERVER_NAME: 'server.dc1.consul',
+    })
     assert.equal(viaFile.exitCode, 0, viaFile.stderr)
     assert.deepEqual(await registered(), [serviceID(n('login'), '198.51.100.41')])
-    const wrongName = await run([], {CONSUL_CACERT: env.federation.caCertFile, CONSUL_HTTP_TOKEN_FILE: tokenPath, CONSUL_TLS_SERVER_NAME: 'server.elsewhere.example'})
+    const wrongName = await run([], {
+      CONSUL_CACERT: env.federation.caCertFile,
+      CONSUL_HTTP_TOKEN_FILE: tokenPath,
+      CONSUL_TLS_SERVER_NAME: 'server.elsewhere.example',
+    })
     assert.equal(wrongName.exitCode, 1)
     assert.match(wrongName.stderr, /CONSUL_TLS_SERVER_NAME/)
     const noVerify = await run([], {CONSUL_HTTP_TOKEN_FILE: tokenPath, CONSUL_HTTP_SSL_VERIFY: 'false'})
@@ -637,7 +831,11 @@ describe('sync connects to Consul like every Consul tool, and logs in through a 
   })
 
   it('CONSUL_NAMESPACE is sent (this Consul, without Enterprise, refuses it)', async () => {
-    const result = await run([], {CONSUL_CACERT: env.federation.caCertFile, CONSUL_HTTP_TOKEN: env.federation.managementToken, CONSUL_NAMESPACE: 'team'})
+    const result = await run([], {
+      CONSUL_CACERT: env.federation.caCertFile,
+      CONSUL_HTTP_TOKEN: env.federation.managementToken,
+      CONSUL_NAMESPACE: 'team',
+    })
     assert.equal(result.exitCode, 1)
     assert.match(result.stderr, /[Nn]amespace/)
     assert.doesNotMatch(result.stderr, /\n\s+at .+:\d+:\d+/)
@@ -673,9 +871,15 @@ describe('sync with a service-account token limited by RBAC to its namespace', (
     })
     await rbacApi.createNamespacedRoleBinding({
       namespace: authNs,
-      body: {metadata: {name: 'syncer'}, roleRef: {apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'syncer'}, subjects: [{kind: 'ServiceAccount', name: 'syncer', namespace: authNs}]},
+      body: {
+        metadata: {name: 'syncer'},
+        roleRef: {apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'syncer'},
+        subjects: [{kind: 'ServiceAccount', name: 'syncer', namespace: authNs}],
+      },
     })
-    const issued = await kubeA.core().createNamespacedServiceAccountToken({name: 'syncer', namespace: authNs, body: {spec: {audiences: [], expirationSeconds: 3600}}})
+    const issued = await kubeA
+      .core()
+      .createNamespacedServiceAccountToken({name: 'syncer', namespace: authNs, body: {spec: {audiences: [], expirationSeconds: 3600}}})
     token = issued.status?.token ?? ''
     // The CA next to the kubeconfig, named by a relative path; the token from a file.
     writeFileSync(join(dir, 'ca.crt'), readFileSync(env.clusters.dc1.caCertFile))
@@ -706,9 +910,24 @@ describe('sync with a service-account token limited by RBAC to its namespace', (
   })
 
   const run = (kubeconfig: string, extra: string[]) =>
-    runCli(['sync', '--once', '--kubeconfig', join(dir, kubeconfig), '--consul-http-addr', env.consul.dc1.httpAddr, '--consul-cacert', env.federation.caCertFile, '--consul-node-name', authNode, ...extra], {
-      env: {CONSUL_HTTP_TOKEN: env.federation.managementToken},
-    })
+    runCli(
+      [
+        'sync',
+        '--once',
+        '--kubeconfig',
+        join(dir, kubeconfig),
+        '--consul-http-addr',
+        env.consul.dc1.httpAddr,
+        '--consul-cacert',
+        env.federation.caCertFile,
+        '--consul-node-name',
+        authNode,
+        ...extra,
+      ],
+      {
+        env: {CONSUL_HTTP_TOKEN: env.federation.managementToken},
+      },
+    )
 
   it('syncs its namespace with a bearer token, and with a token file', async () => {
     assert.ok(token.length > 20, 'the API server issued a token')
@@ -717,7 +936,10 @@ describe('sync with a service-account token limited by RBAC to its namespace', (
       assert.equal(result.exitCode, 0, `${kubeconfig}\n${result.stdout}\n${result.stderr}`)
     }
     const {data} = await nodeServices(consulA, authNode)
-    assert.deepEqual(data.services.map((s) => s.ID), [serviceID(n('tok'), '198.51.100.77')])
+    assert.deepEqual(
+      data.services.map((s) => s.ID),
+      [serviceID(n('tok'), '198.51.100.77')],
+    )
   })
 
   it('a list RBAC forbids is one readable error, and nothing is written', async () => {
@@ -765,7 +987,25 @@ describe('sync (continuous) follows changes and stops cleanly on Ctrl-C', () => 
   it('registers, updates and removes as Services and endpoints change, then exits 0 on SIGINT', async () => {
     const child = execa(
       process.execPath,
-      [BIN, 'sync', '--to-consul', '--kubeconfig', env.kubeconfig, '--context', 'dc1', '--consul-http-addr', env.consul.dc1.httpAddr, '--consul-cacert', env.federation.caCertFile, '--k8s-allow-namespace', watchNs, '--consul-node-name', watchNode, '-o', 'json'],
+      [
+        BIN,
+        'sync',
+        '--to-consul',
+        '--kubeconfig',
+        env.kubeconfig,
+        '--context',
+        'dc1',
+        '--consul-http-addr',
+        env.consul.dc1.httpAddr,
+        '--consul-cacert',
+        env.federation.caCertFile,
+        '--k8s-allow-namespace',
+        watchNs,
+        '--consul-node-name',
+        watchNode,
+        '-o',
+        'json',
+      ],
       {reject: false, env: {CI: 'true', NO_COLOR: '1', CONSUL_HTTP_TOKEN: env.federation.managementToken}, timeout: 180_000},
     )
     try {
@@ -791,9 +1031,15 @@ describe('sync (continuous) follows changes and stops cleanly on Ctrl-C', () => 
     const result = await child
     assert.equal(result.exitCode, 0, result.stderr)
     assert.match(result.stderr, /Stopped after \d+ pass/)
-    const passes = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as SyncResult)
+    const passes = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as SyncResult)
     assert.ok(passes.length >= 3, `one JSON line per pass (${passes.length})`)
-    assert.ok(passes.some((p) => p.toConsul?.applied?.removed === 2), 'a pass removed the two instances')
+    assert.ok(
+      passes.some((p) => p.toConsul?.applied?.removed === 2),
+      'a pass removed the two instances',
+    )
   })
 })
 
@@ -808,9 +1054,11 @@ function slowProxy(targetPort: number, delayMs: number): Promise<{port: number; 
     sockets.add(client).add(upstream)
     let queue = Promise.resolve()
     client.on('data', (chunk) => {
-      queue = queue.then(() => sleep(delayMs)).then(() => {
-        upstream.write(chunk)
-      })
+      queue = queue
+        .then(() => sleep(delayMs))
+        .then(() => {
+          upstream.write(chunk)
+        })
     })
     upstream.pipe(client)
     const close = () => {
@@ -879,11 +1127,18 @@ async function privateConsul(consulBin: string) {
     await child
     child = undefined
   }
-  return {address, port: ports.http, client, start, kill, close: async () => {
-    client.close()
-    await kill()
-    rmSync(dir, {recursive: true, force: true})
-  }}
+  return {
+    address,
+    port: ports.http,
+    client,
+    start,
+    kill,
+    close: async () => {
+      client.close()
+      await kill()
+      rmSync(dir, {recursive: true, force: true})
+    },
+  }
 }
 
 describe('sync --once when Consul is killed in the middle of the run', () => {
@@ -930,7 +1185,11 @@ describe('sync --once when Consul is killed in the middle of the run', () => {
     const proxy = await slowProxy(server.port, 150)
     let killedAt: number | undefined
     try {
-      const run = execa(process.execPath, [BIN, ...args(`http://127.0.0.1:${proxy.port}`)], {reject: false, env: {CI: 'true', NO_COLOR: '1'}, timeout: 180_000})
+      const run = execa(process.execPath, [BIN, ...args(`http://127.0.0.1:${proxy.port}`)], {
+        reject: false,
+        env: {CI: 'true', NO_COLOR: '1'},
+        timeout: 180_000,
+      })
       let finished = false
       void run.then(() => (finished = true))
       // As soon as the first transactions landed, the server is killed.
@@ -957,7 +1216,10 @@ describe('sync --once when Consul is killed in the middle of the run', () => {
     assert.ok(partial.length > 0 && partial.length < count, `some but not all registered (${partial.length} of ${count})`)
     // No half-applied batch: every registered instance has its readiness check.
     const checks = new Set((await nodeChecks(server.client, killNode)).data.map((c) => c.ServiceID))
-    assert.deepEqual(partial.filter((s) => !checks.has(s.ID)).map((s) => s.ID), [])
+    assert.deepEqual(
+      partial.filter((s) => !checks.has(s.ID)).map((s) => s.ID),
+      [],
+    )
 
     const next = await runCli(args(server.address))
     assert.equal(next.exitCode, 0, `${next.stdout}\n${next.stderr}`)

@@ -60,13 +60,22 @@ before(async () => {
         selector: {matchLabels: labels},
         // A node selector no node has: the pod stays Pending even where a scheduler and a
         // simulated node run (CONSULK8S_TESTENV_KWOK=1).
-        template: {metadata: {labels}, spec: {nodeSelector: {'consulk8s.test/verify': 'no-such-node'}, containers: [{name: 'consul', image: 'hashicorp/consul:1.22.2'}]}},
+        template: {
+          metadata: {labels},
+          spec: {nodeSelector: {'consulk8s.test/verify': 'no-such-node'}, containers: [{name: 'consul', image: 'hashicorp/consul:1.22.2'}]},
+        },
       },
     },
   })
   // The controller manager's StatefulSet controller makes the pod; without one, make it here.
   if (!env.clusters.dc1.controllerManager) {
-    await cluster.core().createNamespacedPod({namespace: ns, body: {metadata: {name: pod, labels}, spec: {nodeSelector: {'consulk8s.test/verify': 'no-such-node'}, containers: [{name: 'consul', image: 'hashicorp/consul:1.22.2'}]}}})
+    await cluster.core().createNamespacedPod({
+      namespace: ns,
+      body: {
+        metadata: {name: pod, labels},
+        spec: {nodeSelector: {'consulk8s.test/verify': 'no-such-node'}, containers: [{name: 'consul', image: 'hashicorp/consul:1.22.2'}]},
+      },
+    })
   }
   for (let attempt = 0; ; attempt++) {
     const pods = await cluster.core().listNamespacedPod({namespace: ns})
@@ -77,7 +86,10 @@ before(async () => {
 })
 
 after(async () => {
-  await cluster.core().deleteNamespace({name: ns}).catch(() => undefined)
+  await cluster
+    .core()
+    .deleteNamespace({name: ns})
+    .catch(() => undefined)
 })
 
 describe('verify by exec, against the real API server', () => {
@@ -86,7 +98,12 @@ describe('verify by exec, against the real API server', () => {
     assert.equal(exitCode, 1)
     assert.equal(check.status, 'fail')
     // Without a scheduler the pod just has no node; with one, the scheduler's reason is given.
-    assert.match(check.detail, new RegExp(`^No pod of StatefulSet ${release}-server in namespace ${ns} of context dc1 can run commands: pod ${pod} is Pending: not scheduled( to a node|: 0/\\d+ nodes are available: .*)\\.$`))
+    assert.match(
+      check.detail,
+      new RegExp(
+        `^No pod of StatefulSet ${release}-server in namespace ${ns} of context dc1 can run commands: pod ${pod} is Pending: not scheduled( to a node|: 0/\\d+ nodes are available: .*)\\.$`,
+      ),
+    )
     assert.match(check.cause ?? '', /no Consul server pod is running/)
     assert.match(check.next ?? '', new RegExp(`kubectl describe pod ${pod} -n ${ns} --context dc1.*--consul-http-addr`))
   })
@@ -101,18 +118,27 @@ describe('verify by exec, against the real API server', () => {
   it('gives a clean error when the exec request cannot reach a kubelet', async () => {
     // Bind the pod to a node that has no kubelet and mark it running, as a kubelet would.
     const node = `verify-no-kubelet-${suffix}`
-    await cluster.core().createNamespacedPodBinding({namespace: ns, name: pod, body: {metadata: {name: pod}, target: {apiVersion: 'v1', kind: 'Node', name: node}}})
+    await cluster
+      .core()
+      .createNamespacedPodBinding({namespace: ns, name: pod, body: {metadata: {name: pod}, target: {apiVersion: 'v1', kind: 'Node', name: node}}})
     const current = await cluster.core().readNamespacedPodStatus({namespace: ns, name: pod})
     current.status = {
       ...current.status,
       phase: 'Running',
-      containerStatuses: [{name: 'consul', image: 'hashicorp/consul:1.22.2', imageID: '', ready: true, restartCount: 0, state: {running: {startedAt: new Date()}}}],
+      containerStatuses: [
+        {name: 'consul', image: 'hashicorp/consul:1.22.2', imageID: '', ready: true, restartCount: 0, state: {running: {startedAt: new Date()}}},
+      ],
     }
     await cluster.core().replaceNamespacedPodStatus({namespace: ns, name: pod, body: current})
 
     const {exitCode, check} = await verifyDc1(['--release', release])
     assert.equal(exitCode, 1)
-    assert.match(check.detail, new RegExp(`^reading /v1/agent/self: Cannot exec into pod ${pod} \\(namespace ${ns}, context dc1\\) on node ${node}: the API server answered HTTP \\d{3} to the exec request$`))
+    assert.match(
+      check.detail,
+      new RegExp(
+        `^reading /v1/agent/self: Cannot exec into pod ${pod} \\(namespace ${ns}, context dc1\\) on node ${node}: the API server answered HTTP \\d{3} to the exec request$`,
+      ),
+    )
     assert.match(check.next ?? '', new RegExp(`could not reach the kubelet of node ${node}`))
   })
 })
@@ -149,7 +175,10 @@ describe('the in-pod commands, against the real Consul', () => {
     assert.ok(members.every((member) => member.type === 'server' && member.partition === 'default'))
     assert.deepEqual((await reader.datacenters()).sort(), ['dc1', 'dc2'])
     const health = await reader.serverHealth('dc2')
-    assert.deepEqual(health.servers.map((server) => server.node), [env.consul.dc2.nodeName])
+    assert.deepEqual(
+      health.servers.map((server) => server.node),
+      [env.consul.dc2.nodeName],
+    )
     assert.ok(health.servers[0].checks.some((check) => check.checkId === 'serfHealth'))
     const replication = await reader.replication()
     assert.ok(replication !== 'acl-disabled' && !replication.enabled, 'the primary does not replicate')
@@ -163,11 +192,17 @@ describe('the in-pod commands, against the real Consul', () => {
 
   it('reports a wrong token as forbidden from both consul and curl', async () => {
     const reader = new ExecConsulReader(localPod('dc1'), 'local shell', '00000000-0000-4000-8000-000000000000')
-    await assert.rejects(reader.wanMembers(), (error: unknown) => error instanceof ProbeError && error.kind === 'forbidden' && /403 \(ACL not found\)/.test(error.message))
-    await assert.rejects(reader.agentSelf(), (error: unknown) => error instanceof ProbeError && error.kind === 'forbidden' && /HTTP 403 \(ACL not found\)/.test(error.message))
+    await assert.rejects(
+      reader.wanMembers(),
+      (error: unknown) => error instanceof ProbeError && error.kind === 'forbidden' && /403 \(ACL not found\)/.test(error.message),
+    )
+    await assert.rejects(
+      reader.agentSelf(),
+      (error: unknown) => error instanceof ProbeError && error.kind === 'forbidden' && /HTTP 403 \(ACL not found\)/.test(error.message),
+    )
   })
 
-  it("reads what the servers use: the HTTPS chain (curl %{certs}), the keyring, the replication token (token on stdin), proxy-defaults", async () => {
+  it('reads what the servers use: the HTTPS chain (curl %{certs}), the keyring, the replication token (token on stdin), proxy-defaults', async () => {
     const reader = new ExecConsulReader(localPod('dc2'), 'local shell', env.federation.managementToken)
     const {endpoint, chain} = await reader.httpsChain()
     assert.equal(endpoint, 'https')
@@ -177,7 +212,10 @@ describe('the in-pod commands, against the real Consul', () => {
     const rings = await reader.keyring()
     assert.ok(rings !== 'disabled')
     const print = fingerprint(env.federation.gossipKey)
-    assert.ok(rings.some((ring) => ring.wan && print in ring.primaryKeys) && rings.some((ring) => !ring.wan && ring.datacenter === 'dc2' && print in ring.primaryKeys))
+    assert.ok(
+      rings.some((ring) => ring.wan && print in ring.primaryKeys) &&
+        rings.some((ring) => !ring.wan && ring.datacenter === 'dc2' && print in ring.primaryKeys),
+    )
     assert.ok(!JSON.stringify(rings).includes(env.federation.gossipKey))
     const token = await reader.tokenSelf(env.federation.replicationToken, 'dc1')
     assert.ok(token !== 'unknown' && token !== 'acl-disabled')

@@ -20,9 +20,19 @@ import {parse as parseYaml} from 'yaml'
 import {createCA, createGossipKey, type CertificateAuthority} from '../../src/federation/crypto.js'
 import {assembleFederationData, fingerprint, secretManifest, type FederationData} from '../../src/federation/secret.js'
 import {manifestYaml} from '../../src/federation/store.js'
-import {connectTestCluster, type TestCluster} from '../helpers/kube.js'
+import {connectTestCluster} from '../helpers/kube.js'
 import type {Check, VerifyReport} from '../../src/verify/types.js'
-import {consulClient, consulRunning, DATACENTERS, getTestEnv, helmEnv, startConsul, stopConsul, waitForFederation, type TestEnvState} from '../env/index.js'
+import {
+  consulClient,
+  consulRunning,
+  DATACENTERS,
+  getTestEnv,
+  helmEnv,
+  startConsul,
+  stopConsul,
+  waitForFederation,
+  type TestEnvState,
+} from '../env/index.js'
 import {BIN, runCli, type CliResult} from '../helpers/cli.js'
 
 const suffix = randomBytes(3).toString('hex')
@@ -37,7 +47,10 @@ const nsUnknownToken = `verify-unknown-token-${suffix}`
 let env: TestEnvState
 let otherCa: CertificateAuthority
 
-function federationData(gossipKey = env.federation.gossipKey, overrides: {ca?: CertificateAuthority; replicationToken?: string} = {}): FederationData {
+function federationData(
+  gossipKey = env.federation.gossipKey,
+  overrides: {ca?: CertificateAuthority; replicationToken?: string} = {},
+): FederationData {
   return assembleFederationData({
     ca: overrides.ca ?? {certPem: env.federation.caCertPem, keyPem: env.federation.caKeyPem},
     primaryDatacenter: 'dc1',
@@ -87,13 +100,20 @@ async function createNamespaceWithSecret(dc: string, namespace: string, data: Fe
 function verifyArgs(namespace: string, extra: string[] = [], token = env.federation.managementToken): string[] {
   return [
     'verify',
-    '--kubeconfig', env.kubeconfig,
-    '--context', 'dc1',
-    '--context', 'dc2',
-    '-n', namespace,
-    '--consul-http-addr', `dc1=${env.consul.dc1.httpAddr}`,
-    '--consul-http-addr', `dc2=${env.consul.dc2.httpAddr}`,
-    '--consul-token', token,
+    '--kubeconfig',
+    env.kubeconfig,
+    '--context',
+    'dc1',
+    '--context',
+    'dc2',
+    '-n',
+    namespace,
+    '--consul-http-addr',
+    `dc1=${env.consul.dc1.httpAddr}`,
+    '--consul-http-addr',
+    `dc2=${env.consul.dc2.httpAddr}`,
+    '--consul-token',
+    token,
     ...extra,
   ]
 }
@@ -138,7 +158,11 @@ after(async () => {
   if (!consulRunning('dc2')) await startConsul('dc2', {federated: true})
   for (const dc of DATACENTERS) {
     const cluster = await connectTestCluster({kubeconfig: env.kubeconfig, context: dc})
-    for (const namespace of [ns, nsMismatch, nsOtherCa, nsOtherGossip, nsUnknownToken]) await cluster.core().deleteNamespace({name: namespace}).catch(() => undefined)
+    for (const namespace of [ns, nsMismatch, nsOtherCa, nsOtherGossip, nsUnknownToken])
+      await cluster
+        .core()
+        .deleteNamespace({name: namespace})
+        .catch(() => undefined)
   }
 })
 
@@ -151,14 +175,38 @@ describe('verify against the real federation', () => {
     assert.equal(data.ok, true)
     assert.deepEqual(data.datacenters, ['dc1', 'dc2'])
     assert.equal(data.primaryDatacenter, 'dc1')
-    assert.deepEqual(data.checks.filter((candidate) => candidate.status !== 'ok'), [])
-    for (const id of ['consul:dc1', 'consul:dc2', 'wan:dc1:dc2', 'wan:dc2:dc1', 'datacenters:dc1', 'datacenters:dc2', 'health:dc1:dc2', 'health:dc2:dc1', 'replication:dc2', 'secret:dc1', 'secret:dc2', 'server-config:dc2', 'secret-match', 'primary']) {
+    assert.deepEqual(
+      data.checks.filter((candidate) => candidate.status !== 'ok'),
+      [],
+    )
+    for (const id of [
+      'consul:dc1',
+      'consul:dc2',
+      'wan:dc1:dc2',
+      'wan:dc2:dc1',
+      'datacenters:dc1',
+      'datacenters:dc2',
+      'health:dc1:dc2',
+      'health:dc2:dc1',
+      'replication:dc2',
+      'secret:dc1',
+      'secret:dc2',
+      'server-config:dc2',
+      'secret-match',
+      'primary',
+    ]) {
       check(data, id)
     }
     // What the servers use: the secret made from the environment's own material passes.
     for (const dc of DATACENTERS) {
-      assert.match(check(data, `server-ca:${dc}`).detail, new RegExp(`^HTTPS 127\\.0\\.0\\.1:${env.consul[dc].httpsPort}, server RPC 127\\.0\\.0\\.1:${env.consul[dc].serverPort} chain to SHA-256 `))
-      assert.match(check(data, `gossip-key:${dc}`).detail, new RegExp(`^key ${fingerprint(env.federation.gossipKey)} installed and primary in the LAN keyring of ${dc} and the WAN keyring$`))
+      assert.match(
+        check(data, `server-ca:${dc}`).detail,
+        new RegExp(`^HTTPS 127\\.0\\.0\\.1:${env.consul[dc].httpsPort}, server RPC 127\\.0\\.0\\.1:${env.consul[dc].serverPort} chain to SHA-256 `),
+      )
+      assert.match(
+        check(data, `gossip-key:${dc}`).detail,
+        new RegExp(`^key ${fingerprint(env.federation.gossipKey)} installed and primary in the LAN keyring of ${dc} and the WAN keyring$`),
+      )
       assert.match(check(data, `replication-token:${dc}`).detail, /in dc1, policy acl-replication-token/)
       assert.match(check(data, `proxy-defaults:${dc}`).detail, /^MeshGateway\.Mode local/)
     }
@@ -167,7 +215,12 @@ describe('verify against the real federation', () => {
     assert.match(check(data, 'replication:dc2').detail, /replicating tokens from dc1/)
     assert.ok(data.checks.some((candidate) => candidate.id.startsWith('ca:') && /days left/.test(candidate.detail)))
     // Secret material never reaches the output.
-    for (const secret of [env.federation.gossipKey, env.federation.replicationToken, env.federation.managementToken, env.federation.caKeyPem.split('\n')[1]]) {
+    for (const secret of [
+      env.federation.gossipKey,
+      env.federation.replicationToken,
+      env.federation.managementToken,
+      env.federation.caKeyPem.split('\n')[1],
+    ]) {
       assert.ok(!result.stdout.includes(secret) && !result.stderr.includes(secret), 'secret material printed')
     }
   })
@@ -185,11 +238,32 @@ describe('verify against the real federation', () => {
   })
 
   it("from the primary's side alone, checks dc2 through dc1 (WAN pool, health, replication via ?dc=)", async () => {
-    const result = await cli(['verify', '--kubeconfig', env.kubeconfig, '--context', 'dc1', '-n', ns, '--consul-http-addr', env.consul.dc1.httpAddr, '--consul-token', env.federation.managementToken, '-o', 'json', '--wait', '--timeout', '4m'], 300_000)
+    const result = await cli(
+      [
+        'verify',
+        '--kubeconfig',
+        env.kubeconfig,
+        '--context',
+        'dc1',
+        '-n',
+        ns,
+        '--consul-http-addr',
+        env.consul.dc1.httpAddr,
+        '--consul-token',
+        env.federation.managementToken,
+        '-o',
+        'json',
+        '--wait',
+        '--timeout',
+        '4m',
+      ],
+      300_000,
+    )
     const data = report(result)
     assert.equal(result.exitCode, 0, result.stdout + result.stderr)
     assert.deepEqual(data.datacenters, ['dc1', 'dc2'])
-    for (const id of ['wan:dc1:dc2', 'health:dc1:dc2', 'replication:dc1:dc2', 'proxy-defaults:dc1:dc2']) assert.equal(check(data, id).status, 'ok', id)
+    for (const id of ['wan:dc1:dc2', 'health:dc1:dc2', 'replication:dc1:dc2', 'proxy-defaults:dc1:dc2'])
+      assert.equal(check(data, id).status, 'ok', id)
     assert.match(check(data, 'replication:dc1:dc2').detail, /replicating tokens from dc1/)
   })
 
@@ -197,7 +271,10 @@ describe('verify against the real federation', () => {
     const result = await cli(verifyArgs(ns, [], '00000000-0000-4000-8000-000000000000'))
     assert.equal(result.exitCode, 1)
     assertNoStackTrace(result)
-    assert.match(result.stdout, /^✗ dc1: Consul server reachable — Consul denied reading \/v1\/agent\/self: HTTP 403 \(ACL not found\) \(used the token given with --consul-token/m)
+    assert.match(
+      result.stdout,
+      /^✗ dc1: Consul server reachable — Consul denied reading \/v1\/agent\/self: HTTP 403 \(ACL not found\) \(used the token given with --consul-token/m,
+    )
     assert.match(result.stdout, /cause: the ACL token is missing, unknown to this datacenter/)
     assert.match(result.stdout, /next: +pass a management token with --consul-token/)
     assert.match(result.stdout, /^✗ Federation NOT verified: 2 of \d+ checks failed/m)
@@ -210,7 +287,12 @@ describe('verify against the real federation', () => {
     const match = check(data, 'secret-match')
     assert.equal(match.status, 'fail')
     assert.match(match.detail, /^differ: gossipEncryptionKey \(dc1 sha256:[0-9a-f]{12} vs dc2 sha256:[0-9a-f]{12}\)$/)
-    assert.ok(match.next?.includes(`consulk8s federate export --context dc1 -n ${nsMismatch} | consulk8s federate import --context dc2 -n ${nsMismatch} -f - --force`), match.next)
+    assert.ok(
+      match.next?.includes(
+        `consulk8s federate export --context dc1 -n ${nsMismatch} | consulk8s federate import --context dc2 -n ${nsMismatch} -f - --force`,
+      ),
+      match.next,
+    )
     assert.ok(!result.stdout.includes(env.federation.gossipKey))
   })
 
@@ -231,7 +313,10 @@ describe('verify against the real federation', () => {
     assert.equal(missing.status, 'fail')
     assert.equal(missing.detail, `secret other-federation not found in namespace ${ns} of context dc2`)
     assert.match(missing.cause ?? '', /not imported into this cluster/)
-    assert.equal(missing.next, `copy it from the primary: consulk8s federate export --context dc1 -n ${ns} --release other | consulk8s federate import --context dc2 -n ${ns} --release other -f -`)
+    assert.equal(
+      missing.next,
+      `copy it from the primary: consulk8s federate export --context dc1 -n ${ns} --release other | consulk8s federate import --context dc2 -n ${ns} --release other -f -`,
+    )
     assert.match(check(data, 'secret:dc1').cause ?? '', /createFederationSecret/)
   })
 
@@ -280,7 +365,17 @@ describe('verify checks what the servers actually use', () => {
   /** verify from dc1 (and dc2), for the checks of one namespace's secrets. */
   const run = (namespace: string, contexts: Array<'dc1' | 'dc2'> = ['dc1', 'dc2']) =>
     cli([
-      'verify', '--kubeconfig', env.kubeconfig, '-n', namespace, '-o', 'json', '--consul-token', env.federation.managementToken, '--consul-cacert', env.federation.caCertFile,
+      'verify',
+      '--kubeconfig',
+      env.kubeconfig,
+      '-n',
+      namespace,
+      '-o',
+      'json',
+      '--consul-token',
+      env.federation.managementToken,
+      '--consul-cacert',
+      env.federation.caCertFile,
       ...contexts.flatMap((dc) => ['--context', dc, '--consul-http-addr', `${dc}=${env.consul[dc].httpAddr}`]),
     ])
 
@@ -294,11 +389,19 @@ describe('verify checks what the servers actually use', () => {
     for (const dc of DATACENTERS) {
       const ca = check(data, `server-ca:${dc}`)
       assert.equal(ca.status, 'fail', dc)
-      assert.match(ca.detail, new RegExp(`^HTTPS 127\\.0\\.0\\.1:${env.consul[dc].httpsPort} presents SHA-256 [0-9A-F:]{23}… issued by .*; server RPC 127\\.0\\.0\\.1:${env.consul[dc].serverPort} presents SHA-256 `))
+      assert.match(
+        ca.detail,
+        new RegExp(
+          `^HTTPS 127\\.0\\.0\\.1:${env.consul[dc].httpsPort} presents SHA-256 [0-9A-F:]{23}… issued by .*; server RPC 127\\.0\\.0\\.1:${env.consul[dc].serverPort} presents SHA-256 `,
+        ),
+      )
       assert.ok(ca.detail.includes(`the CA of secret consul-federation is SHA-256 ${secretCa}…`), ca.detail)
     }
     assert.equal(check(data, 'server-ca:dc1').next, `consulk8s federate primary --context dc1 -n ${nsOtherCa} --force`)
-    assert.equal(check(data, 'server-ca:dc2').next, `consulk8s federate export --context dc1 -n ${nsOtherCa} | consulk8s federate import --context dc2 -n ${nsOtherCa} -f - --force`)
+    assert.equal(
+      check(data, 'server-ca:dc2').next,
+      `consulk8s federate export --context dc1 -n ${nsOtherCa} | consulk8s federate import --context dc2 -n ${nsOtherCa} -f - --force`,
+    )
     assert.ok(!result.stdout.includes(otherCa.keyPem.split('\n')[1]))
   })
 
@@ -308,7 +411,10 @@ describe('verify checks what the servers actually use', () => {
     assert.equal(result.exitCode, 1)
     const gossip = check(data, 'gossip-key:dc1')
     assert.equal(gossip.status, 'fail')
-    assert.match(gossip.detail, /^the key sha256:[0-9a-f]{12} of secret consul-federation is not installed in the LAN keyring of dc1 and the WAN keyring \(LAN dc1: 1 key\(s\), primary sha256:/)
+    assert.match(
+      gossip.detail,
+      /^the key sha256:[0-9a-f]{12} of secret consul-federation is not installed in the LAN keyring of dc1 and the WAN keyring \(LAN dc1: 1 key\(s\), primary sha256:/,
+    )
     assert.ok(gossip.detail.includes(fingerprint(env.federation.gossipKey)), 'names the key in use by fingerprint')
     assert.match(gossip.cause ?? '', /another gossip key than the servers use/)
     assert.equal(gossip.next, `consulk8s federate primary --context dc1 -n ${nsOtherGossip} --force`)
@@ -324,8 +430,14 @@ describe('verify checks what the servers actually use', () => {
       assert.equal(token.status, 'fail', dc)
       assert.match(token.detail, /^dc1 does not know the token sha256:[0-9a-f]{12} \(\/v1\/acl\/token\/self: ACL not found\)$/)
     }
-    assert.equal(check(data, 'replication-token:dc1').next, `consulk8s federate primary --context dc1 -n ${nsUnknownToken} --rotate replication-token`)
-    assert.match(check(data, 'replication-token:dc2').next ?? '', /^consulk8s federate export --context dc1 .* --force \(once the primary's own secret passes this check\)$/)
+    assert.equal(
+      check(data, 'replication-token:dc1').next,
+      `consulk8s federate primary --context dc1 -n ${nsUnknownToken} --rotate replication-token`,
+    )
+    assert.match(
+      check(data, 'replication-token:dc2').next ?? '',
+      /^consulk8s federate export --context dc1 .* --force \(once the primary's own secret passes this check\)$/,
+    )
   })
 
   it('fails when dc2 lacks the proxy-defaults global, naming federate secondary, and passes once it is written', async () => {
@@ -360,7 +472,19 @@ describe('verify checks the ProxyDefaults resource where the CRD exists', () => 
   it("fails while the resource's Synced condition is not True, and passes once it is (the chart's CRD in dc2, removed after)", async () => {
     const cluster = await connectTestCluster({kubeconfig: env.kubeconfig, context: 'dc2'})
     // The vendored chart's own CRD, rendered by helm.
-    const rendered = await execa(env.bin.helm, ['template', 'consul', env.chartDir, '--kube-version', env.versions?.KUBERNETES_VERSION ?? 'v1.33.0', '--show-only', 'templates/crd-proxydefaults.yaml'], {env: helmEnv()})
+    const rendered = await execa(
+      env.bin.helm,
+      [
+        'template',
+        'consul',
+        env.chartDir,
+        '--kube-version',
+        env.versions?.KUBERNETES_VERSION ?? 'v1.33.0',
+        '--show-only',
+        'templates/crd-proxydefaults.yaml',
+      ],
+      {env: helmEnv()},
+    )
     const crd = parseYaml(rendered.stdout) as Record<string, unknown>
     try {
       await cluster.create('create the ProxyDefaults CRD', crdRef, crd)
@@ -370,15 +494,35 @@ describe('verify checks the ProxyDefaults resource where the CRD exists', () => 
         assert.ok(attempt < 120, 'the ProxyDefaults CRD never became established')
         await sleep(250)
       }
-      let resource = await cluster.create<Record<string, unknown>>('create ProxyDefaults global', resourceRef, {apiVersion: 'consul.hashicorp.com/v1alpha1', kind: 'ProxyDefaults', metadata: {name: 'global', namespace: ns}, spec: {meshGateway: {mode: 'local'}}})
+      let resource = await cluster.create<Record<string, unknown>>('create ProxyDefaults global', resourceRef, {
+        apiVersion: 'consul.hashicorp.com/v1alpha1',
+        kind: 'ProxyDefaults',
+        metadata: {name: 'global', namespace: ns},
+        spec: {meshGateway: {mode: 'local'}},
+      })
       // What consul-k8s's controller writes when Consul refuses the entry.
-      const condition = (status: string, reason?: string, message?: string) => ({type: 'Synced', status, lastTransitionTime: new Date().toISOString(), ...(reason ? {reason, message} : {})})
-      resource = await cluster.replace('set the status', {...resourceRef, subresource: 'status'}, {...resource, status: {conditions: [condition('False', 'ConsulAgentError', 'writing config entry to consul: Unexpected response code: 403')]}})
+      const condition = (status: string, reason?: string, message?: string) => ({
+        type: 'Synced',
+        status,
+        lastTransitionTime: new Date().toISOString(),
+        ...(reason ? {reason, message} : {}),
+      })
+      resource = await cluster.replace(
+        'set the status',
+        {...resourceRef, subresource: 'status'},
+        {
+          ...resource,
+          status: {conditions: [condition('False', 'ConsulAgentError', 'writing config entry to consul: Unexpected response code: 403')]},
+        },
+      )
       const stuck = await cli(verifyArgs(ns, ['-o', 'json']))
       assert.equal(stuck.exitCode, 1)
       const entry = check(report(stuck), 'proxy-defaults:dc2')
       assert.equal(entry.status, 'fail')
-      assert.equal(entry.detail, `MeshGateway.Mode local in Consul, but ProxyDefaults global in namespace ${ns} is not synced (Synced False, ConsulAgentError: writing config entry to consul: Unexpected response code: 403)`)
+      assert.equal(
+        entry.detail,
+        `MeshGateway.Mode local in Consul, but ProxyDefaults global in namespace ${ns} is not synced (Synced False, ConsulAgentError: writing config entry to consul: Unexpected response code: 403)`,
+      )
       assert.match(entry.next ?? '', new RegExp(`^kubectl describe proxydefaults global -n ${ns} --context dc2`))
       assert.equal(check(report(stuck), 'proxy-defaults:dc1').detail, 'MeshGateway.Mode local (no ProxyDefaults CRD in this cluster)')
 
@@ -396,7 +540,25 @@ describe('verify checks the ProxyDefaults resource where the CRD exists', () => 
 describe('verify --pre, before installing a secondary', () => {
   /** The secondary-to-be is dc2's cluster; dc1 is the primary. */
   const pre = (extra: string[], namespace = ns) =>
-    cli(['verify', '--pre', '--kubeconfig', env.kubeconfig, '--context', 'dc2', '--primary-context', 'dc1', '-n', namespace, '--consul-http-addr', env.consul.dc1.httpAddr, '--consul-token', env.federation.managementToken, '--consul-cacert', env.federation.caCertFile, ...extra])
+    cli([
+      'verify',
+      '--pre',
+      '--kubeconfig',
+      env.kubeconfig,
+      '--context',
+      'dc2',
+      '--primary-context',
+      'dc1',
+      '-n',
+      namespace,
+      '--consul-http-addr',
+      env.consul.dc1.httpAddr,
+      '--consul-token',
+      env.federation.managementToken,
+      '--consul-cacert',
+      env.federation.caCertFile,
+      ...extra,
+    ])
 
   it("passes a new datacenter name with the secret made from the primary's own material (table and JSON)", async () => {
     const table = await pre(['--datacenter', 'dc3'])
@@ -407,11 +569,27 @@ describe('verify --pre, before installing a secondary', () => {
     const data = report(json)
     assert.equal(json.exitCode, 0)
     assert.deepEqual(data.pre, {context: 'dc2', datacenter: 'dc3'})
-    for (const id of ['pre-consul:dc1', 'pre-datacenter', 'pre-secret:dc2', 'pre-server-ca:dc1', 'pre-gossip-key:dc1', 'pre-replication-token:dc1', 'pre-gateways', 'pre-settings', 'pre-k8s-auth-method-host']) {
+    for (const id of [
+      'pre-consul:dc1',
+      'pre-datacenter',
+      'pre-secret:dc2',
+      'pre-server-ca:dc1',
+      'pre-gossip-key:dc1',
+      'pre-replication-token:dc1',
+      'pre-gateways',
+      'pre-settings',
+      'pre-k8s-auth-method-host',
+    ]) {
       assert.equal(check(data, id).status, 'ok', id)
     }
-    assert.match(check(data, 'pre-k8s-auth-method-host').title, new RegExp(`^k8sAuthMethodHost ${env.clusters.dc2.server.replace(/[.]/g, '\\.')} is reachable`))
-    assert.match(check(data, 'pre-settings').detail, /^TLS: primary on, dc3 on .*; ACLs: primary on, dc3 on .*; gossip encryption: primary on, dc3 on/)
+    assert.match(
+      check(data, 'pre-k8s-auth-method-host').title,
+      new RegExp(`^k8sAuthMethodHost ${env.clusters.dc2.server.replace(/[.]/g, '\\.')} is reachable`),
+    )
+    assert.match(
+      check(data, 'pre-settings').detail,
+      /^TLS: primary on, dc3 on .*; ACLs: primary on, dc3 on .*; gossip encryption: primary on, dc3 on/,
+    )
   })
 
   it("catches a duplicate datacenter name: one already federated, and the primary's", async () => {
@@ -419,7 +597,7 @@ describe('verify --pre, before installing a secondary', () => {
     assert.equal(duplicate.exitCode, 1)
     const name = check(report(duplicate), 'pre-datacenter')
     assert.equal(name.status, 'fail')
-    assert.equal(name.detail, 'dc2 is already in the federation (servers in the primary\'s WAN pool: consul-server-0.dc2 alive)')
+    assert.equal(name.detail, "dc2 is already in the federation (servers in the primary's WAN pool: consul-server-0.dc2 alive)")
     assert.match(name.next ?? '', /--datacenter/)
     const primary = await pre(['--datacenter', 'dc1'])
     assert.equal(primary.exitCode, 1)
@@ -455,8 +633,16 @@ describe('verify --pre, before installing a secondary', () => {
     assert.equal(check(data, 'pre-secret:dc2').status, 'ok', result.stdout)
     const ca = check(data, 'pre-server-ca:dc1')
     assert.equal(ca.status, 'fail')
-    assert.ok(ca.detail.includes(`the CA of secret consul-federation in namespace ${nsOtherCa} of context dc2 is SHA-256 ${new X509Certificate(otherCa.certPem).fingerprint256.slice(0, 23)}…`), ca.detail)
-    assert.match(ca.next ?? '', new RegExp(`^copy it from the primary: consulk8s federate secondary --context dc2 --primary-context dc1 -n ${nsOtherCa} --datacenter dc3 `))
+    assert.ok(
+      ca.detail.includes(
+        `the CA of secret consul-federation in namespace ${nsOtherCa} of context dc2 is SHA-256 ${new X509Certificate(otherCa.certPem).fingerprint256.slice(0, 23)}…`,
+      ),
+      ca.detail,
+    )
+    assert.match(
+      ca.next ?? '',
+      new RegExp(`^copy it from the primary: consulk8s federate secondary --context dc2 --primary-context dc1 -n ${nsOtherCa} --datacenter dc3 `),
+    )
     assert.equal(check(data, 'pre-gossip-key:dc1').status, 'ok')
     assert.equal(check(data, 'pre-replication-token:dc1').status, 'ok')
   })
@@ -494,16 +680,27 @@ describe('verify by exec into the server pods (simulated node)', () => {
     if (!getTestEnvSafe()?.simulatedNode) return
     for (const dc of DATACENTERS) {
       const cluster = await connectTestCluster({kubeconfig: env.kubeconfig, context: dc})
-      await cluster.core().createNamespacedSecret({namespace: ns, body: secretManifest({name: 'consul-bootstrap-acl-token', namespace: ns, data: {token: env.federation.managementToken}})})
+      await cluster.core().createNamespacedSecret({
+        namespace: ns,
+        body: secretManifest({name: 'consul-bootstrap-acl-token', namespace: ns, data: {token: env.federation.managementToken}}),
+      })
       await cluster.apps().createNamespacedStatefulSet({
         namespace: ns,
         body: {
           metadata: {name: 'consul-server', labels},
-          spec: {replicas: 1, serviceName: 'consul-server', selector: {matchLabels: labels}, template: {metadata: {labels}, spec: {containers: [{name: 'consul', image: 'hashicorp/consul:1.22.2'}]}}},
+          spec: {
+            replicas: 1,
+            serviceName: 'consul-server',
+            selector: {matchLabels: labels},
+            template: {metadata: {labels}, spec: {containers: [{name: 'consul', image: 'hashicorp/consul:1.22.2'}]}},
+          },
         },
       })
       for (let attempt = 0; ; attempt++) {
-        const pod = await cluster.core().readNamespacedPod({namespace: ns, name: 'consul-server-0'}).catch(() => undefined)
+        const pod = await cluster
+          .core()
+          .readNamespacedPod({namespace: ns, name: 'consul-server-0'})
+          .catch(() => undefined)
         if (pod?.status?.phase === 'Running') break
         assert.ok(attempt < 240, `consul-server-0 in ${dc} never ran on the simulated node`)
         await sleep(500)
@@ -513,30 +710,42 @@ describe('verify by exec into the server pods (simulated node)', () => {
 
   const execArgs = (extra: string[]) => ['verify', '--kubeconfig', env.kubeconfig, '--context', 'dc1', '--context', 'dc2', '-n', ns, ...extra]
 
-  it('passes from both sides, the token read from the bootstrap token secret', {skip: !getTestEnvSafe()?.simulatedNode && 'no simulated node in this environment (CONSULK8S_TESTENV_KWOK=1)'}, async () => {
-    const result = await cli(execArgs(['-o', 'json', '--wait', '--timeout', '4m']), 300_000)
-    const data = report(result)
-    assert.equal(result.exitCode, 0, result.stdout + result.stderr)
-    assert.deepEqual(data.sides.map((side) => [side.context, side.via, side.source]), [
-      ['dc1', 'exec', 'pod consul-server-0 (exec)'],
-      ['dc2', 'exec', 'pod consul-server-0 (exec)'],
-    ])
-    for (const id of ['wan:dc1:dc2', 'wan:dc2:dc1', 'health:dc1:dc2', 'health:dc2:dc1', 'replication:dc2', 'secret-match']) assert.equal(check(data, id).status, 'ok', id)
-    // What the servers use, read in the pods: the HTTPS chain through curl, keyring, token, proxy-defaults.
-    for (const dc of DATACENTERS) {
-      assert.match(check(data, `server-ca:${dc}`).detail, /^HTTPS pod consul-server-0 \(exec\) chain to SHA-256 /)
-      for (const id of [`gossip-key:${dc}`, `replication-token:${dc}`, `proxy-defaults:${dc}`]) assert.equal(check(data, id).status, 'ok', id)
-    }
-  })
+  it(
+    'passes from both sides, the token read from the bootstrap token secret',
+    {skip: !getTestEnvSafe()?.simulatedNode && 'no simulated node in this environment (CONSULK8S_TESTENV_KWOK=1)'},
+    async () => {
+      const result = await cli(execArgs(['-o', 'json', '--wait', '--timeout', '4m']), 300_000)
+      const data = report(result)
+      assert.equal(result.exitCode, 0, result.stdout + result.stderr)
+      assert.deepEqual(
+        data.sides.map((side) => [side.context, side.via, side.source]),
+        [
+          ['dc1', 'exec', 'pod consul-server-0 (exec)'],
+          ['dc2', 'exec', 'pod consul-server-0 (exec)'],
+        ],
+      )
+      for (const id of ['wan:dc1:dc2', 'wan:dc2:dc1', 'health:dc1:dc2', 'health:dc2:dc1', 'replication:dc2', 'secret-match'])
+        assert.equal(check(data, id).status, 'ok', id)
+      // What the servers use, read in the pods: the HTTPS chain through curl, keyring, token, proxy-defaults.
+      for (const dc of DATACENTERS) {
+        assert.match(check(data, `server-ca:${dc}`).detail, /^HTTPS pod consul-server-0 \(exec\) chain to SHA-256 /)
+        for (const id of [`gossip-key:${dc}`, `replication-token:${dc}`, `proxy-defaults:${dc}`]) assert.equal(check(data, id).status, 'ok', id)
+      }
+    },
+  )
 
-  it('says the token was refused when exec runs with a wrong one', {skip: !getTestEnvSafe()?.simulatedNode && 'no simulated node in this environment (CONSULK8S_TESTENV_KWOK=1)'}, async () => {
-    const result = await cli(execArgs(['-o', 'json', '--consul-token', '00000000-0000-4000-8000-000000000000']))
-    assert.equal(result.exitCode, 1)
-    assertNoStackTrace(result)
-    const reach = check(report(result), 'consul:dc1')
-    assert.match(reach.detail, /Consul denied reading \/v1\/agent\/self: HTTP 403 \(ACL not found\)/)
-    assert.match(reach.cause ?? '', /ACL token/)
-  })
+  it(
+    'says the token was refused when exec runs with a wrong one',
+    {skip: !getTestEnvSafe()?.simulatedNode && 'no simulated node in this environment (CONSULK8S_TESTENV_KWOK=1)'},
+    async () => {
+      const result = await cli(execArgs(['-o', 'json', '--consul-token', '00000000-0000-4000-8000-000000000000']))
+      assert.equal(result.exitCode, 1)
+      assertNoStackTrace(result)
+      const reach = check(report(result), 'consul:dc1')
+      assert.match(reach.detail, /Consul denied reading \/v1\/agent\/self: HTTP 403 \(ACL not found\)/)
+      assert.match(reach.cause ?? '', /ACL token/)
+    },
+  )
 })
 
 /** The state when the environment is there (skip decisions are made before `before` runs). */

@@ -104,7 +104,11 @@ describe('Ctrl-C is the user leaving, not a bug', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     const port = (server.address() as {port: number}).port
     try {
-      const child = spawn(process.execPath, [BIN, 'federate', 'export', '--kubeconfig', kubeconfigFor(port), '--output-file', join(work, 'never.yaml')], {env: {...process.env, CI: 'true', NO_COLOR: '1'}})
+      const child = spawn(
+        process.execPath,
+        [BIN, 'federate', 'export', '--kubeconfig', kubeconfigFor(port), '--output-file', join(work, 'never.yaml')],
+        {env: {...process.env, CI: 'true', NO_COLOR: '1'}},
+      )
       let stderr = ''
       child.stderr.on('data', (chunk) => (stderr += chunk))
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
@@ -216,7 +220,10 @@ describe('typos and help', () => {
   })
 
   it('a stray positional says "unexpected argument"', async () => {
-    for (const args of [['status', 'extra'], ['federate', 'primary', 'extra']]) {
+    for (const args of [
+      ['status', 'extra'],
+      ['federate', 'primary', 'extra'],
+    ]) {
       const result = await runCli(args)
       assert.equal(result.exitCode, 2)
       assert.match(result.stderr, /Unexpected argument "extra" for consulk8s /)
@@ -286,7 +293,12 @@ describe('one contract per flag', () => {
 describe('local input is checked before anything else', () => {
   it('federate import -f with an incomplete secret names the missing keys without reaching a cluster', async () => {
     const partial = join(work, 'partial.yaml')
-    writeFileSync(partial, ['apiVersion: v1', 'kind: Secret', 'metadata: {name: consul-federation}', 'data:', `  caCert: ${Buffer.from('x').toString('base64')}`].join('\n'))
+    writeFileSync(
+      partial,
+      ['apiVersion: v1', 'kind: Secret', 'metadata: {name: consul-federation}', 'data:', `  caCert: ${Buffer.from('x').toString('base64')}`].join(
+        '\n',
+      ),
+    )
     // A kubeconfig whose server would never answer: the error must come before any request.
     const result = await runCli(['federate', 'import', '--kubeconfig', join(work, 'no-such-kubeconfig'), '-f', partial])
     assert.equal(result.exitCode, 1, result.stderr)
@@ -295,7 +307,10 @@ describe('local input is checked before anything else', () => {
   })
 
   it('inject -f - with empty stdin is an error, like federate import -f -', async () => {
-    for (const args of [['inject', '-f', '-'], ['federate', 'import', '-f', '-']]) {
+    for (const args of [
+      ['inject', '-f', '-'],
+      ['federate', 'import', '-f', '-'],
+    ]) {
       const result = await runCli(args, {input: ''})
       assert.equal(result.exitCode, 1, `${args.join(' ')}: ${result.stderr}`)
       assert.match(result.stderr, /^✗ -f - read nothing: stdin is empty\.$/m)
@@ -306,7 +321,10 @@ describe('local input is checked before anything else', () => {
   it('a YAML error names file:line:column and ends with the fix, not a dangling colon', async () => {
     const bad = join(work, 'bad.yaml')
     writeFileSync(bad, 'a: 1\n---\nb: [2\nc: 3\n')
-    for (const args of [['inject', '-f', bad], ['federate', 'import', '-f', bad]]) {
+    for (const args of [
+      ['inject', '-f', bad],
+      ['federate', 'import', '-f', bad],
+    ]) {
       const result = await runCli(args)
       assert.equal(result.exitCode, 1)
       const lines = result.stderr.trim().split('\n')

@@ -51,7 +51,9 @@ describe('servers that accept and never answer', () => {
   })
 
   it('verify --wait --timeout bounds the whole command, though each request may take 30s', async () => {
-    const result = await runCli(['verify', '--kubeconfig', kubeconfig, '--context', 'silent', '--wait', '--timeout', '2s', '--interval', '1s'], {timeoutMs: 25_000})
+    const result = await runCli(['verify', '--kubeconfig', kubeconfig, '--context', 'silent', '--wait', '--timeout', '2s', '--interval', '1s'], {
+      timeoutMs: 25_000,
+    })
     assert.equal(result.exitCode, 1, `exited by itself: ${result.stderr}`)
     assert.match(result.stderr, /Gave up after 2s/)
   })

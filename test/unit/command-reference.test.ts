@@ -23,7 +23,13 @@ function commandFiles(dir: string): string[] {
 describe('command reference', () => {
   const sourceDir = join(ROOT, 'src', 'commands')
   const ids = commandFiles(sourceDir)
-    .map((file) => relative(sourceDir, file).replace(/\.ts$/, '').replace(/\/index$/, '').split('/').join(':'))
+    .map((file) =>
+      relative(sourceDir, file)
+        .replace(/\.ts$/, '')
+        .replace(/\/index$/, '')
+        .split('/')
+        .join(':'),
+    )
     .sort()
 
   it('oclif.manifest.json lists exactly the commands in src/commands', () => {
@@ -52,7 +58,8 @@ describe('command reference', () => {
     for (const id of ['install', 'upgrade']) {
       for (const example of manifest.commands[id].examples ?? []) {
         const command = typeof example === 'string' ? example : example.command
-        for (const [, file] of command.matchAll(/ -f (\S+)/g)) assert.ok(['primary-values.yaml', 'secondary-values.yaml'].includes(file), `${id} example uses ${file}`)
+        for (const [, file] of command.matchAll(/ -f (\S+)/g))
+          assert.ok(['primary-values.yaml', 'secondary-values.yaml'].includes(file), `${id} example uses ${file}`)
       }
     }
   })

@@ -24,7 +24,7 @@ const file = (name: string, text: string) => {
 
 after(() => rmSync(dir, {recursive: true, force: true}))
 
-describe('consulConfigFrom: consul\'s environment variables and flags', () => {
+describe("consulConfigFrom: consul's environment variables and flags", () => {
   const base = {CONSUL_HTTP_ADDR: 'https://127.0.0.1:8501'}
 
   it('CONSUL_HTTP_TOKEN_FILE wins over CONSUL_HTTP_TOKEN, as in consul; trimmed', () => {
@@ -39,15 +39,18 @@ describe('consulConfigFrom: consul\'s environment variables and flags', () => {
   })
 
   it('client certificate and key together, server name, SSL_VERIFY=false, namespace and partition', () => {
-    const config = consulConfigFrom({}, {
-      ...base,
-      CONSUL_CLIENT_CERT: file('c.pem', 'CERT'),
-      CONSUL_CLIENT_KEY: file('k.pem', 'KEY'),
-      CONSUL_TLS_SERVER_NAME: 'server.dc1.consul',
-      CONSUL_HTTP_SSL_VERIFY: 'false',
-      CONSUL_NAMESPACE: 'team',
-      CONSUL_PARTITION: 'part',
-    })
+    const config = consulConfigFrom(
+      {},
+      {
+        ...base,
+        CONSUL_CLIENT_CERT: file('c.pem', 'CERT'),
+        CONSUL_CLIENT_KEY: file('k.pem', 'KEY'),
+        CONSUL_TLS_SERVER_NAME: 'server.dc1.consul',
+        CONSUL_HTTP_SSL_VERIFY: 'false',
+        CONSUL_NAMESPACE: 'team',
+        CONSUL_PARTITION: 'part',
+      },
+    )
     assert.deepEqual(
       [config?.clientCert, config?.clientKey, config?.serverName, config?.insecure, config?.namespace, config?.partition],
       ['CERT', 'KEY', 'server.dc1.consul', true, 'team', 'part'],
@@ -58,7 +61,10 @@ describe('consulConfigFrom: consul\'s environment variables and flags', () => {
   })
 
   it('flags win over the environment', () => {
-    const config = consulConfigFrom({'consul-tls-server-name': 'flag.example', 'consul-namespace': 'flag-ns'}, {...base, CONSUL_TLS_SERVER_NAME: 'env.example', CONSUL_NAMESPACE: 'env-ns'})
+    const config = consulConfigFrom(
+      {'consul-tls-server-name': 'flag.example', 'consul-namespace': 'flag-ns'},
+      {...base, CONSUL_TLS_SERVER_NAME: 'env.example', CONSUL_NAMESPACE: 'env-ns'},
+    )
     assert.deepEqual([config?.serverName, config?.namespace], ['flag.example', 'flag-ns'])
   })
 })
@@ -111,7 +117,12 @@ describe('ConsulClient over TLS', () => {
   it('login: POST /v1/acl/login with the bearer token and no token of its own; logout with the token it got', async () => {
     const consul = connect({...certEnv(), CONSUL_HTTP_TOKEN: 'not-sent'})
     try {
-      const token = await login(consul, {authMethod: 'k8s', bearerTokenFile: file('sa', 'jwt\n'), datacenter: 'dc2', meta: parseLoginMeta('component=sync-catalog,pod=ns/p')})
+      const token = await login(consul, {
+        authMethod: 'k8s',
+        bearerTokenFile: file('sa', 'jwt\n'),
+        datacenter: 'dc2',
+        meta: parseLoginMeta('component=sync-catalog,pod=ns/p'),
+      })
       assert.deepEqual(token, {accessorId: 'acc', secretId: 'sec'})
       await logout(consul, token)
     } finally {

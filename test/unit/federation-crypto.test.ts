@@ -53,7 +53,10 @@ describe('the federation CA (checked with openssl and X509Certificate)', () => {
     const cert = new X509Certificate(server.certPem)
     assert.equal(cert.subject, 'CN=server.dc2.consul')
     assert.match(cert.subjectAltName ?? '', /DNS:server\.dc2\.consul/)
-    assert.match(openssl('x509', '-in', join(dir, 'server.pem'), '-noout', '-ext', 'extendedKeyUsage'), /TLS Web Server Authentication, TLS Web Client Authentication/)
+    assert.match(
+      openssl('x509', '-in', join(dir, 'server.pem'), '-noout', '-ext', 'extendedKeyUsage'),
+      /TLS Web Server Authentication, TLS Web Client Authentication/,
+    )
   })
 
   it('refuses unusable CA material with one readable error', async () => {

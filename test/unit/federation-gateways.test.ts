@@ -12,7 +12,14 @@ const lb = (ingress: Array<{ip?: string; hostname?: string}>, port = 443): Servi
 
 describe('gateway addresses', () => {
   it('orders LoadBalancer ingress stably: IPv4 numerically, then IPv6, then host names', () => {
-    const ingress = [{hostname: 'b.example.com'}, {ip: '10.0.0.10'}, {ip: '2001:db8::1'}, {ip: '10.0.0.9'}, {hostname: 'a.example.com'}, {ip: '9.1.1.1'}]
+    const ingress = [
+      {hostname: 'b.example.com'},
+      {ip: '10.0.0.10'},
+      {ip: '2001:db8::1'},
+      {ip: '10.0.0.9'},
+      {hostname: 'a.example.com'},
+      {ip: '9.1.1.1'},
+    ]
     const expected = ['9.1.1.1:443', '10.0.0.9:443', '10.0.0.10:443', '[2001:db8::1]:443', 'a.example.com:443', 'b.example.com:443']
     const first = gatewaysFromService(lb(ingress))
     const reversed = gatewaysFromService(lb([...ingress].reverse()))
@@ -38,10 +45,31 @@ describe('gateway addresses', () => {
   it('uses the nodes of the gateway pods and the nodePort for NodePort services', () => {
     const service: ServiceLike = {metadata: {name: 'gw'}, spec: {type: 'NodePort', ports: [{name: 'gateway', port: 443, nodePort: 30443}]}}
     const nodes = [
-      {metadata: {name: 'n2'}, status: {addresses: [{type: 'InternalIP', address: '192.168.0.2'}, {type: 'Hostname', address: 'n2'}]}},
-      {metadata: {name: 'n1'}, status: {addresses: [{type: 'InternalIP', address: '192.168.0.1'}, {type: 'ExternalIP', address: '203.0.113.1'}]}},
+      {
+        metadata: {name: 'n2'},
+        status: {
+          addresses: [
+            {type: 'InternalIP', address: '192.168.0.2'},
+            {type: 'Hostname', address: 'n2'},
+          ],
+        },
+      },
+      {
+        metadata: {name: 'n1'},
+        status: {
+          addresses: [
+            {type: 'InternalIP', address: '192.168.0.1'},
+            {type: 'ExternalIP', address: '203.0.113.1'},
+          ],
+        },
+      },
     ]
-    const pods = [{spec: {nodeName: 'n2'}}, {spec: {nodeName: 'n1'}}, {spec: {nodeName: 'n2'}}, {spec: {nodeName: 'gone'}, status: {hostIP: '192.168.0.9'}}]
+    const pods = [
+      {spec: {nodeName: 'n2'}},
+      {spec: {nodeName: 'n1'}},
+      {spec: {nodeName: 'n2'}},
+      {spec: {nodeName: 'gone'}, status: {hostIP: '192.168.0.9'}},
+    ]
     assert.deepEqual(gatewaysFromService(service, {pods, nodes}), {
       ready: true,
       gateways: ['192.168.0.2:30443', '192.168.0.9:30443', '203.0.113.1:30443'],
@@ -52,7 +80,10 @@ describe('gateway addresses', () => {
   })
 
   it('refuses ClusterIP services, which other clusters cannot reach', () => {
-    assert.throws(() => gatewaysFromService({spec: {type: 'ClusterIP', ports: [{port: 443}]}}), (error: unknown) => error instanceof UserError && /ClusterIP, which other clusters cannot reach/.test(error.message))
+    assert.throws(
+      () => gatewaysFromService({spec: {type: 'ClusterIP', ports: [{port: 443}]}}),
+      (error: unknown) => error instanceof UserError && /ClusterIP, which other clusters cannot reach/.test(error.message),
+    )
   })
 
   it('validates and normalises --primary-gateway values', () => {

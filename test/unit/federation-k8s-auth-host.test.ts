@@ -6,14 +6,25 @@ import {UserError} from '../../src/shared/errors.js'
 
 describe('k8sAuthMethodHost', () => {
   it('takes the kubeconfig server when it is reachable from elsewhere', () => {
-    assert.deepEqual(chooseK8sAuthMethodHost({server: 'https://203.0.113.5:6443/', context: 'dc2'}), {url: 'https://203.0.113.5:6443', source: 'kubeconfig'})
+    assert.deepEqual(chooseK8sAuthMethodHost({server: 'https://203.0.113.5:6443/', context: 'dc2'}), {
+      url: 'https://203.0.113.5:6443',
+      source: 'kubeconfig',
+    })
   })
 
   it('recognises loopback servers', () => {
-    for (const server of ['https://127.0.0.1:6443', 'https://127.8.0.1', 'https://localhost:1', 'https://[::1]:6443', 'https://0.0.0.0:6443', 'https://api.localhost:6443']) {
+    for (const server of [
+      'https://127.0.0.1:6443',
+      'https://127.8.0.1',
+      'https://localhost:1',
+      'https://[::1]:6443',
+      'https://0.0.0.0:6443',
+      'https://api.localhost:6443',
+    ]) {
       assert.equal(isLoopbackServer(server), true, server)
     }
-    for (const server of ['https://10.0.0.1:6443', 'https://k8s.example.com', 'https://[2001:db8::1]:6443']) assert.equal(isLoopbackServer(server), false, server)
+    for (const server of ['https://10.0.0.1:6443', 'https://k8s.example.com', 'https://[2001:db8::1]:6443'])
+      assert.equal(isLoopbackServer(server), false, server)
   })
 
   it('uses the default/kubernetes endpoints instead of a loopback server, with a warning', () => {
@@ -25,7 +36,15 @@ describe('k8sAuthMethodHost', () => {
   })
 
   it('falls back to EndpointSlices and brackets IPv6', () => {
-    const endpoints = apiEndpoints(undefined, [{endpoints: [{addresses: ['fd00::5'], conditions: {ready: true}}, {addresses: ['fd00::9'], conditions: {ready: false}}], ports: [{name: 'https', port: 443}]}])
+    const endpoints = apiEndpoints(undefined, [
+      {
+        endpoints: [
+          {addresses: ['fd00::5'], conditions: {ready: true}},
+          {addresses: ['fd00::9'], conditions: {ready: false}},
+        ],
+        ports: [{name: 'https', port: 443}],
+      },
+    ])
     assert.deepEqual(endpoints, [{ip: 'fd00::5', port: 443}])
     assert.equal(chooseK8sAuthMethodHost({server: 'https://localhost:1', context: 'c', endpoints}).url, 'https://[fd00::5]:443')
   })
@@ -38,7 +57,10 @@ describe('k8sAuthMethodHost', () => {
   })
 
   it('prefers the flag and validates it', () => {
-    assert.equal(chooseK8sAuthMethodHost({flag: 'https://k8s.example:6443/', server: 'https://127.0.0.1:1', context: 'c'}).url, 'https://k8s.example:6443')
+    assert.equal(
+      chooseK8sAuthMethodHost({flag: 'https://k8s.example:6443/', server: 'https://127.0.0.1:1', context: 'c'}).url,
+      'https://k8s.example:6443',
+    )
     assert.throws(() => validateK8sAuthMethodHost('k8s.example:6443'), UserError)
     assert.throws(() => validateK8sAuthMethodHost('http://k8s.example'), /must be an https/)
   })

@@ -45,7 +45,10 @@ describe('federate primary --output-dir (offline)', () => {
   const read = (name: string) => parseSecretManifest(readFileSync(join(work, 'federation', 'secrets', `${name}.yaml`), 'utf8'), name).data
 
   it('writes the complete bundle with ACLs on and reaches nothing', async () => {
-    const result = await runCli(['federate', 'primary', '--output-dir', 'federation', '--context', 'dc1', '--primary-gateway', '203.0.113.10:443', '--yes'], {cwd: work, env: env()})
+    const result = await runCli(
+      ['federate', 'primary', '--output-dir', 'federation', '--context', 'dc1', '--primary-gateway', '203.0.113.10:443', '--yes'],
+      {cwd: work, env: env()},
+    )
     assert.equal(result.exitCode, 0, result.stderr)
     assert.equal(connections, 0, 'no connection to the Consul address or API server of the environment')
     assert.deepEqual(readdirSync(join(work, 'federation', 'secrets')).sort(), [
@@ -70,9 +73,13 @@ describe('federate primary --output-dir (offline)', () => {
   })
 
   it('a rerun changes nothing', async () => {
-    const files = () => readdirSync(join(work, 'federation', 'secrets')).map((file) => readFileSync(join(work, 'federation', 'secrets', file), 'utf8'))
+    const files = () =>
+      readdirSync(join(work, 'federation', 'secrets')).map((file) => readFileSync(join(work, 'federation', 'secrets', file), 'utf8'))
     const before = files()
-    const result = await runCli(['federate', 'primary', '--output-dir', 'federation', '--context', 'dc1', '--primary-gateway', '203.0.113.10:443', '--yes', '--json'], {cwd: work, env: env()})
+    const result = await runCli(
+      ['federate', 'primary', '--output-dir', 'federation', '--context', 'dc1', '--primary-gateway', '203.0.113.10:443', '--yes', '--json'],
+      {cwd: work, env: env()},
+    )
     assert.equal(result.exitCode, 0, result.stderr)
     const report = JSON.parse(result.stdout) as {steps: Array<{action: string}>}
     assert.deepEqual([...new Set(report.steps.map((step) => step.action))], ['unchanged'])

@@ -8,7 +8,14 @@ import {parse} from 'yaml'
 import {createCA, createGossipKey, type CertificateAuthority} from '../../src/federation/crypto.js'
 import {PRIMARY_DEFAULTS} from '../../src/federation/choices.js'
 import {planPrimary, runPrimary, type PrimaryOptions, type PrimaryState} from '../../src/federation/primary.js'
-import {assembleFederationData, parseSecretManifest, secretFromObject, secretManifest, validateFederationData, type SecretData} from '../../src/federation/secret.js'
+import {
+  assembleFederationData,
+  parseSecretManifest,
+  secretFromObject,
+  secretManifest,
+  validateFederationData,
+  type SecretData,
+} from '../../src/federation/secret.js'
 import {DirSecretStore, type StoredSecret} from '../../src/federation/store.js'
 import {UserError} from '../../src/shared/errors.js'
 
@@ -46,14 +53,27 @@ const installed = (extra: Partial<PrimaryState> = {}): PrimaryState => ({
 })
 
 const federation = (extra: {gateways?: string[]; token?: string; ca?: CertificateAuthority} = {}) =>
-  stored('consul-federation', assembleFederationData({ca: extra.ca ?? ca, primaryDatacenter: 'dc1', gateways: extra.gateways ?? ['10.0.0.1:443', '10.0.0.2:443'], replicationToken: extra.token ?? 'token-from-chart', gossipKey: gossip}) as SecretData)
+  stored(
+    'consul-federation',
+    assembleFederationData({
+      ca: extra.ca ?? ca,
+      primaryDatacenter: 'dc1',
+      gateways: extra.gateways ?? ['10.0.0.1:443', '10.0.0.2:443'],
+      replicationToken: extra.token ?? 'token-from-chart',
+      gossipKey: gossip,
+    }) as SecretData,
+  )
 
 const actions = (plan: {steps: Array<{name: string; action: string}>}) => Object.fromEntries(plan.steps.map((step) => [step.name, step.action]))
 
 describe('federate primary offline (--output-dir)', () => {
   const out = join(dir, 'out')
   const run = (extra: Partial<PrimaryOptions> = {}, dryRun = false) =>
-    runPrimary(options({valuesFile: join(out, 'values.yaml'), ...extra}), {store: new DirSecretStore(join(out, 'secrets'), 'consul')}, {dryRun, confirm: async () => {}})
+    runPrimary(
+      options({valuesFile: join(out, 'values.yaml'), ...extra}),
+      {store: new DirSecretStore(join(out, 'secrets'), 'consul')},
+      {dryRun, confirm: async () => {}},
+    )
 
   it('a dry run writes nothing', async () => {
     const result = await run({}, true)
@@ -84,18 +104,47 @@ describe('federate primary offline (--output-dir)', () => {
     assert.deepEqual(Object.keys(federation).sort(), ['caCert', 'caKey', 'gossipEncryptionKey', 'replicationToken', 'serverConfigJSON'])
     assert.equal(federation.replicationToken, token)
     assert.deepEqual(JSON.parse(federation.serverConfigJSON), {primary_datacenter: 'dc1', primary_gateways: []})
-    assert.ok(result.warnings.some((warning) => /no primary gateways yet.*--context/.test(warning)), result.warnings.join('\n'))
-    assert.ok(result.next.some((line) => line.startsWith('consulk8s federate primary --context <primary-context>') && line.includes('fills in the primary gateways')), result.next.join('\n'))
+    assert.ok(
+      result.warnings.some((warning) => /no primary gateways yet.*--context/.test(warning)),
+      result.warnings.join('\n'),
+    )
+    assert.ok(
+      result.next.some(
+        (line) => line.startsWith('consulk8s federate primary --context <primary-context>') && line.includes('fills in the primary gateways'),
+      ),
+      result.next.join('\n'),
+    )
     assert.ok(!result.next.some((line) => line.startsWith('consulk8s federate secondary')), 'no secondary step while the gateways are missing')
     // Every secondary-side reader refuses it, saying how to fill the gateways in.
-    assert.throws(() => validateFederationData(federation, 'f'), (error: UserError) => /no primary_gateways/.test(error.message) && /federate primary --context/.test(error.hint ?? ''))
+    assert.throws(
+      () => validateFederationData(federation, 'f'),
+      (error: UserError) => /no primary_gateways/.test(error.message) && /federate primary --context/.test(error.hint ?? ''),
+    )
     const values = parse(readFileSync(join(out, 'values.yaml'), 'utf8'))
     assert.equal(values.global.datacenter, 'dc1')
-    assert.deepEqual(values.global.acls, {manageSystemACLs: true, createReplicationToken: true, replicationToken: {secretName: 'consul-acl-replication-acl-token', secretKey: 'token'}})
+    assert.deepEqual(values.global.acls, {
+      manageSystemACLs: true,
+      createReplicationToken: true,
+      replicationToken: {secretName: 'consul-acl-replication-acl-token', secretKey: 'token'},
+    })
     const proxyDefaults = parse(readFileSync(join(out, 'proxy-defaults.yaml'), 'utf8'))
-    assert.deepEqual(proxyDefaults, {apiVersion: 'consul.hashicorp.com/v1alpha1', kind: 'ProxyDefaults', metadata: {name: 'global', namespace: 'consul', labels: {'app.kubernetes.io/managed-by': 'consulk8s'}}, spec: {meshGateway: {mode: 'local'}}})
-    assert.ok(result.next.some((line) => line.startsWith('kubectl create --context <primary-context> --namespace consul -f ') && line.includes('out/proxy-defaults.yaml')), result.next.join('\n'))
-    assert.ok(!JSON.stringify(result).includes(parseSecretManifest(readFileSync(join(out, 'secrets', 'consul-ca-key.yaml'), 'utf8'), 'f').data['tls.key'].slice(40, 80)))
+    assert.deepEqual(proxyDefaults, {
+      apiVersion: 'consul.hashicorp.com/v1alpha1',
+      kind: 'ProxyDefaults',
+      metadata: {name: 'global', namespace: 'consul', labels: {'app.kubernetes.io/managed-by': 'consulk8s'}},
+      spec: {meshGateway: {mode: 'local'}},
+    })
+    assert.ok(
+      result.next.some(
+        (line) => line.startsWith('kubectl create --context <primary-context> --namespace consul -f ') && line.includes('out/proxy-defaults.yaml'),
+      ),
+      result.next.join('\n'),
+    )
+    assert.ok(
+      !JSON.stringify(result).includes(
+        parseSecretManifest(readFileSync(join(out, 'secrets', 'consul-ca-key.yaml'), 'utf8'), 'f').data['tls.key'].slice(40, 80),
+      ),
+    )
   })
 
   it('a second run reuses everything and reports unchanged', async () => {
@@ -105,21 +154,33 @@ describe('federate primary offline (--output-dir)', () => {
       result.steps.filter((step) => step.action !== 'pending').map((step) => step.action),
       ['unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged'],
     )
-    assert.deepEqual(readdirSync(join(out, 'secrets')).map((file) => readFileSync(join(out, 'secrets', file), 'utf8')), before)
+    assert.deepEqual(
+      readdirSync(join(out, 'secrets')).map((file) => readFileSync(join(out, 'secrets', file), 'utf8')),
+      before,
+    )
   })
 
   it('with the gateway given, fills in the federation secret (the token of the token secret kept); a rerun changes nothing', async () => {
     const result = await run({primaryGateways: ['gw.example.com:443']})
     assert.equal(result.federationSecret.status, 'update')
-    assert.ok(result.next.some((line) => line.startsWith('consulk8s federate secondary')), result.next.join('\n'))
+    assert.ok(
+      result.next.some((line) => line.startsWith('consulk8s federate secondary')),
+      result.next.join('\n'),
+    )
     const secrets = join(out, 'secrets')
     const secret = parseSecretManifest(readFileSync(join(secrets, 'consul-federation.yaml'), 'utf8'), 'f')
     assert.deepEqual(Object.keys(secret.data).sort(), ['caCert', 'caKey', 'gossipEncryptionKey', 'replicationToken', 'serverConfigJSON'])
-    assert.equal(secret.data.replicationToken, parseSecretManifest(readFileSync(join(secrets, 'consul-acl-replication-acl-token.yaml'), 'utf8'), 'f').data.token)
+    assert.equal(
+      secret.data.replicationToken,
+      parseSecretManifest(readFileSync(join(secrets, 'consul-acl-replication-acl-token.yaml'), 'utf8'), 'f').data.token,
+    )
     const before = readdirSync(secrets).map((file) => readFileSync(join(secrets, file), 'utf8'))
     const again = await run({primaryGateways: ['gw.example.com:443']})
     assert.equal(again.federationSecret.status, 'unchanged')
-    assert.deepEqual(readdirSync(secrets).map((file) => readFileSync(join(secrets, file), 'utf8')), before)
+    assert.deepEqual(
+      readdirSync(secrets).map((file) => readFileSync(join(secrets, file), 'utf8')),
+      before,
+    )
   })
 
   it('rotating the token offline writes a new one everywhere, says the old one is not revoked, and a plain rerun keeps the new one', async () => {
@@ -157,7 +218,14 @@ describe('planning the primary', () => {
     const plan = await planPrimary(options(), installed())
     assert.equal(plan.ca.certPem, ca.certPem)
     assert.equal(plan.token.source, 'token-secret')
-    assert.deepEqual(actions(plan), {'consul-ca-cert': 'unchanged', 'consul-ca-key': 'unchanged', 'consul-gossip-encryption-key': 'unchanged', 'replication token': 'unchanged', 'consul-federation': 'create', [options().valuesFile]: 'create'})
+    assert.deepEqual(actions(plan), {
+      'consul-ca-cert': 'unchanged',
+      'consul-ca-key': 'unchanged',
+      'consul-gossip-encryption-key': 'unchanged',
+      'replication token': 'unchanged',
+      'consul-federation': 'create',
+      [options().valuesFile]: 'create',
+    })
     assert.equal(plan.federation?.replicationToken, 'token-from-chart')
     assert.deepEqual(plan.destructive, [])
   })
@@ -175,7 +243,10 @@ describe('planning the primary', () => {
   })
 
   it('keeps the stored gateways (with a warning) when they cannot be discovered', async () => {
-    const plan = await planPrimary(options(), installed({federation: federation({gateways: ['10.9.9.9:443']}), gateways: {ready: false, reason: 'no LB yet'}}))
+    const plan = await planPrimary(
+      options(),
+      installed({federation: federation({gateways: ['10.9.9.9:443']}), gateways: {ready: false, reason: 'no LB yet'}}),
+    )
     assert.deepEqual(plan.gateways, ['10.9.9.9:443'])
     assert.equal(plan.federationAction, 'unchanged')
     assert.match(plan.warnings[0], /no LB yet.*keeping 10\.9\.9\.9:443/)
@@ -205,18 +276,27 @@ describe('planning the primary', () => {
   })
 
   it('rotates the token into a new UUID; with Consul it names the secondaries that must re-import before revoking', async () => {
-    const plan = await planPrimary(options({rotate: ['replication-token']}), installed({federation: federation(), consulDatacenters: ['dc1', 'dc2', 'dc3']}))
+    const plan = await planPrimary(
+      options({rotate: ['replication-token']}),
+      installed({federation: federation(), consulDatacenters: ['dc1', 'dc2', 'dc3']}),
+    )
     assert.equal(plan.token.previous, 'token-from-chart')
     assert.notEqual(plan.token.value, 'token-from-chart')
     assert.equal(plan.federation?.replicationToken, plan.token.value)
     assert.equal(actions(plan)['replication token'], 'rotate')
-    assert.match(plan.destructive[0], /revoke the old one in Consul \(secondaries dc2, dc3 replicate with the old token and must re-import consul-federation\)/)
+    assert.match(
+      plan.destructive[0],
+      /revoke the old one in Consul \(secondaries dc2, dc3 replicate with the old token and must re-import consul-federation\)/,
+    )
   })
 
   it('fails on an incomplete CA instead of making a new one', async () => {
     await assert.rejects(planPrimary(options(), installed({caKey: undefined})), /consul-ca-cert exists but consul-ca-key does not/)
     await assert.rejects(planPrimary(options(), installed({caKey: stored('consul-ca-key', {other: 'x'})})), /has no key tls.key/)
-    await assert.rejects(planPrimary(options(), installed({gossip: stored('consul-gossip-encryption-key', {key: 'short'})})), /gossip encryption key is not/)
+    await assert.rejects(
+      planPrimary(options(), installed({gossip: stored('consul-gossip-encryption-key', {key: 'short'})})),
+      /gossip encryption key is not/,
+    )
   })
 
   it('restores the CA and gossip key from an existing federation secret when their secrets are gone', async () => {
@@ -232,7 +312,10 @@ describe('planning the primary', () => {
     assert.equal(fresh.token.source, 'generated')
     assert.match(fresh.token.value!, /^[0-9a-f-]{36}$/)
     assert.equal(actions(fresh)['replication token'], 'create')
-    assert.deepEqual(fresh.pending.map((reason) => reason.split(':')[0]), ['the primary mesh gateway address'])
+    assert.deepEqual(
+      fresh.pending.map((reason) => reason.split(':')[0]),
+      ['the primary mesh gateway address'],
+    )
     const restored = await planPrimary(options(), installed({tokenSecret: undefined, federation: federation()}))
     assert.equal(restored.token.source, 'federation-secret')
     assert.equal(restored.token.value, 'token-from-chart')
@@ -266,34 +349,63 @@ function assertAimed(next: readonly string[], context: string, namespace: string
     assert.ok(!/^kubectl apply\b/.test(command), `never kubectl apply (it would replace a live CA): ${command}`)
   }
   const helm = kubectlHelm.find((command) => command.startsWith('helm '))!
-  assert.match(helm, /^helm upgrade --install \S+ consul --repo https:\/\/helm\.releases\.hashicorp\.com --version 2\.0\.3 /, 'works as printed, pinned')
-  assert.ok(commands.some((command) => command.startsWith(`consulk8s install --context ${context} -n ${namespace} `)), 'consulk8s install offered')
+  assert.match(
+    helm,
+    /^helm upgrade --install \S+ consul --repo https:\/\/helm\.releases\.hashicorp\.com --version 2\.0\.3 /,
+    'works as printed, pinned',
+  )
+  assert.ok(
+    commands.some((command) => command.startsWith(`consulk8s install --context ${context} -n ${namespace} `)),
+    'consulk8s install offered',
+  )
   for (const command of commands.filter((line) => line.startsWith('consulk8s '))) assert.match(command, /--context /, command)
 }
 
 describe('printed next steps', () => {
   const out = join(dir, 'next')
   it('offline with --context: every kubectl/helm line carries the context and namespace, secrets are created never applied', async () => {
-    const result = await runPrimary(options({context: 'dc1', namespace: 'consul-x', valuesFile: join(out, 'values.yaml')}), {store: new DirSecretStore(join(out, 'secrets'), 'consul-x')}, {dryRun: false, confirm: async () => {}})
+    const result = await runPrimary(
+      options({context: 'dc1', namespace: 'consul-x', valuesFile: join(out, 'values.yaml')}),
+      {store: new DirSecretStore(join(out, 'secrets'), 'consul-x')},
+      {dryRun: false, confirm: async () => {}},
+    )
     assertAimed(result.next, 'dc1', 'consul-x')
-    assert.ok(result.next.some((line) => /^kubectl create --context dc1 --namespace consul-x -f \S*next\/secrets /.test(line)), result.next.join('\n'))
+    assert.ok(
+      result.next.some((line) => /^kubectl create --context dc1 --namespace consul-x -f \S*next\/secrets /.test(line)),
+      result.next.join('\n'),
+    )
   })
 
   it('offline without --context: a placeholder, never the current context', async () => {
-    const result = await runPrimary(options({valuesFile: join(out, 'values.yaml')}), {store: new DirSecretStore(join(out, 'secrets'), 'consul')}, {dryRun: true, confirm: async () => {}})
+    const result = await runPrimary(
+      options({valuesFile: join(out, 'values.yaml')}),
+      {store: new DirSecretStore(join(out, 'secrets'), 'consul')},
+      {dryRun: true, confirm: async () => {}},
+    )
     assertAimed(result.next, '<primary-context>', 'consul')
   })
 
   it('the secondary: helm, consulk8s install and verify in its context', async () => {
     const {secondaryNextSteps} = await import('../../src/federation/secondary.js')
-    const next = secondaryNextSteps({release: 'consul', namespace: 'consul', context: 'dc2', valuesFile: 'secondary-values.yaml', primaryContext: 'dc1'})
+    const next = secondaryNextSteps({
+      release: 'consul',
+      namespace: 'consul',
+      context: 'dc2',
+      valuesFile: 'secondary-values.yaml',
+      primaryContext: 'dc1',
+    })
     assertAimed(next, 'dc2', 'consul')
     assert.ok(next.includes('consulk8s verify --context dc1 --context dc2 -n consul'), next.join('\n'))
   })
 })
 
 describe('planning the primary of an existing release', () => {
-  const existing = {release: 'prod', namespace: 'consul', source: 'helm get values', values: {global: {datacenter: 'east', tls: {enabled: true}, acls: {manageSystemACLs: true}}}}
+  const existing = {
+    release: 'prod',
+    namespace: 'consul',
+    source: 'helm get values',
+    values: {global: {datacenter: 'east', tls: {enabled: true}, acls: {manageSystemACLs: true}}},
+  }
   const opts = () => options({release: 'prod', datacenter: 'east', gossip: false})
   it('reuses the CA the chart made and names everything after the chart fullname', async () => {
     const plan = await planPrimary(opts(), {
@@ -304,13 +416,22 @@ describe('planning the primary of an existing release', () => {
       gateways: {ready: true, gateways: ['10.0.0.1:443'], source: 'svc'},
     })
     assert.equal(plan.ca.certPem, ca.certPem)
-    assert.deepEqual(actions(plan), {'prod-consul-ca-cert': 'unchanged', 'prod-consul-ca-key': 'unchanged', 'replication token': 'create', 'prod-consul-federation': 'create', [opts().valuesFile]: 'create'})
+    assert.deepEqual(actions(plan), {
+      'prod-consul-ca-cert': 'unchanged',
+      'prod-consul-ca-key': 'unchanged',
+      'replication token': 'create',
+      'prod-consul-federation': 'create',
+      [opts().valuesFile]: 'create',
+    })
     const values = parse(plan.valuesText)
     assert.equal(values.global.name, undefined)
     assert.equal(values.global.datacenter, 'east')
     const fileStep = plan.steps.find((step) => step.kind === 'file')!
     assert.match(fileStep.detail!, /the values of release prod plus \d+ federation changes/)
-    assert.ok(fileStep.hints!.some((hint) => hint.startsWith('global.federation.enabled: + true')), fileStep.hints!.join('\n'))
+    assert.ok(
+      fileStep.hints!.some((hint) => hint.startsWith('global.federation.enabled: + true')),
+      fileStep.hints!.join('\n'),
+    )
   })
 
   it('never makes a second CA for a release that runs with TLS', async () => {

@@ -5,11 +5,19 @@ import {describe, it} from 'node:test'
 
 import {planProxyDefaults} from '../../src/federation/proxy-defaults.js'
 
-const resource = (mode?: string) => ({metadata: {name: 'global', namespace: 'apps'}, spec: {meshGateway: mode ? {mode} : undefined, config: {protocol: 'http'}}})
+const resource = (mode?: string) => ({
+  metadata: {name: 'global', namespace: 'apps'},
+  spec: {meshGateway: mode ? {mode} : undefined, config: {protocol: 'http'}},
+})
 
 describe('planning the ProxyDefaults global', () => {
   it('creates the custom resource in the namespace when the CRD exists and nothing is there', () => {
-    assert.deepEqual(planProxyDefaults({crd: true}, 'consul'), {action: 'create', via: 'resource', namespace: 'consul', detail: 'ProxyDefaults consul/global with meshGateway.mode local (synced into Consul by consul-k8s)'})
+    assert.deepEqual(planProxyDefaults({crd: true}, 'consul'), {
+      action: 'create',
+      via: 'resource',
+      namespace: 'consul',
+      detail: 'ProxyDefaults consul/global with meshGateway.mode local (synced into Consul by consul-k8s)',
+    })
   })
 
   it('leaves a resource with mode local alone, wherever it is; sets the mode of another one in its namespace', () => {
@@ -22,8 +30,20 @@ describe('planning the ProxyDefaults global', () => {
 
   it('without the CRD writes the Consul config entry, keeping its other settings, with check-and-set', () => {
     const created = planProxyDefaults({crd: false, entry: null}, 'consul')
-    assert.deepEqual(created, {action: 'create', via: 'consul', entry: {Kind: 'proxy-defaults', Name: 'global', MeshGateway: {Mode: 'local'}}, cas: 0, detail: 'Consul config entry proxy-defaults/global: MeshGateway.Mode local'})
-    const updated = planProxyDefaults({crd: false, entry: {Kind: 'proxy-defaults', Name: 'global', Config: {protocol: 'http'}, MeshGateway: {Mode: 'remote'}, CreateIndex: 5, ModifyIndex: 9}}, 'consul')
+    assert.deepEqual(created, {
+      action: 'create',
+      via: 'consul',
+      entry: {Kind: 'proxy-defaults', Name: 'global', MeshGateway: {Mode: 'local'}},
+      cas: 0,
+      detail: 'Consul config entry proxy-defaults/global: MeshGateway.Mode local',
+    })
+    const updated = planProxyDefaults(
+      {
+        crd: false,
+        entry: {Kind: 'proxy-defaults', Name: 'global', Config: {protocol: 'http'}, MeshGateway: {Mode: 'remote'}, CreateIndex: 5, ModifyIndex: 9},
+      },
+      'consul',
+    )
     assert.deepEqual(updated, {
       action: 'update',
       via: 'consul',
@@ -31,11 +51,17 @@ describe('planning the ProxyDefaults global', () => {
       cas: 9,
       detail: 'Consul config entry proxy-defaults/global: MeshGateway.Mode local (was remote); other settings kept',
     })
-    assert.equal(planProxyDefaults({crd: false, entry: {Kind: 'proxy-defaults', Name: 'global', MeshGateway: {Mode: 'local'}}}, 'consul').action, 'unchanged')
+    assert.equal(
+      planProxyDefaults({crd: false, entry: {Kind: 'proxy-defaults', Name: 'global', MeshGateway: {Mode: 'local'}}}, 'consul').action,
+      'unchanged',
+    )
   })
 
   it('an entry already in Consul with mode local is not shadowed by a new resource', () => {
-    assert.equal(planProxyDefaults({crd: true, entry: {Kind: 'proxy-defaults', Name: 'global', MeshGateway: {Mode: 'local'}}}, 'consul').action, 'unchanged')
+    assert.equal(
+      planProxyDefaults({crd: true, entry: {Kind: 'proxy-defaults', Name: 'global', MeshGateway: {Mode: 'local'}}}, 'consul').action,
+      'unchanged',
+    )
   })
 
   it('is pending, with what to do, without the CRD and without Consul', () => {

@@ -20,7 +20,13 @@ let ca: CertificateAuthority
 let data: SecretData
 before(async () => {
   ca = await createCA()
-  data = assembleFederationData({ca, primaryDatacenter: 'dc1', gateways: ['10.0.0.2:443', '10.0.0.1:443'], replicationToken: 'tok-1', gossipKey: createGossipKey()}) as SecretData
+  data = assembleFederationData({
+    ca,
+    primaryDatacenter: 'dc1',
+    gateways: ['10.0.0.2:443', '10.0.0.1:443'],
+    replicationToken: 'tok-1',
+    gossipKey: createGossipKey(),
+  }) as SecretData
 })
 
 describe('federation secret data', () => {
@@ -51,11 +57,14 @@ describe('federation secret data', () => {
 
   it('names every missing key', () => {
     const {caKey: _k, serverConfigJSON: _s, ...partial} = data
-    assert.throws(() => validateFederationData(partial, 'file f.yaml'), (error: unknown) => {
-      assert.ok(error instanceof UserError)
-      assert.equal(error.message, 'file f.yaml is missing keys caKey, serverConfigJSON.')
-      return true
-    })
+    assert.throws(
+      () => validateFederationData(partial, 'file f.yaml'),
+      (error: unknown) => {
+        assert.ok(error instanceof UserError)
+        assert.equal(error.message, 'file f.yaml is missing keys caKey, serverConfigJSON.')
+        return true
+      },
+    )
   })
 
   it('rejects unknown keys, a bad CA, a bad gossip key and bad serverConfigJSON', () => {
@@ -73,7 +82,10 @@ describe('federation secret data', () => {
 
   it('diffs by key name only', () => {
     assert.deepEqual(diffSecretData(data, {...data}), [])
-    assert.deepEqual(diffSecretData(data, {...data, replicationToken: 'other', gossipEncryptionKey: undefined as unknown as string}), ['gossipEncryptionKey', 'replicationToken'])
+    assert.deepEqual(diffSecretData(data, {...data, replicationToken: 'other', gossipEncryptionKey: undefined as unknown as string}), [
+      'gossipEncryptionKey',
+      'replicationToken',
+    ])
   })
 })
 
@@ -120,7 +132,10 @@ describe('federation secret manifests', () => {
     assert.throws(() => parseSecretManifest('', 'f.yaml'), /f.yaml is empty/)
     assert.throws(() => parseSecretManifest('kind: ConfigMap\nmetadata: {name: x}\n', 'f.yaml'), /holds a ConfigMap, not a Secret/)
     assert.throws(() => parseSecretManifest('a: [1, 2\n', 'f.yaml'), /not valid YAML or JSON/)
-    assert.throws(() => parseSecretManifest('kind: Secret\nmetadata: {name: x}\ndata: {caCert: "!!notbase64"}\n', 'f.yaml'), /data.caCert is not valid base64/)
+    assert.throws(
+      () => parseSecretManifest('kind: Secret\nmetadata: {name: x}\ndata: {caCert: "!!notbase64"}\n', 'f.yaml'),
+      /data.caCert is not valid base64/,
+    )
     assert.throws(() => parseSecretManifest('kind: Secret\n', 'f.yaml'), /no metadata.name/)
   })
 })

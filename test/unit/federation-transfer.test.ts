@@ -10,8 +10,25 @@ import {UserError} from '../../src/shared/errors.js'
 let source: SecretObject
 let data: SecretData
 before(async () => {
-  data = assembleFederationData({ca: await createCA(), primaryDatacenter: 'dc1', gateways: ['1.1.1.1:443'], replicationToken: 'secret-token', gossipKey: createGossipKey()}) as SecretData
-  source = secretFromObject({...secretManifest({name: 'consul-federation', namespace: 'consul', labels: {'managed-by': 'consul-k8s', 'app.kubernetes.io/instance': 'consul'}, data}), kind: 'Secret'}, 'src')
+  data = assembleFederationData({
+    ca: await createCA(),
+    primaryDatacenter: 'dc1',
+    gateways: ['1.1.1.1:443'],
+    replicationToken: 'secret-token',
+    gossipKey: createGossipKey(),
+  }) as SecretData
+  source = secretFromObject(
+    {
+      ...secretManifest({
+        name: 'consul-federation',
+        namespace: 'consul',
+        labels: {'managed-by': 'consul-k8s', 'app.kubernetes.io/instance': 'consul'},
+        data,
+      }),
+      kind: 'Secret',
+    },
+    'src',
+  )
 })
 
 const base = {release: 'consul', namespace: 'consul', force: false, namespaceExists: true, sourceName: 'file f.yaml'}
@@ -20,7 +37,10 @@ describe('importing the federation secret', () => {
   it('creates it with managed-by: consul-k8s and consulk8s labels, in the target namespace', () => {
     const plan = planImport(source, undefined, {...base, namespace: 'consul-dc2', namespaceExists: false})
     assert.equal(plan.action, 'create')
-    assert.deepEqual(plan.steps.map((step) => `${step.kind}:${step.action}`), ['namespace:create', 'secret:create'])
+    assert.deepEqual(
+      plan.steps.map((step) => `${step.kind}:${step.action}`),
+      ['namespace:create', 'secret:create'],
+    )
     assert.equal(plan.manifest.metadata.namespace, 'consul-dc2')
     assert.deepEqual(plan.manifest.metadata.labels, {'managed-by': 'consul-k8s', 'app.kubernetes.io/managed-by': 'consulk8s'})
     assert.ok(!JSON.stringify(plan.steps).includes('secret-token'))
@@ -42,12 +62,18 @@ describe('importing the federation secret', () => {
 
   it('refuses a conflicting secret naming the differing keys, never values; --force replaces', () => {
     const existing = {...source, data: {...data, replicationToken: 'old-token', gossipEncryptionKey: 'x'}}
-    assert.throws(() => planImport(source, existing, base), (error: unknown) => {
-      assert.ok(error instanceof UserError)
-      assert.equal(error.message, 'Secret consul/consul-federation already exists with different gossipEncryptionKey, replicationToken; refusing to overwrite it.')
-      assert.match(error.hint!, /--force/)
-      return true
-    })
+    assert.throws(
+      () => planImport(source, existing, base),
+      (error: unknown) => {
+        assert.ok(error instanceof UserError)
+        assert.equal(
+          error.message,
+          'Secret consul/consul-federation already exists with different gossipEncryptionKey, replicationToken; refusing to overwrite it.',
+        )
+        assert.match(error.hint!, /--force/)
+        return true
+      },
+    )
     const forced = planImport(source, existing, {...base, force: true})
     assert.deepEqual(forced.overwrites, ['gossipEncryptionKey', 'replicationToken'])
   })

@@ -39,7 +39,7 @@ describe('chart version', () => {
 })
 
 describe('install preflight: leftovers', () => {
-  it('counts the chart jobs\' secrets and the release\'s tokens, not federation material or what the values read', () => {
+  it("counts the chart jobs' secrets and the release's tokens, not federation material or what the values read", () => {
     const secrets: SecretSummary[] = [
       {name: 'consul-bootstrap-acl-token', keys: ['token'], labels: {'managed-by': 'consul-k8s'}},
       {name: 'consul-client-acl-token', keys: ['token'], labels: {}},
@@ -54,7 +54,7 @@ describe('install preflight: leftovers', () => {
     assert.equal(isReleaseTokenSecret('consulx-bootstrap-acl-token', names), false)
   })
 
-  it('finds the servers\' claims by label or by name; claims being deleted do not block', () => {
+  it("finds the servers' claims by label or by name; claims being deleted do not block", () => {
     const claim = (name: string, labels: Record<string, string> = {}, deleting = false): V1PersistentVolumeClaim => ({
       metadata: {name, labels, ...(deleting ? {deletionTimestamp: new Date()} : {})},
     })
@@ -71,7 +71,12 @@ describe('install preflight: leftovers', () => {
   })
 
   const leftovers = [
-    {what: 'secrets of a previous Consul install', items: ['consul-bootstrap-acl-token'], clear: 'consulk8s uninstall --wipe-data', risk: 'server-acl-init never completes'},
+    {
+      what: 'secrets of a previous Consul install',
+      items: ['consul-bootstrap-acl-token'],
+      clear: 'consulk8s uninstall --wipe-data',
+      risk: 'server-acl-init never completes',
+    },
   ]
 
   it('refuses with the command that clears each leftover', () => {
@@ -89,7 +94,10 @@ describe('install preflight: leftovers', () => {
   it('with --force goes on, saying what may break', () => {
     const {ui, text} = capture()
     handleLeftovers(leftovers, true, ui)
-    assert.match(text(), /! --force: going on despite secrets of a previous Consul install: consul-bootstrap-acl-token\. What may break: server-acl-init never completes/)
+    assert.match(
+      text(),
+      /! --force: going on despite secrets of a previous Consul install: consul-bootstrap-acl-token\. What may break: server-acl-init never completes/,
+    )
   })
 })
 
@@ -107,26 +115,52 @@ describe('waiting: why a pod is not ready', () => {
       status: {
         initContainerStatuses: [{name: 'init', ready: false, restartCount: 0, image: 'i', imageID: '', state: {terminated: {exitCode: 0}}}],
         containerStatuses: [
-          {name: 'consul', ready: false, restartCount: 4, image: 'c', imageID: '', state: {waiting: {reason: 'CrashLoopBackOff', message: 'back-off 5m0s'}}},
+          {
+            name: 'consul',
+            ready: false,
+            restartCount: 4,
+            image: 'c',
+            imageID: '',
+            state: {waiting: {reason: 'CrashLoopBackOff', message: 'back-off 5m0s'}},
+          },
           {name: 'sidecar', ready: false, restartCount: 1, image: 's', imageID: '', state: {terminated: {exitCode: 2, reason: 'Error'}}},
           {name: 'ok', ready: true, restartCount: 0, image: 'o', imageID: ''},
         ],
       },
     }
-    assert.deepEqual(containerProblems(pod), ['consul: CrashLoopBackOff (back-off 5m0s), 4 restarts', 'sidecar: terminated Error exit code 2, 1 restart'])
+    assert.deepEqual(containerProblems(pod), [
+      'consul: CrashLoopBackOff (back-off 5m0s), 4 restarts',
+      'sidecar: terminated Error exit code 2, 1 restart',
+    ])
   })
 })
 
 describe('status', () => {
-  it('reads the hook jobs\' last runs from helm status', () => {
+  it("reads the hook jobs' last runs from helm status", () => {
     const hooks = hookRuns({
       hooks: [
-        {name: 'consul-server-acl-init', kind: 'Job', events: ['post-install', 'post-upgrade'], last_run: {phase: 'Succeeded', completed_at: '2026-01-01T00:00:00Z'}},
-        {name: 'consul-gossip-encryption-autogenerate', kind: 'Job', events: ['pre-install'], last_run: {phase: '', completed_at: '0001-01-01T00:00:00Z'}},
+        {
+          name: 'consul-server-acl-init',
+          kind: 'Job',
+          events: ['post-install', 'post-upgrade'],
+          last_run: {phase: 'Succeeded', completed_at: '2026-01-01T00:00:00Z'},
+        },
+        {
+          name: 'consul-gossip-encryption-autogenerate',
+          kind: 'Job',
+          events: ['pre-install'],
+          last_run: {phase: '', completed_at: '0001-01-01T00:00:00Z'},
+        },
       ],
     })
     assert.deepEqual(hooks, [
-      {name: 'consul-server-acl-init', kind: 'Job', events: ['post-install', 'post-upgrade'], phase: 'Succeeded', completedAt: '2026-01-01T00:00:00Z'},
+      {
+        name: 'consul-server-acl-init',
+        kind: 'Job',
+        events: ['post-install', 'post-upgrade'],
+        phase: 'Succeeded',
+        completedAt: '2026-01-01T00:00:00Z',
+      },
       {name: 'consul-gossip-encryption-autogenerate', kind: 'Job', events: ['pre-install'], phase: 'not run', completedAt: undefined},
     ])
   })
@@ -135,18 +169,28 @@ describe('status', () => {
     const ca = await createCA()
     const gossip = createGossipKey()
     const data = {caCert: ca.certPem, caKey: ca.keyPem, serverConfigJSON: renderServerConfig('dc1', ['10.0.0.1:443']), gossipEncryptionKey: gossip}
-    const summary = summarizeValues('consul', {global: {acls: {manageSystemACLs: true}, gossipEncryption: {autoGenerate: true}, federation: {enabled: true}}})
+    const summary = summarizeValues('consul', {
+      global: {acls: {manageSystemACLs: true}, gossipEncryption: {autoGenerate: true}, federation: {enabled: true}},
+    })
     const expected = expectedFederationKeys(summary)
     assert.deepEqual(expected, ['caCert', 'caKey', 'serverConfigJSON', 'replicationToken', 'gossipEncryptionKey'])
 
     const incomplete = checkFederationSecret('consul-federation', {data: encodeData(data)}, expected)
     assert.equal(incomplete.valid, false)
     assert.deepEqual(incomplete.missing, ['replicationToken'])
-    const complete = checkFederationSecret('consul-federation', {data: encodeData({...data, replicationToken: 'f4c1e2aa-1111-2222-3333-444455556666'})}, expected)
+    const complete = checkFederationSecret(
+      'consul-federation',
+      {data: encodeData({...data, replicationToken: 'f4c1e2aa-1111-2222-3333-444455556666'})},
+      expected,
+    )
     assert.equal(complete.valid, true)
     assert.equal(complete.primaryDatacenter, 'dc1')
     assert.deepEqual(complete.primaryGateways, ['10.0.0.1:443'])
-    const broken = checkFederationSecret('consul-federation', {data: encodeData({...data, caKey: (await createCA()).keyPem})}, ['caCert', 'caKey', 'serverConfigJSON'])
+    const broken = checkFederationSecret('consul-federation', {data: encodeData({...data, caKey: (await createCA()).keyPem})}, [
+      'caCert',
+      'caKey',
+      'serverConfigJSON',
+    ])
     assert.equal(broken.valid, false)
     assert.match(broken.problem ?? '', /caCert\/caKey/)
     for (const state of [incomplete, complete, broken]) {

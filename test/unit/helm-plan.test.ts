@@ -122,16 +122,33 @@ describe('values checks', () => {
 
   it('refuses a replication token in a primary without createReplicationToken', () => {
     const values = {...PRIMARY, global: {...PRIMARY.global, acls: {manageSystemACLs: true, replicationToken: {secretName: 'x', secretKey: 'y'}}}}
-    assert.match(checkValues('consul', values).errors[0].message, /replicationToken is set in the values of a primary datacenter without global\.acls\.createReplicationToken/)
+    assert.match(
+      checkValues('consul', values).errors[0].message,
+      /replicationToken is set in the values of a primary datacenter without global\.acls\.createReplicationToken/,
+    )
   })
 
   it('accepts the pre-generated replication token of a primary (createReplicationToken + replicationToken)', () => {
-    const acls = {manageSystemACLs: true, createReplicationToken: true, replicationToken: {secretName: 'consul-acl-replication-acl-token', secretKey: 'token'}}
+    const acls = {
+      manageSystemACLs: true,
+      createReplicationToken: true,
+      replicationToken: {secretName: 'consul-acl-replication-acl-token', secretKey: 'token'},
+    }
     const values = {...PRIMARY, global: {...PRIMARY.global, acls}}
     assert.deepEqual(checkValues('consul', values).errors, [])
     assert.equal(summarizeValues('consul', values).federation, 'primary')
-    assert.deepEqual(referencedSecrets(values).map((reference) => [reference.name, reference.keys]), [['consul-acl-replication-acl-token', ['token']]])
-    const written = buildPrimaryValues({release: 'consul', names: releaseNames('consul'), datacenter: 'dc1', acls: true, gossip: true, meshGatewayServiceType: 'LoadBalancer'})
+    assert.deepEqual(
+      referencedSecrets(values).map((reference) => [reference.name, reference.keys]),
+      [['consul-acl-replication-acl-token', ['token']]],
+    )
+    const written = buildPrimaryValues({
+      release: 'consul',
+      names: releaseNames('consul'),
+      datacenter: 'dc1',
+      acls: true,
+      gossip: true,
+      meshGatewayServiceType: 'LoadBalancer',
+    })
     assert.deepEqual(checkValues('consul', written), {errors: [], warnings: []}, 'what federate primary writes passes the preflight')
   })
 
@@ -170,10 +187,35 @@ describe('helm command line', () => {
       createNamespace: true,
     })
     assert.deepEqual(args, [
-      'upgrade', '--install', 'consul', 'consul', '--repo', HASHICORP_REPO, '--version', '1.9.2',
-      '--namespace', 'consul', '--create-namespace', '--values', '/tmp/v.yaml', '--reset-values', '--timeout', '600s', '--output', 'json',
+      'upgrade',
+      '--install',
+      'consul',
+      'consul',
+      '--repo',
+      HASHICORP_REPO,
+      '--version',
+      '1.9.2',
+      '--namespace',
+      'consul',
+      '--create-namespace',
+      '--values',
+      '/tmp/v.yaml',
+      '--reset-values',
+      '--timeout',
+      '600s',
+      '--output',
+      'json',
     ])
-    const dry = helmUpgradeArgs({release: 'r', namespace: 'n', chartArgs: ['/c'], valuesFile: 'v', timeout: '1s', install: false, noHooks: true, dryRun: true})
+    const dry = helmUpgradeArgs({
+      release: 'r',
+      namespace: 'n',
+      chartArgs: ['/c'],
+      valuesFile: 'v',
+      timeout: '1s',
+      install: false,
+      noHooks: true,
+      dryRun: true,
+    })
     assert.ok(!dry.includes('--install') && !dry.includes('--create-namespace') && !dry.includes('--wait'))
     assert.ok(dry.includes('--no-hooks') && dry.includes('--dry-run=server'))
   })
@@ -187,7 +229,7 @@ describe('helm command line', () => {
     assert.throws(() => checkHelmVersion(parseHelmVersion('v2.17.0')!, 'helm'), UserError)
   })
 
-  it('splits chart labels and keeps helm\'s error line', () => {
+  it("splits chart labels and keeps helm's error line", () => {
     assert.deepEqual(splitChartLabel('consul-1.9.2'), {name: 'consul', version: '1.9.2'})
     assert.deepEqual(splitChartLabel('consul-2.1.0-dev'), {name: 'consul', version: '2.1.0-dev'})
     assert.deepEqual(splitChartLabel('my-chart-0.1.0'), {name: 'my-chart', version: '0.1.0'})
@@ -235,14 +277,22 @@ describe('chart source', () => {
 
 describe('dry-run output', () => {
   it('lists the objects of a manifest and prints the manifest for -o yaml', () => {
-    const manifest = '---\n# Source: a\napiVersion: v1\nkind: Service\nmetadata:\n  name: consul-server\n---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: consul-server\n'
+    const manifest =
+      '---\n# Source: a\napiVersion: v1\nkind: Service\nmetadata:\n  name: consul-server\n---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: consul-server\n'
     assert.deepEqual(manifestObjects(manifest), [
       {kind: 'Service', name: 'consul-server'},
       {kind: 'StatefulSet', name: 'consul-server'},
     ])
     const result = {
-      action: 'install' as const, dryRun: true, changed: false, context: 'dc1', namespace: 'consul', release: 'consul',
-      chart: {source: 's', name: 'consul', version: '1'}, summary: summarizeValues('consul', {}), manifest,
+      action: 'install' as const,
+      dryRun: true,
+      changed: false,
+      context: 'dc1',
+      namespace: 'consul',
+      release: 'consul',
+      chart: {source: 's', name: 'consul', version: '1'},
+      summary: summarizeValues('consul', {}),
+      manifest,
     }
     assert.equal(formatOutput('yaml', result), manifest)
     const json = JSON.parse(formatOutput('json', result)) as Record<string, unknown>
@@ -276,15 +326,27 @@ describe('uninstall secret decisions', () => {
       {name: 'consul-server-cert', origin: "made by the chart's jobs"},
       {name: 'consul-client-acl-token', origin: 'ACL token of the release'},
     ])
-    assert.deepEqual(decision.keep.map((kept) => kept.name), ['consul-ca-cert', 'consul-gossip-encryption-key', 'consul-federation', 'imported-fed'])
+    assert.deepEqual(
+      decision.keep.map((kept) => kept.name),
+      ['consul-ca-cert', 'consul-gossip-encryption-key', 'consul-federation', 'imported-fed'],
+    )
   })
 
   it('deletes federation material only with the second flag', () => {
     const decision = decideSecrets(secrets, names, {deleteFederationSecret: true})
-    assert.deepEqual(decision.delete.map((secret) => secret.name), [
-      'consul-ca-cert', 'consul-gossip-encryption-key', 'consul-federation', 'imported-fed', 'consul-extra',
-      'consul-bootstrap-acl-token', 'consul-server-cert', 'consul-client-acl-token',
-    ])
+    assert.deepEqual(
+      decision.delete.map((secret) => secret.name),
+      [
+        'consul-ca-cert',
+        'consul-gossip-encryption-key',
+        'consul-federation',
+        'imported-fed',
+        'consul-extra',
+        'consul-bootstrap-acl-token',
+        'consul-server-cert',
+        'consul-client-acl-token',
+      ],
+    )
     assert.deepEqual(decision.keep, [])
   })
 })
@@ -293,23 +355,52 @@ describe('status rows', () => {
   it('marks what is not ready, what is missing and what failed', () => {
     const values = summarizeValues('consul', PRIMARY)
     const report: StatusReport = {
-      context: 'dc1', server: 'https://x', namespace: 'consul', release: 'consul', found: true, revision: 2, status: 'deployed',
-      chart: 'consul-1.9.2', chartVersion: '1.9.2', appVersion: '1.21.0', datacenter: 'dc1', federation: 'primary', values,
+      context: 'dc1',
+      server: 'https://x',
+      namespace: 'consul',
+      release: 'consul',
+      found: true,
+      revision: 2,
+      status: 'deployed',
+      chart: 'consul-1.9.2',
+      chartVersion: '1.9.2',
+      appVersion: '1.21.0',
+      datacenter: 'dc1',
+      federation: 'primary',
+      values,
       hooks: [{name: 'consul-server-acl-init', kind: 'Job', events: ['post-install'], phase: 'Failed'}],
       workloads: [{kind: 'StatefulSet', name: 'consul-server', desired: 3, ready: 1, images: ['hashicorp/consul:1.21.0']}],
-      federationSecret: {name: 'consul-federation', present: true, keys: ['caCert'], missing: ['caKey', 'serverConfigJSON'], valid: false, problem: 'lacks caKey, serverConfigJSON'},
-      proxyDefaults: {crd: true, found: true, namespace: 'consul', meshGatewayMode: 'local', synced: 'False', reason: 'ConsulAgentError', message: 'no leader'},
+      federationSecret: {
+        name: 'consul-federation',
+        present: true,
+        keys: ['caCert'],
+        missing: ['caKey', 'serverConfigJSON'],
+        valid: false,
+        problem: 'lacks caKey, serverConfigJSON',
+      },
+      proxyDefaults: {
+        crd: true,
+        found: true,
+        namespace: 'consul',
+        meshGatewayMode: 'local',
+        synced: 'False',
+        reason: 'ConsulAgentError',
+        message: 'no leader',
+      },
       healthy: false,
     }
     const rows = statusRows(report)
-    assert.deepEqual(rows.map((row) => [row.mark, row.component, row.state]), [
-      ['ok', 'Release consul', 'deployed'],
-      ['info', 'Values', 'datacenter dc1'],
-      ['fail', 'Hook Job consul-server-acl-init', 'Failed'],
-      ['warn', 'StatefulSet consul-server', '1/3 ready'],
-      ['fail', 'Federation secret', 'incomplete'],
-      ['fail', 'ProxyDefaults', 'Synced False'],
-    ])
+    assert.deepEqual(
+      rows.map((row) => [row.mark, row.component, row.state]),
+      [
+        ['ok', 'Release consul', 'deployed'],
+        ['info', 'Values', 'datacenter dc1'],
+        ['fail', 'Hook Job consul-server-acl-init', 'Failed'],
+        ['warn', 'StatefulSet consul-server', '1/3 ready'],
+        ['fail', 'Federation secret', 'incomplete'],
+        ['fail', 'ProxyDefaults', 'Synced False'],
+      ],
+    )
     assert.match(rows[0].detail, /chart consul-1\.9\.2 \(app 1\.21\.0\), revision 2/)
     assert.match(rows[1].detail, /TLS on, ACLs on, gossip auto-generated, mesh gateway on, federation primary/)
     assert.equal(rows[3].detail, 'hashicorp/consul:1.21.0')

@@ -20,7 +20,8 @@ describe('values files', () => {
     assert.throws(
       () => parseValuesText('global:\n  datacenter: dc1\n   tls: [\n', 'values.yaml'),
       (error: unknown) =>
-        error instanceof UserError && /^Values file values\.yaml:2:15 is not valid YAML: Nested mappings are not allowed in compact mappings\.$/.test(error.message),
+        error instanceof UserError &&
+        /^Values file values\.yaml:2:15 is not valid YAML: Nested mappings are not allowed in compact mappings\.$/.test(error.message),
     )
   })
 
@@ -95,7 +96,10 @@ describe('--set (Helm rules)', () => {
   })
 
   it('rejects malformed expressions with a readable message', () => {
-    assert.throws(() => set('novalue'), (error: unknown) => error instanceof UserError && /has no key=value/.test(error.message))
+    assert.throws(
+      () => set('novalue'),
+      (error: unknown) => error instanceof UserError && /has no key=value/.test(error.message),
+    )
     assert.throws(() => set('a..b=1'), /empty key segment/)
     assert.throws(() => set('a[x]=1'), /list index/)
     assert.throws(() => set('=1'), /has no key=value/)
@@ -155,7 +159,10 @@ describe('durations', () => {
   it('refuses a bare number like helm ("missing unit"), with the fix in the hint', () => {
     assert.throws(
       () => parseDuration('30', '--timeout'),
-      (error: unknown) => error instanceof UserError && /^Invalid duration "30" for --timeout: missing unit\.$/.test(error.message) && /30s or 30m/.test(error.hint ?? ''),
+      (error: unknown) =>
+        error instanceof UserError &&
+        /^Invalid duration "30" for --timeout: missing unit\.$/.test(error.message) &&
+        /30s or 30m/.test(error.hint ?? ''),
     )
   })
 

@@ -12,7 +12,15 @@ import {
 } from '../../src/inject/annotations.js'
 import {shellSplit, upstreamEnvVars} from '../../src/inject/mutate.js'
 
-const containers = [{name: 'app', ports: [{name: 'http', containerPort: 8080}, {name: 'admin', containerPort: 9090}]}]
+const containers = [
+  {
+    name: 'app',
+    ports: [
+      {name: 'http', containerPort: 8080},
+      {name: 'admin', containerPort: 9090},
+    ],
+  },
+]
 
 function upstreams(value: string) {
   return parseUpstreams({[ANNOTATIONS.upstreams]: value}, containers)
@@ -58,8 +66,14 @@ describe('inject annotations: services and ports', () => {
 
   it('requires one port per service in multi-port pods', () => {
     const ports = parseServicePorts({[ANNOTATIONS.port]: 'http,9090'}, containers, 2)
-    assert.deepEqual(ports, [{token: 'http', port: 8080}, {token: '9090', port: 9090}])
-    assert.throws(() => parseServicePorts({[ANNOTATIONS.port]: '8080'}, containers, 3), /lists 1 port\(s\) but .* lists 3 services \(more services than ports\)/)
+    assert.deepEqual(ports, [
+      {token: 'http', port: 8080},
+      {token: '9090', port: 9090},
+    ])
+    assert.throws(
+      () => parseServicePorts({[ANNOTATIONS.port]: '8080'}, containers, 3),
+      /lists 1 port\(s\) but .* lists 3 services \(more services than ports\)/,
+    )
     assert.throws(() => parseServicePorts({[ANNOTATIONS.port]: '1,2,3'}, containers, 2), /more ports than services/)
     assert.throws(() => parseServicePorts({}, containers, 2), /is required when/)
     assert.throws(() => parseServicePorts({[ANNOTATIONS.port]: 'grpc'}, containers, 1), /unknown port "grpc"/)

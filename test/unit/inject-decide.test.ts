@@ -9,7 +9,11 @@ import {describe, it} from 'node:test'
 import {AnnotationError} from '../../src/inject/annotations.js'
 import {decide, type NamespacePolicy} from '../../src/inject/decide.js'
 
-const policy = (allow: string[], deny: string[], defaultInject = true): NamespacePolicy => ({defaultInject, allowNamespaces: allow, denyNamespaces: deny})
+const policy = (allow: string[], deny: string[], defaultInject = true): NamespacePolicy => ({
+  defaultInject,
+  allowNamespaces: allow,
+  denyNamespaces: deny,
+})
 const serviceOnly = {'consul.hashicorp.com/connect-service': 'testing'}
 
 describe('inject decision (consul-k8s TestShouldInject)', () => {
@@ -38,7 +42,11 @@ describe('inject decision (consul-k8s TestShouldInject)', () => {
 
   it('never injects twice', () => {
     const decision = decide(
-      {namespace: 'default', kind: 'Pod', templateAnnotations: {'consul.hashicorp.com/connect-inject': 'true', 'consul.hashicorp.com/connect-inject-status': 'injected'}},
+      {
+        namespace: 'default',
+        kind: 'Pod',
+        templateAnnotations: {'consul.hashicorp.com/connect-inject': 'true', 'consul.hashicorp.com/connect-inject-status': 'injected'},
+      },
       policy(['*'], []),
     )
     assert.equal(decision.inject, false)
@@ -47,10 +55,20 @@ describe('inject decision (consul-k8s TestShouldInject)', () => {
 
   it('the explicit annotation wins over the default, read as strconv.ParseBool reads it', () => {
     for (const value of ['1', 't', 'T', 'TRUE', 'true', 'True']) {
-      assert.equal(decide({namespace: 'default', kind: 'Pod', templateAnnotations: {'consul.hashicorp.com/connect-inject': value}}, policy(['*'], [], false)).inject, true, value)
+      assert.equal(
+        decide({namespace: 'default', kind: 'Pod', templateAnnotations: {'consul.hashicorp.com/connect-inject': value}}, policy(['*'], [], false))
+          .inject,
+        true,
+        value,
+      )
     }
     for (const value of ['0', 'f', 'F', 'FALSE', 'false', 'False']) {
-      assert.equal(decide({namespace: 'default', kind: 'Pod', templateAnnotations: {'consul.hashicorp.com/connect-inject': value}}, policy(['*'], [], true)).inject, false, value)
+      assert.equal(
+        decide({namespace: 'default', kind: 'Pod', templateAnnotations: {'consul.hashicorp.com/connect-inject': value}}, policy(['*'], [], true))
+          .inject,
+        false,
+        value,
+      )
     }
     assert.throws(
       () => decide({namespace: 'default', kind: 'Pod', templateAnnotations: {'consul.hashicorp.com/connect-inject': 'yes'}}, policy(['*'], [])),

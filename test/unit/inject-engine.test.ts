@@ -75,11 +75,14 @@ describe('inject: the seed examples', () => {
     assert.equal(init.image, 'hashicorp/consul-k8s-control-plane:1.9.11')
     assert.equal(initEnv.CONSUL_ADDRESSES, 'consul-server.consul.svc')
     assert.equal(initEnv.CONSUL_GRPC_PORT, '8502')
-    assert.deepEqual(init.env.slice(0, 3).map((env: Json) => [env.name, env.valueFrom.fieldRef.fieldPath]), [
-      ['POD_NAME', 'metadata.name'],
-      ['POD_NAMESPACE', 'metadata.namespace'],
-      ['NODE_NAME', 'spec.nodeName'],
-    ])
+    assert.deepEqual(
+      init.env.slice(0, 3).map((env: Json) => [env.name, env.valueFrom.fieldRef.fieldPath]),
+      [
+        ['POD_NAME', 'metadata.name'],
+        ['POD_NAMESPACE', 'metadata.namespace'],
+        ['NODE_NAME', 'spec.nodeName'],
+      ],
+    )
     assert.deepEqual(JSON.parse(initEnv.CONSUL_REDIRECT_TRAFFIC_CONFIG).ExcludeUIDs, ['5996'])
     assert.deepEqual(init.securityContext.capabilities, {add: ['NET_ADMIN']})
     assert.equal(
@@ -128,7 +131,10 @@ describe('inject: the seed examples', () => {
     assert.deepEqual(adminSidecar.args.slice(-3), ['--', '--base-id', '1'])
     assert.deepEqual(webSidecar.args.slice(-3), ['--', '--base-id', '0'])
     const adminInit = spec.initContainers[1]
-    assert.match(adminInit.command[2], /-multiport=true \\\n {2}-proxy-id-file=\/consul\/connect-inject\/proxyid-web-admin \\\n {2}-service-name="web-admin" \\$/)
+    assert.match(
+      adminInit.command[2],
+      /-multiport=true \\\n {2}-proxy-id-file=\/consul\/connect-inject\/proxyid-web-admin \\\n {2}-service-name="web-admin" \\$/,
+    )
     assert.equal(envOf(adminInit).CONSUL_REDIRECT_TRAFFIC_CONFIG, undefined)
   })
 
@@ -153,9 +159,13 @@ describe('inject: the seed examples', () => {
   })
 
   it('puts the upstream variables into user init containers too, and the [service].[namespace]:[port]:[dc] form', () => {
-    const text = deployment('caller', {[ANNOTATIONS.inject]: 'true', [ANNOTATIONS.upstreams]: 'billing.finance:9001:dc2'}, {
-      spec: {initContainers: [{name: 'migrate', image: 'busybox'}]},
-    })
+    const text = deployment(
+      'caller',
+      {[ANNOTATIONS.inject]: 'true', [ANNOTATIONS.upstreams]: 'billing.finance:9001:dc2'},
+      {
+        spec: {initContainers: [{name: 'migrate', image: 'busybox'}]},
+      },
+    )
     const caller = plan(text).workload('caller')
     const migrate = caller.after!.spec!.initContainers[0]
     assert.equal(migrate.name, 'migrate')
@@ -218,7 +228,10 @@ describe('inject: the decision rules', () => {
     const planned = plan(text).workload('mistake')
     assert.equal(planned.action, 'skip')
     assert.equal(planned.warnings.length, 1)
-    assert.match(planned.warnings[0], /consul\.hashicorp\.com\/connect-inject is set on the Deployment's own metadata.*spec\.template\.metadata\.annotations/)
+    assert.match(
+      planned.warnings[0],
+      /consul\.hashicorp\.com\/connect-inject is set on the Deployment's own metadata.*spec\.template\.metadata\.annotations/,
+    )
     assert.deepEqual(plan(deployment('right', {[ANNOTATIONS.inject]: 'true'})).workload('right').warnings, [])
   })
 })
@@ -251,7 +264,10 @@ describe('inject: malformed annotations', () => {
   })
 
   it('refuses transparent proxy for multi-port pods with a clear message', () => {
-    const text = fixture('multiport-web.yaml').replace(`'consul.hashicorp.com/transparent-proxy': 'false'`, `'consul.hashicorp.com/transparent-proxy': 'true'`)
+    const text = fixture('multiport-web.yaml').replace(
+      `'consul.hashicorp.com/transparent-proxy': 'false'`,
+      `'consul.hashicorp.com/transparent-proxy': 'true'`,
+    )
     const web = plan(text).workload('web')
     assert.equal(web.action, 'error')
     assert.equal(web.annotation, ANNOTATIONS.transparentProxy)
@@ -268,7 +284,16 @@ describe('inject: malformed annotations', () => {
       [{[ANNOTATIONS.inject]: 'true', [ANNOTATIONS.transparentProxy]: 'maybe'}, ANNOTATIONS.transparentProxy],
       [{[ANNOTATIONS.inject]: 'true', [ANNOTATIONS.cpuLimit]: 'lots'}, ANNOTATIONS.cpuLimit],
       [{[ANNOTATIONS.inject]: 'true', [ANNOTATIONS.excludeOutboundPorts]: '80,https'}, ANNOTATIONS.excludeOutboundPorts],
-      [{[ANNOTATIONS.inject]: 'true', [ANNOTATIONS.service]: 'a,b', [ANNOTATIONS.port]: '80,81', [ANNOTATIONS.transparentProxy]: 'false', [ANNOTATIONS.enableMetrics]: 'true'}, ANNOTATIONS.enableMetrics],
+      [
+        {
+          [ANNOTATIONS.inject]: 'true',
+          [ANNOTATIONS.service]: 'a,b',
+          [ANNOTATIONS.port]: '80,81',
+          [ANNOTATIONS.transparentProxy]: 'false',
+          [ANNOTATIONS.enableMetrics]: 'true',
+        },
+        ANNOTATIONS.enableMetrics,
+      ],
     ]
     for (const [annotations, annotation] of bad) {
       const planned = plan(deployment('x', annotations)).workload('x')
@@ -318,9 +343,17 @@ describe('inject: ACLs and service accounts', () => {
 
 describe('inject: mutation details', () => {
   it('rewrites HTTP probes for transparent proxy and excludes their ports from redirection', () => {
-    const text = deployment('probed', {[ANNOTATIONS.inject]: 'true', [ANNOTATIONS.excludeInboundPorts]: '9100'}, {
-      spec: {containers: [{name: 'app', image: 'nginx', readinessProbe: {httpGet: {path: '/ready', port: 8080}}, livenessProbe: {tcpSocket: {port: 8080}}}]},
-    })
+    const text = deployment(
+      'probed',
+      {[ANNOTATIONS.inject]: 'true', [ANNOTATIONS.excludeInboundPorts]: '9100'},
+      {
+        spec: {
+          containers: [
+            {name: 'app', image: 'nginx', readinessProbe: {httpGet: {path: '/ready', port: 8080}}, livenessProbe: {tcpSocket: {port: 8080}}},
+          ],
+        },
+      },
+    )
     const probed = plan(text).workload('probed')
     const app = probed.after!.spec!.containers[1]
     assert.equal(app.readinessProbe.httpGet.port, 20400)
@@ -432,7 +465,11 @@ describe('inject: manifest round trip', () => {
     const {output} = inject(source)
     const [service, account] = source.split(/^---\n/m)
     assert.ok(output.startsWith(service + '---\n' + account + '---\n'), 'the Service and ServiceAccount are unchanged')
-    assert.ok(output.includes('      # If ACLs are enabled, the serviceAccountName must match the Consul service name.\n      serviceAccountName: static-server'))
+    assert.ok(
+      output.includes(
+        '      # If ACLs are enabled, the serviceAccountName must match the Consul service name.\n      serviceAccountName: static-server',
+      ),
+    )
     assert.ok(output.includes(`        'consul.hashicorp.com/connect-inject': 'true'`), 'quoting kept')
     const docs = parseAllDocuments(output)
     assert.deepEqual(
@@ -442,7 +479,8 @@ describe('inject: manifest round trip', () => {
   })
 
   it('keeps the source indentation style of sequences', () => {
-    const compact = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n    consul.hashicorp.com/connect-inject: "true"\nspec:\n  containers:\n  - name: app\n    image: busybox\n'
+    const compact =
+      'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n    consul.hashicorp.com/connect-inject: "true"\nspec:\n  containers:\n  - name: app\n    image: busybox\n'
     const {output} = inject(compact)
     assert.match(output, /\n {2}containers:\n {2}- name: consul-dataplane\n/)
   })

@@ -38,11 +38,14 @@ describe('lean Kubernetes transport', () => {
     otherCa = await createCA({commonName: 'another CA'})
     const serving = await signServerCert(ca, {datacenter: 'kube', dnsNames: ['kube.internal']})
     client = await signServerCert(ca, {datacenter: 'client'})
-    server = https.createServer({cert: serving.certPem, key: serving.keyPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: false}, (req, res) => {
-      const peer = (req.socket as TLSSocket).getPeerCertificate()
-      res.setHeader('content-type', 'application/json')
-      res.end(JSON.stringify({authorization: req.headers.authorization ?? null, clientCN: peer?.subject?.CN ?? null, path: req.url}))
-    })
+    server = https.createServer(
+      {cert: serving.certPem, key: serving.keyPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: false},
+      (req, res) => {
+        const peer = (req.socket as TLSSocket).getPeerCertificate()
+        res.setHeader('content-type', 'application/json')
+        res.end(JSON.stringify({authorization: req.headers.authorization ?? null, clientCN: peer?.subject?.CN ?? null, path: req.url}))
+      },
+    )
     await new Promise<void>((resolve) => server.listen(0, HOST, resolve))
     serverUrl = `https://${HOST}:${(server.address() as net.AddressInfo).port}`
     // Accepts connections and never says a word (not even the TLS handshake).
@@ -88,7 +91,11 @@ describe('lean Kubernetes transport', () => {
     const noServerName = await kubeconfig('no-server-name', {'certificate-authority-data': b64(ca.certPem)}, {token: 't'})
     await assert.rejects(echo(noServerName), /IP: 127\.0\.0\.2 is not in the cert's list|altnames/)
 
-    const wrongCa = await kubeconfig('wrong-ca', {'certificate-authority-data': b64(otherCa.certPem), 'tls-server-name': 'kube.internal'}, {token: 't'})
+    const wrongCa = await kubeconfig(
+      'wrong-ca',
+      {'certificate-authority-data': b64(otherCa.certPem), 'tls-server-name': 'kube.internal'},
+      {token: 't'},
+    )
     const cluster = await connectCluster({kubeconfig: wrongCa})
     await assert.rejects(cluster.get('read the version', {resource: 'namespaces', name: 'x'}), (error) => {
       assert.ok(isUserError(error))
@@ -127,14 +134,22 @@ describe('lean Kubernetes transport', () => {
 
   it('reads a token file on every request (rotated service-account tokens) and sends basic auth', async () => {
     await writeFile(join(dir, 'token'), 'first\n')
-    const path = await kubeconfig('token-file', {'certificate-authority-data': b64(ca.certPem), 'tls-server-name': 'kube.internal'}, {tokenFile: 'token'})
+    const path = await kubeconfig(
+      'token-file',
+      {'certificate-authority-data': b64(ca.certPem), 'tls-server-name': 'kube.internal'},
+      {tokenFile: 'token'},
+    )
     const api = await connectKube({kubeconfig: path})
     assert.equal((await api.request<{authorization: string}>('GET', '/a')).authorization, 'Bearer first')
     await writeFile(join(dir, 'token'), 'second\n')
     assert.equal((await api.request<{authorization: string}>('GET', '/b')).authorization, 'Bearer second')
     api.close()
 
-    const basic = await kubeconfig('basic', {'certificate-authority-data': b64(ca.certPem), 'tls-server-name': 'kube.internal'}, {username: 'admin', password: 'pw'})
+    const basic = await kubeconfig(
+      'basic',
+      {'certificate-authority-data': b64(ca.certPem), 'tls-server-name': 'kube.internal'},
+      {username: 'admin', password: 'pw'},
+    )
     assert.equal((await echo(basic)).authorization, `Basic ${b64('admin:pw')}`)
   })
 
@@ -167,7 +182,12 @@ describe('lean Kubernetes transport', () => {
     const cluster = await connectCluster({kubeconfig: path, requestTimeoutMs: 300})
     await assert.rejects(cluster.getOptional('read namespace consul', {resource: 'namespaces', name: 'consul'}), (error) => {
       assert.ok(isUserError(error))
-      assert.match(error.message, new RegExp(`The Kubernetes API of context "silent" \\(${silentUrl.replace(/[.]/g, '\\.')}\\) did not answer within 300ms \\(while trying to read namespace consul\\)`))
+      assert.match(
+        error.message,
+        new RegExp(
+          `The Kubernetes API of context "silent" \\(${silentUrl.replace(/[.]/g, '\\.')}\\) did not answer within 300ms \\(while trying to read namespace consul\\)`,
+        ),
+      )
       assert.match(error.hint ?? '', /--request-timeout/)
       return true
     })

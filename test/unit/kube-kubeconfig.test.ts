@@ -94,14 +94,20 @@ describe('kubeconfig merge (kubectl rules)', () => {
     const execFile = join(dir, 'exec.yaml')
     await writeFile(
       execFile,
-      k3s('https://10.0.0.3:6443', {context: 'exec', user: {exec: {apiVersion: 'client.authentication.k8s.io/v1', command: './bin/get-token', args: ['x']}}}),
+      k3s('https://10.0.0.3:6443', {
+        context: 'exec',
+        user: {exec: {apiVersion: 'client.authentication.k8s.io/v1', command: './bin/get-token', args: ['x']}},
+      }),
     )
     const config = readKubeconfig(execFile)
     const single = singleContextKubeconfig(config, resolveContext(config, 'exec'))
     assert.equal((single.users[0].user.exec as {command: string}).command, join(dir, 'bin/get-token'))
 
     const byName = join(dir, 'exec-name.yaml')
-    await writeFile(byName, k3s('https://10.0.0.3:6443', {context: 'exec', user: {exec: {apiVersion: 'client.authentication.k8s.io/v1', command: 'aws'}}}))
+    await writeFile(
+      byName,
+      k3s('https://10.0.0.3:6443', {context: 'exec', user: {exec: {apiVersion: 'client.authentication.k8s.io/v1', command: 'aws'}}}),
+    )
     const named = readKubeconfig(byName)
     assert.equal((singleContextKubeconfig(named, resolveContext(named, 'exec')).users[0].user.exec as {command: string}).command, 'aws')
   })

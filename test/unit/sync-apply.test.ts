@@ -37,7 +37,9 @@ before(async () => {
       const ops = JSON.parse(body) as TxnOp[]
       received.push(ops)
       const answer = (answers.shift() ?? (() => ({status: 200, body: {Results: [], Errors: null}})))(ops)
-      res.writeHead(answer.status, {'content-type': 'application/json'}).end(typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body))
+      res
+        .writeHead(answer.status, {'content-type': 'application/json'})
+        .end(typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body))
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -51,8 +53,23 @@ after(() => {
 
 function state(count: number): K8sState {
   return {
-    services: Array.from({length: count}, (_, i) => ({namespace: 'ns', name: `s${i}`, type: 'ClusterIP', annotations: {}, labels: {}, ports: [{name: 'http', port: 80}], externalIPs: [], loadBalancerIngress: []})),
-    endpointSlices: Array.from({length: count}, (_, i) => ({namespace: 'ns', name: `s${i}-a`, serviceName: `s${i}`, ports: [{port: 8080}], endpoints: [{addresses: [`10.0.0.${i + 1}`], ready: true}]})),
+    services: Array.from({length: count}, (_, i) => ({
+      namespace: 'ns',
+      name: `s${i}`,
+      type: 'ClusterIP',
+      annotations: {},
+      labels: {},
+      ports: [{name: 'http', port: 80}],
+      externalIPs: [],
+      loadBalancerIngress: [],
+    })),
+    endpointSlices: Array.from({length: count}, (_, i) => ({
+      namespace: 'ns',
+      name: `s${i}-a`,
+      serviceName: `s${i}`,
+      ports: [{port: 8080}],
+      endpoints: [{addresses: [`10.0.0.${i + 1}`], ready: true}],
+    })),
     nodes: [],
   }
 }
@@ -69,12 +86,18 @@ describe('applying transactions', () => {
     reset()
     const plan = planToConsul(state(3), {nodeExists: true, nodeServices: [], nodeChecks: [], catalogServices: {}}, DEFAULT_OPTIONS)
     // Op 3 is the second instance's check (service, check, service, check, ...).
-    answers.push(() => ({status: 409, body: {Results: null, Errors: [{OpIndex: 3, What: 'failed to set service "s1-x" on node "k8s-sync", index is stale'}]}}))
+    answers.push(() => ({
+      status: 409,
+      body: {Results: null, Errors: [{OpIndex: 3, What: 'failed to set service "s1-x" on node "k8s-sync", index is stale'}]},
+    }))
     const outcome = await applyGroups(client, writeGroups(plan), {concurrency: 1})
     assert.equal(received.length, 2)
     assert.equal(received[0].length, 6)
     assert.equal(received[1].length, 4, 'the failing instance (service and check) is left out, the rest resubmitted')
-    assert.deepEqual(outcome.applied.map((g) => g.source), ['ns/s0', 'ns/s2'])
+    assert.deepEqual(
+      outcome.applied.map((g) => g.source),
+      ['ns/s0', 'ns/s2'],
+    )
     assert.equal(outcome.failed.length, 1)
     assert.equal(outcome.failed[0].source, 'ns/s1')
     assert.match(outcome.failed[0].reason, /changed in Consul since it was read/)
@@ -84,7 +107,10 @@ describe('applying transactions', () => {
   it('retries 5xx with backoff and counts every call', async () => {
     reset()
     const plan = planToConsul(state(1), {nodeExists: true, nodeServices: [], nodeChecks: [], catalogServices: {}}, DEFAULT_OPTIONS)
-    answers.push(() => ({status: 503, body: 'No cluster leader'}), () => ({status: 500, body: 'rpc error'}))
+    answers.push(
+      () => ({status: 503, body: 'No cluster leader'}),
+      () => ({status: 500, body: 'rpc error'}),
+    )
     const retries: string[] = []
     const outcome = await applyGroups(client, writeGroups(plan), {concurrency: 1, onRetry: (message) => retries.push(message)})
     assert.equal(outcome.calls, 3)
@@ -115,18 +141,35 @@ describe('applying transactions', () => {
     assert.ok(!received.flat().some((op) => 'Service' in op && op.Service.Verb.startsWith('delete')), 'no delete was sent')
   })
 
-  it('NodePort instances go on the engine\'s node, registered once with external-source=kubernetes', async () => {
+  it("NodePort instances go on the engine's node, registered once with external-source=kubernetes", async () => {
     reset()
     const k8s: K8sState = {
-      services: [{namespace: 'ns', name: 'np', type: 'NodePort', annotations: {}, labels: {}, ports: [{name: 'http', port: 80, nodePort: 30080}], externalIPs: [], loadBalancerIngress: []}],
-      endpointSlices: [{namespace: 'ns', name: 'np-a', serviceName: 'np', ports: [{port: 8080}], endpoints: [{addresses: ['10.0.0.1'], nodeName: 'w1'}]}],
+      services: [
+        {
+          namespace: 'ns',
+          name: 'np',
+          type: 'NodePort',
+          annotations: {},
+          labels: {},
+          ports: [{name: 'http', port: 80, nodePort: 30080}],
+          externalIPs: [],
+          loadBalancerIngress: [],
+        },
+      ],
+      endpointSlices: [
+        {namespace: 'ns', name: 'np-a', serviceName: 'np', ports: [{port: 8080}], endpoints: [{addresses: ['10.0.0.1'], nodeName: 'w1'}]},
+      ],
       nodes: [{name: 'w1', addresses: [{type: 'InternalIP', address: '192.168.1.1'}]}],
     }
     const plan = planToConsul(k8s, {nodeExists: false, nodeServices: [], nodeChecks: [], catalogServices: {}}, DEFAULT_OPTIONS)
     const result = await applyToConsul(client, plan, {concurrency: 1, allowRemovals: true})
     assert.equal(result.added, 1)
     assert.deepEqual(paths, ['PUT /v1/catalog/register', 'PUT /v1/txn'])
-    assert.deepEqual(registered, [{Node: 'k8s-sync', Address: '127.0.0.1', NodeMeta: {'external-source': 'kubernetes'}, SkipNodeUpdate: true}], 'no node named after the Kubernetes node')
+    assert.deepEqual(
+      registered,
+      [{Node: 'k8s-sync', Address: '127.0.0.1', NodeMeta: {'external-source': 'kubernetes'}, SkipNodeUpdate: true}],
+      'no node named after the Kubernetes node',
+    )
     assert.equal((received[0][0] as {Service: {Node: string; Service: {Address: string}}}).Service.Node, 'k8s-sync')
     assert.equal((received[0][0] as {Service: {Service: {Address: string}}}).Service.Service.Address, '192.168.1.1')
   })

@@ -17,8 +17,23 @@ function k8sState(count: number, readyCount = count): K8sState {
   const services: K8sService[] = []
   const endpointSlices: K8sState['endpointSlices'] = []
   for (let i = 0; i < count; i++) {
-    services.push({namespace: 'default', name: `svc${i}`, type: 'ClusterIP', annotations: {}, labels: {}, ports: [{name: 'http', port: 80}], externalIPs: [], loadBalancerIngress: []})
-    endpointSlices.push({namespace: 'default', name: `svc${i}-x`, serviceName: `svc${i}`, ports: [{name: 'http', port: 8080}], endpoints: [{addresses: [`10.0.${Math.floor(i / 250)}.${i % 250}`], ready: i < readyCount}]})
+    services.push({
+      namespace: 'default',
+      name: `svc${i}`,
+      type: 'ClusterIP',
+      annotations: {},
+      labels: {},
+      ports: [{name: 'http', port: 80}],
+      externalIPs: [],
+      loadBalancerIngress: [],
+    })
+    endpointSlices.push({
+      namespace: 'default',
+      name: `svc${i}-x`,
+      serviceName: `svc${i}`,
+      ports: [{name: 'http', port: 8080}],
+      endpoints: [{addresses: [`10.0.${Math.floor(i / 250)}.${i % 250}`], ready: i < readyCount}],
+    })
   }
   return {services, endpointSlices, nodes: []}
 }
@@ -39,15 +54,45 @@ const empty: ConsulState = {nodeExists: false, nodeServices: [], nodeChecks: [],
 
 describe('NodePort instances left on nodes named after Kubernetes nodes by an earlier consulk8s', () => {
   const npState: K8sState = {
-    services: [{namespace: 'default', name: 'np', type: 'NodePort', annotations: {}, labels: {}, ports: [{name: 'http', port: 80, nodePort: 30080}], externalIPs: [], loadBalancerIngress: []}],
-    endpointSlices: [{namespace: 'default', name: 'np-a', serviceName: 'np', ports: [{name: 'http', port: 8080}], endpoints: [{addresses: ['10.0.0.1'], nodeName: 'w1'}, {addresses: ['10.0.0.2'], nodeName: 'w2'}]}],
+    services: [
+      {
+        namespace: 'default',
+        name: 'np',
+        type: 'NodePort',
+        annotations: {},
+        labels: {},
+        ports: [{name: 'http', port: 80, nodePort: 30080}],
+        externalIPs: [],
+        loadBalancerIngress: [],
+      },
+    ],
+    endpointSlices: [
+      {
+        namespace: 'default',
+        name: 'np-a',
+        serviceName: 'np',
+        ports: [{name: 'http', port: 8080}],
+        endpoints: [
+          {addresses: ['10.0.0.1'], nodeName: 'w1'},
+          {addresses: ['10.0.0.2'], nodeName: 'w2'},
+        ],
+      },
+    ],
     nodes: [
       {name: 'w1', addresses: [{type: 'InternalIP', address: '192.168.1.1'}]},
       {name: 'w2', addresses: [{type: 'InternalIP', address: '192.168.1.2'}]},
     ],
   }
   const ours = {'k8s-sync-node': options.consulNodeName, 'external-source': 'kubernetes'}
-  const legacy = (node: string, address: string) => ({ID: `np-${node}`, Service: 'np', Tags: ['k8s'], Address: address, Port: 30080, Meta: {'k8s-sync-node': options.consulNodeName}, ModifyIndex: 10})
+  const legacy = (node: string, address: string) => ({
+    ID: `np-${node}`,
+    Service: 'np',
+    Tags: ['k8s'],
+    Address: address,
+    Port: 30080,
+    Meta: {'k8s-sync-node': options.consulNodeName},
+    ModifyIndex: 10,
+  })
   /** Consul as the earlier version left it: w1 created by the engine, w2 a real agent's node with a service of its own. */
   function before(): ConsulState {
     const foreign = {ID: 'agent-svc', Service: 'agent-svc', Tags: [], Address: '192.168.1.2', Port: 1, Meta: null, ModifyIndex: 5}
@@ -55,33 +100,52 @@ describe('NodePort instances left on nodes named after Kubernetes nodes by an ea
       ...empty,
       otherNodes: [
         {node: 'w1', exists: true, meta: ours, modifyIndex: 7, services: [legacy('w1', '192.168.1.1')], checks: []},
-        {node: 'w2', exists: true, meta: {'consul-network-segment': ''}, modifyIndex: 7, services: [legacy('w2', '192.168.1.2'), foreign], checks: []},
+        {
+          node: 'w2',
+          exists: true,
+          meta: {'consul-network-segment': ''},
+          modifyIndex: 7,
+          services: [legacy('w2', '192.168.1.2'), foreign],
+          checks: [],
+        },
       ],
     }
   }
 
-  it('adds the instances on the engine\'s node, removes ours from the other nodes and only the node entry the engine created', () => {
+  it("adds the instances on the engine's node, removes ours from the other nodes and only the node entry the engine created", () => {
     const plan = planToConsul(npState, before(), options)
-    assert.deepEqual(plan.add.map((r) => [r.service.ID, r.service.Address, r.service.Port]), [
-      [serviceID('np', '10.0.0.1'), '192.168.1.1', 30080],
-      [serviceID('np', '10.0.0.2'), '192.168.1.2', 30080],
-    ])
-    assert.deepEqual(writeGroups(plan).flatMap((g) => g.ops.map((op) => ('Service' in op ? op.Service.Node : op.Check.Check.Node))), Array(4).fill(options.consulNodeName))
-    assert.deepEqual(plan.remove.map((r) => [r.node, r.id]), [
-      ['w1', 'np-w1'],
-      ['w2', 'np-w2'],
-    ])
+    assert.deepEqual(
+      plan.add.map((r) => [r.service.ID, r.service.Address, r.service.Port]),
+      [
+        [serviceID('np', '10.0.0.1'), '192.168.1.1', 30080],
+        [serviceID('np', '10.0.0.2'), '192.168.1.2', 30080],
+      ],
+    )
+    assert.deepEqual(
+      writeGroups(plan).flatMap((g) => g.ops.map((op) => ('Service' in op ? op.Service.Node : op.Check.Check.Node))),
+      Array(4).fill(options.consulNodeName),
+    )
+    assert.deepEqual(
+      plan.remove.map((r) => [r.node, r.id]),
+      [
+        ['w1', 'np-w1'],
+        ['w2', 'np-w2'],
+      ],
+    )
     assert.deepEqual(plan.removeNodes, [{node: 'w1', modifyIndex: 7}], 'w2 (not created by the engine, and with a service of its own) stays')
-    assert.deepEqual(removalGroups(plan).map((g) => (g.ops[0] as {Service: {Node: string}}).Service.Node), ['w1', 'w2'])
+    assert.deepEqual(
+      removalGroups(plan).map((g) => (g.ops[0] as {Service: {Node: string}}).Service.Node),
+      ['w1', 'w2'],
+    )
   })
 
-  it('another engine\'s instances and node entries are left alone', () => {
+  it("another engine's instances and node entries are left alone", () => {
     const other = {...options, consulNodeName: 'other-sync'}
     const plan = planToConsul({...npState, services: []}, before(), other)
     assert.deepEqual([plan.remove.length, plan.removeNodes.length], [0, 0])
   })
 
-  it('a node entry the engine created is kept while it still holds someone else\'s service', () => {
+  it("a node entry the engine created is kept while it still holds someone else's service", () => {
     const consul = before()
     consul.otherNodes?.[0].services.push({ID: 'x', Service: 'x', Tags: [], Address: '1.1.1.1', Port: 1, Meta: null})
     const plan = planToConsul({...npState, services: []}, consul, options)
@@ -120,7 +184,10 @@ describe('Kubernetes -> Consul against the current catalog', () => {
     const plan = planToConsul(state, consul, options)
     assert.deepEqual(plan.update[0].changes, ['tags'])
     const [group] = writeGroups(plan)
-    assert.deepEqual(group.ops.map((op) => ('Service' in op ? `${op.Service.Verb}@${op.Service.Service.ModifyIndex}` : op.Check.Verb)), ['cas@100', 'set'])
+    assert.deepEqual(
+      group.ops.map((op) => ('Service' in op ? `${op.Service.Verb}@${op.Service.Service.ModifyIndex}` : op.Check.Verb)),
+      ['cas@100', 'set'],
+    )
   })
 
   it('removes only registrations carrying its own marker', () => {
@@ -131,9 +198,14 @@ describe('Kubernetes -> Consul against the current catalog', () => {
       {ID: 'other-engine-1', Service: 'x', Tags: ['k8s'], Address: '10.9.9.8', Port: 1, Meta: {'k8s-sync-node': 'someone-else'}, ModifyIndex: 8},
     )
     const plan = planToConsul(k8sState(2), consul, options)
-    assert.deepEqual(plan.remove.map((r) => r.service), ['svc2'])
+    assert.deepEqual(
+      plan.remove.map((r) => r.service),
+      ['svc2'],
+    )
     const [group] = removalGroups(plan)
-    assert.deepEqual(group.ops, [{Service: {Verb: 'delete-cas', Node: 'k8s-sync', Service: {ID: plan.remove[0].id, Service: 'svc2', ModifyIndex: plan.remove[0].modifyIndex}}}])
+    assert.deepEqual(group.ops, [
+      {Service: {Verb: 'delete-cas', Node: 'k8s-sync', Service: {ID: plan.remove[0].id, Service: 'svc2', ModifyIndex: plan.remove[0].modifyIndex}}},
+    ])
   })
 
   it('two engines with different node names never remove each other', () => {
@@ -156,9 +228,16 @@ describe('Kubernetes -> Consul against the current catalog', () => {
 
 describe('a malformed annotation on a synced service keeps its registrations', () => {
   const state = k8sState(2)
-  const broken = (annotations: Record<string, string>): K8sState => ({...state, services: state.services.map((svc) => (svc.name === 'svc0' ? {...svc, annotations} : svc))})
+  const broken = (annotations: Record<string, string>): K8sState => ({
+    ...state,
+    services: state.services.map((svc) => (svc.name === 'svc0' ? {...svc, annotations} : svc)),
+  })
 
-  const typos: Array<Record<string, string>> = [{'consul.hashicorp.com/service-tags': 'a,,b'}, {'consul.hashicorp.com/service-sync': 'yes'}, {'consul.hashicorp.com/service-port': '0'}]
+  const typos: Array<Record<string, string>> = [
+    {'consul.hashicorp.com/service-tags': 'a,,b'},
+    {'consul.hashicorp.com/service-sync': 'yes'},
+    {'consul.hashicorp.com/service-port': '0'},
+  ]
   for (const annotations of typos) {
     it(`${Object.keys(annotations)[0]}: nothing removed, the service reported with the annotation`, () => {
       const plan = planToConsul(broken(annotations), consulAfter(state), options)
@@ -170,26 +249,50 @@ describe('a malformed annotation on a synced service keeps its registrations', (
 
   it('another service of the same name in another namespace is not kept', () => {
     const consul = consulAfter(state)
-    consul.nodeServices.push({ID: 'svc0-other', Service: 'svc0', Tags: ['k8s'], Address: '10.9.9.9', Port: 1, Meta: {'external-k8s-ns': 'other', 'k8s-sync-node': options.consulNodeName}})
+    consul.nodeServices.push({
+      ID: 'svc0-other',
+      Service: 'svc0',
+      Tags: ['k8s'],
+      Address: '10.9.9.9',
+      Port: 1,
+      Meta: {'external-k8s-ns': 'other', 'k8s-sync-node': options.consulNodeName},
+    })
     const plan = planToConsul(broken({'consul.hashicorp.com/service-tags': ','}), consul, options)
-    assert.deepEqual(plan.remove.map((r) => r.id), ['svc0-other'])
+    assert.deepEqual(
+      plan.remove.map((r) => r.id),
+      ['svc0-other'],
+    )
   })
 
   it('once fixed, it syncs again; once deleted, it goes', () => {
     assert.equal(planToConsul(state, consulAfter(state), options).unchanged, 2)
     const gone = planToConsul({...state, services: state.services.slice(1)}, consulAfter(state), options)
-    assert.deepEqual(gone.remove.map((r) => r.service), ['svc0'])
+    assert.deepEqual(
+      gone.remove.map((r) => r.service),
+      ['svc0'],
+    )
   })
 })
 
 describe('weights', () => {
   const lb = (weight?: string): K8sState => ({
-    services: [{namespace: 'default', name: 'lb', type: 'LoadBalancer', annotations: weight ? {'consul.hashicorp.com/service-weight': weight} : {}, labels: {}, ports: [{name: 'http', port: 80}], externalIPs: [], loadBalancerIngress: [{ip: '203.0.113.5'}]}],
+    services: [
+      {
+        namespace: 'default',
+        name: 'lb',
+        type: 'LoadBalancer',
+        annotations: weight ? {'consul.hashicorp.com/service-weight': weight} : {},
+        labels: {},
+        ports: [{name: 'http', port: 80}],
+        externalIPs: [],
+        loadBalancerIngress: [{ip: '203.0.113.5'}],
+      },
+    ],
     endpointSlices: [],
     nodes: [],
   })
 
-  it('a second run with weights is a no-op; Consul\'s default weights read back equal no weights', () => {
+  it("a second run with weights is a no-op; Consul's default weights read back equal no weights", () => {
     assert.equal(planToConsul(lb('5'), consulAfter(lb('5')), options).unchanged, 1)
     const consul = consulAfter(lb())
     consul.nodeServices[0].Weights = {Passing: 1, Warning: 1}
@@ -198,9 +301,15 @@ describe('weights', () => {
 
   it('a changed or removed annotation updates the weights, written explicitly', () => {
     const changed = planToConsul(lb('7'), consulAfter(lb('5')), options)
-    assert.deepEqual(changed.update.map((u) => u.changes), [['weights']])
+    assert.deepEqual(
+      changed.update.map((u) => u.changes),
+      [['weights']],
+    )
     const removed = planToConsul(lb(), consulAfter(lb('5')), options)
-    assert.deepEqual(removed.update.map((u) => u.changes), [['weights']])
+    assert.deepEqual(
+      removed.update.map((u) => u.changes),
+      [['weights']],
+    )
     const op = writeGroups(removed)[0].ops[0] as {Service: {Service: {Weights: unknown}}}
     assert.deepEqual(op.Service.Service.Weights, {Passing: 1, Warning: 1})
   })
@@ -234,8 +343,14 @@ describe('Consul -> Kubernetes', () => {
     const noop = planToK8s({billing: [], gone: []}, existing, options)
     assert.deepEqual([noop.add.length, noop.update.length, noop.remove.length, noop.unchanged], [0, 0, 0, 2])
     const changed = planToK8s({billing: []}, existing, {...options, consulDomain: 'dc1.example'})
-    assert.deepEqual(changed.update.map((u) => [u.desired.externalName, u.resourceVersion, u.changes]), [['billing.service.dc1.example', '5', ['externalName']]])
-    assert.deepEqual(changed.remove.map((r) => r.name), ['gone'])
+    assert.deepEqual(
+      changed.update.map((u) => [u.desired.externalName, u.resourceVersion, u.changes]),
+      [['billing.service.dc1.example', '5', ['externalName']]],
+    )
+    assert.deepEqual(
+      changed.remove.map((r) => r.name),
+      ['gone'],
+    )
   })
 
   it('never touches a Kubernetes service it did not create (conflict reported)', () => {
@@ -243,7 +358,13 @@ describe('Consul -> Kubernetes', () => {
     const plain = {...owned('db', ''), type: 'ClusterIP', annotations: {}, labels: {}}
     const plan = planToK8s({billing: [], db: []}, [theirs, plain], options)
     assert.deepEqual([plan.add.length, plan.update.length, plan.remove.length], [0, 0, 0])
-    assert.deepEqual(plan.skipped.map((s) => [s.source, s.kind]), [['consul:billing', 'conflict'], ['consul:db', 'conflict']])
+    assert.deepEqual(
+      plan.skipped.map((s) => [s.source, s.kind]),
+      [
+        ['consul:billing', 'conflict'],
+        ['consul:db', 'conflict'],
+      ],
+    )
   })
 
   it('does not remove services owned by another engine', () => {
@@ -259,7 +380,7 @@ describe('Consul -> Kubernetes', () => {
   })
 })
 
-describe('--adopt: taking over from consul-k8s\'s sync-catalog', () => {
+describe("--adopt: taking over from consul-k8s's sync-catalog", () => {
   const state = k8sState(2)
   /** Consul as sync-catalog left it: the same IDs, no marker; plus one it registered for a Service now gone. */
   function syncCatalog(): ConsulState {
@@ -268,11 +389,43 @@ describe('--adopt: taking over from consul-k8s\'s sync-catalog', () => {
       const {['k8s-sync-node']: _marker, ...meta} = service.Meta ?? {}
       service.Meta = meta
     }
-    consul.nodeServices.push({ID: 'gone-abc', Service: 'gone', Tags: ['k8s'], Address: '10.9.0.1', Port: 80, Meta: {'external-source': 'kubernetes', 'external-k8s-ns': 'default'}, ModifyIndex: 9})
+    consul.nodeServices.push({
+      ID: 'gone-abc',
+      Service: 'gone',
+      Tags: ['k8s'],
+      Address: '10.9.0.1',
+      Port: 80,
+      Meta: {'external-source': 'kubernetes', 'external-k8s-ns': 'default'},
+      ModifyIndex: 9,
+    })
     // Not sync-catalog's: no k8s tag, another source, another engine's marker.
-    consul.nodeServices.push({ID: 'manual', Service: 'manual', Tags: [], Address: '10.9.0.2', Port: 80, Meta: {'external-source': 'kubernetes'}, ModifyIndex: 9})
-    consul.nodeServices.push({ID: 'terraform', Service: 'tf', Tags: ['k8s'], Address: '10.9.0.3', Port: 80, Meta: {'external-source': 'terraform'}, ModifyIndex: 9})
-    consul.nodeServices.push({ID: 'other-engine', Service: 'x', Tags: ['k8s'], Address: '10.9.0.4', Port: 80, Meta: {'external-source': 'kubernetes', 'k8s-sync-node': 'other'}, ModifyIndex: 9})
+    consul.nodeServices.push({
+      ID: 'manual',
+      Service: 'manual',
+      Tags: [],
+      Address: '10.9.0.2',
+      Port: 80,
+      Meta: {'external-source': 'kubernetes'},
+      ModifyIndex: 9,
+    })
+    consul.nodeServices.push({
+      ID: 'terraform',
+      Service: 'tf',
+      Tags: ['k8s'],
+      Address: '10.9.0.3',
+      Port: 80,
+      Meta: {'external-source': 'terraform'},
+      ModifyIndex: 9,
+    })
+    consul.nodeServices.push({
+      ID: 'other-engine',
+      Service: 'x',
+      Tags: ['k8s'],
+      Address: '10.9.0.4',
+      Port: 80,
+      Meta: {'external-source': 'kubernetes', 'k8s-sync-node': 'other'},
+      ModifyIndex: 9,
+    })
     return consul
   }
 
@@ -287,20 +440,38 @@ describe('--adopt: taking over from consul-k8s\'s sync-catalog', () => {
     const adopt = {...options, adopt: true}
     const plan = planToConsul(state, syncCatalog(), adopt)
     assert.deepEqual(plan.skipped, [])
-    assert.deepEqual(plan.update.map((u) => [u.desired.service.ID, u.changes, u.current.ModifyIndex]), [
-      [serviceID('svc0', '10.0.0.0'), ['adopted', 'meta'], 100],
-      [serviceID('svc1', '10.0.0.1'), ['adopted', 'meta'], 101],
-    ])
+    assert.deepEqual(
+      plan.update.map((u) => [u.desired.service.ID, u.changes, u.current.ModifyIndex]),
+      [
+        [serviceID('svc0', '10.0.0.0'), ['adopted', 'meta'], 100],
+        [serviceID('svc1', '10.0.0.1'), ['adopted', 'meta'], 101],
+      ],
+    )
     assert.equal(plan.update[0].desired.service.Meta?.['k8s-sync-node'], options.consulNodeName)
-    assert.deepEqual(plan.remove.map((r) => r.id), ['gone-abc'])
+    assert.deepEqual(
+      plan.remove.map((r) => r.id),
+      ['gone-abc'],
+    )
     // Only on the engine's node: an unmarked registration elsewhere is never adopted.
     const elsewhere = syncCatalog()
     elsewhere.otherNodes = [{node: 'w1', exists: true, meta: {}, services: [{...elsewhere.nodeServices[2], ID: 'gone-w1'}], checks: []}]
-    assert.deepEqual(planToConsul(state, elsewhere, adopt).remove.map((r) => r.id), ['gone-abc'])
+    assert.deepEqual(
+      planToConsul(state, elsewhere, adopt).remove.map((r) => r.id),
+      ['gone-abc'],
+    )
   })
 
   const k8s = (name: string, annotations: Record<string, string>, labels: Record<string, string> = {consul: 'true'}): K8sService => ({
-    namespace: 'default', name, type: 'ExternalName', annotations, labels, ports: [], externalIPs: [], loadBalancerIngress: [], externalName: `${name}.service.consul`, resourceVersion: '3',
+    namespace: 'default',
+    name,
+    type: 'ExternalName',
+    annotations,
+    labels,
+    ports: [],
+    externalIPs: [],
+    loadBalancerIngress: [],
+    externalName: `${name}.service.consul`,
+    resourceVersion: '3',
   })
   // As sync-catalog's sink writes them.
   const fromSyncCatalog = (name: string) => k8s(name, {'consul.hashicorp.com/synced': 'true', 'consul.hashicorp.com/service-sync': 'false'})
@@ -309,15 +480,27 @@ describe('--adopt: taking over from consul-k8s\'s sync-catalog', () => {
   it('Kubernetes side without --adopt: conflicts naming --adopt', () => {
     const plan = planToK8s({billing: [], theirs: []}, services, options)
     assert.deepEqual([plan.update.length, plan.remove.length], [0, 0])
-    assert.match(plan.skipped[0].reason, /billing already exists and was not created by this engine; left alone \(written by consul-k8s's sync-catalog\? --adopt takes it over\)/)
-    assert.doesNotMatch(plan.skipped[1].reason, /--adopt/, 'another engine\'s Service is not sync-catalog\'s')
+    assert.match(
+      plan.skipped[0].reason,
+      /billing already exists and was not created by this engine; left alone \(written by consul-k8s's sync-catalog\? --adopt takes it over\)/,
+    )
+    assert.doesNotMatch(plan.skipped[1].reason, /--adopt/, "another engine's Service is not sync-catalog's")
   })
 
   it('Kubernetes side with --adopt: Services labelled consul=true without a marker are updated or removed', () => {
     const plan = planToK8s({billing: [], theirs: []}, services, {...options, adopt: true})
-    assert.deepEqual(plan.update.map((u) => [u.desired.name, u.changes, u.resourceVersion]), [['billing', ['adopted'], '3']])
-    assert.deepEqual(plan.remove.map((r) => r.name), ['gone'])
-    assert.deepEqual(plan.skipped.map((s) => s.source), ['consul:theirs'])
+    assert.deepEqual(
+      plan.update.map((u) => [u.desired.name, u.changes, u.resourceVersion]),
+      [['billing', ['adopted'], '3']],
+    )
+    assert.deepEqual(
+      plan.remove.map((r) => r.name),
+      ['gone'],
+    )
+    assert.deepEqual(
+      plan.skipped.map((s) => s.source),
+      ['consul:theirs'],
+    )
   })
 })
 
@@ -331,7 +514,10 @@ describe('transactions', () => {
     assert.equal(batches.flat().length, 100)
     assert.equal(batches[0].flatMap((g) => g.ops).length, 64)
     const first = groups[0].ops
-    assert.deepEqual(first.map((op) => ('Service' in op ? `service ${op.Service.Verb} ${op.Service.Service.ModifyIndex}` : `check ${op.Check.Verb}`)), ['service cas 0', 'check set'])
+    assert.deepEqual(
+      first.map((op) => ('Service' in op ? `service ${op.Service.Verb} ${op.Service.Service.ModifyIndex}` : `check ${op.Check.Verb}`)),
+      ['service cas 0', 'check set'],
+    )
   })
 })
 

@@ -44,13 +44,20 @@ describe('sync retry and pool', () => {
     assert.equal(calls, 3)
 
     calls = 0
-    await assert.rejects(retry(async () => ((calls += 1), Promise.reject(new Error('down'))), {attempts: 4, baseMs: 1, maxMs: 2}), /down/)
+    await assert.rejects(
+      retry(async () => ((calls += 1), Promise.reject(new Error('down'))), {attempts: 4, baseMs: 1, maxMs: 2}),
+      /down/,
+    )
     assert.equal(calls, 4)
 
     calls = 0
     const retries: number[] = []
     await assert.rejects(
-      retry(async () => ((calls += 1), Promise.reject(new Error('final'))), {baseMs: 1, retryable: () => false, onRetry: (_e, attempt) => retries.push(attempt)}),
+      retry(async () => ((calls += 1), Promise.reject(new Error('final'))), {
+        baseMs: 1,
+        retryable: () => false,
+        onRetry: (_e, attempt) => retries.push(attempt),
+      }),
       /final/,
     )
     assert.equal(calls, 1)

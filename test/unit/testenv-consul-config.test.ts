@@ -17,7 +17,15 @@ const info: ConsulDatacenterInfo = {
   configFile: 'server.json',
 }
 const config = (overrides: Partial<ConsulDatacenterInfo> = {}) =>
-  consulServerConfig({info: {...info, ...overrides}, peerWanPort: 20013, caFile: 'ca.pem', certFile: 'cert.pem', keyFile: 'key.pem', gossipKey: 'k', tokens: {initial_management: 't', agent: 't'}}) as {
+  consulServerConfig({
+    info: {...info, ...overrides},
+    peerWanPort: 20013,
+    caFile: 'ca.pem',
+    certFile: 'cert.pem',
+    keyFile: 'key.pem',
+    gossipKey: 'k',
+    tokens: {initial_management: 't', agent: 't'},
+  }) as {
     ports: Record<string, number>
     tls: Record<string, unknown>
   }

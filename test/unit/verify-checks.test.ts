@@ -9,7 +9,17 @@ import {probeFail, probeOk, type AgentInfo, type Check, type ReplicationStatus, 
 const NOW = new Date('2026-03-01T12:00:00Z')
 
 function member(node: string, dc: string, status = 'alive'): WanMember {
-  return {name: `${node}.${dc}`, address: '127.0.0.1:8302', status, type: 'server', build: '1.22.2', protocol: '2', datacenter: dc, partition: 'default', segment: '<all>'}
+  return {
+    name: `${node}.${dc}`,
+    address: '127.0.0.1:8302',
+    status,
+    type: 'server',
+    build: '1.22.2',
+    protocol: '2',
+    datacenter: dc,
+    partition: 'default',
+    segment: '<all>',
+  }
 }
 
 function agent(dc: string, primary = 'dc1', aclsEnabled = true): AgentInfo {
@@ -57,7 +67,13 @@ function side(dc: 'dc1' | 'dc2', overrides: Partial<SideObservation['consul']> &
       datacenters: probeOk(['dc1', 'dc2']),
       serverHealth: {
         [other]: probeOk({
-          servers: [{node: 'consul-server-0', address: '10.0.0.1', checks: [{name: 'Serf Health Status', checkId: 'serfHealth', status: 'passing', output: 'Agent alive and reachable'}]}],
+          servers: [
+            {
+              node: 'consul-server-0',
+              address: '10.0.0.1',
+              checks: [{name: 'Serf Health Status', checkId: 'serfHealth', status: 'passing', output: 'Agent alive and reachable'}],
+            },
+          ],
           filteredByAcls: false,
         }),
       },
@@ -85,7 +101,16 @@ describe('verify checks', () => {
     assert.deepEqual(failed(checks), [])
     assert.equal(primaryDatacenter, 'dc1')
     assert.deepEqual(datacenters, ['dc1', 'dc2'])
-    for (const id of ['wan:dc1:dc2', 'wan:dc2:dc1', 'health:dc1:dc2', 'health:dc2:dc1', 'replication:dc2', 'secret-match', 'server-config:dc2', 'datacenters:dc1']) {
+    for (const id of [
+      'wan:dc1:dc2',
+      'wan:dc2:dc1',
+      'health:dc1:dc2',
+      'health:dc2:dc1',
+      'replication:dc2',
+      'secret-match',
+      'server-config:dc2',
+      'datacenters:dc1',
+    ]) {
       assert.equal(byId(checks, id).status, 'ok', id)
     }
     // The primary does not replicate: no replication check for it.
@@ -108,9 +133,11 @@ describe('verify checks', () => {
   it('fails on a failed server and says which, when one datacenter is down', () => {
     const dc1 = side('dc1', {
       members: probeOk([member('consul-server-0', 'dc1'), member('consul-server-0', 'dc2', 'failed')]),
-      serverHealth: {dc2: probeFail('no-route', 'reading the health of dc2\'s servers failed: HTTP 500 (No path to datacenter)')},
+      serverHealth: {dc2: probeFail('no-route', "reading the health of dc2's servers failed: HTTP 500 (No path to datacenter)")},
     })
-    const dc2 = side('dc2', {agent: probeFail('unreachable', 'Cannot reach Consul at https://consul.dc2.example:8501: ECONNREFUSED connect ECONNREFUSED')})
+    const dc2 = side('dc2', {
+      agent: probeFail('unreachable', 'Cannot reach Consul at https://consul.dc2.example:8501: ECONNREFUSED connect ECONNREFUSED'),
+    })
     const {checks, datacenters} = evaluate([dc1, dc2], {now: NOW})
     assert.deepEqual(datacenters, ['dc1', 'dc2'], 'dc2 stays expected while its server is only failed')
     const wan = byId(checks, 'wan:dc1:dc2')
@@ -137,7 +164,14 @@ describe('verify checks', () => {
   })
 
   it('fails replication that is not running, with the last error, the token and k8sAuthMethodHost as causes', () => {
-    const dc2 = side('dc2', {replication: probeOk({...running, running: false, lastError: '2026-03-01T11:59:00Z', lastErrorMessage: 'failed to retrieve remote ACL tokens: ACL not found'})})
+    const dc2 = side('dc2', {
+      replication: probeOk({
+        ...running,
+        running: false,
+        lastError: '2026-03-01T11:59:00Z',
+        lastErrorMessage: 'failed to retrieve remote ACL tokens: ACL not found',
+      }),
+    })
     const check = byId(evaluate([side('dc1'), dc2], {now: NOW}).checks, 'replication:dc2')
     assert.equal(check.status, 'fail')
     assert.match(check.detail, /not running; last error at .*ACL not found/)
@@ -165,7 +199,9 @@ describe('verify checks', () => {
   })
 
   it('warns when replication runs but its last error is newer than its last success', () => {
-    const dc2 = side('dc2', {replication: probeOk({...running, lastSuccess: '2026-03-01T11:00:00Z', lastError: '2026-03-01T11:59:00Z', lastErrorMessage: 'rpc error'})})
+    const dc2 = side('dc2', {
+      replication: probeOk({...running, lastSuccess: '2026-03-01T11:00:00Z', lastError: '2026-03-01T11:59:00Z', lastErrorMessage: 'rpc error'}),
+    })
     assert.equal(byId(evaluate([side('dc1'), dc2], {now: NOW}).checks, 'replication:dc2').status, 'warn')
   })
 
@@ -177,7 +213,16 @@ describe('verify checks', () => {
   it('fails unhealthy servers of the other datacenter, naming the check', () => {
     const dc1 = side('dc1', {
       serverHealth: {
-        dc2: probeOk({servers: [{node: 'consul-server-0', address: '10.0.0.2', checks: [{name: 'Serf Health Status', checkId: 'serfHealth', status: 'critical', output: 'Agent not live or unreachable'}]}], filteredByAcls: false}),
+        dc2: probeOk({
+          servers: [
+            {
+              node: 'consul-server-0',
+              address: '10.0.0.2',
+              checks: [{name: 'Serf Health Status', checkId: 'serfHealth', status: 'critical', output: 'Agent not live or unreachable'}],
+            },
+          ],
+          filteredByAcls: false,
+        }),
       },
     })
     const check = byId(evaluate([dc1, side('dc2')], {now: NOW}).checks, 'health:dc1:dc2')
@@ -198,7 +243,10 @@ describe('verify checks', () => {
     assert.equal(check.status, 'fail')
     assert.match(check.detail, /consul-federation not found in namespace consul of context dc2/)
     assert.match(check.cause ?? '', /not imported/)
-    assert.equal(check.next, 'copy it from the primary: consulk8s federate export --context dc1 -n consul | consulk8s federate import --context dc2 -n consul -f -')
+    assert.equal(
+      check.next,
+      'copy it from the primary: consulk8s federate export --context dc1 -n consul | consulk8s federate import --context dc2 -n consul -f -',
+    )
   })
 
   it('fails secrets that differ, naming the keys but never printing their values', () => {
@@ -257,7 +305,9 @@ describe('verify checks', () => {
   })
 
   it('expects datacenters named by --expect-dc and seen in any WAN pool, but not those that only left', () => {
-    const dc1 = side('dc1', {members: probeOk([member('consul-server-0', 'dc1'), member('consul-server-0', 'dc2'), member('consul-server-0', 'dc3', 'left')])})
+    const dc1 = side('dc1', {
+      members: probeOk([member('consul-server-0', 'dc1'), member('consul-server-0', 'dc2'), member('consul-server-0', 'dc3', 'left')]),
+    })
     const facts = federationFacts([dc1], ['dc4'])
     assert.deepEqual(facts.datacenters, ['dc1', 'dc2', 'dc4'])
     assert.deepEqual(facts.leftOnly, ['dc3'])

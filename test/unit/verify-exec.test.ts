@@ -53,7 +53,16 @@ describe('verify exec commands', () => {
     const result = run(command, 'tok-123\n', {CONSUL_HTTP_ADDR: 'https://localhost:8501', CONSUL_CACERT: '/consul/tls/ca/tls.crt'})
     assert.equal(result.status, 0, result.stderr)
     const args = [...result.stdout.matchAll(/^arg: (.*)$/gm)].map((match) => match[1])
-    assert.deepEqual(args, ['-sS', '-H', '@-', '--cacert', '/consul/tls/ca/tls.crt', '-w', '\\n%{http_code}', 'https://localhost:8501/v1/health/service/consul?dc=dc2'])
+    assert.deepEqual(args, [
+      '-sS',
+      '-H',
+      '@-',
+      '--cacert',
+      '/consul/tls/ca/tls.crt',
+      '-w',
+      '\\n%{http_code}',
+      'https://localhost:8501/v1/health/service/consul?dc=dc2',
+    ])
     assert.match(result.stdout, /^stdin: X-Consul-Token: tok-123$/m)
     assert.ok(!args.some((arg) => arg.includes('tok-123')))
   })
@@ -68,7 +77,15 @@ describe('verify exec commands', () => {
 
   it('reads the exit code from the status the API server sends', () => {
     assert.equal(exitCodeFromStatus({status: 'Success'}), 0)
-    assert.equal(exitCodeFromStatus({status: 'Failure', reason: 'NonZeroExitCode', message: 'command terminated with non-zero exit code: exit status 2', details: {causes: [{reason: 'ExitCode', message: '2'}]}}), 2)
+    assert.equal(
+      exitCodeFromStatus({
+        status: 'Failure',
+        reason: 'NonZeroExitCode',
+        message: 'command terminated with non-zero exit code: exit status 2',
+        details: {causes: [{reason: 'ExitCode', message: '2'}]},
+      }),
+      2,
+    )
     assert.equal(exitCodeFromStatus({status: 'Failure', reason: 'InternalError', message: 'container not found ("consul")'}), undefined)
   })
 })
@@ -83,17 +100,47 @@ function pod(status: V1Pod['status'], nodeName?: string, deleting = false): V1Po
 
 describe('pods that cannot take an exec', () => {
   it('accepts a running container on a node', () => {
-    assert.equal(podNotReadyReason(pod({phase: 'Running', containerStatuses: [{name: 'consul', ready: true, restartCount: 0, image: 'x', imageID: 'x', state: {running: {}}}]}, 'node-1'), 'consul'), undefined)
+    assert.equal(
+      podNotReadyReason(
+        pod(
+          {phase: 'Running', containerStatuses: [{name: 'consul', ready: true, restartCount: 0, image: 'x', imageID: 'x', state: {running: {}}}]},
+          'node-1',
+        ),
+        'consul',
+      ),
+      undefined,
+    )
   })
 
   it('says a pod is Pending and not scheduled, with the scheduler message when there is one', () => {
     assert.equal(podNotReadyReason(pod({phase: 'Pending'}), 'consul'), 'pod consul-server-0 is Pending: not scheduled to a node')
-    const unschedulable = pod({phase: 'Pending', conditions: [{type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/3 nodes are available: 3 Insufficient cpu.'}]})
-    assert.equal(podNotReadyReason(unschedulable, 'consul'), 'pod consul-server-0 is Pending: not scheduled: 0/3 nodes are available: 3 Insufficient cpu.')
+    const unschedulable = pod({
+      phase: 'Pending',
+      conditions: [{type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/3 nodes are available: 3 Insufficient cpu.'}],
+    })
+    assert.equal(
+      podNotReadyReason(unschedulable, 'consul'),
+      'pod consul-server-0 is Pending: not scheduled: 0/3 nodes are available: 3 Insufficient cpu.',
+    )
   })
 
   it('names a waiting container, a terminating pod and a missing container', () => {
-    const waiting = pod({phase: 'Pending', containerStatuses: [{name: 'consul', ready: false, restartCount: 0, image: 'x', imageID: 'x', state: {waiting: {reason: 'ImagePullBackOff', message: 'Back-off pulling image'}}}]}, 'node-1')
+    const waiting = pod(
+      {
+        phase: 'Pending',
+        containerStatuses: [
+          {
+            name: 'consul',
+            ready: false,
+            restartCount: 0,
+            image: 'x',
+            imageID: 'x',
+            state: {waiting: {reason: 'ImagePullBackOff', message: 'Back-off pulling image'}},
+          },
+        ],
+      },
+      'node-1',
+    )
     assert.equal(podNotReadyReason(waiting, 'consul'), 'pod consul-server-0 is Pending: container consul ImagePullBackOff: Back-off pulling image')
     assert.equal(podNotReadyReason(pod({phase: 'Running'}, 'node-1', true), 'consul'), 'pod consul-server-0 is terminating')
     assert.match(podNotReadyReason(pod({phase: 'Running'}, 'node-1'), 'envoy') ?? '', /has no container named envoy/)

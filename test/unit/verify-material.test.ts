@@ -37,7 +37,13 @@ function data(overrides: Record<string, string> = {}): Record<string, string> {
 }
 
 function ring(wan: boolean, dc: string, keys: string[], primary = keys.slice(0, 1)): KeyringView {
-  return {wan, datacenter: dc, keys: Object.fromEntries(keys.map((key) => [fingerprint(key), 1])), primaryKeys: Object.fromEntries(primary.map((key) => [fingerprint(key), 1])), numNodes: 1}
+  return {
+    wan,
+    datacenter: dc,
+    keys: Object.fromEntries(keys.map((key) => [fingerprint(key), 1])),
+    primaryKeys: Object.fromEntries(primary.map((key) => [fingerprint(key), 1])),
+    numNodes: 1,
+  }
 }
 
 function observation(dc: string, consul: Partial<ConsulView> = {}, extra: Partial<SideObservation> = {}): SideObservation {
@@ -68,7 +74,9 @@ function input(obs: SideObservation, overrides: Partial<MaterialInput> = {}): Ma
     secretName: 'secret consul-federation',
     primary: 'dc1',
     isPrimary,
-    fixSecret: isPrimary ? 'consulk8s federate primary --context dc1 -n consul --force' : 'consulk8s federate export --context dc1 -n consul | consulk8s federate import --context dc2 -n consul -f - --force',
+    fixSecret: isPrimary
+      ? 'consulk8s federate primary --context dc1 -n consul --force'
+      : 'consulk8s federate export --context dc1 -n consul | consulk8s federate import --context dc2 -n consul -f - --force',
     fixToken: 'consulk8s federate primary --context dc1 -n consul --rotate replication-token',
     fixValues: 'consulk8s federate secondary --context dc2 --primary-context dc1 -n consul',
     ...overrides,
@@ -94,7 +102,9 @@ describe('verify: the CA the servers use', () => {
   })
 
   it('passes when HTTPS and RPC present certificates of the secret CA', () => {
-    const check = serverCaCheck(input(observation('dc1', {tls: [https(serverCert), probeOk({endpoint: 'rpc', address: '127.0.0.1:8300', chain: [serverCert]})]})))!
+    const check = serverCaCheck(
+      input(observation('dc1', {tls: [https(serverCert), probeOk({endpoint: 'rpc', address: '127.0.0.1:8300', chain: [serverCert]})]})),
+    )!
     assert.equal(check.status, 'ok')
     assert.match(check.detail, /^HTTPS 127\.0\.0\.1:8501, server RPC 127\.0\.0\.1:8300 chain to SHA-256 [0-9A-F:]{23}…$/)
   })
@@ -123,7 +133,9 @@ describe('verify: the CA the servers use', () => {
 
 describe('verify: the gossip key in use', () => {
   it('passes when the key is installed and primary in the LAN and WAN rings', () => {
-    const check = gossipKeyCheck(input(observation('dc2', {keyring: probeOk([ring(false, 'dc2', [gossip]), ring(true, 'dc1', [gossip]), ring(false, 'dc1', [gossip])])})))!
+    const check = gossipKeyCheck(
+      input(observation('dc2', {keyring: probeOk([ring(false, 'dc2', [gossip]), ring(true, 'dc1', [gossip]), ring(false, 'dc1', [gossip])])})),
+    )!
     assert.equal(check.status, 'ok')
     assert.equal(check.detail, `key ${fingerprint(gossip)} installed and primary in the LAN keyring of dc2 and the WAN keyring`)
   })
@@ -135,34 +147,48 @@ describe('verify: the gossip key in use', () => {
     assert.match(missing.detail, /is not installed in the LAN keyring of dc2 and the WAN keyring \(/)
     assert.ok(!missing.detail.includes(gossip) && !missing.detail.includes(other), 'no key values')
     assert.match(missing.next ?? '', /federate import --context dc2 -n consul -f - --force/)
-    const rotating = gossipKeyCheck(input(observation('dc2', {keyring: probeOk([ring(false, 'dc2', [other, gossip], [other]), ring(true, 'dc2', [other, gossip], [other])])})))!
+    const rotating = gossipKeyCheck(
+      input(observation('dc2', {keyring: probeOk([ring(false, 'dc2', [other, gossip], [other]), ring(true, 'dc2', [other, gossip], [other])])})),
+    )!
     assert.equal(rotating.status, 'warn')
     assert.match(rotating.cause ?? '', /rotation is in progress/)
   })
 
   it('fails when encryption is off but the secret holds a key, or on but the secret has none', () => {
     assert.equal(gossipKeyCheck(input(observation('dc1', {keyring: probeOk('disabled')})))!.status, 'fail')
-    const noKey = gossipKeyCheck(input(observation('dc1', {keyring: probeOk([ring(false, 'dc1', [gossip])])}), {data: data({gossipEncryptionKey: ''})}))!
+    const noKey = gossipKeyCheck(
+      input(observation('dc1', {keyring: probeOk([ring(false, 'dc1', [gossip])])}), {data: data({gossipEncryptionKey: ''})}),
+    )!
     assert.equal(noKey.status, 'fail')
     assert.match(noKey.detail, /has no gossipEncryptionKey/)
     assert.equal(gossipKeyCheck(input(observation('dc1', {keyring: probeOk('disabled')}), {data: data({gossipEncryptionKey: ''})}))!.status, 'ok')
   })
 
   it('warns when the keyring cannot be read', () => {
-    const check = gossipKeyCheck(input(observation('dc1', {keyring: probeFail('forbidden', 'Consul denied reading /v1/operator/keyring: HTTP 403 (Permission denied)')})))!
+    const check = gossipKeyCheck(
+      input(observation('dc1', {keyring: probeFail('forbidden', 'Consul denied reading /v1/operator/keyring: HTTP 403 (Permission denied)')})),
+    )!
     assert.equal(check.status, 'warn')
     assert.match(check.cause ?? '', /operator:read/)
   })
 })
 
 describe('verify: the replication token', () => {
-  const token = (policies = ['acl-replication-token'], local = false) => probeOk({accessorId: 'a1b2c3d4-0000-4000-8000-000000000001', policies, local})
+  const token = (policies = ['acl-replication-token'], local = false) =>
+    probeOk({accessorId: 'a1b2c3d4-0000-4000-8000-000000000001', policies, local})
 
   it('passes a global token with the replication policy; in a secondary, while replication runs', () => {
     const primary = replicationTokenCheck(input(observation('dc1', {replicationToken: token()})))!
     assert.equal(primary.status, 'ok')
     assert.equal(primary.detail, 'accessor a1b2c3d4-0000-4000-8000-000000000001 in dc1, policy acl-replication-token')
-    const status = probeOk({enabled: true, running: true, sourceDatacenter: 'dc1', replicationType: 'tokens', replicatedIndex: 9, lastSuccess: '2026-03-01T11:59:00Z'})
+    const status = probeOk({
+      enabled: true,
+      running: true,
+      sourceDatacenter: 'dc1',
+      replicationType: 'tokens',
+      replicatedIndex: 9,
+      lastSuccess: '2026-03-01T11:59:00Z',
+    })
     const secondary = replicationTokenCheck(input(observation('dc2', {replicationToken: token()})), status)!
     assert.equal(secondary.status, 'ok')
     assert.match(secondary.detail, /dc2 replicates with it \(running, no authentication errors\)/)
@@ -179,9 +205,21 @@ describe('verify: the replication token', () => {
   })
 
   it('fails a token without the replication policy, a local token, and a secondary replicating with another token', () => {
-    assert.match(replicationTokenCheck(input(observation('dc1', {replicationToken: token(['global-management'])})))!.detail, /policies global-management, not acl-replication-token/)
+    assert.match(
+      replicationTokenCheck(input(observation('dc1', {replicationToken: token(['global-management'])})))!.detail,
+      /policies global-management, not acl-replication-token/,
+    )
     assert.match(replicationTokenCheck(input(observation('dc1', {replicationToken: token(undefined, true)})))!.detail, /local token/)
-    const status = probeOk({enabled: true, running: true, sourceDatacenter: 'dc1', replicationType: 'tokens', replicatedIndex: 9, lastSuccess: '2026-03-01T11:00:00Z', lastError: '2026-03-01T11:59:00Z', lastErrorMessage: 'failed to retrieve remote ACL tokens: ACL not found'})
+    const status = probeOk({
+      enabled: true,
+      running: true,
+      sourceDatacenter: 'dc1',
+      replicationType: 'tokens',
+      replicatedIndex: 9,
+      lastSuccess: '2026-03-01T11:00:00Z',
+      lastError: '2026-03-01T11:59:00Z',
+      lastErrorMessage: 'failed to retrieve remote ACL tokens: ACL not found',
+    })
     const check = replicationTokenCheck(input(observation('dc2', {replicationToken: token()})), status)!
     assert.equal(check.status, 'fail')
     assert.match(check.cause ?? '', /replicate with another token than the secret's/)
@@ -203,14 +241,35 @@ describe('verify: mesh gateway proxy-defaults', () => {
   })
 
   it('fails another mode, passes local, and checks the resource where the CRD exists', () => {
-    assert.match(proxyDefaultsCheck(sideOf(observation('dc2', {proxyDefaults: probeOk({meshGatewayMode: 'remote'})})), fix, {})!.detail, /MeshGateway.Mode is "remote" in dc2, not "local"/)
+    assert.match(
+      proxyDefaultsCheck(sideOf(observation('dc2', {proxyDefaults: probeOk({meshGatewayMode: 'remote'})})), fix, {})!.detail,
+      /MeshGateway.Mode is "remote" in dc2, not "local"/,
+    )
     assert.match(proxyDefaultsCheck(sideOf(observation('dc2', {proxyDefaults: probeOk({meshGatewayMode: ''})})), fix, {})!.detail, /not set/)
     const local = {proxyDefaults: probeOk({meshGatewayMode: 'local'})}
-    assert.equal(proxyDefaultsCheck(sideOf(observation('dc2', local, {proxyDefaultsResource: probeOk({crd: false})})), fix, {})!.detail, 'MeshGateway.Mode local (no ProxyDefaults CRD in this cluster)')
-    const synced = proxyDefaultsCheck(sideOf(observation('dc2', local, {proxyDefaultsResource: probeOk({crd: true, resource: {namespace: 'consul', synced: 'True'}})})), fix, {})!
+    assert.equal(
+      proxyDefaultsCheck(sideOf(observation('dc2', local, {proxyDefaultsResource: probeOk({crd: false})})), fix, {})!.detail,
+      'MeshGateway.Mode local (no ProxyDefaults CRD in this cluster)',
+    )
+    const synced = proxyDefaultsCheck(
+      sideOf(observation('dc2', local, {proxyDefaultsResource: probeOk({crd: true, resource: {namespace: 'consul', synced: 'True'}})})),
+      fix,
+      {},
+    )!
     assert.equal(synced.status, 'ok')
     assert.equal(synced.detail, 'MeshGateway.Mode local; ProxyDefaults global in namespace consul Synced True')
-    const stuck = proxyDefaultsCheck(sideOf(observation('dc2', local, {proxyDefaultsResource: probeOk({crd: true, resource: {namespace: 'consul', synced: 'False', reason: 'ConsulAgentError', message: 'writing config entry to consul: 403'}})})), fix, {})!
+    const stuck = proxyDefaultsCheck(
+      sideOf(
+        observation('dc2', local, {
+          proxyDefaultsResource: probeOk({
+            crd: true,
+            resource: {namespace: 'consul', synced: 'False', reason: 'ConsulAgentError', message: 'writing config entry to consul: 403'},
+          }),
+        }),
+      ),
+      fix,
+      {},
+    )!
     assert.equal(stuck.status, 'fail')
     assert.match(stuck.detail, /is not synced \(Synced False, ConsulAgentError: writing config entry to consul: 403\)/)
     assert.match(stuck.next ?? '', /kubectl describe proxydefaults global -n consul --context dc2/)
@@ -229,7 +288,10 @@ describe('verify: mesh gateway proxy-defaults', () => {
   })
 
   it("checks a datacenter no side runs through another side's server (?dc=), naming its context as a placeholder", () => {
-    const {checks} = evaluate([observation('dc1', {proxyDefaults: probeOk({meshGatewayMode: 'local'}), remoteProxyDefaults: {dc2: probeOk(null)}})], {now: NOW, expectDatacenters: ['dc2']})
+    const {checks} = evaluate([observation('dc1', {proxyDefaults: probeOk({meshGatewayMode: 'local'}), remoteProxyDefaults: {dc2: probeOk(null)}})], {
+      now: NOW,
+      expectDatacenters: ['dc2'],
+    })
     const remote = checks.find((check) => check.id === 'proxy-defaults:dc1:dc2')!
     assert.equal(remote.status, 'fail')
     assert.equal(remote.title, 'dc1: proxy-defaults "global" sets mesh gateway mode local in dc2 (asked through dc1)')

@@ -42,15 +42,21 @@ describe('consul members -wan tables', () => {
       segment: '<all>',
     })
     assert.match(members[1].address, /^127\.0\.0\.1:\d+$/)
-    assert.deepEqual(parseMembersTable(fixture('members-wan-dc2.txt')).map((member) => member.datacenter), ['dc1', 'dc2'])
+    assert.deepEqual(
+      parseMembersTable(fixture('members-wan-dc2.txt')).map((member) => member.datacenter),
+      ['dc1', 'dc2'],
+    )
   })
 
   it('reads a failed server of a stopped datacenter', () => {
     const members = parseMembersTable(fixture('members-wan-dc1-dc2-stopped.txt'))
-    assert.deepEqual(members.map((member) => [member.name, member.status]), [
-      ['consul-server-0.dc1', 'alive'],
-      ['consul-server-0.dc2', 'failed'],
-    ])
+    assert.deepEqual(
+      members.map((member) => [member.name, member.status]),
+      [
+        ['consul-server-0.dc1', 'alive'],
+        ['consul-server-0.dc2', 'failed'],
+      ],
+    )
   })
 
   it('reads the older layout without Partition', () => {
@@ -79,7 +85,11 @@ describe('consul members -wan tables', () => {
   it('cuts rows with empty cells at the header offsets (members of an unknown role)', () => {
     const header = fixture('members-wan-dc1.txt').split('\n')[0]
     const offset = (name: string) => header.indexOf(name)
-    const row = 'odd-node.dc3'.padEnd(offset('Address')) + '10.0.0.9:8302'.padEnd(offset('Status') - offset('Address')) + 'alive'.padEnd(offset('Type') - offset('Status')) + 'unknown'
+    const row =
+      'odd-node.dc3'.padEnd(offset('Address')) +
+      '10.0.0.9:8302'.padEnd(offset('Status') - offset('Address')) +
+      'alive'.padEnd(offset('Type') - offset('Status')) +
+      'unknown'
     const [member] = parseMembersTable(`${header}\n${row}\n`)
     assert.equal(member.name, 'odd-node.dc3')
     assert.equal(member.type, 'unknown')
@@ -97,11 +107,32 @@ describe('Consul HTTP API answers', () => {
     const fromJson = parseMembersJson(json('agent-members-wan-dc1.json'))
     const fromTable = parseMembersTable(fixture('members-wan-dc1.txt'))
     assert.deepEqual(
-      fromJson.map(({name, status, type, build, protocol, datacenter, partition, segment}) => ({name, status, type, build, protocol, datacenter, partition, segment})),
-      fromTable.map(({name, status, type, build, protocol, datacenter, partition, segment}) => ({name, status, type, build, protocol, datacenter, partition, segment})),
+      fromJson.map(({name, status, type, build, protocol, datacenter, partition, segment}) => ({
+        name,
+        status,
+        type,
+        build,
+        protocol,
+        datacenter,
+        partition,
+        segment,
+      })),
+      fromTable.map(({name, status, type, build, protocol, datacenter, partition, segment}) => ({
+        name,
+        status,
+        type,
+        build,
+        protocol,
+        datacenter,
+        partition,
+        segment,
+      })),
     )
     const stopped = parseMembersJson(JSON.parse(parseCurlOutput(fixture('agent-members-wan-dc1-dc2-stopped.http.txt')).body))
-    assert.deepEqual(stopped.map((member) => member.status), ['alive', 'failed'])
+    assert.deepEqual(
+      stopped.map((member) => member.status),
+      ['alive', 'failed'],
+    )
   })
 
   it('reads who an agent is, its primary, whether ACLs, HTTPS and gossip encryption are on, and its RPC address', () => {
@@ -140,7 +171,10 @@ describe('Consul HTTP API answers', () => {
     const health = parseServerHealth(json('health-service-consul-dc2.json'))
     assert.equal(health.servers.length, 1)
     assert.equal(health.servers[0].node, 'consul-server-0')
-    assert.deepEqual(health.servers[0].checks.map((check) => [check.checkId, check.status]), [['serfHealth', 'passing']])
+    assert.deepEqual(
+      health.servers[0].checks.map((check) => [check.checkId, check.status]),
+      [['serfHealth', 'passing']],
+    )
     assert.equal(health.filteredByAcls, false)
   })
 
@@ -161,7 +195,12 @@ describe('Consul HTTP API answers', () => {
 
   it('classifies failures: a wrong token, ACLs off, a dead agent', () => {
     assert.equal(classifyConsulCliError(fixture('members-wan-bad-token.stderr.txt')), 'forbidden')
-    assert.equal(classifyConsulCliError('Error retrieving members: Get "https://127.0.0.1:8501/v1/agent/members?segment=_all&wan=1": dial tcp 127.0.0.1:8501: connect: connection refused'), 'unreachable')
+    assert.equal(
+      classifyConsulCliError(
+        'Error retrieving members: Get "https://127.0.0.1:8501/v1/agent/members?segment=_all&wan=1": dial tcp 127.0.0.1:8501: connect: connection refused',
+      ),
+      'unreachable',
+    )
     assert.equal(classifyConsulHttpError(403, 'ACL not found'), 'forbidden')
     assert.equal(fixture('acl-replication-disabled.401.txt'), 'ACL support disabled')
     assert.equal(classifyConsulHttpError(401, fixture('acl-replication-disabled.401.txt')), 'error')
@@ -180,7 +219,11 @@ describe('what the servers use: keyring, token, proxy-defaults, certificate chai
   })
 
   it('reads token/self without the secret, and knows an unknown token by its 403', () => {
-    assert.deepEqual(parseTokenSelf(json('acl-token-self-replication.json')), {accessorId: 'd1c1a6de-ceb1-7087-9c0d-5a12ca4e2d56', policies: ['acl-replication-token'], local: false})
+    assert.deepEqual(parseTokenSelf(json('acl-token-self-replication.json')), {
+      accessorId: 'd1c1a6de-ceb1-7087-9c0d-5a12ca4e2d56',
+      policies: ['acl-replication-token'],
+      local: false,
+    })
     const reply = parseCurlOutput(fixture('acl-token-self-unknown.http.txt'))
     assert.equal(reply.status, 403)
     assert.match(reply.body, /ACL not found/)

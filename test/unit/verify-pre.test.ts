@@ -14,7 +14,10 @@ import {probeFail, probeOk, type Check} from '../../src/verify/types.js'
 let ca: CertificateAuthority
 let gossip: string
 
-function observation(overrides: Partial<PreObservation> = {}, agent: {datacenter?: string; primaryDatacenter?: string; aclsEnabled?: boolean; https?: boolean} = {}): PreObservation {
+function observation(
+  overrides: Partial<PreObservation> = {},
+  agent: {datacenter?: string; primaryDatacenter?: string; aclsEnabled?: boolean; https?: boolean} = {},
+): PreObservation {
   return {
     target: {context: 'east', namespace: 'consul', release: 'consul'},
     datacenter: 'dc3',
@@ -35,13 +38,29 @@ function observation(overrides: Partial<PreObservation> = {}, agent: {datacenter
       consul: {
         via: 'http',
         source: 'https://consul.west.example:8501',
-        agent: probeOk({datacenter: 'dc1', primaryDatacenter: 'dc1', nodeName: 'consul-server-0', version: '1.22.2', server: true, aclsEnabled: true, https: true, gossipEncryption: true, ...agent}),
-        members: probeOk([{name: 'consul-server-0.dc1', address: '10.0.0.1:8302', status: 'alive', type: 'server', build: '1.22.2', protocol: '2', datacenter: 'dc1'}]),
+        agent: probeOk({
+          datacenter: 'dc1',
+          primaryDatacenter: 'dc1',
+          nodeName: 'consul-server-0',
+          version: '1.22.2',
+          server: true,
+          aclsEnabled: true,
+          https: true,
+          gossipEncryption: true,
+          ...agent,
+        }),
+        members: probeOk([
+          {name: 'consul-server-0.dc1', address: '10.0.0.1:8302', status: 'alive', type: 'server', build: '1.22.2', protocol: '2', datacenter: 'dc1'},
+        ]),
         datacenters: probeOk(['dc1']),
       },
     },
     gateways: [{address: '198.51.100.10:443', reachable: true}],
-    authHost: {url: 'https://203.0.113.20:6443', source: "from the kubeconfig's server of context east", result: {ok: true, subject: 'CN=kube-apiserver', names: 'IP Address:203.0.113.20'}},
+    authHost: {
+      url: 'https://203.0.113.20:6443',
+      source: "from the kubeconfig's server of context east",
+      result: {ok: true, subject: 'CN=kube-apiserver', names: 'IP Address:203.0.113.20'},
+    },
     planned: {},
     ...overrides,
   }
@@ -62,7 +81,10 @@ describe('verify --pre verdicts', () => {
   it('passes a ready secondary', () => {
     const {checks, primaryDatacenter} = evaluatePre(observation())
     assert.equal(primaryDatacenter, 'dc1')
-    assert.deepEqual(checks.filter((check) => check.status !== 'ok').map((check) => check.id), [])
+    assert.deepEqual(
+      checks.filter((check) => check.status !== 'ok').map((check) => check.id),
+      [],
+    )
   })
 
   it('fails a --primary-context that runs a secondary', () => {
@@ -82,18 +104,30 @@ describe('verify --pre verdicts', () => {
 
   it('fails data naming another primary, and a missing secret with the command that copies it', () => {
     const other = observation()
-    other.secret = probeOk({...(other.secret as {ok: true; value: Record<string, string>}).value, serverConfigJSON: JSON.stringify({primary_datacenter: 'dc7', primary_gateways: ['198.51.100.10:443']})})
+    other.secret = probeOk({
+      ...(other.secret as {ok: true; value: Record<string, string>}).value,
+      serverConfigJSON: JSON.stringify({primary_datacenter: 'dc7', primary_gateways: ['198.51.100.10:443']}),
+    })
     assert.match(byId(evaluatePre(other).checks, 'pre-server-config:east').detail, /names primary_datacenter dc7, but west runs the primary dc1/)
     const missing = byId(evaluatePre(observation({secret: probeOk(null)})).checks, 'pre-secret:east')
     assert.equal(missing.status, 'fail')
-    assert.match(missing.next ?? '', /^copy it from the primary: consulk8s federate secondary --context east --primary-context west -n consul --datacenter dc3 /)
+    assert.match(
+      missing.next ?? '',
+      /^copy it from the primary: consulk8s federate secondary --context east --primary-context west -n consul --datacenter dc3 /,
+    )
   })
 
   it('warns about gateways not reachable from here, fails TLS/ACL/gossip disagreement', () => {
-    const gateways = byId(evaluatePre(observation({gateways: [{address: '198.51.100.10:443', reachable: false, message: 'ETIMEDOUT'}]})).checks, 'pre-gateways')
+    const gateways = byId(
+      evaluatePre(observation({gateways: [{address: '198.51.100.10:443', reachable: false, message: 'ETIMEDOUT'}]})).checks,
+      'pre-gateways',
+    )
     assert.equal(gateways.status, 'warn')
     assert.equal(gateways.detail, '198.51.100.10:443: ETIMEDOUT')
-    const settings = byId(evaluatePre(observation({planned: {tls: true, acls: false, gossip: true}, plannedSource: 'east-values.yaml'})).checks, 'pre-settings')
+    const settings = byId(
+      evaluatePre(observation({planned: {tls: true, acls: false, gossip: true}, plannedSource: 'east-values.yaml'})).checks,
+      'pre-settings',
+    )
     assert.equal(settings.status, 'fail')
     assert.match(settings.detail, /ACLs: primary on, dc3 off \(east-values\.yaml\)/)
     assert.match(settings.cause ?? '', /^ACLs differ/)
@@ -102,15 +136,42 @@ describe('verify --pre verdicts', () => {
   })
 
   it('fails a k8sAuthMethodHost whose certificate is not for its host, or that does not answer', () => {
-    const tls = byId(evaluatePre(observation({authHost: {url: 'https://203.0.113.20:6443', source: 'from --k8s-auth-method-host', result: {ok: false, kind: 'tls', message: "203.0.113.20:6443: ERR_TLS_CERT_ALTNAME_INVALID Hostname/IP does not match certificate's altnames"}}})).checks, 'pre-k8s-auth-method-host')
+    const tls = byId(
+      evaluatePre(
+        observation({
+          authHost: {
+            url: 'https://203.0.113.20:6443',
+            source: 'from --k8s-auth-method-host',
+            result: {
+              ok: false,
+              kind: 'tls',
+              message: "203.0.113.20:6443: ERR_TLS_CERT_ALTNAME_INVALID Hostname/IP does not match certificate's altnames",
+            },
+          },
+        }),
+      ).checks,
+      'pre-k8s-auth-method-host',
+    )
     assert.equal(tls.status, 'fail')
     assert.match(tls.cause ?? '', /not issued for that host/)
-    const down = byId(evaluatePre(observation({authHost: {url: 'https://203.0.113.20:6443', source: 'x', result: {ok: false, kind: 'unreachable', message: 'ECONNREFUSED'}}})).checks, 'pre-k8s-auth-method-host')
+    const down = byId(
+      evaluatePre(
+        observation({authHost: {url: 'https://203.0.113.20:6443', source: 'x', result: {ok: false, kind: 'unreachable', message: 'ECONNREFUSED'}}}),
+      ).checks,
+      'pre-k8s-auth-method-host',
+    )
     assert.match(down.cause ?? '', /does not answer there/)
   })
 
   it('reports an unreachable primary once, and still checks the secret and the auth host', () => {
-    const {checks} = evaluatePre(observation({primary: {...observation().primary, consul: {via: 'http', source: 'https://consul.west.example:8501', agent: probeFail('unreachable', 'ECONNREFUSED')}}}))
+    const {checks} = evaluatePre(
+      observation({
+        primary: {
+          ...observation().primary,
+          consul: {via: 'http', source: 'https://consul.west.example:8501', agent: probeFail('unreachable', 'ECONNREFUSED')},
+        },
+      }),
+    )
     assert.equal(byId(checks, 'pre-consul:west').status, 'fail')
     assert.equal(byId(checks, 'pre-datacenter').status, 'warn')
     assert.equal(byId(checks, 'pre-secret:east').status, 'ok')
@@ -129,7 +190,13 @@ describe('the secondary values verify --pre reads', () => {
       '  gossipEncryption: {secretName: consul-federation, secretKey: gossipEncryptionKey}',
       '  federation: {enabled: true, primaryDatacenter: dc1, k8sAuthMethodHost: "https://203.0.113.20:6443"}',
     ].join('\n')
-    assert.deepEqual(plannedFromValues(values), {datacenter: 'dc3', acls: true, gossip: true, tls: true, k8sAuthMethodHost: 'https://203.0.113.20:6443'})
+    assert.deepEqual(plannedFromValues(values), {
+      datacenter: 'dc3',
+      acls: true,
+      gossip: true,
+      tls: true,
+      k8sAuthMethodHost: 'https://203.0.113.20:6443',
+    })
     assert.deepEqual(plannedFromValues('global: {datacenter: dc4}'), {datacenter: 'dc4', acls: false, gossip: false, tls: false})
     assert.deepEqual(plannedFromValues(': not yaml ['), {})
   })

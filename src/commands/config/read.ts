@@ -31,7 +31,9 @@ Secret material is hidden: values under keys that name a token, password or lice
     this.useStderr()
     const cluster = await connectCluster({kubeconfig: flags.kubeconfig, context: flags.context})
     const result = await readReleaseConfig(cluster, locateOptionsFromFlags(flags))
-    this.ui.success(`Release ${result.release} in namespace ${result.namespace} of context "${result.context}": ${result.status}, revision ${result.revision}, chart ${result.chart}${result.hidden.length > 0 ? `; ${result.hidden.length} secret value(s) hidden` : ''}`)
+    this.ui.success(
+      `Release ${result.release} in namespace ${result.namespace} of context "${result.context}": ${result.status}, revision ${result.revision}, chart ${result.chart}${result.hidden.length > 0 ? `; ${result.hidden.length} secret value(s) hidden` : ''}`,
+    )
     if (!this.jsonEnabled()) process.stdout.write(flags.output === 'json' ? `${JSON.stringify(result.values, null, 2)}\n` : stringify(result.values))
     return result
   }

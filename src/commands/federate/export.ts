@@ -18,9 +18,18 @@ export default class FederateExport extends BaseCommand {
 The manifest goes to stdout, or with --output-file to a file (written atomically with mode 0600). -o picks yaml (default; json for an --output-file ending in .json) or json. The manifest grants full control of Consul: a warning saying so goes to stderr.`
   static enableJsonFlag = true
   static examples = [
-    {description: 'To a file, then into the secondary', command: '<%= config.bin %> <%= command.id %> --context dc1 --output-file consul-federation.yaml'},
-    {description: 'Straight into another cluster', command: '<%= config.bin %> <%= command.id %> --context dc1 | <%= config.bin %> federate import --context dc2 -f -'},
-    {description: 'As JSON, for another namespace', command: '<%= config.bin %> <%= command.id %> --context dc1 -o json --target-namespace consul-dc2'},
+    {
+      description: 'To a file, then into the secondary',
+      command: '<%= config.bin %> <%= command.id %> --context dc1 --output-file consul-federation.yaml',
+    },
+    {
+      description: 'Straight into another cluster',
+      command: '<%= config.bin %> <%= command.id %> --context dc1 | <%= config.bin %> federate import --context dc2 -f -',
+    },
+    {
+      description: 'As JSON, for another namespace',
+      command: '<%= config.bin %> <%= command.id %> --context dc1 -o json --target-namespace consul-dc2',
+    },
   ]
 
   static flags = {
@@ -30,13 +39,23 @@ The manifest goes to stdout, or with --output-file to a file (written atomically
     'target-namespace': Flags.string({description: 'Namespace written into the manifest (default: the namespace read from).'}),
   }
 
-  async run(): Promise<{name: string; namespace?: string; file?: string; keys: string[]; primaryDatacenter: string; primaryGateways: string[]; caFingerprint256: string}> {
+  async run(): Promise<{
+    name: string
+    namespace?: string
+    file?: string
+    keys: string[]
+    primaryDatacenter: string
+    primaryGateways: string[]
+    caFingerprint256: string
+  }> {
     const {flags} = await this.parse(FederateExport)
     const target = outputTarget(flags.output, flags['output-file'])
     const {format} = target
     const file = target.file ? resolve(target.file) : undefined
     if (!file && this.jsonEnabled()) {
-      throw new UserError('--json prints a report, so the manifest needs a file: pass --output-file <file>.', {hint: 'Or drop --json to get the manifest on stdout.'})
+      throw new UserError('--json prints a report, so the manifest needs a file: pass --output-file <file>.', {
+        hint: 'Or drop --json to get the manifest on stdout.',
+      })
     }
     if (file) await checkOutputPaths([{path: file, kind: 'file', flag: '--output-file'}])
     this.useStderr()
@@ -48,7 +67,9 @@ The manifest goes to stdout, or with --output-file to a file (written atomically
     const stderr = new Terminal({stream: process.stderr})
     stderr.warn(EXPORT_WARNING)
     if (file) {
-      this.ui.success(`Wrote ${manifest.metadata.name} (keys ${summary.keys.join(', ')}; primary ${summary.primaryDatacenter}, gateways ${summary.primaryGateways.join(', ')}) to ${displayPath(file)} (mode 0600).`)
+      this.ui.success(
+        `Wrote ${manifest.metadata.name} (keys ${summary.keys.join(', ')}; primary ${summary.primaryDatacenter}, gateways ${summary.primaryGateways.join(', ')}) to ${displayPath(file)} (mode 0600).`,
+      )
     }
     return {
       name: manifest.metadata.name,

@@ -28,22 +28,38 @@ Importing the same data again changes nothing. If a secret of that name exists w
     force: Flags.boolean({description: 'Replace an existing federation secret that holds other data (asks for confirmation).', default: false}),
   }
 
-  async run(): Promise<{name: string; namespace: string; context: string; action: string; keys: string[]; primaryDatacenter: string; dryRun: boolean; steps: Step[]; warnings: string[]}> {
+  async run(): Promise<{
+    name: string
+    namespace: string
+    context: string
+    action: string
+    keys: string[]
+    primaryDatacenter: string
+    dryRun: boolean
+    steps: Step[]
+    warnings: string[]
+  }> {
     const {flags} = await this.parse(FederateImport)
     const sourceName = flags.file === '-' ? 'the manifest on stdin' : flags.file
     const source = parseSecretManifest(await readInput(flags.file), sourceName)
     // The file is checked completely before any cluster is contacted.
     validateImportSource(source, {namespace: flags.namespace, sourceName})
     const clients = await federationClients(flags, {cluster: true, consul: false})
-    const plan = await importFederationSecret(source, {store: clients.store!, cluster: clients.cluster}, {
-      release: flags.release,
-      namespace: flags.namespace,
-      force: flags.force,
-      dryRun: flags['dry-run'],
-      sourceName,
-      confirm: (message) => confirmOrAbort(message, {yes: flags.yes}),
-    })
-    const warnings = plan.renamedFrom ? [`The manifest names the secret ${plan.renamedFrom}; it was imported as ${plan.name}, the name release "${flags.release}" uses.`] : []
+    const plan = await importFederationSecret(
+      source,
+      {store: clients.store!, cluster: clients.cluster},
+      {
+        release: flags.release,
+        namespace: flags.namespace,
+        force: flags.force,
+        dryRun: flags['dry-run'],
+        sourceName,
+        confirm: (message) => confirmOrAbort(message, {yes: flags.yes}),
+      },
+    )
+    const warnings = plan.renamedFrom
+      ? [`The manifest names the secret ${plan.renamedFrom}; it was imported as ${plan.name}, the name release "${flags.release}" uses.`]
+      : []
     this.ui.header(`Federation secret into ${clients.store!.where}${flags['dry-run'] ? ' — dry run, nothing written' : ''}`)
     renderSteps(this.ui, plan.steps, flags['dry-run'])
     renderWarnings(this.ui, warnings)

@@ -33,11 +33,27 @@ In the cluster it also makes sure of the ProxyDefaults "global" with meshGateway
 Re-running is safe: existing CA, gossip key and token are reused and reported unchanged; replacing them needs --rotate. With --output-dir nothing talks to a cluster or to Consul (CONSUL_HTTP_ADDR is ignored): values.yaml and the Secret manifests (mode 0600) are written into the directory for GitOps.`
   static enableJsonFlag = true
   static examples = [
-    {description: 'Offline, for GitOps: values.yaml and Secret manifests in ./federation', command: '<%= config.bin %> <%= command.id %> --output-dir ./federation --yes'},
-    {description: 'Offline, the complete bundle (federation secret included) for a known gateway address', command: '<%= config.bin %> <%= command.id %> --output-dir ./federation --context dc1 --primary-gateway 203.0.113.10:443 --yes'},
-    {description: 'Against the primary cluster (before and again after helm install)', command: '<%= config.bin %> <%= command.id %> --context dc1 --datacenter dc1'},
-    {description: 'After the install: wait for the mesh gateway address, then write the federation secret', command: '<%= config.bin %> <%= command.id %> --context dc1 --wait --timeout 10m'},
-    {description: 'NodePort gateways, no ACLs, fixed gateway address', command: '<%= config.bin %> <%= command.id %> --context dc1 --no-acls --mesh-gateway-service-type NodePort --primary-gateway 203.0.113.10:30443'},
+    {
+      description: 'Offline, for GitOps: values.yaml and Secret manifests in ./federation',
+      command: '<%= config.bin %> <%= command.id %> --output-dir ./federation --yes',
+    },
+    {
+      description: 'Offline, the complete bundle (federation secret included) for a known gateway address',
+      command: '<%= config.bin %> <%= command.id %> --output-dir ./federation --context dc1 --primary-gateway 203.0.113.10:443 --yes',
+    },
+    {
+      description: 'Against the primary cluster (before and again after helm install)',
+      command: '<%= config.bin %> <%= command.id %> --context dc1 --datacenter dc1',
+    },
+    {
+      description: 'After the install: wait for the mesh gateway address, then write the federation secret',
+      command: '<%= config.bin %> <%= command.id %> --context dc1 --wait --timeout 10m',
+    },
+    {
+      description: 'NodePort gateways, no ACLs, fixed gateway address',
+      command:
+        '<%= config.bin %> <%= command.id %> --context dc1 --no-acls --mesh-gateway-service-type NodePort --primary-gateway 203.0.113.10:30443',
+    },
     {description: 'Show what would change', command: '<%= config.bin %> <%= command.id %> --context dc1 --dry-run'},
   ]
 
@@ -48,16 +64,30 @@ Re-running is safe: existing CA, gossip key and token are reused and reported un
     ...dryRunFlag,
     wait: Flags.boolean({description: 'Keep looking for the mesh gateway address until the federation secret can be written.', default: false}),
     ...timeoutFlag('How long --wait (and --install) may take (90s, 10m).'),
-    datacenter: Flags.string({description: 'Name of the primary datacenter (asked on a terminal; default dc1, or the previous run\'s).'}),
+    datacenter: Flags.string({description: "Name of the primary datacenter (asked on a terminal; default dc1, or the previous run's)."}),
     acls: Flags.boolean({allowNo: true, description: 'Enable ACLs with a replication token for secondaries (asked on a terminal; default on).'}),
     gossip: Flags.boolean({allowNo: true, description: 'Enable gossip encryption (asked on a terminal; default on).'}),
-    'mesh-gateway-service-type': Flags.string({options: [...MESH_GATEWAY_SERVICE_TYPES], description: 'Service type of the mesh gateway (asked on a terminal; default LoadBalancer).'}),
-    'primary-gateway': Flags.string({multiple: true, description: 'Address host:port of a primary mesh gateway, instead of reading the mesh gateway Service (repeatable).'}),
+    'mesh-gateway-service-type': Flags.string({
+      options: [...MESH_GATEWAY_SERVICE_TYPES],
+      description: 'Service type of the mesh gateway (asked on a terminal; default LoadBalancer).',
+    }),
+    'primary-gateway': Flags.string({
+      multiple: true,
+      description: 'Address host:port of a primary mesh gateway, instead of reading the mesh gateway Service (repeatable).',
+    }),
     'values-file': Flags.string({description: 'Where to write the Helm values (default primary-values.yaml, or <output-dir>/values.yaml).'}),
     'output-dir': Flags.string({description: 'Write values.yaml and Secret manifests into this directory instead of talking to a cluster.'}),
-    rotate: Flags.string({multiple: true, options: [...ROTATE_TARGETS], description: 'Replace existing material on purpose: ca, gossip-key or replication-token (repeatable; asks for confirmation).'}),
-    force: Flags.boolean({description: 'Overwrite a federation secret that holds other key material than the primary\'s secrets.', default: false}),
-    install: Flags.boolean({description: 'Then install Consul with the written values through helm (like `consulk8s install`); with --wait, wait for the servers and write the federation secret once the gateway address and token exist.', default: false}),
+    rotate: Flags.string({
+      multiple: true,
+      options: [...ROTATE_TARGETS],
+      description: 'Replace existing material on purpose: ca, gossip-key or replication-token (repeatable; asks for confirmation).',
+    }),
+    force: Flags.boolean({description: "Overwrite a federation secret that holds other key material than the primary's secrets.", default: false}),
+    install: Flags.boolean({
+      description:
+        'Then install Consul with the written values through helm (like `consulk8s install`); with --wait, wait for the servers and write the federation secret once the gateway address and token exist.',
+      default: false,
+    }),
     ...chartFlags,
     ...helmBinaryFlag,
     ...noHooksFlag,
@@ -81,17 +111,28 @@ Re-running is safe: existing CA, gossip key and token are reused and reported un
     }
     const previousValues = await readFile(valuesFile, 'utf8').catch(() => undefined)
     const asker = promptAsker({yes: flags.yes, json: this.jsonEnabled()})
-    const choiceFlags = {datacenter: flags.datacenter, acls: flags.acls, gossip: flags.gossip, meshGatewayServiceType: flags['mesh-gateway-service-type'] as MeshGatewayServiceType | undefined}
+    const choiceFlags = {
+      datacenter: flags.datacenter,
+      acls: flags.acls,
+      gossip: flags.gossip,
+      meshGatewayServiceType: flags['mesh-gateway-service-type'] as MeshGatewayServiceType | undefined,
+    }
     // Offline means offline: no Kubernetes and no Consul, whatever CONSUL_HTTP_ADDR says.
     const clients = await federationClients(flags, {cluster: !outputDir, consul: !outputDir})
     try {
       // A release already installed decides datacenter, names, CA and ACLs; nothing is asked then.
       const existing = clients.cluster
-        ? await readExistingRelease({cluster: clients.cluster, kubeconfig: flags.kubeconfig, helmBinary: flags['helm-binary'], release: flags.release, namespace: flags.namespace})
+        ? await readExistingRelease({
+            cluster: clients.cluster,
+            kubeconfig: flags.kubeconfig,
+            helmBinary: flags['helm-binary'],
+            release: flags.release,
+            namespace: flags.namespace,
+          })
         : undefined
       if (existing && flags.install) {
         throw new UserError(`Release ${flags.release} already exists in namespace ${flags.namespace}; --install only installs new releases.`, {
-          hint: 'Drop --install: federate primary writes the release\'s values plus the federation changes, then apply them with `consulk8s upgrade -f <values file>` (it shows the diff).',
+          hint: "Drop --install: federate primary writes the release's values plus the federation changes, then apply them with `consulk8s upgrade -f <values file>` (it shows the diff).",
         })
       }
       const choices = existing
@@ -129,11 +170,16 @@ Re-running is safe: existing CA, gossip key and token are reused and reported un
         this.renderPrimary(result, {next: false})
         install = await chainInstall(clients.cluster, chainInstallOptions(flags, valuesFile, flags.timeout), this.ui)
         // The install brought the ProxyDefaults CRD: a pending ProxyDefaults step is done now.
-        const finished = install.result ? await finishPendingProxyDefaults(result.steps, {cluster: clients.cluster!, consul: clients.consul, namespace: flags.namespace}) : undefined
+        const finished = install.result
+          ? await finishPendingProxyDefaults(result.steps, {cluster: clients.cluster!, consul: clients.consul, namespace: flags.namespace})
+          : undefined
         if (finished) renderSteps(this.ui, [finished], false)
         if (install.result && result.federationSecret.waitingFor.length > 0) {
           if (!flags.wait) {
-            this.ui.warn(`Federation secret ${result.federationSecret.name} still waits for: ${result.federationSecret.waitingFor.join('; ')}`, 'Re-run with --wait (or run `consulk8s federate primary --context ... --wait` later) to write it once Consul is up.')
+            this.ui.warn(
+              `Federation secret ${result.federationSecret.name} still waits for: ${result.federationSecret.waitingFor.join('; ')}`,
+              'Re-run with --wait (or run `consulk8s federate primary --context ... --wait` later) to write it once Consul is up.',
+            )
             return {...result, install}
           }
           this.ui.progress(`Waiting for ${result.federationSecret.waitingFor.join('; ')}`)

@@ -26,9 +26,15 @@ It also makes sure of the ProxyDefaults "global" with meshGateway.mode local in 
 The datacenter name must differ from the primary's. An existing federation secret with other data is not replaced without --force.`
   static enableJsonFlag = true
   static examples = [
-    {description: 'Straight from the primary context', command: '<%= config.bin %> <%= command.id %> --context dc2 --primary-context dc1 --datacenter dc2'},
+    {
+      description: 'Straight from the primary context',
+      command: '<%= config.bin %> <%= command.id %> --context dc2 --primary-context dc1 --datacenter dc2',
+    },
     {description: 'From an exported file', command: '<%= config.bin %> <%= command.id %> --context dc2 -f consul-federation.yaml --datacenter dc2'},
-    {description: 'A kind cluster whose API the primary reaches at another address', command: '<%= config.bin %> <%= command.id %> --context kind-dc2 --primary-context kind-dc1 --k8s-auth-method-host https://172.18.0.3:6443'},
+    {
+      description: 'A kind cluster whose API the primary reaches at another address',
+      command: '<%= config.bin %> <%= command.id %> --context kind-dc2 --primary-context kind-dc1 --k8s-auth-method-host https://172.18.0.3:6443',
+    },
   ]
 
   static flags = {
@@ -36,12 +42,20 @@ The datacenter name must differ from the primary's. An existing federation secre
     ...yesFlag,
     ...consulFlags,
     ...dryRunFlag,
-    'primary-context': Flags.string({description: 'Kube context of the primary (same kubeconfig) to copy the federation secret from.', exclusive: ['file']}),
+    'primary-context': Flags.string({
+      description: 'Kube context of the primary (same kubeconfig) to copy the federation secret from.',
+      exclusive: ['file'],
+    }),
     'primary-namespace': Flags.string({description: 'Namespace of Consul in the primary (default: -n).'}),
     file: Flags.string({char: 'f', description: 'Exported federation secret manifest, or "-" for stdin.', exclusive: ['primary-context']}),
-    datacenter: Flags.string({description: 'Name of this secondary datacenter (asked on a terminal; default dc2); must differ from the primary\'s.'}),
-    'k8s-auth-method-host': Flags.string({description: 'URL of this cluster\'s Kubernetes API as the primary reaches it (default: from the kubeconfig).'}),
-    'mesh-gateway-service-type': Flags.string({options: [...MESH_GATEWAY_SERVICE_TYPES], description: 'Service type of the mesh gateway (asked on a terminal; default LoadBalancer).'}),
+    datacenter: Flags.string({description: "Name of this secondary datacenter (asked on a terminal; default dc2); must differ from the primary's."}),
+    'k8s-auth-method-host': Flags.string({
+      description: "URL of this cluster's Kubernetes API as the primary reaches it (default: from the kubeconfig).",
+    }),
+    'mesh-gateway-service-type': Flags.string({
+      options: [...MESH_GATEWAY_SERVICE_TYPES],
+      description: 'Service type of the mesh gateway (asked on a terminal; default LoadBalancer).',
+    }),
     'values-file': Flags.string({description: 'Where to write the Helm values.', default: 'secondary-values.yaml'}),
     force: Flags.boolean({description: 'Replace an existing federation secret that holds other data (asks for confirmation).', default: false}),
     install: Flags.boolean({description: 'Then install Consul with the written values through helm (like `consulk8s install`).', default: false}),
@@ -66,9 +80,14 @@ The datacenter name must differ from the primary's. An existing federation secre
     try {
       if (!source) {
         if (flags['primary-context'] === target.cluster!.name) {
-          throw new UserError(`--primary-context and --context are both "${flags['primary-context']}".`, {hint: 'The secondary must be another cluster than the primary.'})
+          throw new UserError(`--primary-context and --context are both "${flags['primary-context']}".`, {
+            hint: 'The secondary must be another cluster than the primary.',
+          })
         }
-        const primary = await federationClients({kubeconfig: flags.kubeconfig, context: flags['primary-context'], namespace: flags['primary-namespace'] ?? flags.namespace}, {cluster: true, consul: false})
+        const primary = await federationClients(
+          {kubeconfig: flags.kubeconfig, context: flags['primary-context'], namespace: flags['primary-namespace'] ?? flags.namespace},
+          {cluster: true, consul: false},
+        )
         source = await loadFederationSource({store: primary.store!, release: flags.release})
       }
       const primaryDatacenter = source.summary.primaryDatacenter
@@ -93,9 +112,17 @@ The datacenter name must differ from the primary's. An existing federation secre
           force: flags.force,
           dryRun: flags['dry-run'],
         },
-        {target: target.store!, cluster: target.cluster!, consul: target.consul, source, confirm: (message) => confirmOrAbort(message, {yes: flags.yes})},
+        {
+          target: target.store!,
+          cluster: target.cluster!,
+          consul: target.consul,
+          source,
+          confirm: (message) => confirmOrAbort(message, {yes: flags.yes}),
+        },
       )
-      this.ui.header(`Federation secondary "${result.datacenter}" of primary "${result.primaryDatacenter}" (context "${result.context}", namespace ${result.namespace})${result.dryRun ? ' — dry run, nothing written' : ''}`)
+      this.ui.header(
+        `Federation secondary "${result.datacenter}" of primary "${result.primaryDatacenter}" (context "${result.context}", namespace ${result.namespace})${result.dryRun ? ' — dry run, nothing written' : ''}`,
+      )
       this.ui.info(`Federation secret from ${result.source}`)
       renderSteps(this.ui, result.steps, result.dryRun)
       if (result.k8sAuthMethodHost) this.ui.success(`k8sAuthMethodHost ${result.k8sAuthMethodHost} (from ${result.k8sAuthMethodHostSource})`)
@@ -104,7 +131,9 @@ The datacenter name must differ from the primary's. An existing federation secre
       if (!flags.install) return result
       const install = await chainInstall(target.cluster, chainInstallOptions(flags, result.valuesFile, flags.timeout), this.ui)
       // The install brought the ProxyDefaults CRD: a pending ProxyDefaults step is done now.
-      const finished = install.result ? await finishPendingProxyDefaults(result.steps, {cluster: target.cluster!, consul: target.consul, namespace: flags.namespace}) : undefined
+      const finished = install.result
+        ? await finishPendingProxyDefaults(result.steps, {cluster: target.cluster!, consul: target.consul, namespace: flags.namespace})
+        : undefined
       if (finished) renderSteps(this.ui, [finished], false)
       return {...result, install}
     } finally {
