@@ -31,7 +31,7 @@ import {
   type SecretData,
 } from './secret.js'
 import {DirSecretStore, createNamespace, discoverGateways, manifestYaml, namespaceExists, type SecretStore, type StoredSecret} from './store.js'
-import {buildPrimaryValues, primaryValuesHeader, renderValues} from './values.js'
+import {buildPrimaryValues, primaryValuesHeader, renderValues, valuesFileAction} from './values.js'
 import {ensureProxyDefaults, proxyDefaultsManifest} from './proxy-defaults.js'
 import {defaultLayout, existingPrimaryValues, releaseFacts, type ExistingRelease, type PrimaryLayout} from './existing.js'
 import {diffValues} from '../helm/diff.js'
@@ -502,7 +502,7 @@ export async function planPrimary(options: PrimaryOptions, state: PrimaryState):
       header,
     )
   }
-  const valuesAction: StepAction = state.valuesText === undefined ? 'create' : state.valuesText === valuesText ? 'unchanged' : 'update'
+  const valuesAction: StepAction = valuesFileAction(state.valuesText, valuesText)
   if (valuesAction === 'update') destructive.push(`overwrite ${options.valuesFile}, which has other content`)
   steps.push({
     kind: 'file',

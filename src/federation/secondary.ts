@@ -20,7 +20,7 @@ import type {Step, StepAction} from './primary.js'
 import {parseSecretManifest, validateFederationData, type FederationSummary, type SecretObject} from './secret.js'
 import {namespaceExists, readApiEndpoints, type SecretStore} from './store.js'
 import {applyImport, planImport} from './transfer.js'
-import {buildSecondaryValues, renderValues, secondaryValuesHeader} from './values.js'
+import {buildSecondaryValues, renderValues, secondaryValuesHeader, valuesFileAction} from './values.js'
 
 export interface SecondaryOptions extends Omit<Choices, 'acls' | 'gossip'> {
   release: string
@@ -146,7 +146,7 @@ export async function runSecondary(
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new UserError(`Cannot read ${options.valuesFile}: ${errorMessage(error)}`)
   }
-  const valuesAction: StepAction = previous === undefined ? 'create' : previous === valuesText ? 'unchanged' : 'update'
+  const valuesAction: StepAction = valuesFileAction(previous, valuesText)
 
   // Plan the import first (it throws on conflicts) so nothing is written on bad input.
   const existing = await env.target.get(names.federationSecret)

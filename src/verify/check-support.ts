@@ -80,6 +80,16 @@ export function failureAdvice(failure: ProbeFailure, side: Side, what: 'consul' 
     },
     error: {cause: 'an unexpected answer', next: 'rerun with --verbose and check the Consul server logs'},
   }
+  if (failure.origin === 'kubernetes' && (failure.kind === 'unreachable' || failure.kind === 'error')) {
+    // The Kubernetes API failed before Consul was asked anything: blame it, not Consul.
+    return {
+      cause:
+        failure.kind === 'unreachable'
+          ? `the Kubernetes API of context ${context} did not answer`
+          : `the Kubernetes API of context ${context} refused the request`,
+      next: failure.next ?? 'check that the cluster is up and the kubeconfig points at it (--context/--kubeconfig)',
+    }
+  }
   const advice = defaults[failure.kind]
   return {cause: advice.cause, next: failure.next ?? advice.next}
 }

@@ -66,18 +66,27 @@ export async function probe<T>(fn: () => Promise<T>): Promise<Probe<T>> {
 }
 
 /** The kind of a Kubernetes failure (already described by describeKubeError or findExecPod). */
-function kubeFailureKind(error: unknown): FailureKind {
+function kubeFailureKind(error: unknown, described?: Error): FailureKind {
   const status = apiStatusCode(error) ?? apiStatusCode((error as {cause?: unknown})?.cause)
   if (status === 401 || status === 403) return 'forbidden'
   if (status === 404) return 'not-found'
   if (status !== undefined) return 'error'
-  if (/Cannot reach the Kubernetes API/.test(errorMessage(error))) return 'unreachable'
+  if (/Cannot reach the Kubernetes API|did not answer/.test(`${errorMessage(error)} ${described?.message ?? ''}`)) return 'unreachable'
   return 'error'
 }
 
+/** A failure of the Kubernetes API, blamed on it (not on Consul) with the hint of its description. */
 function kubeFailure<T>(error: unknown, what: string, cluster: KubeCluster): Probe<T> {
   const described = describeKubeError(error, what, cluster)
-  return probeFail(kubeFailureKind(error), described.message)
+  return {
+    ok: false,
+    error: {
+      kind: kubeFailureKind(error, described),
+      message: described.message,
+      next: isUserError(described) ? described.hint : undefined,
+      origin: 'kubernetes',
+    },
+  }
 }
 
 export async function readSecretData(cluster: KubeCluster, namespace: string, name: string): Promise<Probe<Record<string, string> | null>> {
@@ -139,10 +148,8 @@ async function openReader(side: SideConnection, secret: FederationSecretView | n
   try {
     pod = await findExecPod(cluster, {namespace: target.namespace, statefulSet: names.serverStatefulSet, container: SERVER_CONTAINER})
   } catch (error) {
-    const kind =
-      isUserError(error) && error.cause === undefined ? (/not found/.test(error.message) ? 'not-found' : 'pod-not-ready') : kubeFailureKind(error)
-    const message = isUserError(error) ? error.message : describeKubeError(error, 'find a Consul server pod', cluster).message
-    return {failure: probeFail(kind, message, isUserError(error) ? error.hint : undefined), tokenSource}
+    if (!(isUserError(error) && error.cause === undefined)) return {failure: kubeFailure(error, 'find a Consul server pod', cluster), tokenSource}
+    return {failure: probeFail(/not found/.test(error.message) ? 'not-found' : 'pod-not-ready', error.message, error.hint), tokenSource}
   }
   const run = (command: string[], stdin: string) =>
     execInPod(cluster, {

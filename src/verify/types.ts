@@ -22,6 +22,8 @@ export interface ProbeFailure {
   message: string
   /** A next step that is better than the default for `kind`. */
   next?: string
+  /** Where it failed: the Kubernetes API (reading a secret, finding or exec'ing into a pod) or Consul. */
+  origin?: 'kubernetes' | 'consul'
 }
 
 export type Probe<T> = {ok: true; value: T} | {ok: false; error: ProbeFailure}

@@ -160,6 +160,22 @@ describe('federate primary offline (--output-dir)', () => {
     )
   })
 
+  it('a rerun with and without --context leaves values.yaml alone: only its header comment differs, nothing to confirm', async () => {
+    const file = join(out, 'values.yaml')
+    const before = readFileSync(file, 'utf8')
+    const confirmed: string[] = []
+    for (const context of ['dc1', undefined]) {
+      const result = await runPrimary(
+        options({valuesFile: file, context}),
+        {store: new DirSecretStore(join(out, 'secrets'), 'consul')},
+        {dryRun: false, confirm: async (message) => void confirmed.push(message)},
+      )
+      assert.equal(result.steps.find((step) => step.name === file)?.action, 'unchanged')
+    }
+    assert.deepEqual(confirmed, [])
+    assert.equal(readFileSync(file, 'utf8'), before)
+  })
+
   it('with the gateway given, fills in the federation secret (the token of the token secret kept); a rerun changes nothing', async () => {
     const result = await run({primaryGateways: ['gw.example.com:443']})
     assert.equal(result.federationSecret.status, 'update')
