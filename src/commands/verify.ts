@@ -141,10 +141,12 @@ Exit status 0 only when no check failed (warnings, e.g. a CA expiring within 30 
       timeoutMs,
       intervalMs,
       onWaiting: (pending, remainingMs) => {
-        // In CI (plain lines) print when what is awaited changes, or every 30s.
-        const text = waitingText(pending, remainingMs)
+        // On a terminal the spinner counts down at every frame; in CI (plain lines) print when
+        // what is awaited changes, or every 30s.
+        const deadline = Date.now() + remainingMs
+        const text = () => waitingText(pending, Math.max(0, deadline - Date.now()))
         const essence = pending.map((check) => `${check.id}|${check.detail}`).join('\n')
-        if (essence !== lastText || Date.now() - lastPrinted >= 30_000) {
+        if (this.ui.spinning || essence !== lastText || Date.now() - lastPrinted >= 30_000) {
           this.ui.progress(text)
           lastText = essence
           lastPrinted = Date.now()

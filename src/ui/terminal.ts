@@ -43,7 +43,7 @@ export class Terminal {
   readonly quiet: boolean
   readonly verbose: boolean
   private readonly color: boolean
-  private spinner?: {timer: NodeJS.Timeout; text: string}
+  private spinner?: {timer: NodeJS.Timeout; text: string | (() => string)}
 
   constructor(options: TerminalOptions = {}) {
     this.stream = options.stream ?? process.stdout
@@ -99,11 +99,20 @@ export class Terminal {
     this.write(renderTable(headers, rows))
   }
 
-  /** Start a progress indicator; on a TTY it spins, elsewhere one plain line per update. */
-  progress(text: string): void {
+  /** Whether a spinner redraws its line now (a capable terminal, not CI). */
+  get spinning(): boolean {
+    return this.spinner !== undefined
+  }
+
+  /**
+   * Start a progress indicator; on a TTY it spins, elsewhere one plain line per update. A
+   * function as text is read again at every frame (a countdown); the spinning line is cut to
+   * the terminal's width, so that it redraws in place instead of wrapping.
+   */
+  progress(text: string | (() => string)): void {
     if (this.quiet) return
     if (!isInteractiveStream(this.stream)) {
-      this.stream.write(`... ${text}\n`)
+      this.stream.write(`... ${typeof text === 'function' ? text() : text}\n`)
       return
     }
     if (this.spinner) {
@@ -112,10 +121,11 @@ export class Terminal {
     }
     const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏']
     let frame = 0
-    const state = {
+    const state: {text: string | (() => string); timer: NodeJS.Timeout} = {
       text,
       timer: setInterval(() => {
-        this.stream.write(`\r\u001B[2K${frames[frame++ % frames.length]} ${state.text}`)
+        const line = typeof state.text === 'function' ? state.text() : state.text
+        this.stream.write(`\r\u001B[2K${frames[frame++ % frames.length]} ${fitLine(line, (this.stream as {columns?: number}).columns)}`)
       }, 80),
     }
     state.timer.unref()
@@ -135,6 +145,14 @@ export class Terminal {
   private clearSpinnerLine(): void {
     if (this.spinner) this.stream.write('\r\u001B[2K')
   }
+}
+
+/** One line cut to fit `columns` (less the spinner frame and its space), ending in … when cut. */
+export function fitLine(text: string, columns: number | undefined): string {
+  const line = text.replace(/\s*\n\s*/g, ' ')
+  const width = Math.max(10, (columns ?? 80) - 3)
+  const chars = [...line]
+  return chars.length <= width ? line : chars.slice(0, width - 1).join('') + '…'
 }
 
 export function renderTable(headers: string[], rows: string[][]): string {

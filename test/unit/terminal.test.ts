@@ -44,3 +44,33 @@ describe('terminal colour', () => {
     assert.doesNotMatch(render({TERM: 'xterm', NO_COLOR: '1', CI: 'true'}), /\u001B/)
   })
 })
+
+describe('the spinner', () => {
+  it('fits its line to the terminal width and counts down from a text function', async () => {
+    process.env.TERM = 'xterm'
+    delete process.env.CI
+    const stream = Object.assign(new PassThrough(), {isTTY: true, columns: 40})
+    let text = ''
+    stream.on('data', (chunk) => (text += chunk))
+    const terminal = new Terminal({stream, color: false})
+    let left = 9
+    terminal.progress(() => `waiting ${left--}s more for 3 checks: dc2 WAN pool, dc2 replication, dc1 catalog`)
+    assert.equal(terminal.spinning, true)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    terminal.done()
+    const frames = text.split('\r\u001B[2K').filter(Boolean)
+    assert.ok(frames.length >= 2, text)
+    for (const frame of frames) assert.ok([...frame].length <= 39, `fits 40 columns: ${JSON.stringify(frame)}`)
+    assert.match(frames[0], /waiting 9s more/)
+    assert.match(frames[1], /waiting 8s more/)
+    assert.ok(frames[0].endsWith('…'))
+  })
+
+  it('off a terminal prints the text once per update, uncut', () => {
+    const stream = Object.assign(new PassThrough(), {isTTY: false})
+    let text = ''
+    stream.on('data', (chunk) => (text += chunk))
+    new Terminal({stream}).progress(() => 'a long line '.repeat(20).trim())
+    assert.equal(text, `... ${'a long line '.repeat(20).trim()}\n`)
+  })
+})
