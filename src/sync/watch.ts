@@ -20,7 +20,7 @@ import {
   slimEndpointSlice,
   slimNode,
   slimService,
-} from './kube.js'
+} from './read-k8s.js'
 import type {K8sEndpointSlice, K8sNode, K8sService, K8sState} from './model.js'
 import {backoffDelay, sleep} from './retry.js'
 
