@@ -7,6 +7,7 @@ import {helmBinaryFlag} from '../helm/flags.js'
 import {Helm, helmBinary} from '../helm/helm.js'
 import {BaseCommand} from '../shared/base-command.js'
 import {UserError, errorMessage} from '../shared/errors.js'
+import {withInterrupt} from '../shared/interrupt.js'
 import {consulFlags, dryRunFlag, kubeFlags, outputFlag} from '../shared/flags.js'
 import {exitCodeOf, reconcile, type EngineContext, type SyncResult} from '../sync/engine.js'
 import {connectKube} from '../kube/http.js'
@@ -263,30 +264,24 @@ With --once (and with --dry-run, which plans once and changes nothing) it reconc
       this.ui.detail(`Logged in to Consul through auth method ${flags['consul-login-auth-method']} (token ${loginToken.accessorId})`)
     }
     const consul = new ConsulClient(loginToken ? {...consulConfig, token: loginToken.secretId} : consulConfig)
-    const controller = new AbortController()
-    const interrupt = () => {
-      if (controller.signal.aborted) process.exit(130)
+    const onInterrupt = () => {
       this.ui.done()
       this.ui.warn('Interrupted: finishing the writes in flight (Ctrl-C again to quit at once).')
-      controller.abort()
-    }
-    this.handlesInterrupt = true
-    process.on('SIGINT', interrupt)
-    process.on('SIGTERM', interrupt)
-    const ctx: EngineContext = {
-      kube,
-      consul,
-      options,
-      concurrency: flags.concurrency,
-      signal: controller.signal,
-      onProgress: (message) => this.ui.detail(message),
     }
     const render = {listChanges: flags['dry-run'] || flags.verbose, consulAddress: consul.address, kubeContext: kube.name}
     const emit = (result: SyncResult, compact: boolean) => {
       if (flags.output === 'json' || (compact && this.jsonEnabled())) process.stdout.write(JSON.stringify(result, null, compact ? 0 : 2) + '\n')
       else if (flags.output === 'yaml') process.stdout.write((compact ? '---\n' : '') + stringify(result))
     }
-    try {
+    const work = async (signal: AbortSignal): Promise<SyncResult | undefined> => {
+      const ctx: EngineContext = {
+        kube,
+        consul,
+        options,
+        concurrency: flags.concurrency,
+        signal,
+        onProgress: (message) => this.ui.detail(message),
+      }
       if (flags.once || flags['dry-run']) {
         this.ui.progress(flags['dry-run'] ? 'Reading both sides to plan the sync' : 'Syncing')
         const result = await reconcile(ctx, {dryRun: flags['dry-run']})
@@ -309,10 +304,10 @@ With --once (and with --dry-run, which plans once and changes nothing) it reconc
       })
       this.ui.success(`Stopped after ${passes} pass${passes === 1 ? '' : 'es'}.`)
       return undefined
+    }
+    try {
+      return await withInterrupt(work, onInterrupt)
     } finally {
-      process.off('SIGINT', interrupt)
-      process.off('SIGTERM', interrupt)
-      this.handlesInterrupt = false
       if (loginToken) {
         await logout(consul, loginToken).catch((error) =>
           this.ui.warn(`Could not log out of Consul (token ${loginToken?.accessorId}): ${errorMessage(error)}`),
