@@ -14,7 +14,7 @@ import {connectKube} from '../kube/http.js'
 import {DEFAULT_OPTIONS, NODE_PORT_SYNC_TYPES, type SyncOptions} from '../sync/model.js'
 import {syncOptionsFrom, type SyncInput} from '../sync/options.js'
 import {mergeSyncInput, readReleaseSettings, type ReleaseSettings} from '../sync/release.js'
-import {renderPass, renderResult} from '../sync/render.js'
+import {renderPass, renderResult} from '../ui/sync-report.js'
 import {runContinuous} from '../sync/watch.js'
 
 /** The flag behind each sync setting (for --from-release: which were given, and the settings table). */

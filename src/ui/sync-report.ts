@@ -2,8 +2,8 @@
  * Human output of a sync pass: the plan (per side: + adds, ~ updates, - removals), what was
  * skipped and why, failures, and one summary line with counts, write calls and duration.
  */
-import type {Terminal} from '../ui/terminal.js'
-import {exitCodeOf, type SyncResult} from './engine.js'
+import {exitCodeOf, type SyncResult} from '../sync/engine.js'
+import type {Terminal} from './terminal.js'
 
 export interface RenderOptions {
   /** List every planned change (dry run, --verbose); otherwise only counts. */
