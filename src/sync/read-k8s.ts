@@ -15,7 +15,7 @@ import {selectService} from './to-consul.js'
 type Obj = any
 
 const KEEP_ANNOTATION = /^(consul\.hashicorp\.com\/|consulk8s\/)/
-const SERVICE_NAME_LABEL = 'kubernetes.io/service-name'
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name'
 
 /** EndpointSlices of one namespace, or of all. */
 export const ENDPOINT_SLICES = (namespace?: string): ResourceRef => ({group: 'discovery.k8s.io', resource: 'endpointslices', namespace})
