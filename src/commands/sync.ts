@@ -1,39 +1,17 @@
-import {Flags} from '@oclif/core'
+import {Flags, type Interfaces} from '@oclif/core'
 import {stringify} from 'yaml'
 
-import {ConsulClient, consulConfigFrom} from '../consul/client.js'
-import {login, logout, parseLoginMeta, POD_TOKEN_FILE, type LoginToken} from '../consul/login.js'
+import {consulConfigFrom} from '../consul/client.js'
+import {parseLoginMeta, POD_TOKEN_FILE} from '../consul/login.js'
 import {helmBinaryFlag} from '../helm/flags.js'
-import {Helm, helmBinary} from '../helm/helm.js'
 import {BaseCommand} from '../shared/base-command.js'
-import {UserError, errorMessage} from '../shared/errors.js'
 import {consulFlags, dryRunFlag, kubeFlags, outputFlag} from '../shared/flags.js'
-import {exitCodeOf, reconcile, type EngineContext, type SyncResult} from '../sync/engine.js'
-import {connectKube} from '../kube/http.js'
-import {DEFAULT_OPTIONS, NODE_PORT_SYNC_TYPES, type SyncOptions} from '../sync/model.js'
-import {syncOptionsFrom, type SyncInput} from '../sync/options.js'
-import {mergeSyncInput, readReleaseSettings, type ReleaseSettings} from '../sync/release.js'
-import {renderPass, renderResult} from '../sync/render.js'
-import {runContinuous} from '../sync/watch.js'
-
-/** The flag behind each sync setting (for --from-release: which were given, and the settings table). */
-const SETTING_FLAGS: Record<keyof SyncInput, string> = {
-  toConsul: 'to-consul',
-  toK8s: 'to-k8s',
-  defaultSync: 'default-sync',
-  syncClusterIPServices: 'sync-clusterip-services',
-  allowNamespaces: 'k8s-allow-namespace',
-  denyNamespaces: 'k8s-deny-namespace',
-  consulServicePrefix: 'consul-service-prefix',
-  k8sServicePrefix: 'k8s-service-prefix',
-  addK8sNamespaceSuffix: 'add-k8s-namespace-suffix',
-  consulNodeName: 'consul-node-name',
-  k8sWriteNamespace: 'k8s-write-namespace',
-  nodePortSyncType: 'node-port-sync-type',
-  consulDomain: 'consul-domain',
-  consulK8sTag: 'consul-k8s-tag',
-  adopt: 'adopt',
-}
+import {withInterrupt} from '../shared/interrupt.js'
+import {exitCodeOf, type SyncResult} from '../sync/engine.js'
+import {DEFAULT_OPTIONS, NODE_PORT_SYNC_TYPES} from '../sync/model.js'
+import {SETTING_FLAGS, type SyncInput} from '../sync/options.js'
+import {runSync, type SyncRunOptions} from '../sync/run.js'
+import {renderPass, renderResult, renderSettings} from '../ui/sync-report.js'
 
 /** `--from-release` alone (no value) means "the one Consul release in the cluster". */
 export function bareFromRelease(argv: string[]): string[] {
@@ -195,142 +173,89 @@ With --once (and with --dry-run, which plans once and changes nothing) it reconc
   async run(): Promise<SyncResult | undefined> {
     this.argv = bareFromRelease(this.argv)
     const {flags, metadata} = await this.parse(Sync)
-    const flagInput: SyncInput = {
-      toConsul: flags['to-consul'],
-      toK8s: flags['to-k8s'],
-      defaultSync: flags['default-sync'],
-      syncClusterIPServices: flags['sync-clusterip-services'],
-      allowNamespaces: flags['k8s-allow-namespace'],
-      denyNamespaces: flags['k8s-deny-namespace'],
-      consulServicePrefix: flags['consul-service-prefix'],
-      k8sServicePrefix: flags['k8s-service-prefix'],
-      addK8sNamespaceSuffix: flags['add-k8s-namespace-suffix'],
-      consulNodeName: flags['consul-node-name'],
-      k8sWriteNamespace: flags['k8s-write-namespace'],
-      nodePortSyncType: flags['node-port-sync-type'],
-      consulDomain: flags['consul-domain'],
-      consulK8sTag: flags['consul-k8s-tag'],
-      adopt: flags.adopt,
-    }
-    let release: ReleaseSettings | undefined
-    if (flags['from-release'] !== undefined) {
-      const helm = new Helm(helmBinary(flags['helm-binary']), {kubeconfig: flags.kubeconfig, context: flags.context})
-      release = await readReleaseSettings(helm, flags['from-release'])
-    }
-    const given = (key: keyof SyncInput) =>
-      flags[SETTING_FLAGS[key] as keyof typeof flags] !== undefined && !metadata.flags[SETTING_FLAGS[key]]?.setFromDefault
-    const explicit = Object.fromEntries(Object.entries(flagInput).filter(([key]) => given(key as keyof SyncInput))) as SyncInput
-    const merged = release ? mergeSyncInput(explicit, release.input) : {input: flagInput, sources: {}}
-    const options = syncOptionsFrom(merged.input)
-    const settings = release ? settingsTable(options, (key) => merged.sources[key] ?? 'default') : undefined
-    const consulConfig = consulConfigFrom(flags)
-    if (!consulConfig) {
-      throw new UserError('No Consul address given.', {
-        hint: 'Pass --consul-http-addr (or set CONSUL_HTTP_ADDR), e.g. https://127.0.0.1:8501, with --consul-cacert and --consul-token as needed.',
-      })
-    }
+    const options = runOptions(flags, metadata)
+    const listChanges = options.dryRun || flags.verbose
     if (flags.output) this.useStderr()
-    if (release && settings) {
-      this.ui.header(`Settings (release ${release.namespace}/${release.release})`)
-      if (flags['dry-run'] || flags.verbose)
-        this.ui.table(
-          ['flag', 'value', 'from'],
-          settings.map((s) => [`--${s.flag}`, s.value, s.from]),
-        )
-      else
-        this.ui.detail(
-          `${settings.filter((s) => s.from === 'release').length} settings from the release, ${settings.filter((s) => s.from === 'flag').length} from flags (--dry-run lists them)`,
-        )
-      for (const note of release.notes) this.ui.warn(note)
-    }
-    const kube = await connectKube({kubeconfig: flags.kubeconfig, context: flags.context})
-    let loginToken: LoginToken | undefined
-    if (flags['consul-login-auth-method']) {
-      const anonymous = new ConsulClient({...consulConfig, token: undefined})
-      try {
-        loginToken = await login(anonymous, {
-          authMethod: flags['consul-login-auth-method'],
-          bearerTokenFile: flags['consul-login-bearer-token-file'],
-          datacenter: flags['consul-login-datacenter'],
-          meta: parseLoginMeta(flags['consul-login-meta']),
-        })
-      } catch (error) {
-        kube.close()
-        throw error
-      } finally {
-        anonymous.close()
-      }
-      this.ui.detail(`Logged in to Consul through auth method ${flags['consul-login-auth-method']} (token ${loginToken.accessorId})`)
-    }
-    const consul = new ConsulClient(loginToken ? {...consulConfig, token: loginToken.secretId} : consulConfig)
-    const controller = new AbortController()
-    const interrupt = () => {
-      if (controller.signal.aborted) process.exit(130)
-      this.ui.done()
-      this.ui.warn('Interrupted: finishing the writes in flight (Ctrl-C again to quit at once).')
-      controller.abort()
-    }
-    this.handlesInterrupt = true
-    process.on('SIGINT', interrupt)
-    process.on('SIGTERM', interrupt)
-    const ctx: EngineContext = {
-      kube,
-      consul,
-      options,
-      concurrency: flags.concurrency,
-      signal: controller.signal,
-      onProgress: (message) => this.ui.detail(message),
-    }
-    const render = {listChanges: flags['dry-run'] || flags.verbose, consulAddress: consul.address, kubeContext: kube.name}
     const emit = (result: SyncResult, compact: boolean) => {
       if (flags.output === 'json' || (compact && this.jsonEnabled())) process.stdout.write(JSON.stringify(result, null, compact ? 0 : 2) + '\n')
       else if (flags.output === 'yaml') process.stdout.write((compact ? '---\n' : '') + stringify(result))
     }
-    try {
-      if (flags.once || flags['dry-run']) {
-        this.ui.progress(flags['dry-run'] ? 'Reading both sides to plan the sync' : 'Syncing')
-        const result = await reconcile(ctx, {dryRun: flags['dry-run']})
-        if (settings) result.settings = settings
-        this.ui.done()
-        renderResult(this.ui, result, render)
-        emit(result, false)
-        process.exitCode = exitCodeOf(result)
-        return result
-      }
-      this.ui.info(`Watching ${kube.name} and ${consul.address} (Ctrl-C to stop)`)
-      const reported = new Set<string>()
-      const {passes} = await runContinuous(ctx, {
-        onPass: (result) => {
-          emit(result, true)
-          renderPass(this.ui, result, reported)
-        },
-        onWarning: (message) => this.ui.warn(message),
-        onStatus: (message) => this.ui.detail(message),
-      })
-      this.ui.success(`Stopped after ${passes} pass${passes === 1 ? '' : 'es'}.`)
-      return undefined
-    } finally {
-      process.off('SIGINT', interrupt)
-      process.off('SIGTERM', interrupt)
-      this.handlesInterrupt = false
-      if (loginToken) {
-        await logout(consul, loginToken).catch((error) =>
-          this.ui.warn(`Could not log out of Consul (token ${loginToken?.accessorId}): ${errorMessage(error)}`),
-        )
-      }
-      consul.close()
-      kube.close()
+    const reported = new Set<string>()
+    const run = await runSync(options, {
+      onSettings: (release, settings) => renderSettings(this.ui, release, settings, listChanges),
+      onLogin: (method, accessorId) => this.ui.detail(`Logged in to Consul through auth method ${method} (token ${accessorId})`),
+      onStart: ({kubeContext, consulAddress}) => {
+        if (options.once || options.dryRun) this.ui.progress(options.dryRun ? 'Reading both sides to plan the sync' : 'Syncing')
+        else this.ui.info(`Watching ${kubeContext} and ${consulAddress} (Ctrl-C to stop)`)
+      },
+      onPass: (result) => {
+        emit(result, true)
+        renderPass(this.ui, result, reported)
+      },
+      onProgress: (message) => this.ui.detail(message),
+      onWarning: (message) => this.ui.warn(message),
+      interruptible: (work) =>
+        withInterrupt(work, () => {
+          this.ui.done()
+          this.ui.warn('Interrupted: finishing the writes in flight (Ctrl-C again to quit at once).')
+        }),
+    })
+    if (run.once) {
+      this.ui.done()
+      renderResult(this.ui, run.result, {listChanges, ...run.target})
+      emit(run.result, false)
+    } else {
+      this.ui.success(`Stopped after ${run.passes} pass${run.passes === 1 ? '' : 'es'}.`)
     }
+    for (const warning of run.warnings) this.ui.warn(warning)
+    if (!run.once) return undefined
+    process.exitCode = exitCodeOf(run.result)
+    return run.result
   }
 }
 
-/** Every setting with its value and where it came from (--from-release). */
-function settingsTable(
-  options: SyncOptions,
-  from: (key: keyof SyncInput) => 'flag' | 'release' | 'default',
-): Array<{flag: string; value: string; from: string}> {
-  return (Object.keys(SETTING_FLAGS) as Array<keyof SyncInput>).map((key) => {
-    const value = options[key]
-    return {flag: SETTING_FLAGS[key], value: Array.isArray(value) ? value.join(',') : String(value), from: from(key)}
-  })
+type SyncFlags = Interfaces.InferredFlags<(typeof Sync)['flags']>
+
+/** The flags as the options of one sync run; with --from-release only explicitly given flags win over the release. */
+function runOptions(flags: SyncFlags, metadata: {flags: Record<string, {setFromDefault?: boolean} | undefined>}): SyncRunOptions {
+  const input: SyncInput = {
+    toConsul: flags['to-consul'],
+    toK8s: flags['to-k8s'],
+    defaultSync: flags['default-sync'],
+    syncClusterIPServices: flags['sync-clusterip-services'],
+    allowNamespaces: flags['k8s-allow-namespace'],
+    denyNamespaces: flags['k8s-deny-namespace'],
+    consulServicePrefix: flags['consul-service-prefix'],
+    k8sServicePrefix: flags['k8s-service-prefix'],
+    addK8sNamespaceSuffix: flags['add-k8s-namespace-suffix'],
+    consulNodeName: flags['consul-node-name'],
+    k8sWriteNamespace: flags['k8s-write-namespace'],
+    nodePortSyncType: flags['node-port-sync-type'],
+    consulDomain: flags['consul-domain'],
+    consulK8sTag: flags['consul-k8s-tag'],
+    adopt: flags.adopt,
+  }
+  const given = (key: keyof SyncInput) =>
+    flags[SETTING_FLAGS[key] as keyof typeof flags] !== undefined && !metadata.flags[SETTING_FLAGS[key]]?.setFromDefault
+  const authMethod = flags['consul-login-auth-method']
+  return {
+    input,
+    explicit: Object.fromEntries(Object.entries(input).filter(([key]) => given(key as keyof SyncInput))) as SyncInput,
+    fromRelease: flags['from-release'],
+    helmBinary: flags['helm-binary'],
+    kubeconfig: flags.kubeconfig,
+    context: flags.context,
+    consul: consulConfigFrom(flags),
+    login: authMethod
+      ? {
+          authMethod,
+          bearerTokenFile: flags['consul-login-bearer-token-file'],
+          datacenter: flags['consul-login-datacenter'],
+          meta: parseLoginMeta(flags['consul-login-meta']),
+        }
+      : undefined,
+    once: flags.once,
+    dryRun: flags['dry-run'],
+    concurrency: flags.concurrency,
+  }
 }

@@ -1,7 +1,8 @@
 /**
  * The base of every consulk8s command: the shared flags, one Terminal for human output
  * (silent with --json), and error rendering that prints one readable line and a hint
- * instead of a stack trace. Ctrl-C ends a command with "Aborted." and exit 130.
+ * instead of a stack trace. Ctrl-C ends a command with "Aborted." and exit 130 (143 for SIGTERM),
+ * except while work run through withInterrupt() stops gently (src/shared/interrupt.ts).
  */
 import {Command, type Interfaces} from '@oclif/core'
 
@@ -9,6 +10,7 @@ import {Terminal} from '../ui/terminal.js'
 import {commonFlags} from './flags.js'
 import {ABORTED_EXIT_CODE, isUserError, errorMessage} from './errors.js'
 import {removeTempFiles} from './files.js'
+import {interruptHandled} from './interrupt.js'
 import {parseRequestTimeout, setRequestTimeoutMs} from './request-timeout.js'
 import {closest} from './suggest.js'
 
@@ -39,11 +41,9 @@ export abstract class BaseCommand extends Command {
     return parsed
   }
 
-  /** Set while the command handles SIGINT itself (sync lets writes in flight finish). */
-  protected handlesInterrupt = false
-
+  /** Ends the command at once, unless work run through withInterrupt() stops gently instead (src/shared/interrupt.ts). */
   private readonly onInterrupt = (signal: NodeJS.Signals): void => {
-    if (this.handlesInterrupt) return
+    if (interruptHandled()) return
     removeTempFiles()
     new Terminal({stream: process.stderr}).fail('Aborted.')
     // 128 + the signal number, as a shell reports it: 130 for Ctrl-C (SIGINT), 143 for SIGTERM.

@@ -7,7 +7,8 @@ import {catalogNodes, catalogServices, checksMatching, filterString, nodeChecks,
 import {describeConsulError, type ConsulClient} from '../consul/client.js'
 import {applyToConsul} from './apply-consul.js'
 import type {KubeApi} from '../kube/http.js'
-import {applyToK8s, readK8sState} from './kube.js'
+import {applyToK8s} from './apply-k8s.js'
+import {readK8sState} from './read-k8s.js'
 import {
   CHECK,
   META,

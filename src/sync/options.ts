@@ -24,6 +24,25 @@ export interface SyncInput {
   adopt?: boolean
 }
 
+/** The flag behind each sync setting (for --from-release: which were given, and the settings table). */
+export const SETTING_FLAGS: Record<keyof SyncInput, string> = {
+  toConsul: 'to-consul',
+  toK8s: 'to-k8s',
+  defaultSync: 'default-sync',
+  syncClusterIPServices: 'sync-clusterip-services',
+  allowNamespaces: 'k8s-allow-namespace',
+  denyNamespaces: 'k8s-deny-namespace',
+  consulServicePrefix: 'consul-service-prefix',
+  k8sServicePrefix: 'k8s-service-prefix',
+  addK8sNamespaceSuffix: 'add-k8s-namespace-suffix',
+  consulNodeName: 'consul-node-name',
+  k8sWriteNamespace: 'k8s-write-namespace',
+  nodePortSyncType: 'node-port-sync-type',
+  consulDomain: 'consul-domain',
+  consulK8sTag: 'consul-k8s-tag',
+  adopt: 'adopt',
+}
+
 export function resolveDirections(toConsul?: boolean, toK8s?: boolean): {toConsul: boolean; toK8s: boolean} {
   if (toConsul === true || toK8s === true) return {toConsul: toConsul === true, toK8s: toK8s === true}
   return {toConsul: toConsul !== false, toK8s: toK8s !== false}

@@ -14,6 +14,7 @@ import {
   type ConsulService,
   type ConsulState,
   type ExternalNameService,
+  type Held,
   type K8sService,
   type K8sState,
   type Registration,
@@ -100,6 +101,106 @@ function checkChanges(desired: Registration['check'], current: ConsulCheck | und
 
 const nodeKey = (node: string, id: string) => `${node}\u0000${id}`
 
+/** What Consul holds on every node read, keyed by node and service ID. */
+interface CatalogIndex {
+  /** The engine's own node, and those an earlier consulk8s put NodePort instances on. */
+  nodes: Map<string, ConsulNodeState>
+  services: Map<string, ConsulService>
+  /** A service's checks on its node; the readiness check of ours is the one we compare. */
+  checks: Map<string, ConsulCheck[]>
+}
+
+function indexCatalog(consul: ConsulState, own: string): CatalogIndex {
+  const nodes = new Map<string, ConsulNodeState>([
+    [own, {node: own, exists: consul.nodeExists, meta: {}, services: consul.nodeServices, checks: consul.nodeChecks}],
+  ])
+  for (const other of consul.otherNodes ?? []) if (other.node !== own) nodes.set(other.node, other)
+  const services = new Map<string, ConsulService>()
+  const checks = new Map<string, ConsulCheck[]>()
+  for (const state of nodes.values()) {
+    for (const service of state.services) services.set(nodeKey(state.node, service.ID), service)
+    for (const check of state.checks) {
+      if (!check.ServiceID) continue
+      const key = nodeKey(state.node, check.ServiceID)
+      const list = checks.get(key)
+      if (list) list.push(check)
+      else checks.set(key, [check])
+    }
+  }
+  return {nodes, services, checks}
+}
+
+/** Ours, or (with --adopt) sync-catalog's on the engine's node. */
+function claims(service: ConsulService, node: string, options: SyncOptions): boolean {
+  return ownsRegistration(service, options) || (options.adopt && node === options.consulNodeName && isSyncCatalogRegistration(service, options))
+}
+
+/** Adds and updates for the desired registrations; returns the keys they take (kept from removal). */
+function planWrites(plan: ToConsulPlan, registrations: Registration[], catalog: CatalogIndex, options: SyncOptions): Set<string> {
+  const wanted = new Set<string>()
+  const conflicted = new Set<string>()
+  for (const registration of registrations) {
+    const id = registration.service.ID
+    const node = options.consulNodeName
+    const key = nodeKey(node, id)
+    const existing = catalog.services.get(key)
+    if (!existing) {
+      wanted.add(key)
+      plan.add.push(registration)
+      continue
+    }
+    if (!claims(existing, node, options)) {
+      if (!conflicted.has(registration.source)) {
+        const hint = isSyncCatalogRegistration(existing, options) ? ` (${ADOPT_HINT})` : ''
+        plan.skipped.push({
+          source: registration.source,
+          reason: `Consul already has service ID "${id}" on node ${node}, not registered by this engine; left alone${hint}`,
+          kind: 'conflict',
+        })
+      }
+      conflicted.add(registration.source)
+      continue
+    }
+    wanted.add(key)
+    const checks = catalog.checks.get(key) ?? []
+    const currentCheck = registration.check
+      ? checks.find((check) => check.CheckID === registration.check?.CheckID)
+      : checks.find((check) => check.Type === CHECK.type || check.Name === CHECK.name)
+    const serviceDiff = serviceChanges(registration.service, existing)
+    if (!ownsRegistration(existing, options)) serviceDiff.unshift('adopted')
+    const changes = [...serviceDiff, ...checkChanges(registration.check, currentCheck, id)]
+    if (changes.length === 0) plan.unchanged++
+    else plan.update.push({desired: registration, current: existing, currentCheck, changes, checkOnly: serviceDiff.length === 0})
+  }
+  return wanted
+}
+
+/** Removals: what the engine claims that nothing wants any more, and the node entries it emptied. */
+function planRemovals(plan: ToConsulPlan, catalog: CatalogIndex, wanted: Set<string>, held: Held[], options: SyncOptions): void {
+  const own = options.consulNodeName
+  for (const state of catalog.nodes.values()) {
+    let left = 0
+    for (const service of state.services) {
+      if (wanted.has(nodeKey(state.node, service.ID)) || !claims(service, state.node, options)) {
+        left++
+        continue
+      }
+      // A malformed annotation never takes a live service out of Consul.
+      if (state.node === own && isHeld(service, held)) {
+        plan.kept++
+        left++
+        continue
+      }
+      const removal: Removal = {id: service.ID, service: service.Service, modifyIndex: service.ModifyIndex}
+      plan.remove.push(state.node === own ? removal : {node: state.node, ...removal})
+    }
+    // A node entry the engine created for a Kubernetes node goes when nothing is left on it.
+    if (state.node !== own && state.exists && state.meta[META.owner] === own && left === 0) {
+      plan.removeNodes.push({node: state.node, modifyIndex: state.modifyIndex})
+    }
+  }
+}
+
 export function planToConsul(k8s: K8sState, consul: ConsulState, options: SyncOptions): ToConsulPlan {
   const desired = desiredRegistrations(k8s, options)
   const own = options.consulNodeName
@@ -117,83 +218,9 @@ export function planToConsul(k8s: K8sState, consul: ConsulState, options: SyncOp
     warnings: desired.warnings,
     kept: 0,
   }
-  // Every node read: the engine's own, and those an earlier consulk8s put NodePort instances on.
-  const nodes = new Map<string, ConsulNodeState>([
-    [own, {node: own, exists: consul.nodeExists, meta: {}, services: consul.nodeServices, checks: consul.nodeChecks}],
-  ])
-  for (const other of consul.otherNodes ?? []) if (other.node !== own) nodes.set(other.node, other)
-  const current = new Map<string, ConsulService>()
-  // A service's checks on its node; the readiness check of ours is the one we compare.
-  const checksByService = new Map<string, ConsulCheck[]>()
-  for (const state of nodes.values()) {
-    for (const service of state.services) current.set(nodeKey(state.node, service.ID), service)
-    for (const check of state.checks) {
-      if (!check.ServiceID) continue
-      const key = nodeKey(state.node, check.ServiceID)
-      const list = checksByService.get(key)
-      if (list) list.push(check)
-      else checksByService.set(key, [check])
-    }
-  }
-  // Ours, or (with --adopt) sync-catalog's on the engine's node.
-  const claims = (service: ConsulService, node: string) =>
-    ownsRegistration(service, options) || (options.adopt && node === own && isSyncCatalogRegistration(service, options))
-  const wanted = new Set<string>()
-  const conflicted = new Set<string>()
-  for (const registration of desired.registrations) {
-    const id = registration.service.ID
-    const node = own
-    const key = nodeKey(node, id)
-    const existing = current.get(key)
-    if (!existing) {
-      wanted.add(key)
-      plan.add.push(registration)
-      continue
-    }
-    if (!claims(existing, node)) {
-      if (!conflicted.has(registration.source)) {
-        const hint = isSyncCatalogRegistration(existing, options) ? ` (${ADOPT_HINT})` : ''
-        plan.skipped.push({
-          source: registration.source,
-          reason: `Consul already has service ID "${id}" on node ${node}, not registered by this engine; left alone${hint}`,
-          kind: 'conflict',
-        })
-      }
-      conflicted.add(registration.source)
-      continue
-    }
-    wanted.add(key)
-    const checks = checksByService.get(key) ?? []
-    const currentCheck = registration.check
-      ? checks.find((check) => check.CheckID === registration.check?.CheckID)
-      : checks.find((check) => check.Type === CHECK.type || check.Name === CHECK.name)
-    const serviceDiff = serviceChanges(registration.service, existing)
-    if (!ownsRegistration(existing, options)) serviceDiff.unshift('adopted')
-    const changes = [...serviceDiff, ...checkChanges(registration.check, currentCheck, id)]
-    if (changes.length === 0) plan.unchanged++
-    else plan.update.push({desired: registration, current: existing, currentCheck, changes, checkOnly: serviceDiff.length === 0})
-  }
-  for (const state of nodes.values()) {
-    let left = 0
-    for (const service of state.services) {
-      if (wanted.has(nodeKey(state.node, service.ID)) || !claims(service, state.node)) {
-        left++
-        continue
-      }
-      // A malformed annotation never takes a live service out of Consul.
-      if (state.node === own && isHeld(service, desired.held)) {
-        plan.kept++
-        left++
-        continue
-      }
-      const removal: Removal = {id: service.ID, service: service.Service, modifyIndex: service.ModifyIndex}
-      plan.remove.push(state.node === own ? removal : {node: state.node, ...removal})
-    }
-    // A node entry the engine created for a Kubernetes node goes when nothing is left on it.
-    if (state.node !== own && state.exists && state.meta[META.owner] === own && left === 0) {
-      plan.removeNodes.push({node: state.node, modifyIndex: state.modifyIndex})
-    }
-  }
+  const catalog = indexCatalog(consul, own)
+  const wanted = planWrites(plan, desired.registrations, catalog, options)
+  planRemovals(plan, catalog, wanted, desired.held, options)
   return plan
 }
 

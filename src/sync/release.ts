@@ -8,9 +8,17 @@
 import {Helm} from '../helm/helm.js'
 import {getValue, type Values} from '../helm/values.js'
 import {UserError} from '../shared/errors.js'
-import type {SyncInput} from './options.js'
+import type {SyncOptions} from './model.js'
+import {SETTING_FLAGS, type SyncInput} from './options.js'
 
 export type SettingSource = 'flag' | 'release' | 'default'
+
+/** One row of the settings table (`sync --from-release`; `settings` in the JSON result). */
+export interface Setting {
+  flag: string
+  value: string
+  from: string
+}
 
 /** The settings the release gives, and what in it consulk8s cannot honour. */
 export interface ReleaseSettings {
@@ -129,4 +137,12 @@ export function mergeSyncInput(explicit: SyncInput, release?: SyncInput): Merged
     }
   }
   return {input, sources}
+}
+
+/** Every setting with its value and where it came from (--from-release). */
+export function settingsTable(options: SyncOptions, from: (key: keyof SyncInput) => SettingSource): Setting[] {
+  return (Object.keys(SETTING_FLAGS) as Array<keyof SyncInput>).map((key) => {
+    const value = options[key]
+    return {flag: SETTING_FLAGS[key], value: Array.isArray(value) ? value.join(',') : String(value), from: from(key)}
+  })
 }

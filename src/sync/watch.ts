@@ -6,6 +6,7 @@
  * the watches, lets the writes in flight finish and returns.
  */
 import {catalogServices, nodeServices} from '../consul/catalog.js'
+import type {ConsulClient} from '../consul/client.js'
 import {errorMessage} from '../shared/errors.js'
 import {reconcile, type EngineContext, type SyncResult} from './engine.js'
 import type {KubeApi} from '../kube/http.js'
@@ -17,11 +18,13 @@ import {
   listServices,
   needsNodes,
   readScope,
+  SERVICE_NAME_LABEL,
   slimEndpointSlice,
   slimNode,
   slimService,
-} from './kube.js'
-import type {K8sEndpointSlice, K8sNode, K8sService, K8sState} from './model.js'
+  type ReadScope,
+} from './read-k8s.js'
+import type {K8sEndpointSlice, K8sNode, K8sService, K8sState, SyncOptions} from './model.js'
 import {backoffDelay, sleep} from './retry.js'
 
 /** A wake-up flag: set() any number of times, wait() resolves once it is set (or aborted). */
@@ -179,82 +182,104 @@ export interface ContinuousOptions {
   onStatus?: (message: string) => void
 }
 
+/** What the watches of one continuous run share. */
+interface Watching {
+  signal: AbortSignal
+  /** Something changed: a pass is due. */
+  change: () => void
+  /** A warning, shown once until a pass succeeds. */
+  warn: (message: string) => void
+  /** Every watch started, to wait for at the end. */
+  running: Array<Promise<void>>
+}
+
+/** One list+watch cache per namespace read (one cluster-wide when all are), started at once. */
+function watchKubernetes(kube: KubeApi, scope: ReadScope, watching: Watching) {
+  const start = <T>(spec: CacheSpec<T>) => {
+    const cache = new WatchCache<T>(kube, spec, watching.change, watching.warn)
+    watching.running.push(cache.run(watching.signal))
+    return cache
+  }
+  const services = (scope.serviceNamespaces ?? [undefined]).map((ns) =>
+    start<K8sService>({
+      what: `Services${ns ? ` in ${ns}` : ''}`,
+      path: kubePath({resource: 'services', namespace: ns}),
+      list: () => listServices(kube, ns),
+      convert: slimService,
+      key: keyOf,
+    }),
+  )
+  const slices =
+    scope.sliceNamespaces?.length === 0
+      ? []
+      : (scope.sliceNamespaces ?? [undefined]).map((ns) =>
+          start<K8sEndpointSlice>({
+            what: `EndpointSlices${ns ? ` in ${ns}` : ''}`,
+            path: kubePath(ENDPOINT_SLICES(ns)),
+            params: {labelSelector: SERVICE_NAME_LABEL},
+            list: () => listEndpointSlices(kube, ns),
+            convert: slimEndpointSlice,
+            key: keyOf,
+          }),
+        )
+  /** Nodes are watched only once a NodePort service needs their addresses. */
+  const nodes = () => start<K8sNode>({what: 'Nodes', path: kubePath({resource: 'nodes'}), list: () => listNodes(kube), convert: slimNode, key: keyOf})
+  return {services, slices, nodes}
+}
+
+/** A Consul blocking query kept running as a trigger: a change of its index calls for a pass (which reads fresh). */
+async function blockingQuery(what: string, query: (index?: string) => Promise<{index?: string}>, watching: Watching): Promise<void> {
+  const {signal, change, warn} = watching
+  let index: string | undefined
+  let failures = 0
+  while (!signal.aborted) {
+    try {
+      const answer = await query(index)
+      failures = 0
+      if (index !== undefined && answer.index !== index) change()
+      index = answer.index
+    } catch (error) {
+      if (signal.aborted) return
+      failures++
+      warn(`Consul watch of ${what} failed (${errorMessage(error)}); retrying`)
+      index = undefined
+      await sleep(backoffDelay(Math.min(failures, 6), 500, 15_000), signal)
+      change()
+    }
+  }
+}
+
+/** Consul: blocking queries on what the plan reads, as triggers. */
+function watchConsul(consul: ConsulClient, sync: SyncOptions, watching: Watching): void {
+  const blockingTimeout = {wait: '55s', timeoutMs: 70_000}
+  if (sync.toConsul) {
+    const node = sync.consulNodeName
+    watching.running.push(blockingQuery(`node ${node}`, async (index) => nodeServices(consul, node, {index, ...blockingTimeout}), watching))
+  }
+  if (sync.toK8s) watching.running.push(blockingQuery('the catalog', async (index) => catalogServices(consul, {index, ...blockingTimeout}), watching))
+}
+
 /** Run until ctx.signal aborts. Returns the number of passes and the last result. */
 export async function runContinuous(ctx: EngineContext, options: ContinuousOptions): Promise<{passes: number; last?: SyncResult}> {
   const signal = ctx.signal ?? new AbortController().signal
   const {options: sync, kube, consul} = ctx
   const trigger = new Trigger()
   const warnOnce = new Set<string>()
-  const warn = (message: string) => {
-    if (warnOnce.has(message)) return
-    warnOnce.add(message)
-    options.onWarning(message)
+  const watching: Watching = {
+    signal,
+    change: () => trigger.set(),
+    warn: (message) => {
+      if (warnOnce.has(message)) return
+      warnOnce.add(message)
+      options.onWarning(message)
+    },
+    running: [],
   }
-  const change = () => trigger.set()
-  const scope = readScope(sync)
-  const services = (scope.serviceNamespaces ?? [undefined]).map(
-    (ns) =>
-      new WatchCache<K8sService>(
-        kube,
-        {
-          what: `Services${ns ? ` in ${ns}` : ''}`,
-          path: kubePath({resource: 'services', namespace: ns}),
-          list: () => listServices(kube, ns),
-          convert: slimService,
-          key: keyOf,
-        },
-        change,
-        warn,
-      ),
-  )
-  const slices =
-    scope.sliceNamespaces?.length === 0
-      ? []
-      : (scope.sliceNamespaces ?? [undefined]).map(
-          (ns) =>
-            new WatchCache<K8sEndpointSlice>(
-              kube,
-              {
-                what: `EndpointSlices${ns ? ` in ${ns}` : ''}`,
-                path: kubePath(ENDPOINT_SLICES(ns)),
-                params: {labelSelector: 'kubernetes.io/service-name'},
-                list: () => listEndpointSlices(kube, ns),
-                convert: slimEndpointSlice,
-                key: keyOf,
-              },
-              change,
-              warn,
-            ),
-        )
+  const {change} = watching
+  const caches = watchKubernetes(kube, readScope(sync), watching)
+  const {services, slices} = caches
   let nodes: WatchCache<K8sNode> | undefined
-  const running: Array<Promise<void>> = []
-  for (const cache of [...services, ...slices]) running.push(cache.run(signal))
-
-  // Consul: blocking queries on what the plan reads, as triggers (the pass reads fresh).
-  const blocking = (what: string, query: (index?: string) => Promise<{index?: string}>) =>
-    (async () => {
-      let index: string | undefined
-      let failures = 0
-      while (!signal.aborted) {
-        try {
-          const answer = await query(index)
-          failures = 0
-          if (index !== undefined && answer.index !== index) change()
-          index = answer.index
-        } catch (error) {
-          if (signal.aborted) return
-          failures++
-          warn(`Consul watch of ${what} failed (${errorMessage(error)}); retrying`)
-          index = undefined
-          await sleep(backoffDelay(Math.min(failures, 6), 500, 15_000), signal)
-          change()
-        }
-      }
-    })()
-  const blockingTimeout = {wait: '55s', timeoutMs: 70_000}
-  if (sync.toConsul)
-    running.push(blocking(`node ${sync.consulNodeName}`, async (index) => nodeServices(consul, sync.consulNodeName, {index, ...blockingTimeout})))
-  if (sync.toK8s) running.push(blocking('the catalog', async (index) => catalogServices(consul, {index, ...blockingTimeout})))
+  watchConsul(consul, sync, watching)
 
   const quietMs = options.quietMs ?? 1000
   const maxDelayMs = options.maxDelayMs ?? 5000
@@ -276,13 +301,7 @@ export async function runContinuous(ctx: EngineContext, options: ContinuousOptio
     }
     const serviceItems = services.flatMap((cache) => cache.values())
     if (!nodes && needsNodes(serviceItems, sync)) {
-      nodes = new WatchCache<K8sNode>(
-        kube,
-        {what: 'Nodes', path: kubePath({resource: 'nodes'}), list: () => listNodes(kube), convert: slimNode, key: keyOf},
-        change,
-        warn,
-      )
-      running.push(nodes.run(signal))
+      nodes = caches.nodes()
       continue
     }
     const state: K8sState = {services: serviceItems, endpointSlices: slices.flatMap((cache) => cache.values()), nodes: nodes?.values() ?? []}
@@ -302,6 +321,6 @@ export async function runContinuous(ctx: EngineContext, options: ContinuousOptio
     }
   }
   consul.close()
-  await Promise.allSettled(running)
+  await Promise.allSettled(watching.running)
   return {passes, last}
 }

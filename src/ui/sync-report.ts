@@ -1,15 +1,32 @@
 /**
- * Human output of a sync pass: the plan (per side: + adds, ~ updates, - removals), what was
- * skipped and why, failures, and one summary line with counts, write calls and duration.
+ * Human output of `sync`: the settings taken from a Helm release, a pass's plan (per side:
+ * + adds, ~ updates, - removals), what was skipped and why, failures, and one summary line
+ * with counts, write calls and duration.
  */
-import type {Terminal} from '../ui/terminal.js'
-import {exitCodeOf, type SyncResult} from './engine.js'
+import {exitCodeOf, type SyncResult} from '../sync/engine.js'
+import type {ReleaseSettings, Setting} from '../sync/release.js'
+import type {Terminal} from './terminal.js'
 
 export interface RenderOptions {
   /** List every planned change (dry run, --verbose); otherwise only counts. */
   listChanges: boolean
   consulAddress: string
   kubeContext: string
+}
+
+/** --from-release: where the settings came from (each one with --dry-run or --verbose), and what the release sets that consulk8s cannot honour. */
+export function renderSettings(ui: Terminal, release: ReleaseSettings, settings: Setting[], listSettings: boolean): void {
+  ui.header(`Settings (release ${release.namespace}/${release.release})`)
+  if (listSettings)
+    ui.table(
+      ['flag', 'value', 'from'],
+      settings.map((s) => [`--${s.flag}`, s.value, s.from]),
+    )
+  else
+    ui.detail(
+      `${settings.filter((s) => s.from === 'release').length} settings from the release, ${settings.filter((s) => s.from === 'flag').length} from flags (--dry-run lists them)`,
+    )
+  for (const note of release.notes) ui.warn(note)
 }
 
 function seconds(ms: number): string {
