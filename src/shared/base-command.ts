@@ -14,8 +14,6 @@ import {interruptHandled} from './interrupt.js'
 import {parseRequestTimeout, setRequestTimeoutMs} from './request-timeout.js'
 import {closest} from './suggest.js'
 
-export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
-
 /** What oclif's parser errors carry beyond the message. */
 interface ParseErrorDetails {
   oclif?: {exit?: number}
