@@ -113,9 +113,10 @@ function randomSerial(): Buffer {
   return bytes
 }
 
-function newKeyPair(): {publicKey: KeyObject; privateKey: KeyObject; spki: Buffer} {
+/** A new EC P-256 key: the private key and the public key as DER SubjectPublicKeyInfo. */
+function newKeyPair(): {privateKey: KeyObject; spki: Buffer} {
   const {publicKey, privateKey} = generateKeyPairSync('ec', {namedCurve: 'P-256'})
-  return {publicKey, privateKey, spki: publicKey.export({type: 'spki', format: 'der'})}
+  return {privateKey, spki: publicKey.export({type: 'spki', format: 'der'})}
 }
 
 function sec1Pem(privateKey: KeyObject): string {
