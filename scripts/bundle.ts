@@ -6,10 +6,9 @@
  * A command then reads a handful of files instead of hundreds and compiles only what it can
  * run; paths stay as `tsc` laid them out, so oclif.manifest.json and bin/dev.js (which maps
  * dist/commands to src/commands) are unchanged. What the code loads at the point of use
- * (`await import(...)`: execa, inquirer, @peculiar/x509) becomes chunks of its own, read only
- * when used; the Kubernetes client library stays in node_modules (only exec into pods and
- * credential plugins load it). The other files of dist/ stay (tests import some) but the CLI
- * no longer reads them.
+ * (`await import(...)`: execa, inquirer) becomes chunks of its own, read only when used; the
+ * Kubernetes client library stays in node_modules (only exec into pods and credential plugins
+ * load it). The other files of dist/ stay (tests import some) but the CLI no longer reads them.
  *
  * Part of `npm run build`, between `tsc` and `oclif manifest`:
  *   tsx scripts/bundle.ts [--dist DIR]     (default: the repository's dist/)
@@ -88,10 +87,6 @@ await build({
   target: 'node20',
   chunkNames: 'chunks/[name]-[hash]',
   external: [...EXTERNAL, ...DEVELOPMENT],
-  // ES builds first (`module`), which only @peculiar/x509 and its ASN.1 libraries offer: behind a
-  // dynamic import a CommonJS module would only have a default export in a split bundle, and
-  // their ES builds make half the code and no CommonJS wrappers (the first federate run is ~20% faster).
-  mainFields: ['module', 'main'],
   plugins: [oclifParts],
   // oclif and its dependencies are CommonJS and require node's built-in modules.
   banner: {js: `import {createRequire as __consulk8sCreateRequire} from 'node:module'; const require = __consulk8sCreateRequire(import.meta.url);`},

@@ -4,31 +4,36 @@
  * CA keys, which is why node-forge's RSA-only signing does not fit), server certificates
  * signed by it, and the 32-byte gossip key `consul keygen` prints.
  *
- * Certificates are built with @peculiar/x509 on node's WebCrypto; keys are exported as
- * SEC1 PEM (`EC PRIVATE KEY`), the form Consul writes.
+ * Keys come from node:crypto and are exported as SEC1 PEM (`EC PRIVATE KEY`), the form Consul
+ * writes. Certificates are X.509 v3 built with the small DER encoder of ./der.ts and signed
+ * with node:crypto (ECDSA with SHA-256), so that making a CA loads no ASN.1 library (start-up
+ * time, docs/benchmarks.md); reading one uses node's X509Certificate.
  */
-import {createHash, createPrivateKey, randomBytes, webcrypto, X509Certificate, type KeyObject} from 'node:crypto'
+import {createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign, X509Certificate, type KeyObject} from 'node:crypto'
+import {isIP} from 'node:net'
 
 import {UserError, errorMessage} from '../shared/errors.js'
+import * as der from './der.js'
 
-type X509 = typeof import('@peculiar/x509')
-let x509Module: Promise<X509> | undefined
-/**
- * @peculiar/x509 and the ASN.1 libraries behind it (~250 files) are loaded only when a
- * certificate is made (start-up time); reading one (inspectCA) uses node:crypto.
- */
-function loadX509(): Promise<X509> {
-  x509Module ??= (async () => {
-    await import('reflect-metadata')
-    const x509 = await import('@peculiar/x509')
-    x509.cryptoProvider.set(webcrypto as unknown as Crypto)
-    return x509
-  })()
-  return x509Module
-}
-
-const EC_ALGORITHM = {name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256'} as const
 const DAY_MS = 24 * 60 * 60 * 1000
+
+const OID = {
+  ecdsaWithSha256: '1.2.840.10045.4.3.2',
+  commonName: '2.5.4.3',
+  organization: '2.5.4.10',
+  country: '2.5.4.6',
+  subjectKeyIdentifier: '2.5.29.14',
+  keyUsage: '2.5.29.15',
+  subjectAltName: '2.5.29.17',
+  basicConstraints: '2.5.29.19',
+  authorityKeyIdentifier: '2.5.29.35',
+  extKeyUsage: '2.5.29.37',
+  serverAuth: '1.3.6.1.5.5.7.3.1',
+  clientAuth: '1.3.6.1.5.5.7.3.2',
+} as const
+
+/** KeyUsage bits (RFC 5280 4.2.1.3). */
+const KEY_USAGE = {digitalSignature: 0, keyEncipherment: 2, keyCertSign: 5, cRLSign: 6} as const
 
 export interface CertificateAuthority {
   certPem: string
@@ -52,28 +57,138 @@ export interface ServerCertOptions {
   now?: Date
 }
 
-function randomSerial(): string {
+/** A distinguished name as its attributes in order, one per RDN: [["CN", "x"], ["O", "y"]]. */
+export type DistinguishedName = Array<[attribute: 'CN' | 'O' | 'C', value: string]>
+
+export interface CertOptions {
+  subject: DistinguishedName
+  extKeyUsage: Array<'serverAuth' | 'clientAuth'>
+  dnsNames?: string[]
+  ipAddresses?: string[]
+  /** Validity in days. */
+  days: number
+  now?: Date
+}
+
+const NAME_OID = {CN: OID.commonName, O: OID.organization, C: OID.country} as const
+
+/** PrintableString when the value fits (as Consul's Go and @peculiar/x509 encode names), else UTF8String. */
+function encodeName(name: DistinguishedName): Buffer {
+  return der.sequence(
+    ...name.map(([attribute, value]) =>
+      der.set(
+        der.sequence(der.oid(NAME_OID[attribute]), der.isPrintable(value) || attribute === 'C' ? der.printableString(value) : der.utf8String(value)),
+      ),
+    ),
+  )
+}
+
+function extension(oid: string, critical: boolean, value: Buffer): Buffer {
+  return der.sequence(der.oid(oid), ...(critical ? [der.boolean(true)] : []), der.octetString(value))
+}
+
+/** The 4 or 16 bytes of an IPv4 or IPv6 address, for the SAN's iPAddress. */
+export function ipAddressBytes(address: string): Buffer {
+  const version = isIP(address)
+  if (version === 4) return Buffer.from(address.split('.').map(Number))
+  if (version !== 6 || address.includes('%'))
+    throw new UserError(`"${address}" is not an IP address for a certificate (IPv4 or IPv6 without a zone).`)
+  const bytes = Buffer.alloc(16)
+  let text = address
+  const embedded = /(\d+\.\d+\.\d+\.\d+)$/.exec(text)
+  if (embedded) text = `${text.slice(0, -embedded[1].length)}0:0`
+  const groups = (part: string) => (part === '' ? [] : part.split(':'))
+  const [head, tail] = text.split('::')
+  const all =
+    tail === undefined ? groups(head) : [...groups(head), ...Array<string>(8 - groups(head).length - groups(tail).length).fill('0'), ...groups(tail)]
+  all.forEach((group, index) => bytes.writeUInt16BE(Number.parseInt(group, 16), index * 2))
+  if (embedded) bytes.set(embedded[1].split('.').map(Number), 12)
+  return bytes
+}
+
+/** Random, positive, 16 bytes (minimal DER drops a leading zero byte, as @peculiar/x509 did). */
+function randomSerial(): Buffer {
   const bytes = randomBytes(16)
-  bytes[0] &= 0x7f // positive INTEGER
-  return bytes.toString('hex')
+  bytes[0] &= 0x7f
+  return bytes
 }
 
-async function generateEcKeyPair(): Promise<CryptoKeyPair> {
-  return (await webcrypto.subtle.generateKey({name: 'ECDSA', namedCurve: 'P-256'}, true, ['sign', 'verify'])) as CryptoKeyPair
+/** A new EC P-256 key: the private key and the public key as DER SubjectPublicKeyInfo. */
+function newKeyPair(): {privateKey: KeyObject; spki: Buffer} {
+  const {publicKey, privateKey} = generateKeyPairSync('ec', {namedCurve: 'P-256'})
+  return {privateKey, spki: publicKey.export({type: 'spki', format: 'der'})}
 }
 
-async function toSec1Pem(privateKey: CryptoKey): Promise<string> {
-  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', privateKey))
-  return createPrivateKey({key: pkcs8, format: 'der', type: 'pkcs8'}).export({type: 'sec1', format: 'pem'}).toString()
+function sec1Pem(privateKey: KeyObject): string {
+  return privateKey.export({type: 'sec1', format: 'pem'}).toString()
 }
 
-async function importSigningKey(keyPem: string): Promise<CryptoKey> {
-  let keyObject: KeyObject
+/** consul-k8s: subject key id = SHA-256 of the public key (the DER SubjectPublicKeyInfo). */
+function subjectKeyId(spki: Buffer): Buffer {
+  return createHash('sha256').update(spki).digest()
+}
+
+interface CertificateFields {
+  issuer: Buffer
+  subject: Buffer
+  notBefore: Date
+  notAfter: Date
+  spki: Buffer
+  extensions: Buffer[]
+  signingKey: KeyObject
+}
+
+/** An X.509 v3 certificate (RFC 5280 4.1) signed with ECDSA/SHA-256, as PEM. */
+function makeCertificate(fields: CertificateFields): string {
+  const algorithm = der.sequence(der.oid(OID.ecdsaWithSha256))
+  const tbs = der.sequence(
+    der.explicit(0, der.integer(2)),
+    der.integer(randomSerial()),
+    algorithm,
+    fields.issuer,
+    der.sequence(der.time(fields.notBefore), der.time(fields.notAfter)),
+    fields.subject,
+    fields.spki,
+    der.explicit(3, der.sequence(...fields.extensions)),
+  )
+  const certificate = der.sequence(tbs, algorithm, der.bitString(sign('sha256', tbs, fields.signingKey)))
+  const lines = certificate.toString('base64').match(/.{1,64}/g) ?? []
+  return ['-----BEGIN CERTIFICATE-----', ...lines, '-----END CERTIFICATE-----', ''].join('\n')
+}
+
+function readCACertificate(certPem: string): X509Certificate {
   try {
-    keyObject = createPrivateKey(keyPem)
+    return new X509Certificate(certPem)
+  } catch (error) {
+    throw new UserError(`The CA certificate is not a readable PEM certificate: ${errorMessage(error)}`)
+  }
+}
+
+function readCAKey(keyPem: string): KeyObject {
+  try {
+    return createPrivateKey(keyPem)
   } catch (error) {
     throw new UserError(`The CA key is not a readable PEM private key: ${errorMessage(error)}`)
   }
+}
+
+/** The issuer's raw subject (copied byte for byte into what it signs) and subject key id. */
+function issuerOf(cert: X509Certificate): {subject: Buffer; keyId?: Buffer} {
+  const [tbs] = der.readChildren(der.readElement(cert.raw))
+  const fields = der.readChildren(tbs)
+  const first = fields[0]?.tag === 0xa0 ? 1 : 0 // [0] version
+  const subject = fields[first + 4] // after serialNumber, signature, issuer, validity
+  const extensions = fields.find((field) => field.tag === 0xa3) // [3] extensions
+  const ski = der.oid(OID.subjectKeyIdentifier)
+  for (const ext of extensions ? der.readChildren(der.readChildren(extensions)[0]) : []) {
+    const parts = der.readChildren(ext)
+    if (parts[0].encoded.equals(ski)) return {subject: subject.encoded, keyId: der.readElement(parts[parts.length - 1].contents).contents}
+  }
+  return {subject: subject.encoded}
+}
+
+function readSigningKey(keyPem: string): KeyObject {
+  const keyObject = readCAKey(keyPem)
   if (keyObject.asymmetricKeyType !== 'ec' || keyObject.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
     throw new UserError(
       `The CA key is ${keyObject.asymmetricKeyType} ${keyObject.asymmetricKeyDetails?.namedCurve ?? ''}; Consul needs an EC P-256 CA key.`.replace(
@@ -82,76 +197,79 @@ async function importSigningKey(keyPem: string): Promise<CryptoKey> {
       ),
     )
   }
-  const pkcs8 = keyObject.export({type: 'pkcs8', format: 'der'})
-  return webcrypto.subtle.importKey('pkcs8', pkcs8, {name: 'ECDSA', namedCurve: 'P-256'}, false, ['sign']) as Promise<CryptoKey>
-}
-
-async function subjectKeyId(publicKey: CryptoKey): Promise<string> {
-  const spki = Buffer.from(await webcrypto.subtle.exportKey('spki', publicKey))
-  // consul-k8s: subject key id = SHA-256 of the public key.
-  return createHash('sha256').update(spki).digest('hex')
+  return keyObject
 }
 
 /** A new self-signed EC P-256 CA, as consul-k8s's tls-init creates it. */
 export async function createCA(options: CAOptions = {}): Promise<CertificateAuthority> {
-  const x509 = await loadX509()
   const now = options.now ?? new Date()
-  const keys = await generateEcKeyPair()
-  const name = `CN=${options.commonName ?? 'Consul Agent CA'}, O=HashiCorp Inc., C=US`
-  const ski = await subjectKeyId(keys.publicKey)
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: randomSerial(),
-    subject: name,
+  const keys = newKeyPair()
+  const name = encodeName([
+    ['CN', options.commonName ?? 'Consul Agent CA'],
+    ['O', 'HashiCorp Inc.'],
+    ['C', 'US'],
+  ])
+  const ski = subjectKeyId(keys.spki)
+  const certPem = makeCertificate({
     issuer: name,
+    subject: name,
     notBefore: new Date(now.getTime() - 60_000),
     notAfter: new Date(now.getTime() + (options.days ?? 3650) * DAY_MS),
-    signingAlgorithm: EC_ALGORITHM,
-    publicKey: keys.publicKey,
+    spki: keys.spki,
     signingKey: keys.privateKey,
     extensions: [
-      new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
-      new x509.SubjectKeyIdentifierExtension(ski),
-      new x509.AuthorityKeyIdentifierExtension(ski),
+      extension(OID.basicConstraints, true, der.sequence(der.boolean(true))),
+      extension(OID.keyUsage, true, der.namedBits([KEY_USAGE.digitalSignature, KEY_USAGE.keyCertSign, KEY_USAGE.cRLSign])),
+      extension(OID.subjectKeyIdentifier, false, der.octetString(ski)),
+      extension(OID.authorityKeyIdentifier, false, der.sequence(der.implicit(0, der.octetString(ski)))),
     ],
   })
-  return {certPem: cert.toString('pem') + '\n', keyPem: await toSec1Pem(keys.privateKey)}
+  return {certPem, keyPem: sec1Pem(keys.privateKey)}
+}
+
+/**
+ * A leaf certificate (CA:false, digital signature and key encipherment, the given extended
+ * key usages and SANs) for a new EC P-256 key, signed by the CA.
+ */
+export async function signCert(ca: CertificateAuthority, options: CertOptions): Promise<{certPem: string; keyPem: string}> {
+  const now = options.now ?? new Date()
+  const issuer = issuerOf(readCACertificate(ca.certPem))
+  const signingKey = readSigningKey(ca.keyPem)
+  const keys = newKeyPair()
+  const names = [
+    ...(options.dnsNames ?? []).map((name) => der.implicit(2, der.ia5String(name))),
+    ...(options.ipAddresses ?? []).map((address) => der.implicit(7, der.octetString(ipAddressBytes(address)))),
+  ]
+  const certPem = makeCertificate({
+    issuer: issuer.subject,
+    subject: encodeName(options.subject),
+    notBefore: new Date(now.getTime() - 60_000),
+    notAfter: new Date(now.getTime() + options.days * DAY_MS),
+    spki: keys.spki,
+    signingKey,
+    extensions: [
+      extension(OID.basicConstraints, true, der.sequence()),
+      extension(OID.keyUsage, true, der.namedBits([KEY_USAGE.digitalSignature, KEY_USAGE.keyEncipherment])),
+      extension(OID.extKeyUsage, false, der.sequence(...options.extKeyUsage.map((usage) => der.oid(OID[usage])))),
+      ...(names.length > 0 ? [extension(OID.subjectAltName, false, der.sequence(...names))] : []),
+      extension(OID.subjectKeyIdentifier, false, der.octetString(subjectKeyId(keys.spki))),
+      ...(issuer.keyId ? [extension(OID.authorityKeyIdentifier, false, der.sequence(der.implicit(0, der.octetString(issuer.keyId))))] : []),
+    ],
+  })
+  return {certPem, keyPem: sec1Pem(keys.privateKey)}
 }
 
 /** A Consul server certificate (CN server.<dc>.<domain>) signed by the CA. */
 export async function signServerCert(ca: CertificateAuthority, options: ServerCertOptions): Promise<{certPem: string; keyPem: string}> {
-  const now = options.now ?? new Date()
-  const domain = options.domain ?? 'consul'
-  const commonName = `server.${options.datacenter}.${domain}`
-  const x509 = await loadX509()
-  const caCert = new x509.X509Certificate(ca.certPem)
-  const signingKey = await importSigningKey(ca.keyPem)
-  const keys = await generateEcKeyPair()
-  const caSki = caCert.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId
-  const dnsNames = [...new Set([commonName, 'localhost', ...(options.dnsNames ?? [])])]
-  const ipAddresses = [...new Set(['127.0.0.1', '::1', ...(options.ipAddresses ?? [])])]
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: randomSerial(),
-    subject: `CN=${commonName}`,
-    issuer: caCert.subject,
-    notBefore: new Date(now.getTime() - 60_000),
-    notAfter: new Date(now.getTime() + (options.days ?? 730) * DAY_MS),
-    signingAlgorithm: EC_ALGORITHM,
-    publicKey: keys.publicKey,
-    signingKey,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
-      new x509.SubjectAlternativeNameExtension([
-        ...dnsNames.map((value) => ({type: 'dns' as const, value})),
-        ...ipAddresses.map((value) => ({type: 'ip' as const, value})),
-      ]),
-      new x509.SubjectKeyIdentifierExtension(await subjectKeyId(keys.publicKey)),
-      ...(caSki ? [new x509.AuthorityKeyIdentifierExtension(caSki)] : []),
-    ],
+  const commonName = `server.${options.datacenter}.${options.domain ?? 'consul'}`
+  return signCert(ca, {
+    subject: [['CN', commonName]],
+    extKeyUsage: ['serverAuth', 'clientAuth'],
+    dnsNames: [...new Set([commonName, 'localhost', ...(options.dnsNames ?? [])])],
+    ipAddresses: [...new Set(['127.0.0.1', '::1', ...(options.ipAddresses ?? [])])],
+    days: options.days ?? 730,
+    now: options.now,
   })
-  return {certPem: cert.toString('pem') + '\n', keyPem: await toSec1Pem(keys.privateKey)}
 }
 
 export interface CAInspection {
@@ -167,19 +285,9 @@ export interface CAInspection {
  * matching the certificate. Throws a UserError naming what is wrong.
  */
 export function inspectCA(ca: CertificateAuthority, now = new Date()): CAInspection {
-  let cert: X509Certificate
-  try {
-    cert = new X509Certificate(ca.certPem)
-  } catch (error) {
-    throw new UserError(`The CA certificate is not a readable PEM certificate: ${errorMessage(error)}`)
-  }
+  const cert = readCACertificate(ca.certPem)
   if (!cert.ca) throw new UserError(`The certificate "${cert.subject}" is not a CA certificate (basicConstraints CA:false).`)
-  let key: KeyObject
-  try {
-    key = createPrivateKey(ca.keyPem)
-  } catch (error) {
-    throw new UserError(`The CA key is not a readable PEM private key: ${errorMessage(error)}`)
-  }
+  const key = readCAKey(ca.keyPem)
   if (key.asymmetricKeyType !== 'ec') throw new UserError(`The CA key is ${key.asymmetricKeyType}; Consul needs an EC P-256 CA key.`)
   if (!cert.checkPrivateKey(key)) throw new UserError('The CA key does not belong to the CA certificate.')
   const notAfter = new Date(cert.validTo)
