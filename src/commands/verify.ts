@@ -9,7 +9,7 @@ import {readInput} from '../federation/command-support.js'
 import {UserError} from '../shared/errors.js'
 import {planTargets} from '../verify/plan.js'
 import {plannedFromValues, verifyPre} from '../verify/pre-gather.js'
-import {renderReport, waitingText} from '../verify/render.js'
+import {renderReport, waitingText} from '../ui/verify-report.js'
 import {verifyFederation} from '../verify/runner.js'
 import type {VerifyReport} from '../verify/types.js'
 
