@@ -9,7 +9,7 @@ import {BaseCommand} from '../shared/base-command.js'
 import {UserError} from '../shared/errors.js'
 import {dryRunFlag, kubeFlags, outputFlag, yesFlag} from '../shared/flags.js'
 import {outputTarget} from '../shared/output.js'
-import {renderApplyResults, renderPlan} from '../ui/inject-report.js'
+import {renderApplyResults, renderInjectPlan} from '../ui/inject-report.js'
 import {confirmOrAbort} from '../ui/prompt.js'
 
 export default class Inject extends BaseCommand {
@@ -163,16 +163,11 @@ The decision follows the webhook: never kube-system or kube-public; --deny-names
       dryRun: flags['dry-run'],
     }
     if (stdoutCarriesData(options) && !this.jsonEnabled()) this.useStderr()
-    const showSkipped = flags.verbose || flags['dry-run']
     const outcome = await runInject(options, {
       progress: (text) => this.ui.progress(text),
       done: () => this.ui.done(),
       planned: (plan) => {
-        if (plan.mode === 'cluster') {
-          const where = plan.namespaces === 'all' ? 'all namespaces' : `namespace ${plan.namespaces?.join(', ')}`
-          this.ui.header(`Connect injection in context ${plan.context}, ${where}${flags['dry-run'] ? ' (dry run)' : ''}`)
-          renderPlan(this.ui, plan, {verb: flags['dry-run'] ? 'would inject' : 'to inject', showSkipped})
-        } else renderPlan(this.ui, plan, {verb: flags['dry-run'] ? 'would inject' : 'injected', showSkipped})
+        renderInjectPlan(this.ui, plan, {dryRun: flags['dry-run'], verbose: flags.verbose})
         if (flags.diff) this.printDiffs(plan)
       },
       print: (text) => {

@@ -49,6 +49,18 @@ export function renderPlan(ui: Terminal, plan: InjectPlan, options: RenderOption
   )
 }
 
+/** The plan before anything is written: in cluster mode under a header naming the context and namespaces. */
+export function renderInjectPlan(ui: Terminal, plan: InjectPlan, options: {dryRun: boolean; verbose: boolean}): void {
+  const showSkipped = options.verbose || options.dryRun
+  if (plan.mode === 'manifests') {
+    renderPlan(ui, plan, {verb: options.dryRun ? 'would inject' : 'injected', showSkipped})
+    return
+  }
+  const where = plan.namespaces === 'all' ? 'all namespaces' : `namespace ${plan.namespaces?.join(', ')}`
+  ui.header(`Connect injection in context ${plan.context}, ${where}${options.dryRun ? ' (dry run)' : ''}`)
+  renderPlan(ui, plan, {verb: options.dryRun ? 'would inject' : 'to inject', showSkipped})
+}
+
 export function renderApplyResults(ui: Terminal, results: ApplyResult[]): void {
   for (const result of results) {
     const name = describeRef(result.workload)
