@@ -1,18 +1,15 @@
 import {Flags} from '@oclif/core'
-import {readFile} from 'node:fs/promises'
 
-import {applyClusterPlan, injectedObject, planCluster, presentable} from '../inject/cluster.js'
 import {workloadDiff} from '../inject/diff.js'
-import {applyManifestPlan, manifestsHoldSecrets, planManifests, readManifestSources, renderManifests, renderObjects} from '../inject/manifests.js'
-import {readStdinManifests, writeOutputFile} from '../inject/output.js'
-import {outputTarget, type OutputTarget} from '../shared/output.js'
-import {countPlan, type InjectPlan} from '../inject/plan.js'
-import {planJson, renderApplyResults, renderPlan, type InjectResultJson} from '../inject/render.js'
-import {DEFAULT_AUTH_METHOD, DEFAULT_CONSUL_ADDRESS, DEFAULT_IMAGES, buildSettings, type InjectSettings} from '../inject/settings.js'
+import type {InjectPlan} from '../inject/plan.js'
+import type {InjectResultJson} from '../inject/result.js'
+import {runInject, stdoutCarriesData, type InjectOptions} from '../inject/run.js'
+import {DEFAULT_AUTH_METHOD, DEFAULT_CONSUL_ADDRESS, DEFAULT_IMAGES} from '../inject/settings.js'
 import {BaseCommand} from '../shared/base-command.js'
-import {UserError, errorMessage} from '../shared/errors.js'
+import {UserError} from '../shared/errors.js'
 import {dryRunFlag, kubeFlags, outputFlag, yesFlag} from '../shared/flags.js'
-import {checkOutputPaths} from '../shared/files.js'
+import {outputTarget} from '../shared/output.js'
+import {renderApplyResults, renderInjectPlan} from '../ui/inject-report.js'
 import {confirmOrAbort} from '../ui/prompt.js'
 
 export default class Inject extends BaseCommand {
@@ -136,128 +133,56 @@ The decision follows the webhook: never kube-system or kube-public; --deny-names
 
   async run(): Promise<InjectResultJson> {
     const {flags} = await this.parse(Inject)
-    const settings = buildSettings({
-      defaultInject: flags['default-inject'],
-      allowNamespaces: flags['allow-namespace'],
-      denyNamespaces: flags['deny-namespace'],
-      consulK8sImage: flags['consul-k8s-image'],
-      dataplaneImage: flags['dataplane-image'],
-      consulAddress: flags['consul-address'],
-      grpcPort: flags['consul-grpc-port'],
-      httpPort: flags['consul-http-port'],
-      transparentProxy: flags['transparent-proxy'],
-      acls: flags.acls,
-      authMethod: flags['auth-method'],
-      tls: flags.tls,
-      caCertPem: flags['ca-file'] ? await readCaFile(flags['ca-file']) : undefined,
-      tlsServerName: flags['tls-server-name'],
-      logLevel: flags['log-level'],
-    })
     const output = outputTarget(flags.output, flags['output-file'])
-    if (output.file && !flags['dry-run']) await checkOutputPaths([{path: output.file, kind: 'file', flag: '--output-file'}])
-    if (flags.filename?.length) {
-      for (const [flag, given] of [
-        ['--context', flags.context],
-        ['--kubeconfig', flags.kubeconfig],
-        ['--all-namespaces', flags['all-namespaces'] || undefined],
-      ] as const) {
-        if (given !== undefined) {
-          throw new UserError(`${flag} selects a live cluster, but -f injects manifests offline.`, {
-            hint: `Drop ${flag} to inject the manifests, or drop -f to inject the cluster.`,
-          })
-        }
-      }
-      return this.injectManifests(flags.filename, flags.namespace ?? 'default', settings, output, flags)
+    const options: InjectOptions = {
+      settings: {
+        defaultInject: flags['default-inject'],
+        allowNamespaces: flags['allow-namespace'],
+        denyNamespaces: flags['deny-namespace'],
+        consulK8sImage: flags['consul-k8s-image'],
+        dataplaneImage: flags['dataplane-image'],
+        consulAddress: flags['consul-address'],
+        grpcPort: flags['consul-grpc-port'],
+        httpPort: flags['consul-http-port'],
+        transparentProxy: flags['transparent-proxy'],
+        acls: flags.acls,
+        authMethod: flags['auth-method'],
+        tls: flags.tls,
+        caFile: flags['ca-file'],
+        tlsServerName: flags['tls-server-name'],
+        logLevel: flags['log-level'],
+      },
+      filenames: flags.filename,
+      namespace: flags.namespace,
+      kubeconfig: flags.kubeconfig,
+      context: flags.context,
+      allNamespaces: flags['all-namespaces'],
+      output,
+      writeObjects: flags.output !== undefined || output.file !== undefined,
+      diff: flags.diff,
+      dryRun: flags['dry-run'],
     }
-    if (flags['all-namespaces'] && flags.namespace) {
-      throw new UserError('-n and --all-namespaces cannot be combined.', {hint: 'Pick one namespace with -n, or all with --all-namespaces.'})
+    if (stdoutCarriesData(options) && !this.jsonEnabled()) this.useStderr()
+    const outcome = await runInject(options, {
+      progress: (text) => this.ui.progress(text),
+      done: () => this.ui.done(),
+      planned: (plan) => {
+        renderInjectPlan(this.ui, plan, {dryRun: flags['dry-run'], verbose: flags.verbose})
+        if (flags.diff) this.printDiffs(plan)
+      },
+      print: (text) => {
+        if (!this.jsonEnabled()) process.stdout.write(text)
+      },
+      confirm: (message) => confirmOrAbort(message, {yes: flags.yes}),
+    })
+    if (outcome.wrote) this.ui.success(`Wrote ${outcome.wrote}`)
+    if (outcome.nothingToChange) this.ui.success('Nothing to change.')
+    if (outcome.applied) renderApplyResults(this.ui, outcome.applied)
+    if (outcome.failure) {
+      if (this.jsonEnabled()) process.exitCode = 1
+      else throw new UserError(outcome.failure, {hint: 'Fix what is named above and run again; workloads without problems were processed.'})
     }
-    return this.injectCluster(settings, output, flags)
-  }
-
-  private async injectManifests(
-    paths: string[],
-    namespace: string,
-    settings: InjectSettings,
-    output: OutputTarget,
-    flags: {diff: boolean; 'dry-run': boolean; verbose: boolean},
-  ): Promise<InjectResultJson> {
-    const writesStdout = !flags['dry-run'] && !this.jsonEnabled() && (flags.diff || !output.file)
-    if (writesStdout) this.useStderr()
-    const sources = await readManifestSources(paths, () => readStdinManifests())
-    const manifests = planManifests(sources, settings, namespace)
-    const {plan} = manifests
-    renderPlan(this.ui, plan, {verb: flags['dry-run'] ? 'would inject' : 'injected', showSkipped: flags.verbose || flags['dry-run']})
-    if (flags.diff) this.printDiffs(plan)
-    const errors = countPlan(plan).error
-    if (errors > 0)
-      return this.finish(plan, {dryRun: flags['dry-run']}, `${errors} workload(s) have invalid Connect annotations; no manifests were written.`)
-    if (flags['dry-run']) return this.finish(plan, {dryRun: true})
-
-    applyManifestPlan(manifests)
-    const text = renderManifests(manifests, output.format)
-    if (output.file) {
-      await writeOutputFile(output.file, text, manifestsHoldSecrets(manifests))
-      this.ui.success(`Wrote ${output.file}`)
-    } else if (!flags.diff && !this.jsonEnabled()) process.stdout.write(text)
-    return this.finish(plan, {dryRun: false, output: output.file})
-  }
-
-  private async injectCluster(
-    settings: InjectSettings,
-    output: OutputTarget,
-    flags: {
-      kubeconfig?: string
-      context?: string
-      namespace?: string
-      'all-namespaces': boolean
-      diff: boolean
-      'dry-run': boolean
-      verbose: boolean
-      yes: boolean
-      output?: string
-      'output-file'?: string
-    },
-  ): Promise<InjectResultJson> {
-    const writesObjects = flags.output !== undefined || output.file !== undefined
-    const printsObjects = writesObjects && !output.file
-    if (printsObjects && !this.jsonEnabled()) this.useStderr()
-    const clusterPlan = await planCluster(
-      {kubeconfig: flags.kubeconfig, context: flags.context, namespace: flags.namespace, allNamespaces: flags['all-namespaces']},
-      settings,
-      (text) => this.ui.progress(text),
-    )
-    this.ui.done()
-    const {plan} = clusterPlan
-    const where = plan.namespaces === 'all' ? 'all namespaces' : `namespace ${plan.namespaces?.join(', ')}`
-    this.ui.header(`Connect injection in context ${plan.context}, ${where}${flags['dry-run'] ? ' (dry run)' : ''}`)
-    renderPlan(this.ui, plan, {verb: flags['dry-run'] ? 'would inject' : 'to inject', showSkipped: flags.verbose || flags['dry-run']})
-    if (flags.diff) this.printDiffs(plan)
-
-    const changed = plan.workloads.filter((workload) => workload.action === 'inject')
-    if (writesObjects) {
-      const objects = changed.map((workload) => presentable(injectedObject(clusterPlan, workload)!))
-      const text = renderObjects(objects, output.format)
-      if (output.file) await writeOutputFile(output.file, text, false)
-      else if (!this.jsonEnabled()) process.stdout.write(text)
-    }
-    const annotationErrors = countPlan(plan).error
-    const failureText = (count: number) => `${count} workload(s) could not be injected.`
-    if (flags['dry-run'] || changed.length === 0) {
-      if (changed.length === 0 && annotationErrors === 0) this.ui.success('Nothing to change.')
-      return this.finish(plan, {dryRun: flags['dry-run']}, annotationErrors > 0 ? failureText(annotationErrors) : undefined)
-    }
-
-    await confirmOrAbort(
-      `Patch the pod templates of ${changed.length} workload(s) in context "${plan.context}"? Their pods will be replaced with injected ones.`,
-      {yes: flags.yes},
-    )
-    this.ui.progress(`Patching ${changed.length} workload(s)`)
-    const results = await applyClusterPlan(clusterPlan)
-    this.ui.done()
-    renderApplyResults(this.ui, results)
-    const failed = annotationErrors + results.filter((result) => !result.ok).length
-    return this.finish(plan, {dryRun: false, results}, failed > 0 ? failureText(failed) : undefined)
+    return outcome.result
   }
 
   private printDiffs(plan: InjectPlan): void {
@@ -267,25 +192,4 @@ The decision follows the webhook: never kube-system or kube-public; --deny-names
       if (diff) process.stdout.write(diff)
     }
   }
-
-  /** Returns the result; with a failure, sets exit code 1 (--json) or ends with one ✗ line. */
-  private finish(plan: InjectPlan, extras: Parameters<typeof planJson>[1], failure?: string): InjectResultJson {
-    const result = planJson(plan, extras)
-    if (failure) {
-      if (this.jsonEnabled()) process.exitCode = 1
-      else throw new UserError(failure, {hint: 'Fix what is named above and run again; workloads without problems were processed.'})
-    }
-    return result
-  }
-}
-
-async function readCaFile(path: string): Promise<string> {
-  let pem: string
-  try {
-    pem = await readFile(path, 'utf8')
-  } catch (error) {
-    throw new UserError(`Cannot read --ca-file ${path}: ${errorMessage(error)}`)
-  }
-  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new UserError(`--ca-file ${path} holds no PEM certificate.`)
-  return pem
 }

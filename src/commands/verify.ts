@@ -1,31 +1,13 @@
-import {Flags, type Interfaces} from '@oclif/core'
+import {Flags} from '@oclif/core'
 
+import {readInput} from '../federation/command-support.js'
 import {BaseCommand} from '../shared/base-command.js'
+import {formatDuration} from '../shared/duration.js'
 import {durationFlag, kubeFlags, outputFlag, timeoutFlag} from '../shared/flags.js'
 import {formatData} from '../shared/output.js'
-import {readKubeconfig} from '../kube/kubeconfig.js'
-import {formatDuration} from '../shared/duration.js'
-import {readInput} from '../federation/command-support.js'
-import {UserError} from '../shared/errors.js'
-import {planTargets} from '../verify/plan.js'
-import {plannedFromValues, verifyPre} from '../verify/pre-gather.js'
-import {renderReport, waitingText} from '../verify/render.js'
-import {verifyFederation} from '../verify/runner.js'
+import {renderReport, waitingText} from '../ui/verify-report.js'
+import {runVerify} from '../verify/run.js'
 import type {VerifyReport} from '../verify/types.js'
-
-/** The sides to read Consul from, with the Consul flags (or CONSUL_* variables) resolved per context. */
-function consulTargets(flags: Interfaces.InferredFlags<typeof Verify.flags>, contexts: string[], currentContext?: string) {
-  return planTargets({
-    contexts,
-    currentContext,
-    namespace: flags.namespace,
-    release: flags.release,
-    addresses: flags['consul-http-addr'],
-    tokens: flags['consul-token'],
-    caFiles: flags['consul-cacert'],
-    env: process.env,
-  })
-}
 
 export default class Verify extends BaseCommand {
   static summary = 'Check that Consul datacenters are federated, from every side, with the reason for every failure.'
@@ -118,42 +100,45 @@ Exit status 0 only when no check failed (warnings, e.g. a CA expiring within 30 
     // -o json|yaml prints the report itself; --json lets oclif print what run() returns.
     const format = flags.output === undefined || flags.output === 'table' || this.jsonEnabled() ? undefined : flags.output
     if (format) this.useStderr()
-    if (flags.pre) return this.finish(await this.runPre(flags), format, flags)
-    const preOnly = (['primary-context', 'datacenter', 'file', 'k8s-auth-method-host', 'values-file'] as const).filter(
-      (name) => flags[name] !== undefined,
-    )
-    if (preOnly.length > 0)
-      throw new UserError(`--${preOnly[0]} only applies to verify --pre.`, {
-        hint: 'Add --pre to check a secondary before installing it, or leave the flag out.',
-      })
-    const targets = consulTargets(flags, flags.context ?? [], flags.context?.length ? undefined : readKubeconfig(flags.kubeconfig).currentContext)
-    const timeoutMs = flags.timeout
-    const intervalMs = flags.interval
-
-    this.ui.progress(`verifying ${targets.map((target) => target.context).join(', ')}`)
     let lastText = ''
     let lastPrinted = 0
-    const report = await verifyFederation({
-      targets,
-      kubeconfig: flags.kubeconfig,
-      expectDatacenters: flags['expect-dc'],
-      wait: flags.wait,
-      timeoutMs,
-      intervalMs,
-      onWaiting: (pending, remainingMs) => {
-        // On a terminal the spinner counts down at every frame; in CI (plain lines) print when
-        // what is awaited changes, or every 30s.
-        const deadline = Date.now() + remainingMs
-        const text = () => waitingText(pending, Math.max(0, deadline - Date.now()))
-        const essence = pending.map((check) => `${check.id}|${check.detail}`).join('\n')
-        if (this.ui.spinning || essence !== lastText || Date.now() - lastPrinted >= 30_000) {
-          this.ui.progress(text)
-          lastText = essence
-          lastPrinted = Date.now()
-        }
+    const report = await runVerify(
+      {
+        kubeconfig: flags.kubeconfig,
+        contexts: flags.context ?? [],
+        namespace: flags.namespace,
+        release: flags.release,
+        consul: {addresses: flags['consul-http-addr'], tokens: flags['consul-token'], caFiles: flags['consul-cacert']},
+        env: process.env,
+        expectDatacenters: flags['expect-dc'],
+        wait: flags.wait,
+        timeoutMs: flags.timeout,
+        intervalMs: flags.interval,
+        pre: flags.pre,
+        primaryContext: flags['primary-context'],
+        datacenter: flags.datacenter,
+        file: flags.file,
+        k8sAuthMethodHost: flags['k8s-auth-method-host'],
+        valuesFile: flags['values-file'],
       },
-    })
-    this.ui.done()
+      {
+        progress: (text) => this.ui.progress(text),
+        done: () => this.ui.done(),
+        onWaiting: (pending, remainingMs) => {
+          // On a terminal the spinner counts down at every frame; in CI (plain lines) print when
+          // what is awaited changes, or every 30s.
+          const deadline = Date.now() + remainingMs
+          const text = () => waitingText(pending, Math.max(0, deadline - Date.now()))
+          const essence = pending.map((check) => `${check.id}|${check.detail}`).join('\n')
+          if (this.ui.spinning || essence !== lastText || Date.now() - lastPrinted >= 30_000) {
+            this.ui.progress(text)
+            lastText = essence
+            lastPrinted = Date.now()
+          }
+        },
+        readInput,
+      },
+    )
     return this.finish(report, format, flags)
   }
 
@@ -165,46 +150,6 @@ Exit status 0 only when no check failed (warnings, e.g. a CA expiring within 30 
     else renderReport(report, this.ui)
     if (!report.ok && flags.wait) this.ui.fail(`Gave up after ${formatDuration(flags.timeout)} (${report.attempts} attempts).`)
     if (!report.ok) process.exitCode = 1
-    return report
-  }
-
-  /** verify --pre: one secondary-to-be (--context) against the primary (--primary-context). */
-  private async runPre(flags: Interfaces.InferredFlags<typeof Verify.flags>): Promise<VerifyReport> {
-    const contexts = flags.context ?? []
-    if (contexts.length > 1)
-      throw new UserError('verify --pre checks one new secondary: give --context once.', {
-        hint: 'Run it once per secondary you are about to install.',
-      })
-    if (flags.wait) throw new UserError('--wait does not apply to verify --pre: it checks once, before anything is installed.')
-    const target = contexts[0] ?? readKubeconfig(flags.kubeconfig).currentContext
-    if (!target)
-      throw new UserError('No kube context for the new secondary: the kubeconfig has no current context.', {
-        hint: "Pass --context <the secondary's context>.",
-      })
-    const primaryContext = flags['primary-context']
-    if (!primaryContext) throw new UserError('verify --pre needs the primary: pass --primary-context <context of the primary datacenter>.')
-    if (primaryContext === target)
-      throw new UserError(`--primary-context and --context are both ${target}.`, {
-        hint: 'The secondary is installed in another cluster than the primary.',
-      })
-    const values = flags['values-file'] ? {text: await readInput(flags['values-file']), path: flags['values-file']} : undefined
-    const datacenter = flags.datacenter ?? (values ? plannedFromValues(values.text).datacenter : undefined)
-    if (!datacenter)
-      throw new UserError('verify --pre needs the name of the new datacenter.', {
-        hint: 'Pass --datacenter <name> (or --values-file with global.datacenter).',
-      })
-    const [primary] = consulTargets(flags, [primaryContext])
-    this.ui.progress(`checking ${datacenter} in context ${target} against the primary in ${primaryContext}`)
-    const report = await verifyPre({
-      kubeconfig: flags.kubeconfig,
-      target: {context: target, namespace: flags.namespace, release: flags.release},
-      primary,
-      datacenter,
-      file: flags.file ? {text: await readInput(flags.file), path: flags.file} : undefined,
-      k8sAuthMethodHost: flags['k8s-auth-method-host'],
-      values,
-    })
-    this.ui.done()
     return report
   }
 }

@@ -65,6 +65,28 @@ export async function planCluster(
   const namespace = target.allNamespaces ? undefined : (target.namespace ?? cluster.context.namespace ?? 'default')
 
   progress(`Reading the workloads of ${namespace ? `namespace ${namespace}` : 'all namespaces'} in context ${cluster.name}`)
+  const environment = await readEnvironment(cluster, namespace)
+  const workloads: WorkloadPlan[] = []
+  const objects = new Map<WorkloadPlan, Json>()
+  for (const {kind, apiVersion, mutable} of KINDS) {
+    const list = await cluster.list<Json>(`list ${kind}s`, workloadRef(kind, namespace))
+    for (const item of list) {
+      const object: Json = {...item, apiVersion, kind}
+      const planned = planLiveWorkload(object, mutable, settings, environment)
+      if (!planned) continue
+      workloads.push(planned)
+      objects.set(planned, object)
+    }
+  }
+  return {
+    plan: {mode: 'cluster', context: cluster.name, namespaces: namespace ? [namespace] : 'all', workloads},
+    cluster,
+    objects,
+  }
+}
+
+/** The namespaces' labels and the Services the plan looks at (one namespace, or all). */
+async function readEnvironment(cluster: KubeCluster, namespace: string | undefined): Promise<PlanEnvironment> {
   const namespaceLabels = new Map<string, Record<string, string>>()
   if (namespace) {
     const found = await cluster.getOptional<V1Namespace>(`read namespace ${namespace}`, {resource: 'namespaces', name: namespace})
@@ -85,42 +107,33 @@ export async function planCluster(
     namespace: service.metadata?.namespace ?? '',
     selector: service.spec?.selector,
   }))
-  const environment: PlanEnvironment = {services, servicesComplete: true, namespaceLabels: (name) => namespaceLabels.get(name)}
+  return {services, servicesComplete: true, namespaceLabels: (name) => namespaceLabels.get(name)}
+}
 
-  const workloads: WorkloadPlan[] = []
-  const objects = new Map<WorkloadPlan, Json>()
-  for (const {kind, apiVersion, mutable} of KINDS) {
-    const list = await cluster.list<Json>(`list ${kind}s`, workloadRef(kind, namespace))
-    for (const item of list) {
-      const object: Json = {...item, apiVersion, kind}
-      if (controlled(object)) continue
-      const template = templateOf(object, kind)
-      const ref = {kind, name: String(object.metadata?.name), namespace: String(object.metadata?.namespace)}
-      if (!template) continue
-      let planned = planWorkload(
-        {...ref, template, workloadAnnotations: kind === 'Pod' ? undefined : (object.metadata?.annotations ?? {})},
-        settings,
-        environment,
-      )
-      if (planned.action === 'inject' && !mutable) {
-        planned = {
-          ...planned,
-          action: 'skip',
-          reason: `a ${kind}'s pod template cannot be changed in place`,
-          warnings: [
-            ...planned.warnings,
-            `this ${kind} would be injected, but Kubernetes forbids changing its pod template; inject its manifest (consulk8s inject -f) and re-create it`,
-          ],
-        }
-      }
-      workloads.push(planned)
-      objects.set(planned, object)
-    }
-  }
+/**
+ * The plan of one live object (pure); undefined for objects left to their controller or
+ * without a pod template. A kind whose template cannot change in place is reported, not injected.
+ */
+function planLiveWorkload(object: Json, mutable: boolean, settings: InjectSettings, environment: PlanEnvironment): WorkloadPlan | undefined {
+  const kind = String(object.kind)
+  if (controlled(object)) return undefined
+  const template = templateOf(object, kind)
+  const ref = {kind, name: String(object.metadata?.name), namespace: String(object.metadata?.namespace)}
+  if (!template) return undefined
+  const planned = planWorkload(
+    {...ref, template, workloadAnnotations: kind === 'Pod' ? undefined : (object.metadata?.annotations ?? {})},
+    settings,
+    environment,
+  )
+  if (planned.action !== 'inject' || mutable) return planned
   return {
-    plan: {mode: 'cluster', context: cluster.name, namespaces: namespace ? [namespace] : 'all', workloads},
-    cluster,
-    objects,
+    ...planned,
+    action: 'skip',
+    reason: `a ${kind}'s pod template cannot be changed in place`,
+    warnings: [
+      ...planned.warnings,
+      `this ${kind} would be injected, but Kubernetes forbids changing its pod template; inject its manifest (consulk8s inject -f) and re-create it`,
+    ],
   }
 }
 

@@ -181,7 +181,6 @@ export function mutatePodTemplate(input: PodTemplate, settings: InjectSettings, 
   const spec = template.spec
   spec.containers ??= []
   const resolved = resolve(template, settings, context)
-  const annotations = resolved.annotations
   checkClashes(spec, resolved)
   checkSidecarUid(spec, settings)
 
@@ -196,8 +195,29 @@ export function mutatePodTemplate(input: PodTemplate, settings: InjectSettings, 
     sidecarPlacement: resolved.dataplaneAsSidecar ? 'init' : resolved.lifecycle ? 'first' : 'last',
     warnings: [],
   }
+  const userContainers = spec.containers as Json[]
+  addVolumes(spec, settings, resolved, summary)
+  addUpstreamEnv(spec, resolved, summary)
+  addProxies(original, spec, settings, resolved, summary)
+  markInjected(template, original, userContainers, resolved, summary)
 
-  // Shared in-memory volume, and its mount in the containers connect-inject-mount-volume names.
+  if (settings.acls && !resolved.multiPort && spec.automountServiceAccountToken === false && !findTokenMount(original.spec ?? {})) {
+    summary.warnings.push('with ACLs the injected containers log in with the service account token, but automountServiceAccountToken is false')
+  }
+  for (const key of [ANNOTATIONS.enableMetrics, ANNOTATIONS.enableMetricsMerging]) {
+    if (safeBool(resolved.annotations, key))
+      summary.warnings.push(`${key} is not applied by consulk8s inject (no metrics ports or Prometheus annotations are added)`)
+  }
+  return {template, summary}
+}
+
+/**
+ * The shared in-memory volume and its mount in the containers connect-inject-mount-volume
+ * names, the volumes of the user-volume annotation, and with ACLs in a multi-port pod the
+ * service account token volume each extra service logs in with.
+ */
+function addVolumes(spec: Json, settings: InjectSettings, resolved: Resolved, summary: MutationSummary): void {
+  const annotations = resolved.annotations
   spec.volumes = [...(spec.volumes ?? []), {name: VOLUME_NAME, emptyDir: {medium: 'Memory'}}]
   const mountInto = listAnnotation(annotations, ANNOTATIONS.mountVolume)
   for (const container of spec.containers as Json[]) {
@@ -211,7 +231,18 @@ export function mutatePodTemplate(input: PodTemplate, settings: InjectSettings, 
     summary.volumes.push(...userVolumes.map((volume) => String(volume.name)))
   }
 
-  // <NAME>_CONNECT_SERVICE_HOST/PORT for every upstream, in every container already there.
+  const serviceAccount: string = spec.serviceAccountName ?? ''
+  if (settings.acls && resolved.multiPort) {
+    for (const service of resolved.services) {
+      if (service === serviceAccount) continue
+      spec.volumes.push({name: `${service}-service-account`, secret: {secretName: service}})
+      summary.volumes.push(`${service}-service-account`)
+    }
+  }
+}
+
+/** <NAME>_CONNECT_SERVICE_HOST/PORT for every upstream, in every container already there. */
+function addUpstreamEnv(spec: Json, resolved: Resolved, summary: MutationSummary): void {
   const upstreamEnv = upstreamEnvVars(resolved.upstreams)
   summary.envVars = upstreamEnv.map((env) => env.name)
   const seen = new Set<string>()
@@ -224,17 +255,14 @@ export function mutatePodTemplate(input: PodTemplate, settings: InjectSettings, 
       container.env = [...(container.env ?? []), ...structuredClone(upstreamEnv)]
     }
   }
+}
 
-  // With ACLs, each extra service of a multi-port pod logs in with its own service account token.
-  const serviceAccount: string = spec.serviceAccountName ?? ''
-  if (settings.acls && resolved.multiPort) {
-    for (const service of resolved.services) {
-      if (service === serviceAccount) continue
-      spec.volumes.push({name: `${service}-service-account`, secret: {secretName: service}})
-      summary.volumes.push(`${service}-service-account`)
-    }
-  }
-
+/**
+ * One connect-init init container and one consul-dataplane sidecar per service (one of each
+ * for a single-service pod); the sidecars go among the init containers (dataplane as a
+ * sidecar init container), first (lifecycle), or after the user's containers.
+ */
+function addProxies(original: PodTemplate, spec: Json, settings: InjectSettings, resolved: Resolved, summary: MutationSummary): void {
   const userContainers = spec.containers as Json[]
   const serviceList: Array<{index: number; name: string} | undefined> = resolved.multiPort
     ? resolved.services.map((name, index) => ({index, name}))
@@ -258,26 +286,23 @@ export function mutatePodTemplate(input: PodTemplate, settings: InjectSettings, 
   if (resolved.dataplaneAsSidecar) spec.initContainers.push(...sidecars)
   else if (resolved.lifecycle) spec.containers = [...sidecars, ...userContainers]
   else spec.containers = [...userContainers, ...sidecars]
+}
 
-  const meta = template.metadata
-  meta.annotations = {...annotations, [ANNOTATIONS.injectStatus]: INJECTED}
+/**
+ * The injected marks (status annotation and label, transparent-proxy status, managed-by), and
+ * with transparent proxy the probes rewritten through the proxy, their original ports kept in
+ * the original-pod annotation the endpoints controller reads.
+ */
+function markInjected(template: PodTemplate, original: PodTemplate, userContainers: Json[], resolved: Resolved, summary: MutationSummary): void {
+  const meta = template.metadata!
+  meta.annotations = {...resolved.annotations, [ANNOTATIONS.injectStatus]: INJECTED}
   if (resolved.tproxy) meta.annotations[ANNOTATIONS.transparentProxyStatus] = 'enabled'
   meta.labels = {...meta.labels, [LABELS.injectStatus]: INJECTED, [LABELS.managedBy]: MANAGED_BY_VALUE}
 
   if (resolved.tproxy && resolved.overwriteProbes) {
     summary.probesRewritten = rewriteProbes(userContainers)
-    // The endpoints controller reads the original probe ports from here to expose them through the proxy.
     if (summary.probesRewritten.length > 0) meta.annotations[ANNOTATIONS.originalPod] = JSON.stringify(originalPodJson(original))
   }
-
-  if (settings.acls && !resolved.multiPort && spec.automountServiceAccountToken === false && !findTokenMount(original.spec ?? {})) {
-    summary.warnings.push('with ACLs the injected containers log in with the service account token, but automountServiceAccountToken is false')
-  }
-  for (const key of [ANNOTATIONS.enableMetrics, ANNOTATIONS.enableMetricsMerging]) {
-    if (safeBool(annotations, key))
-      summary.warnings.push(`${key} is not applied by consulk8s inject (no metrics ports or Prometheus annotations are added)`)
-  }
-  return {template, summary}
 }
 
 function checkClashes(spec: Json, resolved: Resolved): void {

@@ -419,11 +419,22 @@ function federationChecks(
   secrets: SecretInfo[],
   options: EvaluateOptions,
 ): Check[] {
-  const checks: Check[] = []
   const primaryContext = (primary ? sideOf(sides, primary) : undefined)?.obs.context ?? '<primary context>'
   const reimport = (side: Side, force: boolean) => reimportCommand(side, primaryContext, force)
+  const checks = agreementChecks(reachable)
+  for (const side of sides) checks.push(...secretChecks(side, primary, primarySide, secrets, reimport))
+  const valid = secrets.filter((info) => secretProblem(info) === undefined)
+  const match = secretMatchCheck(valid, primarySide, reimport)
+  if (match) checks.push(match)
+  checks.push(...caChecks(valid, options))
+  return checks
+}
 
-  // The primary datacenter, as every reachable server sees it.
+type Reimport = (side: Side, force: boolean) => string
+
+/** The primary datacenter, as every reachable server sees it; and ACLs on in all or none. */
+function agreementChecks(reachable: Side[]): Check[] {
+  const checks: Check[] = []
   const claims = reachable.map((side) => `${side.label} says ${side.agent!.primaryDatacenter}`)
   const agentPrimaries = unique(reachable.map((side) => side.agent!.primaryDatacenter))
   if (agentPrimaries.length > 1) {
@@ -455,129 +466,125 @@ function federationChecks(
       ),
     )
   }
+  return checks
+}
 
-  // The secret, per side.
-  for (const side of sides) {
-    const {context, namespace, names} = side.obs
-    const id = `secret:${context}`
-    const title = `${side.label}: federation secret ${names.federationSecret} present and valid`
-    const probe = side.obs.secret
-    if (!probe.ok) {
-      checks.push(make(id, title, 'fail', probe.error.message, {...failureAdvice(probe.error, side, 'secret'), context}))
-      continue
-    }
-    if (!probe.value) {
-      const isPrimary = side === primarySide
-      checks.push(
-        make(id, title, 'fail', `secret ${names.federationSecret} not found in namespace ${namespace} of context ${context}`, {
-          context,
-          cause: isPrimary
-            ? 'the primary was installed without global.federation.createFederationSecret, or in another namespace or release'
-            : 'the federation secret was not imported into this cluster (or into another namespace)',
-          next: isPrimary
-            ? 'set global.federation.createFederationSecret: true in the primary and upgrade; check --namespace/--release'
-            : `copy it from the primary: ${reimport(side, false)}`,
-        }),
-      )
-      continue
-    }
-    const info = secrets.find((candidate) => candidate.side === side)!
-    const problem = secretProblem(info)
-    if (problem) {
-      checks.push(
-        make(id, title, 'fail', problem, {
-          context,
-          cause: 'the secret was edited by hand or copied incompletely',
-          next:
-            side === primarySide
-              ? 'recreate it in the primary (consulk8s federate primary)'
-              : `copy it again from the primary: ${reimport(side, true)}`,
-        }),
-      )
-      continue
-    }
-    const keys = Object.keys(info.data).sort().join(', ')
+/** The federation secret of one side: present and valid, and its serverConfigJSON naming the primary. */
+function secretChecks(side: Side, primary: string | undefined, primarySide: Side | undefined, secrets: SecretInfo[], reimport: Reimport): Check[] {
+  const checks: Check[] = []
+  const {context, namespace, names} = side.obs
+  const id = `secret:${context}`
+  const title = `${side.label}: federation secret ${names.federationSecret} present and valid`
+  const probe = side.obs.secret
+  if (!probe.ok) {
+    checks.push(make(id, title, 'fail', probe.error.message, {...failureAdvice(probe.error, side, 'secret'), context}))
+    return checks
+  }
+  if (!probe.value) {
+    const isPrimary = side === primarySide
     checks.push(
-      make(
-        id,
-        title,
-        'ok',
-        `keys ${keys}; primary_datacenter ${info.primaryDatacenter}; primary_gateways ${info.primaryGateways.join(', ') || '(none)'}`,
-        {context},
-      ),
+      make(id, title, 'fail', `secret ${names.federationSecret} not found in namespace ${namespace} of context ${context}`, {
+        context,
+        cause: isPrimary
+          ? 'the primary was installed without global.federation.createFederationSecret, or in another namespace or release'
+          : 'the federation secret was not imported into this cluster (or into another namespace)',
+        next: isPrimary
+          ? 'set global.federation.createFederationSecret: true in the primary and upgrade; check --namespace/--release'
+          : `copy it from the primary: ${reimport(side, false)}`,
+      }),
     )
-
-    // serverConfigJSON names the primary Consul itself reports.
-    if (primary) {
-      const configId = `server-config:${context}`
-      const configTitle = `${side.label}: serverConfigJSON names the primary ${primary}`
-      if (info.primaryDatacenter !== primary) {
-        checks.push(
-          make(configId, configTitle, 'fail', `serverConfigJSON names primary_datacenter ${info.primaryDatacenter}, but the primary is ${primary}`, {
-            context,
-            cause: 'the secret comes from another federation or an earlier install of the primary',
-            next: `copy the secret again from the primary (${reimport(side, true)}), then restart the servers of ${side.label}`,
-          }),
-        )
-      } else if (side !== primarySide && info.primaryGateways.length === 0) {
-        checks.push(
-          make(configId, configTitle, 'warn', `primary_datacenter ${primary}, but primary_gateways is empty`, {
-            context,
-            cause: "the primary's mesh gateway had no address when the secret was made (LoadBalancer still pending)",
-            next: `wait for the mesh gateway address in the primary, then copy the secret again: ${reimport(side, true)}`,
-          }),
-        )
-      } else {
-        checks.push(make(configId, configTitle, 'ok', `primary_datacenter ${primary}`, {context}))
-      }
-    }
+    return checks
   }
-
-  // The same secret everywhere.
-  const valid = secrets.filter((info) => secretProblem(info) === undefined)
-  if (valid.length > 1) {
-    const differing: string[] = []
-    for (const key of ['caCert', 'caKey', 'gossipEncryptionKey', 'replicationToken']) {
-      const prints = valid.map((info) => fingerprint(info.data[key]))
-      if (new Set(prints).size > 1) differing.push(`${key} (${valid.map((info, index) => `${info.side.label} ${prints[index]}`).join(' vs ')})`)
-    }
-    const title = `federation secrets identical in ${valid.map((info) => info.side.label).join(', ')}`
-    if (differing.length > 0) {
-      checks.push(
-        make('secret-match', title, 'fail', `differ: ${differing.join('; ')}`, {
-          cause:
-            'a copy is stale (the primary regenerated its secret) or comes from another federation; servers with another CA or gossip key cannot join',
-          next: `copy the primary's secret into every secondary (${valid
-            .filter((info) => info.side !== primarySide)
-            .map((info) => reimport(info.side, true))
-            .join('; ')}), then restart the secondaries' servers`,
-        }),
-      )
-    } else {
-      const gatewaySets = unique(valid.map((info) => info.primaryGateways.join(',')))
-      if (gatewaySets.length > 1) {
-        checks.push(
-          make(
-            'secret-match',
-            title,
-            'warn',
-            `CA, gossip key and replication token match, but primary_gateways differ: ${valid.map((info) => `${info.side.label} [${info.primaryGateways.join(', ')}]`).join(' vs ')}`,
-            {
-              cause: "a copy holds stale mesh gateway addresses (the primary's gateway address changed after the export, consul-k8s#366)",
-              next: `copy the primary's secret again so every copy has the current primary_gateways: ${valid
-                .filter((info) => info.side !== primarySide)
-                .map((info) => reimport(info.side, true))
-                .join('; ')}`,
-            },
-          ),
-        )
-      } else {
-        checks.push(make('secret-match', title, 'ok', `CA ${fingerprint(valid[0].data.caCert)}, same gossip key and replication token`))
-      }
-    }
+  const info = secrets.find((candidate) => candidate.side === side)!
+  const problem = secretProblem(info)
+  if (problem) {
+    checks.push(
+      make(id, title, 'fail', problem, {
+        context,
+        cause: 'the secret was edited by hand or copied incompletely',
+        next:
+          side === primarySide
+            ? 'recreate it in the primary (consulk8s federate primary)'
+            : `copy it again from the primary: ${reimport(side, true)}`,
+      }),
+    )
+    return checks
   }
+  const keys = Object.keys(info.data).sort().join(', ')
+  checks.push(
+    make(
+      id,
+      title,
+      'ok',
+      `keys ${keys}; primary_datacenter ${info.primaryDatacenter}; primary_gateways ${info.primaryGateways.join(', ') || '(none)'}`,
+      {context},
+    ),
+  )
+  if (primary) checks.push(serverConfigCheck(side, info, primary, primarySide, reimport))
+  return checks
+}
 
-  // The CA's validity, once per distinct CA.
+/** serverConfigJSON names the primary Consul itself reports (and, in a secondary, its gateways). */
+function serverConfigCheck(side: Side, info: SecretInfo, primary: string, primarySide: Side | undefined, reimport: Reimport): Check {
+  const {context} = side.obs
+  const id = `server-config:${context}`
+  const title = `${side.label}: serverConfigJSON names the primary ${primary}`
+  if (info.primaryDatacenter !== primary) {
+    return make(id, title, 'fail', `serverConfigJSON names primary_datacenter ${info.primaryDatacenter}, but the primary is ${primary}`, {
+      context,
+      cause: 'the secret comes from another federation or an earlier install of the primary',
+      next: `copy the secret again from the primary (${reimport(side, true)}), then restart the servers of ${side.label}`,
+    })
+  }
+  if (side !== primarySide && info.primaryGateways.length === 0) {
+    return make(id, title, 'warn', `primary_datacenter ${primary}, but primary_gateways is empty`, {
+      context,
+      cause: "the primary's mesh gateway had no address when the secret was made (LoadBalancer still pending)",
+      next: `wait for the mesh gateway address in the primary, then copy the secret again: ${reimport(side, true)}`,
+    })
+  }
+  return make(id, title, 'ok', `primary_datacenter ${primary}`, {context})
+}
+
+/** The same secret everywhere (with two valid copies or more): CA, gossip key, replication token, primary_gateways. */
+function secretMatchCheck(valid: SecretInfo[], primarySide: Side | undefined, reimport: Reimport): Check | undefined {
+  if (valid.length <= 1) return undefined
+  const reimportSecondaries = () =>
+    valid
+      .filter((info) => info.side !== primarySide)
+      .map((info) => reimport(info.side, true))
+      .join('; ')
+  const differing: string[] = []
+  for (const key of ['caCert', 'caKey', 'gossipEncryptionKey', 'replicationToken']) {
+    const prints = valid.map((info) => fingerprint(info.data[key]))
+    if (new Set(prints).size > 1) differing.push(`${key} (${valid.map((info, index) => `${info.side.label} ${prints[index]}`).join(' vs ')})`)
+  }
+  const title = `federation secrets identical in ${valid.map((info) => info.side.label).join(', ')}`
+  if (differing.length > 0) {
+    return make('secret-match', title, 'fail', `differ: ${differing.join('; ')}`, {
+      cause:
+        'a copy is stale (the primary regenerated its secret) or comes from another federation; servers with another CA or gossip key cannot join',
+      next: `copy the primary's secret into every secondary (${reimportSecondaries()}), then restart the secondaries' servers`,
+    })
+  }
+  if (unique(valid.map((info) => info.primaryGateways.join(','))).length > 1) {
+    return make(
+      'secret-match',
+      title,
+      'warn',
+      `CA, gossip key and replication token match, but primary_gateways differ: ${valid.map((info) => `${info.side.label} [${info.primaryGateways.join(', ')}]`).join(' vs ')}`,
+      {
+        cause: "a copy holds stale mesh gateway addresses (the primary's gateway address changed after the export, consul-k8s#366)",
+        next: `copy the primary's secret again so every copy has the current primary_gateways: ${reimportSecondaries()}`,
+      },
+    )
+  }
+  return make('secret-match', title, 'ok', `CA ${fingerprint(valid[0].data.caCert)}, same gossip key and replication token`)
+}
+
+/** The CA's validity, once per distinct CA. */
+function caChecks(valid: SecretInfo[], options: EvaluateOptions): Check[] {
+  const checks: Check[] = []
   const warnDays = options.caWarnDays ?? 30
   const seenCAs = new Set<string>()
   for (const info of valid) {

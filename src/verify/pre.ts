@@ -45,7 +45,6 @@ export interface PreObservation {
 const PRE = 'pre-'
 
 export function evaluatePre(obs: PreObservation): {checks: Check[]; primaryDatacenter?: string} {
-  const checks: Check[] = []
   const agent = obs.primary.consul.agent.ok ? obs.primary.consul.agent.value : undefined
   const side: Side = {obs: obs.primary, agent, label: sideLabel(obs.primary, agent)}
   const primaryContext = obs.primary.context
@@ -56,114 +55,124 @@ export function evaluatePre(obs: PreObservation): {checks: Check[]; primaryDatac
     ? `export it again from the primary: ${exportCommand} -o <file>`
     : `copy it from the primary: consulk8s federate secondary --context ${targetContext} --primary-context ${primaryContext} ${scopeFlags(targetSide)} --datacenter ${obs.datacenter} (or ${exportCommand} | consulk8s federate import --context ${targetContext} ${scopeFlags(targetSide)} -f - --force)`
 
-  // The primary's Consul.
+  const checks = [primaryReachCheck(obs, side, agent), datacenterCheck(obs, agent?.datacenter)]
+  const secret = federationDataChecks(obs, targetSide, agent, copy)
+  checks.push(...secret.checks)
+  if (agent && secret.data) checks.push(...materialChecks(obs, side, agent, secret.data, copy))
+  checks.push(authHostCheck(obs))
+  return agent ? {checks, primaryDatacenter: agent.datacenter} : {checks}
+}
+
+type Agent = NonNullable<Side['agent']>
+
+/** The primary's Consul: reachable, and the primary (not a secondary). */
+function primaryReachCheck(obs: PreObservation, side: Side, agent: Agent | undefined): Check {
+  const primaryContext = obs.primary.context
   const reachId = `${PRE}consul:${primaryContext}`
   const reachTitle = `${side.label}: the primary's Consul server reachable`
   if (!agent) {
     const failure = (obs.primary.consul.agent as Extract<typeof obs.primary.consul.agent, {ok: false}>).error
-    checks.push(make(reachId, reachTitle, 'fail', failure.message, {...failureAdvice(failure, side, 'consul'), context: primaryContext}))
-  } else if (agent.primaryDatacenter !== agent.datacenter) {
-    checks.push(
-      make(reachId, reachTitle, 'fail', `context ${primaryContext} runs ${agent.datacenter}, a secondary of ${agent.primaryDatacenter}`, {
-        context: primaryContext,
-        cause: '--primary-context names a secondary',
-        next: `pass the context that runs ${agent.primaryDatacenter} as --primary-context`,
-      }),
-    )
-  } else {
+    return make(reachId, reachTitle, 'fail', failure.message, {...failureAdvice(failure, side, 'consul'), context: primaryContext})
+  }
+  if (agent.primaryDatacenter !== agent.datacenter) {
+    return make(reachId, reachTitle, 'fail', `context ${primaryContext} runs ${agent.datacenter}, a secondary of ${agent.primaryDatacenter}`, {
+      context: primaryContext,
+      cause: '--primary-context names a secondary',
+      next: `pass the context that runs ${agent.primaryDatacenter} as --primary-context`,
+    })
+  }
+  return make(
+    reachId,
+    reachTitle,
+    'ok',
+    `primary datacenter ${agent.datacenter}, Consul ${agent.version || 'unknown version'}, via ${obs.primary.consul.source}`,
+    {context: primaryContext},
+  )
+}
+
+/** The federation secret the secondary will use: present, valid, naming the primary; its data when valid. */
+function federationDataChecks(
+  obs: PreObservation,
+  targetSide: Side,
+  agent: Agent | undefined,
+  copy: string,
+): {checks: Check[]; data?: Record<string, string>} {
+  const primaryContext = obs.primary.context
+  const targetContext = obs.target.context
+  const secretId = `${PRE}secret:${targetContext}`
+  const secretTitle = `the federation data (${obs.secretSource}) present and valid`
+  if (!obs.secret.ok) {
+    const advice = failureAdvice(obs.secret.error, targetSide, 'secret')
+    return {checks: [make(secretId, secretTitle, 'fail', obs.secret.error.message, {...advice, context: targetContext})]}
+  }
+  if (!obs.secret.value) {
+    const check = make(secretId, secretTitle, 'fail', `${obs.secretSource} does not exist`, {
+      context: targetContext,
+      cause: 'the federation secret was not imported into this cluster yet',
+      next: copy,
+    })
+    return {checks: [check]}
+  }
+  let summary: ReturnType<typeof validateFederationData>
+  try {
+    summary = validateFederationData(obs.secret.value, obs.secretSource)
+  } catch (error) {
+    const check = make(secretId, secretTitle, 'fail', errorMessage(error), {
+      context: targetContext,
+      cause: 'the secret was edited by hand or copied incompletely',
+      next: copy,
+    })
+    return {checks: [check]}
+  }
+  const checks = [
+    make(
+      secretId,
+      secretTitle,
+      'ok',
+      `primary_datacenter ${summary.primaryDatacenter}; primary_gateways ${summary.primaryGateways.join(', ') || '(none)'}; CA ${summary.caSubject.replace(/\n/g, ', ')}`,
+      {context: targetContext},
+    ),
+  ]
+  if (agent && summary.primaryDatacenter !== agent.datacenter) {
     checks.push(
       make(
-        reachId,
-        reachTitle,
-        'ok',
-        `primary datacenter ${agent.datacenter}, Consul ${agent.version || 'unknown version'}, via ${obs.primary.consul.source}`,
-        {context: primaryContext},
+        `${PRE}server-config:${targetContext}`,
+        `serverConfigJSON names the primary ${agent.datacenter}`,
+        'fail',
+        `serverConfigJSON names primary_datacenter ${summary.primaryDatacenter}, but ${primaryContext} runs the primary ${agent.datacenter}`,
+        {
+          context: targetContext,
+          cause: 'the data comes from another federation or an earlier install of the primary',
+          next: copy,
+        },
       ),
     )
   }
+  return {checks, data: obs.secret.value}
+}
 
-  checks.push(datacenterCheck(obs, agent?.datacenter))
-
-  // The federation secret the secondary will use.
-  const secretId = `${PRE}secret:${targetContext}`
-  const secretTitle = `the federation data (${obs.secretSource}) present and valid`
-  let data: Record<string, string> | undefined
-  if (!obs.secret.ok) {
-    checks.push(
-      make(secretId, secretTitle, 'fail', obs.secret.error.message, {
-        ...failureAdvice(obs.secret.error, targetSide, 'secret'),
-        context: targetContext,
-      }),
-    )
-  } else if (!obs.secret.value) {
-    checks.push(
-      make(secretId, secretTitle, 'fail', `${obs.secretSource} does not exist`, {
-        context: targetContext,
-        cause: 'the federation secret was not imported into this cluster yet',
-        next: copy,
-      }),
-    )
-  } else {
-    try {
-      const summary = validateFederationData(obs.secret.value, obs.secretSource)
-      data = obs.secret.value
-      checks.push(
-        make(
-          secretId,
-          secretTitle,
-          'ok',
-          `primary_datacenter ${summary.primaryDatacenter}; primary_gateways ${summary.primaryGateways.join(', ') || '(none)'}; CA ${summary.caSubject.replace(/\n/g, ', ')}`,
-          {context: targetContext},
-        ),
-      )
-      if (agent && summary.primaryDatacenter !== agent.datacenter) {
-        checks.push(
-          make(
-            `${PRE}server-config:${targetContext}`,
-            `serverConfigJSON names the primary ${agent.datacenter}`,
-            'fail',
-            `serverConfigJSON names primary_datacenter ${summary.primaryDatacenter}, but ${primaryContext} runs the primary ${agent.datacenter}`,
-            {
-              context: targetContext,
-              cause: 'the data comes from another federation or an earlier install of the primary',
-              next: copy,
-            },
-          ),
-        )
-      }
-    } catch (error) {
-      checks.push(
-        make(secretId, secretTitle, 'fail', errorMessage(error), {
-          context: targetContext,
-          cause: 'the secret was edited by hand or copied incompletely',
-          next: copy,
-        }),
-      )
-    }
+/** The same material the primary's servers use (CA, gossip key, replication token), its gateways, and the settings. */
+function materialChecks(obs: PreObservation, side: Side, agent: Agent, data: Record<string, string>, copy: string): Check[] {
+  const primaryContext = obs.primary.context
+  const primaryObservation: SideObservation = {...obs.primary, consul: {...obs.primary.consul, replicationToken: obs.candidateToken}}
+  const primarySide: Side = {...side, obs: primaryObservation}
+  const fixPrimaryFirst = `; if \`consulk8s verify --context ${primaryContext}\` fails the same check, fix the primary's own secret first`
+  const input = {
+    side: primarySide,
+    data,
+    secretName: obs.secretSource,
+    primary: agent.datacenter,
+    isPrimary: true,
+    fixSecret: `${copy}${fixPrimaryFirst}`,
+    fixToken: `${copy}${fixPrimaryFirst}`,
+    fixValues: copy,
+    idPrefix: PRE,
   }
-
-  // The same material the primary's servers use.
-  if (agent && data) {
-    const primaryObservation: SideObservation = {...obs.primary, consul: {...obs.primary.consul, replicationToken: obs.candidateToken}}
-    const primarySide: Side = {...side, obs: primaryObservation}
-    const fixPrimaryFirst = `; if \`consulk8s verify --context ${primaryContext}\` fails the same check, fix the primary's own secret first`
-    const input = {
-      side: primarySide,
-      data,
-      secretName: obs.secretSource,
-      primary: agent.datacenter,
-      isPrimary: true,
-      fixSecret: `${copy}${fixPrimaryFirst}`,
-      fixToken: `${copy}${fixPrimaryFirst}`,
-      fixValues: copy,
-      idPrefix: PRE,
-    }
-    for (const check of [serverCaCheck(input), gossipKeyCheck(input), replicationTokenCheck(input)]) if (check) checks.push(check)
-    checks.push(gatewaysCheck(obs))
-    checks.push(settingsCheck(obs, side, data))
-  }
-  checks.push(authHostCheck(obs))
-  return agent ? {checks, primaryDatacenter: agent.datacenter} : {checks}
+  const checks: Check[] = []
+  for (const check of [serverCaCheck(input), gossipKeyCheck(input), replicationTokenCheck(input)]) if (check) checks.push(check)
+  checks.push(gatewaysCheck(obs))
+  checks.push(settingsCheck(obs, side, data))
+  return checks
 }
 
 /** The new datacenter's name: valid, not the primary's, not in the federation already. */

@@ -2,8 +2,8 @@
  * Human output of a verify report: one ✓ / ! / ✗ line per check, the cause and next step
  * under each problem, and a verdict line. And the one-line "still waiting for" text of --wait.
  */
-import type {Terminal} from '../ui/terminal.js'
-import type {Check, VerifyReport} from './types.js'
+import type {Check, VerifyReport} from '../verify/types.js'
+import type {Terminal} from './terminal.js'
 
 export function renderReport(report: VerifyReport, ui: Terminal): void {
   for (const check of report.checks) {

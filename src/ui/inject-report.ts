@@ -1,11 +1,11 @@
 /**
  * How an injection plan reads: one status line per workload (✓ injected, * skipped with
- * the reason, ✗ refused with the annotation at fault) plus its warnings, and the
- * machine-readable form returned by --json.
+ * the reason, ✗ refused with the annotation at fault) plus its warnings, and the results of
+ * patching a live cluster.
  */
-import type {Terminal} from '../ui/terminal.js'
-import type {ApplyResult} from './cluster.js'
-import {countPlan, describeRef, type InjectPlan, type WorkloadPlan} from './plan.js'
+import type {ApplyResult} from '../inject/cluster.js'
+import {countPlan, describeRef, type InjectPlan, type WorkloadPlan} from '../inject/plan.js'
+import type {Terminal} from './terminal.js'
 
 function mutationText(workload: WorkloadPlan): string {
   const mutation = workload.mutation
@@ -49,85 +49,22 @@ export function renderPlan(ui: Terminal, plan: InjectPlan, options: RenderOption
   )
 }
 
+/** The plan before anything is written: in cluster mode under a header naming the context and namespaces. */
+export function renderInjectPlan(ui: Terminal, plan: InjectPlan, options: {dryRun: boolean; verbose: boolean}): void {
+  const showSkipped = options.verbose || options.dryRun
+  if (plan.mode === 'manifests') {
+    renderPlan(ui, plan, {verb: options.dryRun ? 'would inject' : 'injected', showSkipped})
+    return
+  }
+  const where = plan.namespaces === 'all' ? 'all namespaces' : `namespace ${plan.namespaces?.join(', ')}`
+  ui.header(`Connect injection in context ${plan.context}, ${where}${options.dryRun ? ' (dry run)' : ''}`)
+  renderPlan(ui, plan, {verb: options.dryRun ? 'would inject' : 'to inject', showSkipped})
+}
+
 export function renderApplyResults(ui: Terminal, results: ApplyResult[]): void {
   for (const result of results) {
     const name = describeRef(result.workload)
     if (result.ok) ui.success(`${name}: pod template patched`)
     else ui.fail(`${name}: ${result.error}`)
-  }
-}
-
-export interface WorkloadJson {
-  kind: string
-  name: string
-  namespace: string
-  source?: string
-  action: WorkloadPlan['action']
-  reason: string
-  annotation?: string
-  warnings: string[]
-  services?: Array<{name?: string; port?: number; initContainer: string; sidecar: string; proxyPort: number}>
-  upstreams?: Array<{raw: string; name: string; localBindPort: number; datacenter?: string; namespace?: string; peer?: string; partition?: string}>
-  envVars?: string[]
-  transparentProxy?: boolean
-  probesRewritten?: string[]
-  applied?: boolean
-  applyError?: string
-}
-
-export function workloadJson(workload: WorkloadPlan, applied?: ApplyResult): WorkloadJson {
-  const json: WorkloadJson = {
-    kind: workload.kind,
-    name: workload.name,
-    namespace: workload.namespace,
-    source: workload.source,
-    action: workload.action,
-    reason: workload.reason,
-    annotation: workload.annotation,
-    warnings: workload.warnings,
-  }
-  const mutation = workload.mutation
-  if (mutation) {
-    json.services = mutation.services
-    json.upstreams = mutation.upstreams.map(({raw, name, localBindPort, datacenter, namespace, peer, partition}) => ({
-      raw,
-      name,
-      localBindPort,
-      datacenter,
-      namespace,
-      peer,
-      partition,
-    }))
-    json.envVars = mutation.envVars
-    json.transparentProxy = mutation.transparentProxy
-    json.probesRewritten = mutation.probesRewritten
-  }
-  if (applied) {
-    json.applied = applied.ok
-    if (applied.error) json.applyError = applied.error
-  }
-  return json
-}
-
-export interface InjectResultJson {
-  mode: InjectPlan['mode']
-  context?: string
-  namespaces?: string[] | 'all'
-  dryRun: boolean
-  counts: {inject: number; skip: number; error: number}
-  workloads: WorkloadJson[]
-  output?: string
-}
-
-export function planJson(plan: InjectPlan, extras: {dryRun: boolean; results?: ApplyResult[]; output?: string}): InjectResultJson {
-  const byWorkload = new Map(extras.results?.map((result) => [result.workload, result]))
-  return {
-    mode: plan.mode,
-    context: plan.context,
-    namespaces: plan.namespaces,
-    dryRun: extras.dryRun,
-    counts: countPlan(plan),
-    workloads: plan.workloads.map((workload) => workloadJson(workload, byWorkload.get(workload))),
-    output: extras.output,
   }
 }
