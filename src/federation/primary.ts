@@ -5,7 +5,6 @@
  * passed, and existing key material is only replaced with an explicit --rotate/--force.
  */
 import {randomUUID} from 'node:crypto'
-import {readFile} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 
 import type {ConsulClient} from '../consul/client.js'
@@ -13,7 +12,7 @@ import {describeConsulError} from '../consul/client.js'
 import {ensureReplicationToken, hasReplicationPolicy, revokeToken} from '../consul/acl.js'
 import type {KubeCluster} from '../kube/client.js'
 import {UserError, errorMessage} from '../shared/errors.js'
-import {writeFileAtomic} from '../shared/files.js'
+import {readOptionalText, writeFileAtomic} from '../shared/files.js'
 import type {Choices} from './choices.js'
 import {displayPath} from './command-support.js'
 import {consulk8sInstallCommand, helmInstallCommand} from '../helm/chart.js'
@@ -544,15 +543,6 @@ export async function planPrimary(options: PrimaryOptions, state: PrimaryState):
   }
 }
 
-async function readText(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw new UserError(`Cannot read ${path}: ${errorMessage(error)}`)
-  }
-}
-
 /** The bundle's ProxyDefaults manifest: beside values.yaml, outside the secrets directory. */
 function proxyDefaultsPath(store: DirSecretStore): string {
   return join(dirname(store.dir), 'proxy-defaults.yaml')
@@ -599,9 +589,11 @@ export async function readPrimaryState(options: PrimaryOptions, env: PrimaryEnv)
     federation,
     tokenSecret,
     gateways,
-    valuesText: await readText(options.valuesFile),
+    valuesText: await readOptionalText(options.valuesFile),
     proxyDefaultsFile:
-      env.store instanceof DirSecretStore ? {path: proxyDefaultsPath(env.store), text: await readText(proxyDefaultsPath(env.store))} : undefined,
+      env.store instanceof DirSecretStore
+        ? {path: proxyDefaultsPath(env.store), text: await readOptionalText(proxyDefaultsPath(env.store))}
+        : undefined,
     consulDatacenters,
     offline: env.cluster === undefined,
   }
