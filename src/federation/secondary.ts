@@ -7,9 +7,8 @@
  */
 import type {KubeCluster} from '../kube/client.js'
 import {UserError} from '../shared/errors.js'
-import {readOptionalText, writeFileAtomic} from '../shared/files.js'
+import {displayPath, readOptionalText, writeFileAtomic} from '../shared/files.js'
 import type {Choices} from './choices.js'
-import {displayPath} from './command-support.js'
 import {ensureProxyDefaults} from './proxy-defaults.js'
 import type {ConsulClient} from '../consul/client.js'
 import {consulk8sInstallCommand, helmInstallCommand} from '../helm/chart.js'

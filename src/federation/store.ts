@@ -11,10 +11,9 @@ import {stringify} from 'yaml'
 import type {V1EndpointSlice, V1Endpoints, V1Node, V1Pod, V1Secret, V1Service} from '@kubernetes/client-node'
 
 import type {KubeCluster} from '../kube/client.js'
-import {readOptionalText, writeFileAtomic} from '../shared/files.js'
+import {displayPath, readOptionalText, writeFileAtomic} from '../shared/files.js'
 import {gatewaysFromService, type GatewayDiscovery} from './gateways.js'
 import {apiEndpoints, type ApiEndpoint} from './k8s-auth-host.js'
-import {displayPath} from './command-support.js'
 import type {ChartNames} from './names.js'
 import {CONSULK8S_LABEL, parseSecretManifest, secretFromObject, type SecretManifest, type SecretObject} from './secret.js'
 

@@ -12,12 +12,10 @@
 import type {KubeCluster} from '../kube/client.js'
 import {chartNames, validateNamespaceName, validateReleaseName, type ChartNames} from '../federation/names.js'
 import {UserError} from '../shared/errors.js'
-import {confirmOrAbort} from '../ui/prompt.js'
-import type {Terminal} from '../ui/terminal.js'
 import {toGoDuration} from '../shared/duration.js'
 import {Helm, helmBinary, type ReleaseInfo} from './helm.js'
 import {deletePvc, deleteSecret, listPvcNames, listSecrets, serverVersion, type SecretSummary} from './kube.js'
-import {DEFAULT_TIMEOUT_MS, type ReleaseOptions} from './install.js'
+import {DEFAULT_TIMEOUT_MS, type ReleaseHooks, type ReleaseOptions} from './install.js'
 import {summarizeValues} from './plan.js'
 import {
   CONSUL_FINALIZER,
@@ -39,8 +37,6 @@ export interface UninstallOptions extends ReleaseOptions {
   /** With wipeData: the federation secret too. */
   deleteFederationSecret?: boolean
   dryRun?: boolean
-  yes?: boolean
-  interactive?: boolean
   timeoutMs?: number
   noHooks?: boolean
   /** How long the Consul controller gets to release deleted custom resources (default 15s). */
@@ -109,7 +105,8 @@ export interface UninstallResult {
   secretsKept: Array<{name: string; reason: string}>
 }
 
-export async function uninstallRelease(cluster: KubeCluster, options: UninstallOptions, ui: Terminal): Promise<UninstallResult> {
+export async function uninstallRelease(cluster: KubeCluster, options: UninstallOptions, hooks: ReleaseHooks): Promise<UninstallResult> {
+  const ui = hooks.progress
   validateReleaseName(options.release)
   validateNamespaceName(options.namespace)
   if (options.deleteFederationSecret && !options.wipeData) {
@@ -169,9 +166,9 @@ export async function uninstallRelease(cluster: KubeCluster, options: UninstallO
     ui.success('Dry run: nothing was changed')
     return result
   }
-  await confirmOrAbort(
+  await hooks.confirm(
     `Uninstall Consul (release ${options.release}) from context "${cluster.name}"${options.wipeData ? ' and delete its data' : ''}?`,
-    {yes: options.yes, interactive: options.interactive, defaultYes: false},
+    false,
   )
 
   if (customResources.length > 0) {

@@ -1,7 +1,7 @@
 import {randomBytes} from 'node:crypto'
 import {constants, rmSync} from 'node:fs'
 import {access, mkdir, open, readFile, rename, rm, stat} from 'node:fs/promises'
-import {dirname, join, basename, resolve} from 'node:path'
+import {basename, dirname, isAbsolute, join, relative, resolve} from 'node:path'
 
 import {UserError, errorMessage} from './errors.js'
 
@@ -169,4 +169,10 @@ export async function readOptionalText(path: string): Promise<string | undefined
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw new UserError(`Cannot read ${path}: ${errorMessage(error)}`)
   }
+}
+
+/** A path as the user would type it: relative to the working directory when inside it. */
+export function displayPath(path: string): string {
+  const rel = relative(process.cwd(), path)
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path
 }

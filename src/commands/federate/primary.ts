@@ -6,17 +6,18 @@ import {BaseCommand} from '../../shared/base-command.js'
 import {UserError} from '../../shared/errors.js'
 import {checkOutputPaths} from '../../shared/files.js'
 import {consulFlags, dryRunFlag, kubeFlags, timeoutFlag, yesFlag} from '../../shared/flags.js'
-import {federationClients, promptAsker} from '../../federation/command-support.js'
+import {federationClients} from '../../federation/command-support.js'
+import {promptAsker} from '../../ui/choices-prompt.js'
 import {PRIMARY_DEFAULTS, choicesFromValues, resolveChoices} from '../../federation/choices.js'
 import {MESH_GATEWAY_SERVICE_TYPES, type MeshGatewayServiceType} from '../../federation/gateways.js'
 import {ROTATE_TARGETS, runPrimary, type PrimaryResult, type RotateTarget} from '../../federation/primary.js'
-import {renderNext, renderSteps, renderWarnings} from '../../federation/report.js'
+import {renderNext, renderSteps, renderWarnings} from '../../ui/federation-report.js'
 import {DirSecretStore} from '../../federation/store.js'
 import {finishPendingProxyDefaults} from '../../federation/proxy-defaults.js'
 import {choicesFromRelease, readExistingRelease, releaseFacts} from '../../federation/existing.js'
-import {chainInstall, chainInstallOptions, type ChainInstallResult} from '../../federation/install-chain.js'
-import {chartFlags, helmBinaryFlag, noHooksFlag} from '../../helm/flags.js'
-import {confirmOrAbort} from '../../ui/prompt.js'
+import {chainInstall, type ChainInstallResult} from '../../federation/install-chain.js'
+import {chainInstallOptions, chartFlags, helmBinaryFlag, noHooksFlag} from '../../helm/flags.js'
+import {confirmHook} from '../../ui/prompt.js'
 
 export default class FederatePrimary extends BaseCommand {
   static summary = 'Prepare the primary datacenter: CA, gossip key, federation secret and Helm values.'
@@ -111,6 +112,7 @@ Re-running is safe: existing CA, gossip key and token are reused and reported un
     }
     const previousValues = await readFile(valuesFile, 'utf8').catch(() => undefined)
     const asker = promptAsker({yes: flags.yes, json: this.jsonEnabled()})
+    const confirm = confirmHook({yes: flags.yes})
     const choiceFlags = {
       datacenter: flags.datacenter,
       acls: flags.acls,
@@ -155,7 +157,7 @@ Re-running is safe: existing CA, gossip key and token are reused and reported un
           {store, cluster: clients.cluster, consul: clients.consul, existing},
           {
             dryRun: flags['dry-run'],
-            confirm: (message) => confirmOrAbort(message, {yes: flags.yes}),
+            confirm,
             notice: (message) => this.ui.warn(message),
             waitMs,
             onWaiting: (waitingFor) => this.ui.progress(`Waiting for ${waitingFor.join('; ')}`),
@@ -168,7 +170,7 @@ Re-running is safe: existing CA, gossip key and token are reused and reported un
       if (flags.install) {
         // The next steps of this pass (helm install, re-run with --wait) are what --install does now.
         this.renderPrimary(result, {next: false})
-        install = await chainInstall(clients.cluster, chainInstallOptions(flags, valuesFile, flags.timeout), this.ui)
+        install = await chainInstall(clients.cluster, chainInstallOptions(flags, valuesFile, flags.timeout), {progress: this.ui, confirm})
         // The install brought the ProxyDefaults CRD: a pending ProxyDefaults step is done now.
         const finished = install.result
           ? await finishPendingProxyDefaults(result.steps, {cluster: clients.cluster!, consul: clients.consul, namespace: flags.namespace})

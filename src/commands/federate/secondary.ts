@@ -6,13 +6,14 @@ import {consulFlags, dryRunFlag, kubeFlags, yesFlag} from '../../shared/flags.js
 import {UserError} from '../../shared/errors.js'
 import {checkOutputPaths} from '../../shared/files.js'
 import {SECONDARY_DEFAULTS, resolveChoices} from '../../federation/choices.js'
-import {federationClients, promptAsker, readInput} from '../../federation/command-support.js'
+import {federationClients, readInput} from '../../federation/command-support.js'
+import {promptAsker} from '../../ui/choices-prompt.js'
 import {MESH_GATEWAY_SERVICE_TYPES, type MeshGatewayServiceType} from '../../federation/gateways.js'
-import {renderNext, renderSteps, renderWarnings} from '../../federation/report.js'
+import {renderNext, renderSteps, renderWarnings} from '../../ui/federation-report.js'
 import {checkSecondaryDatacenter, loadFederationSource, runSecondary, type SecondaryResult} from '../../federation/secondary.js'
-import {chainInstall, chainInstallOptions, type ChainInstallResult} from '../../federation/install-chain.js'
-import {chartFlags, helmBinaryFlag, noHooksFlag, waitFlags} from '../../helm/flags.js'
-import {confirmOrAbort} from '../../ui/prompt.js'
+import {chainInstall, type ChainInstallResult} from '../../federation/install-chain.js'
+import {chainInstallOptions, chartFlags, helmBinaryFlag, noHooksFlag, waitFlags} from '../../helm/flags.js'
+import {confirmHook} from '../../ui/prompt.js'
 import {finishPendingProxyDefaults} from '../../federation/proxy-defaults.js'
 
 export default class FederateSecondary extends BaseCommand {
@@ -117,7 +118,7 @@ The datacenter name must differ from the primary's. An existing federation secre
           cluster: target.cluster!,
           consul: target.consul,
           source,
-          confirm: (message) => confirmOrAbort(message, {yes: flags.yes}),
+          confirm: confirmHook({yes: flags.yes}),
         },
       )
       this.ui.header(
@@ -129,7 +130,10 @@ The datacenter name must differ from the primary's. An existing federation secre
       renderWarnings(this.ui, result.warnings)
       renderNext(this.ui, result.next)
       if (!flags.install) return result
-      const install = await chainInstall(target.cluster, chainInstallOptions(flags, result.valuesFile, flags.timeout), this.ui)
+      const install = await chainInstall(target.cluster, chainInstallOptions(flags, result.valuesFile, flags.timeout), {
+        progress: this.ui,
+        confirm: confirmHook({yes: flags.yes}),
+      })
       // The install brought the ProxyDefaults CRD: a pending ProxyDefaults step is done now.
       const finished = install.result
         ? await finishPendingProxyDefaults(result.steps, {cluster: target.cluster!, consul: target.consul, namespace: flags.namespace})

@@ -1,11 +1,11 @@
 /**
- * Human rendering of federation steps through the shared Terminal: one ✓ / ! line per step
+ * Human rendering of the federate commands' steps through the shared Terminal: one ✓ / ! line per step
  * ("would …" in a dry run), warnings, and the next commands to run. No secret values ever
  * reach these lines; steps carry names, key names and fingerprints only.
  */
-import type {Terminal} from '../ui/terminal.js'
-import {displayPath} from './command-support.js'
-import type {Step, StepAction} from './primary.js'
+import type {Step, StepAction} from '../federation/primary.js'
+import {displayPath} from '../shared/files.js'
+import type {Terminal} from './terminal.js'
 
 const VERBS: Record<StepAction, [done: string, planned: string]> = {
   create: ['created', 'would create'],
