@@ -6,6 +6,7 @@
  * conflicts) runs before anything is written.
  */
 import type {KubeCluster} from '../kube/client.js'
+import {namespaceExists} from '../kube/reads.js'
 import {UserError} from '../shared/errors.js'
 import {displayPath, readOptionalText, writeFileAtomic} from '../shared/files.js'
 import type {Choices} from './choices.js'
@@ -16,7 +17,7 @@ import {chooseK8sAuthMethodHost, isLoopbackServer, validateK8sAuthMethodHost, ty
 import {releaseNames, validateDatacenterName} from './names.js'
 import type {Step, StepAction} from './primary.js'
 import {parseSecretManifest, validateFederationData, type FederationSummary, type SecretObject} from './secret.js'
-import {namespaceExists, readApiEndpoints, type SecretStore} from './store.js'
+import {readApiEndpoints, type SecretStore} from './store.js'
 import {applyImport, planImport, type ImportPlan} from './transfer.js'
 import {buildSecondaryValues, renderValues, secondaryValuesHeader} from './values.js'
 

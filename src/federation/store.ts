@@ -99,8 +99,6 @@ export class KubeSecretStore implements SecretStore {
   }
 }
 
-export {namespaceExists} from '../kube/reads.js'
-
 export async function createNamespace(cluster: KubeCluster, namespace: string): Promise<void> {
   await cluster.create(`create namespace ${namespace}`, {resource: 'namespaces'}, {metadata: {name: namespace, labels: {...CONSULK8S_LABEL}}})
 }

@@ -15,7 +15,7 @@ import type {ChartNames} from '../federation/names.js'
 import {UserError} from '../shared/errors.js'
 import type {Progress} from '../shared/hooks.js'
 import type {Helm} from './helm.js'
-import {listSecrets, type SecretSummary} from './kube.js'
+import {listSecrets, type SecretSummary} from './release-objects.js'
 import {isFederationMaterial, secretOrigin} from './uninstall.js'
 
 export interface Leftover {

@@ -12,7 +12,8 @@ import {chartNames, validateNamespaceName, validateReleaseName} from '../federat
 import {decodeData, REQUIRED_FEDERATION_KEYS, validateFederationData} from '../federation/secret.js'
 import {UserError, errorMessage} from '../shared/errors.js'
 import {Helm, helmBinary, type ReleaseInfo} from './helm.js'
-import {listReleaseWorkloads, serverVersion, type WorkloadState} from './kube.js'
+import {serverVersion} from '../kube/reads.js'
+import {listReleaseWorkloads, type WorkloadState} from './release-objects.js'
 import {describeFederation, summarizeValues, type ValuesSummary} from './plan.js'
 import type {Values} from './values.js'
 

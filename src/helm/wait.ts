@@ -7,7 +7,7 @@ import type {KubeCluster} from '../kube/client.js'
 import {UserError} from '../shared/errors.js'
 import type {Progress} from '../shared/hooks.js'
 import {formatDuration} from '../shared/duration.js'
-import {isWorkloadReady, listReleaseWorkloads, podProblems, type WorkloadState} from './kube.js'
+import {isWorkloadReady, listReleaseWorkloads, podProblems, type WorkloadState} from './release-objects.js'
 
 export interface WaitOptions {
   namespace: string
