@@ -658,6 +658,60 @@ async function discoverGatewaysInConsul(consul: ConsulClient, serviceName: strin
   }
 }
 
+/**
+ * Cluster mode with the primary's Consul: the replication token made there with the planned
+ * secret ID and, after a rotation, the old one revoked (the secondaries told first).
+ */
+async function applyTokenInConsul(
+  options: PrimaryOptions,
+  consul: ConsulClient,
+  plan: PrimaryPlan,
+  value: string,
+  notice?: (message: string) => void,
+): Promise<string[]> {
+  const {names} = plan
+  const warnings: string[] = []
+  // What server-acl-init does on install/upgrade, done now so secondaries can replicate at once.
+  try {
+    const ensured = await ensureReplicationToken(consul, value, {
+      description: `ACL replication token for datacenters federated with ${options.datacenter} (created by consulk8s)`,
+    })
+    if (ensured.created)
+      plan.steps.push({
+        kind: 'token',
+        name: 'replication token in Consul',
+        action: 'create',
+        detail: 'created with the secret ID of ' + names.replicationTokenSecret,
+      })
+    else if (!hasReplicationPolicy(ensured.token))
+      warnings.push('The replication token does not carry the acl-replication-token policy; secondaries may fail to replicate ACLs.')
+  } catch (error) {
+    throw describeConsulError(error, 'create the replication token')
+  }
+  if (plan.token.previous) {
+    // The chart gives the primary's servers the replication token as their agent token too.
+    const restartPrimary = `The primary's servers read it at start as their agent token: restart them (kubectl rollout restart statefulset ${names.serverStatefulSet} --context ${options.context ?? '<primary-context>'} --namespace ${options.namespace}).`
+    const secondaries = (await consul.get<string[]>('/v1/catalog/datacenters').catch(() => [] as string[])).filter((dc) => dc !== options.datacenter)
+    notice?.(
+      secondaries.length > 0
+        ? `Secondaries ${secondaries.join(', ')} must re-import ${names.federationSecret} (consulk8s federate secondary --context <their context> ...) and restart their servers: the old replication token is revoked now. ${restartPrimary}`
+        : `No secondary is federated; the old replication token is revoked now. ${restartPrimary}`,
+    )
+    try {
+      const revoked = await revokeToken(consul, plan.token.previous)
+      plan.steps.push({
+        kind: 'token',
+        name: 'old replication token',
+        action: 'update',
+        detail: revoked ? 'revoked in Consul' : 'not known to Consul (nothing to revoke)',
+      })
+    } catch (error) {
+      throw describeConsulError(error, 'revoke the old replication token')
+    }
+  }
+  return warnings
+}
+
 /** Writes what the plan says, in order: namespace, CA, gossip key, token, federation secret, values. */
 export async function applyPrimary(
   options: PrimaryOptions,
@@ -701,48 +755,7 @@ export async function applyPrimary(
       await existing(names.federationSecret),
     )
   }
-  if (token.value && env.consul) {
-    // What server-acl-init does on install/upgrade, done now so secondaries can replicate at once.
-    try {
-      const ensured = await ensureReplicationToken(env.consul, token.value, {
-        description: `ACL replication token for datacenters federated with ${options.datacenter} (created by consulk8s)`,
-      })
-      if (ensured.created)
-        plan.steps.push({
-          kind: 'token',
-          name: 'replication token in Consul',
-          action: 'create',
-          detail: 'created with the secret ID of ' + names.replicationTokenSecret,
-        })
-      else if (!hasReplicationPolicy(ensured.token))
-        warnings.push('The replication token does not carry the acl-replication-token policy; secondaries may fail to replicate ACLs.')
-    } catch (error) {
-      throw describeConsulError(error, 'create the replication token')
-    }
-    if (token.previous) {
-      // The chart gives the primary's servers the replication token as their agent token too.
-      const restartPrimary = `The primary's servers read it at start as their agent token: restart them (kubectl rollout restart statefulset ${names.serverStatefulSet} --context ${options.context ?? '<primary-context>'} --namespace ${options.namespace}).`
-      const secondaries = (await env.consul.get<string[]>('/v1/catalog/datacenters').catch(() => [] as string[])).filter(
-        (dc) => dc !== options.datacenter,
-      )
-      notice?.(
-        secondaries.length > 0
-          ? `Secondaries ${secondaries.join(', ')} must re-import ${names.federationSecret} (consulk8s federate secondary --context <their context> ...) and restart their servers: the old replication token is revoked now. ${restartPrimary}`
-          : `No secondary is federated; the old replication token is revoked now. ${restartPrimary}`,
-      )
-      try {
-        const revoked = await revokeToken(env.consul, token.previous)
-        plan.steps.push({
-          kind: 'token',
-          name: 'old replication token',
-          action: 'update',
-          detail: revoked ? 'revoked in Consul' : 'not known to Consul (nothing to revoke)',
-        })
-      } catch (error) {
-        throw describeConsulError(error, 'revoke the old replication token')
-      }
-    }
-  }
+  if (token.value && env.consul) warnings.push(...(await applyTokenInConsul(options, env.consul, plan, token.value, notice)))
   if (stepFor(options.valuesFile)?.action !== 'unchanged') await writeFileAtomic(options.valuesFile, plan.valuesText, 0o644)
   if (plan.proxyDefaultsFile && stepFor(plan.proxyDefaultsFile.path)?.action !== 'unchanged')
     await writeFileAtomic(plan.proxyDefaultsFile.path, plan.proxyDefaultsFile.text, 0o644)

@@ -3,7 +3,8 @@
  * ("would …" in a dry run), warnings, and the next commands to run. No secret values ever
  * reach these lines; steps carry names, key names and fingerprints only.
  */
-import type {Step, StepAction} from '../federation/primary.js'
+import type {PrimaryResult, Step, StepAction} from '../federation/primary.js'
+import type {SecondaryResult} from '../federation/secondary.js'
 import {displayPath} from '../shared/files.js'
 import type {Terminal} from './terminal.js'
 
@@ -40,4 +41,24 @@ export function renderNext(ui: Terminal, next: readonly string[]): void {
   if (next.length === 0) return
   ui.header('Next steps')
   for (const command of next) ui.line(`  ${command}`)
+}
+
+/** `federate primary`: the header, the steps, warnings and (unless --install does them) the next steps. */
+export function renderPrimary(ui: Terminal, result: PrimaryResult, options: {next: boolean} = {next: true}): void {
+  ui.header(`Federation primary "${result.datacenter}" (${result.target})${result.dryRun ? ' — dry run, nothing written' : ''}`)
+  renderSteps(ui, result.steps, result.dryRun)
+  renderWarnings(ui, result.warnings)
+  if (options.next) renderNext(ui, result.next)
+}
+
+/** `federate secondary`: the header, where the secret came from, the steps, k8sAuthMethodHost, warnings, next steps. */
+export function renderSecondary(ui: Terminal, result: SecondaryResult): void {
+  ui.header(
+    `Federation secondary "${result.datacenter}" of primary "${result.primaryDatacenter}" (context "${result.context}", namespace ${result.namespace})${result.dryRun ? ' — dry run, nothing written' : ''}`,
+  )
+  ui.info(`Federation secret from ${result.source}`)
+  renderSteps(ui, result.steps, result.dryRun)
+  if (result.k8sAuthMethodHost) ui.success(`k8sAuthMethodHost ${result.k8sAuthMethodHost} (from ${result.k8sAuthMethodHostSource})`)
+  renderWarnings(ui, result.warnings)
+  renderNext(ui, result.next)
 }
