@@ -11,6 +11,7 @@
  */
 import type {KubeCluster} from '../kube/client.js'
 import {chartNames, validateNamespaceName, validateReleaseName, type ChartNames} from '../federation/names.js'
+import {CONSUL_K8S_LABEL, CONSULK8S_LABEL} from '../federation/secret.js'
 import {UserError} from '../shared/errors.js'
 import {toGoDuration} from '../shared/duration.js'
 import {Helm, helmBinary, type ReleaseInfo} from './helm.js'
@@ -28,11 +29,6 @@ import {
   type ConsulCrd,
   type CustomResourceCleanup,
 } from './resources.js'
-
-/** The label on every object consulk8s itself creates (the federation commands set it too). */
-export const CONSULK8S_SELECTOR = 'app.kubernetes.io/managed-by=consulk8s'
-/** The label consul-k8s (the chart's jobs, its CLI) puts on the secrets it makes. */
-export const CONSUL_K8S_SELECTOR = 'managed-by=consul-k8s'
 
 export interface UninstallOptions extends ReleaseOptions {
   /** Also delete the release's PVCs and every secret of the install (federation material aside). */
@@ -68,10 +64,14 @@ export function isReleaseTokenSecret(name: string, names: ChartNames): boolean {
   return name.startsWith(`${names.prefix}-`) && name.endsWith('-acl-token') && name.length > names.prefix.length + '--acl-token'.length
 }
 
+function hasLabel(secret: SecretSummary, label: Readonly<Record<string, string>>): boolean {
+  return Object.entries(label).every(([key, value]) => secret.labels[key] === value)
+}
+
 /** Who made a secret of the install, or undefined when it is none of consulk8s's, the chart's or the release's. */
 export function secretOrigin(secret: SecretSummary, names: ChartNames): string | undefined {
-  if (secret.labels['app.kubernetes.io/managed-by'] === 'consulk8s') return 'created by consulk8s'
-  if (secret.labels['managed-by'] === 'consul-k8s') return "made by the chart's jobs"
+  if (hasLabel(secret, CONSULK8S_LABEL)) return 'created by consulk8s'
+  if (hasLabel(secret, CONSUL_K8S_LABEL)) return "made by the chart's jobs"
   if (isReleaseTokenSecret(secret.name, names)) return 'ACL token of the release'
   return undefined
 }
