@@ -4,7 +4,8 @@
  *   preflight (everything checked before anything changes: release and namespace names,
  *   values files, chart, helm present and recent, cluster reachable, release state, secrets
  *   the values read) -> summary (and for an upgrade the diff of the user values) ->
- *   confirmation unless --yes -> `helm upgrade [--install]` -> optional --wait.
+ *   confirmation (the command's confirm hook: unless --yes) -> `helm upgrade [--install]` ->
+ *   optional --wait. Progress goes through the Progress hook; nothing here knows the screen.
  *
  * installRelease() is also what `federate primary|secondary --install` call.
  */
