@@ -17,7 +17,7 @@ import {chooseK8sAuthMethodHost, isLoopbackServer, validateK8sAuthMethodHost, ty
 import {releaseNames, validateDatacenterName} from './names.js'
 import type {Step, StepAction} from './primary.js'
 import {parseSecretManifest, validateFederationData, type FederationSummary, type SecretObject} from './secret.js'
-import {readApiEndpoints, type SecretStore} from './store.js'
+import {readApiEndpoints, type SecretStore, type StoredSecret} from './store.js'
 import {applyImport, planImport, type ImportPlan} from './transfer.js'
 import {buildSecondaryValues, renderValues, secondaryValuesHeader} from './values.js'
 
@@ -120,7 +120,7 @@ export interface SecondaryState {
   /** The values file's current text; undefined when it does not exist. */
   valuesText?: string
   /** The federation secret already in the secondary's namespace. */
-  existing?: SecretObject
+  existing?: StoredSecret
   namespaceExists: boolean
 }
 
@@ -130,7 +130,7 @@ export interface SecondaryPlan {
   valuesAction: StepAction
   import: ImportPlan
   /** The federation secret the import replaces (or leaves), as read. */
-  existing?: SecretObject
+  existing?: StoredSecret
   steps: Step[]
   warnings: string[]
 }
