@@ -14,6 +14,7 @@ import {
 import {DEFAULT_CHART_VERSION} from '../helm/chart.js'
 import {installRelease, type InstallResult} from '../helm/install.js'
 import {printOutput} from '../helm/output.js'
+import {confirmHook} from '../ui/prompt.js'
 
 export default class Install extends BaseCommand {
   static description = `Install Consul into a cluster with the official Helm chart, through helm.
@@ -62,7 +63,7 @@ Runs a preflight first (context reachable, helm 3.13+ present, values files vali
     const {flags} = await this.parse(Install)
     if (flags.output) this.useStderr()
     const cluster = await connectCluster({kubeconfig: flags.kubeconfig, context: flags.context})
-    const result = await installRelease(cluster, installOptionsFromFlags(flags), this.ui)
+    const result = await installRelease(cluster, installOptionsFromFlags(flags), {progress: this.ui, confirm: confirmHook({yes: flags.yes})})
     printOutput(flags.output, result)
     return result
   }

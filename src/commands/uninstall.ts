@@ -5,6 +5,7 @@ import {dryRunFlag, kubeFlags, timeoutFlag, yesFlag} from '../shared/flags.js'
 import {connectCluster} from '../kube/client.js'
 import {helmBinaryFlag, noHooksFlag} from '../helm/flags.js'
 import {uninstallRelease, type UninstallResult} from '../helm/uninstall.js'
+import {confirmHook} from '../ui/prompt.js'
 
 export default class Uninstall extends BaseCommand {
   static description = `Remove the Consul release of a cluster, through helm.
@@ -59,10 +60,9 @@ Shows the plan and asks first (default: no; without a terminal, --yes is require
         deleteFederationSecret: flags['delete-federation-secret'],
         timeoutMs: flags.timeout,
         dryRun: flags['dry-run'],
-        yes: flags.yes,
         noHooks: flags['no-hooks'],
       },
-      this.ui,
+      {progress: this.ui, confirm: confirmHook({yes: flags.yes})},
     )
   }
 }

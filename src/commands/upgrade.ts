@@ -6,6 +6,7 @@ import {connectCluster} from '../kube/client.js'
 import {chartFlags, helmBinaryFlag, installOptionsFromFlags, noHooksFlag, releaseWaitFlags, resultOutputFlag, valuesFlags} from '../helm/flags.js'
 import {upgradeRelease, type InstallResult} from '../helm/install.js'
 import {printOutput} from '../helm/output.js'
+import {confirmHook} from '../ui/prompt.js'
 
 export default class Upgrade extends BaseCommand {
   static description = `Upgrade the Consul release of a cluster with new values or a new chart version, through helm.
@@ -51,7 +52,7 @@ Shows the diff of the release's current user values against the new ones (one li
     const result = await upgradeRelease(
       cluster,
       {...installOptionsFromFlags(flags), reuseValues: flags['reuse-values'], allowRotation: flags['allow-rotation']},
-      this.ui,
+      {progress: this.ui, confirm: confirmHook({yes: flags.yes})},
     )
     printOutput(flags.output, result)
     return result

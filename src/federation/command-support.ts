@@ -1,18 +1,15 @@
 /**
  * What the federate commands share between flag parsing and the federation modules:
  * building the clients the flags name (one Kubernetes client per context, from the
- * kubeconfig the user gave; a Consul client when an address is given), the terminal
- * asker, and durations. No oclif here.
+ * kubeconfig the user gave; a Consul client when an address is given) and reading an input
+ * file or stdin. No oclif and no terminal here (the asker is src/ui/choices-prompt.ts).
  */
 import {readFile} from 'node:fs/promises'
-import {isAbsolute, relative} from 'node:path'
 
 import {ConsulClient, consulConfigFrom, type ConsulFlags} from '../consul/client.js'
 import {connectCluster, type KubeCluster} from '../kube/client.js'
 import {readStdinText} from '../shared/stdin.js'
 import {UserError} from '../shared/errors.js'
-import {askConfirm, askSelect, askText, canPrompt} from '../ui/prompt.js'
-import type {Asker} from './choices.js'
 import {KubeSecretStore} from './store.js'
 
 export interface KubeFlagValues {
@@ -46,13 +43,6 @@ export async function federationClients(flags: KubeFlagValues & ConsulFlags, wan
   }
 }
 
-/** The terminal asker, or undefined when nobody can answer (CI, no TTY, --yes, --json). */
-export function promptAsker(options: {yes: boolean; json?: boolean}): Asker | undefined {
-  if (options.json || !canPrompt({yes: options.yes})) return undefined
-  return {text: askText, confirm: askConfirm, select: askSelect}
-}
-
-/** "90s", "10m", "1h", "1m30s" or plain seconds, to milliseconds. */
 /** The text of a file, or of stdin for "-", with one readable error. */
 export async function readInput(path: string): Promise<string> {
   if (path === '-') {
@@ -68,10 +58,4 @@ export async function readInput(path: string): Promise<string> {
       hint: 'Pass the file `consulk8s federate export --output-file <file>` wrote.',
     })
   }
-}
-
-/** A path as the user would type it: relative to the working directory when inside it. */
-export function displayPath(path: string): string {
-  const rel = relative(process.cwd(), path)
-  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path
 }

@@ -5,17 +5,16 @@
  * passed, and existing key material is only replaced with an explicit --rotate/--force.
  */
 import {randomUUID} from 'node:crypto'
-import {readFile} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 
 import type {ConsulClient} from '../consul/client.js'
 import {describeConsulError} from '../consul/client.js'
 import {ensureReplicationToken, hasReplicationPolicy, revokeToken} from '../consul/acl.js'
 import type {KubeCluster} from '../kube/client.js'
+import {namespaceExists} from '../kube/reads.js'
 import {UserError, errorMessage} from '../shared/errors.js'
-import {writeFileAtomic} from '../shared/files.js'
+import {displayPath, readOptionalText, writeFileAtomic} from '../shared/files.js'
 import type {Choices} from './choices.js'
-import {displayPath} from './command-support.js'
 import {consulk8sInstallCommand, helmInstallCommand} from '../helm/chart.js'
 import {createCA, createGossipKey, inspectCA, validateGossipKey, type CertificateAuthority} from './crypto.js'
 import {gatewaysFromCatalog, sortGateways, type CatalogGateway, type GatewayDiscovery} from './gateways.js'
@@ -30,7 +29,7 @@ import {
   type FederationData,
   type SecretData,
 } from './secret.js'
-import {DirSecretStore, createNamespace, discoverGateways, manifestYaml, namespaceExists, type SecretStore, type StoredSecret} from './store.js'
+import {DirSecretStore, createNamespace, discoverGateways, manifestYaml, type SecretStore, type StoredSecret} from './store.js'
 import {buildPrimaryValues, primaryValuesHeader, renderValues, valuesFileAction} from './values.js'
 import {ensureProxyDefaults, proxyDefaultsManifest} from './proxy-defaults.js'
 import {defaultLayout, existingPrimaryValues, releaseFacts, type ExistingRelease, type PrimaryLayout} from './existing.js'
@@ -360,109 +359,89 @@ const REFRESHABLE: Record<string, RotateTarget | 'always'> = {
   replicationToken: 'always',
 }
 
-/** Pure planning (apart from generating new key material in memory). */
-export async function planPrimary(options: PrimaryOptions, state: PrimaryState): Promise<PrimaryPlan> {
-  const layout = primaryLayout(options, state.existing)
-  const {names} = layout
-  const steps: Step[] = []
-  const destructive: string[] = []
-  const warnings: string[] = []
-  checkConsulAgent(options, state)
-  if (!state.namespaceExists) steps.push({kind: 'namespace', name: options.namespace, action: 'create'})
-  const ca = await chooseCA(options, state, layout, steps, destructive)
-  const gossipKey = chooseGossipKey(options, state, layout, steps, destructive)
-  const token = chooseToken(options, state, layout, steps, destructive, warnings)
+/** What a plan step appends to: the steps to report, what needs confirmation, warnings. */
+interface PlanLog {
+  steps: Step[]
+  destructive: string[]
+  warnings: string[]
+}
 
-  // Gateways: flags, else discovered, else kept from the existing secret.
-  const pending: string[] = []
-  let gateways: string[] | undefined
-  if (options.primaryGateways.length > 0) {
-    gateways = options.primaryGateways
-  } else if (state.gateways.ready) {
-    gateways = state.gateways.gateways
-  } else {
-    const existing = secretKeyOf(state.federation, 'serverConfigJSON')
-    let kept: string[] | undefined
-    if (existing) {
-      try {
-        const config = parseServerConfig(existing)
-        if (config.primary_datacenter === options.datacenter) kept = config.primary_gateways
-      } catch {
-        kept = undefined
-      }
-    }
-    if (kept) {
-      gateways = kept
-      warnings.push(`Could not refresh the gateway addresses (${state.gateways.reason}); keeping ${kept.join(', ')} from ${names.federationSecret}.`)
-    } else if (state.offline) {
-      // The offline bundle is the whole federation: every key is known now except the gateway
-      // addresses, which exist only once the primary's mesh gateway runs. serverConfigJSON gets
-      // an empty primary_gateways, which every secondary-side reader refuses with the fix, and
-      // `federate primary --context` fills in once the gateway has an address.
-      gateways = []
-    } else {
-      pending.push(`the primary mesh gateway address: ${state.gateways.reason}`)
+/** The primary gateways: flags, else discovered, else kept from the existing secret; `pending` says why there are none yet. */
+function chooseGateways(options: PrimaryOptions, state: PrimaryState, names: ChartNames, log: PlanLog): {gateways?: string[]; pending: string[]} {
+  if (options.primaryGateways.length > 0) return {gateways: options.primaryGateways, pending: []}
+  if (state.gateways.ready) return {gateways: state.gateways.gateways, pending: []}
+  const existing = secretKeyOf(state.federation, 'serverConfigJSON')
+  let kept: string[] | undefined
+  if (existing) {
+    try {
+      const config = parseServerConfig(existing)
+      if (config.primary_datacenter === options.datacenter) kept = config.primary_gateways
+    } catch {
+      kept = undefined
     }
   }
-  const gatewaysMissing = gateways !== undefined && gateways.length === 0
-  // The federation secret.
-  let federation: FederationData | undefined
-  let federationAction: StepAction = 'pending'
-  if (pending.length === 0) {
-    const wanted = assembleFederationData({
-      ca,
-      primaryDatacenter: options.datacenter,
-      gateways: gateways!,
-      replicationToken: token.value,
-      gossipKey,
-    })
-    if (!state.federation) {
-      federationAction = 'create'
-    } else {
-      const changed = diffSecretData(state.federation.data, wanted as SecretData)
-      const removed = changed.filter((key) => !(key in wanted))
-      const replaced = changed.filter((key) => key in state.federation!.data && key in wanted)
-      const allowed = (key: string) => REFRESHABLE[key] === 'always' || options.rotate.includes(REFRESHABLE[key] as RotateTarget)
-      const conflicts = [...removed, ...replaced.filter((key) => !allowed(key))]
-      if (conflicts.length > 0 && !options.force) {
-        throw new UserError(
-          `Secret ${names.federationSecret} (${state.federation.namespace ?? options.namespace}) already exists with different ${conflicts.join(', ')}; refusing to overwrite.`,
-          {
-            hint: `It holds other key material than the primary's secrets. Re-run with --force to overwrite it (or --rotate to replace material on purpose).`,
-          },
-        )
-      }
-      if (conflicts.length > 0) destructive.push(`overwrite ${conflicts.join(', ')} in ${names.federationSecret}`)
-      federationAction = changed.length === 0 ? 'unchanged' : 'update'
-      if (changed.length > 0) steps.push({kind: 'secret', name: names.federationSecret, action: 'update', detail: `changes ${changed.join(', ')}`})
-    }
-    if (federationAction !== 'update') {
-      const gatewayDetail = gatewaysMissing
-        ? 'primary_gateways empty until the primary mesh gateway has an address'
-        : `gateways ${gateways!.join(', ')}`
-      steps.push({
-        kind: 'secret',
-        name: names.federationSecret,
-        action: federationAction,
-        detail: `keys ${Object.keys(wanted).join(', ')}; ${gatewayDetail}`,
-      })
-    }
-    if (gatewaysMissing) {
-      warnings.push(
-        `${names.federationSecret} has no primary gateways yet (no --primary-gateway given, and with --output-dir there is no cluster to discover them from): a secondary cannot join with it. After the primary's install, run federate primary with --context to fill them in (or give --primary-gateway here).`,
+  if (kept) {
+    log.warnings.push(
+      `Could not refresh the gateway addresses (${state.gateways.reason}); keeping ${kept.join(', ')} from ${names.federationSecret}.`,
+    )
+    return {gateways: kept, pending: []}
+  }
+  // The offline bundle is the whole federation: every key is known now except the gateway
+  // addresses, which exist only once the primary's mesh gateway runs. serverConfigJSON gets
+  // an empty primary_gateways, which every secondary-side reader refuses with the fix, and
+  // `federate primary --context` fills in once the gateway has an address.
+  if (state.offline) return {gateways: [], pending: []}
+  return {pending: [`the primary mesh gateway address: ${state.gateways.reason}`]}
+}
+
+/** The federation secret: created, unchanged, refreshed (keys that may change without --force), or refused. */
+function planFederationSecret(
+  options: PrimaryOptions,
+  state: PrimaryState,
+  names: ChartNames,
+  wanted: FederationData,
+  gateways: string[],
+  log: PlanLog,
+): StepAction {
+  let federationAction: StepAction = 'create'
+  if (state.federation) {
+    const changed = diffSecretData(state.federation.data, wanted as SecretData)
+    const removed = changed.filter((key) => !(key in wanted))
+    const replaced = changed.filter((key) => key in state.federation!.data && key in wanted)
+    const allowed = (key: string) => REFRESHABLE[key] === 'always' || options.rotate.includes(REFRESHABLE[key] as RotateTarget)
+    const conflicts = [...removed, ...replaced.filter((key) => !allowed(key))]
+    if (conflicts.length > 0 && !options.force) {
+      throw new UserError(
+        `Secret ${names.federationSecret} (${state.federation.namespace ?? options.namespace}) already exists with different ${conflicts.join(', ')}; refusing to overwrite.`,
+        {
+          hint: `It holds other key material than the primary's secrets. Re-run with --force to overwrite it (or --rotate to replace material on purpose).`,
+        },
       )
     }
-    federation = wanted
-  } else {
-    steps.push({
+    if (conflicts.length > 0) log.destructive.push(`overwrite ${conflicts.join(', ')} in ${names.federationSecret}`)
+    federationAction = changed.length === 0 ? 'unchanged' : 'update'
+    if (changed.length > 0) log.steps.push({kind: 'secret', name: names.federationSecret, action: 'update', detail: `changes ${changed.join(', ')}`})
+  }
+  const gatewaysMissing = gateways.length === 0
+  if (federationAction !== 'update') {
+    const gatewayDetail = gatewaysMissing ? 'primary_gateways empty until the primary mesh gateway has an address' : `gateways ${gateways.join(', ')}`
+    log.steps.push({
       kind: 'secret',
       name: names.federationSecret,
-      action: 'pending',
-      detail: `needs ${pending.map((reason) => reason.split(':')[0]).join(' and ')}`,
-      hints: pending,
+      action: federationAction,
+      detail: `keys ${Object.keys(wanted).join(', ')}; ${gatewayDetail}`,
     })
   }
+  if (gatewaysMissing) {
+    log.warnings.push(
+      `${names.federationSecret} has no primary gateways yet (no --primary-gateway given, and with --output-dir there is no cluster to discover them from): a secondary cannot join with it. After the primary's install, run federate primary with --context to fill them in (or give --primary-gateway here).`,
+    )
+  }
+  return federationAction
+}
 
+/** The primary's Helm values: the existing release's plus the federation changes (listed), else consulk8s's own. */
+function planPrimaryValues(options: PrimaryOptions, state: PrimaryState, names: ChartNames, log: PlanLog): string {
   const header = primaryValuesHeader({
     datacenter: options.datacenter,
     release: options.release,
@@ -486,7 +465,7 @@ export async function planPrimary(options: PrimaryOptions, state: PrimaryState):
         `${change.path}: ${change.kind === 'added' ? `+ ${JSON.stringify(change.after)}` : `${JSON.stringify(change.before)} -> ${JSON.stringify(change.after)}`}`,
       )
     if (!releaseFacts(state.existing).tls)
-      warnings.push(
+      log.warnings.push(
         `Release ${options.release} runs without TLS; federation turns it on with the CA in ${names.caCertSecret}. Follow Consul's "Configuring TLS on an Existing Cluster" when upgrading.`,
       )
   } else {
@@ -503,29 +482,61 @@ export async function planPrimary(options: PrimaryOptions, state: PrimaryState):
     )
   }
   const valuesAction: StepAction = valuesFileAction(state.valuesText, valuesText)
-  if (valuesAction === 'update') destructive.push(`overwrite ${options.valuesFile}, which has other content`)
-  steps.push({
+  if (valuesAction === 'update') log.destructive.push(`overwrite ${options.valuesFile}, which has other content`)
+  log.steps.push({
     kind: 'file',
     name: options.valuesFile,
     action: valuesAction,
     detail: valuesDetail,
     ...(valuesHints.length > 0 ? {hints: valuesHints} : {}),
   })
-  let proxyDefaultsFile: PrimaryPlan['proxyDefaultsFile']
-  if (state.proxyDefaultsFile) {
-    // The seed's ProxyDefaults step, for the bundle: applied after the install (it needs the CRD).
-    const text = manifestYaml(proxyDefaultsManifest(options.namespace))
-    const current = state.proxyDefaultsFile.text
-    const action: StepAction = current === undefined ? 'create' : current === text ? 'unchanged' : 'update'
-    if (action === 'update') destructive.push(`overwrite ${state.proxyDefaultsFile.path}, which has other content`)
+  return valuesText
+}
+
+/** Offline: the seed's ProxyDefaults step as a manifest of the bundle, applied after the install (it needs the CRD). */
+function planProxyDefaultsFile(options: PrimaryOptions, state: PrimaryState, log: PlanLog): PrimaryPlan['proxyDefaultsFile'] {
+  if (!state.proxyDefaultsFile) return undefined
+  const text = manifestYaml(proxyDefaultsManifest(options.namespace))
+  const current = state.proxyDefaultsFile.text
+  const action: StepAction = current === undefined ? 'create' : current === text ? 'unchanged' : 'update'
+  if (action === 'update') log.destructive.push(`overwrite ${state.proxyDefaultsFile.path}, which has other content`)
+  log.steps.push({
+    kind: 'file',
+    name: state.proxyDefaultsFile.path,
+    action,
+    detail: 'ProxyDefaults global (meshGateway.mode local), to create after the install',
+  })
+  return {path: state.proxyDefaultsFile.path, text}
+}
+
+/** Pure planning (apart from generating new key material in memory). */
+export async function planPrimary(options: PrimaryOptions, state: PrimaryState): Promise<PrimaryPlan> {
+  const layout = primaryLayout(options, state.existing)
+  const {names} = layout
+  const log: PlanLog = {steps: [], destructive: [], warnings: []}
+  const {steps, destructive, warnings} = log
+  checkConsulAgent(options, state)
+  if (!state.namespaceExists) steps.push({kind: 'namespace', name: options.namespace, action: 'create'})
+  const ca = await chooseCA(options, state, layout, steps, destructive)
+  const gossipKey = chooseGossipKey(options, state, layout, steps, destructive)
+  const token = chooseToken(options, state, layout, steps, destructive, warnings)
+  const {gateways, pending} = chooseGateways(options, state, names, log)
+  let federation: FederationData | undefined
+  let federationAction: StepAction = 'pending'
+  if (pending.length === 0) {
+    federation = assembleFederationData({ca, primaryDatacenter: options.datacenter, gateways: gateways!, replicationToken: token.value, gossipKey})
+    federationAction = planFederationSecret(options, state, names, federation, gateways!, log)
+  } else {
     steps.push({
-      kind: 'file',
-      name: state.proxyDefaultsFile.path,
-      action,
-      detail: 'ProxyDefaults global (meshGateway.mode local), to create after the install',
+      kind: 'secret',
+      name: names.federationSecret,
+      action: 'pending',
+      detail: `needs ${pending.map((reason) => reason.split(':')[0]).join(' and ')}`,
+      hints: pending,
     })
-    proxyDefaultsFile = {path: state.proxyDefaultsFile.path, text}
   }
+  const valuesText = planPrimaryValues(options, state, names, log)
+  const proxyDefaultsFile = planProxyDefaultsFile(options, state, log)
   return {
     names,
     layout,
@@ -541,15 +552,6 @@ export async function planPrimary(options: PrimaryOptions, state: PrimaryState):
     destructive,
     valuesText,
     warnings,
-  }
-}
-
-async function readText(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw new UserError(`Cannot read ${path}: ${errorMessage(error)}`)
   }
 }
 
@@ -599,9 +601,11 @@ export async function readPrimaryState(options: PrimaryOptions, env: PrimaryEnv)
     federation,
     tokenSecret,
     gateways,
-    valuesText: await readText(options.valuesFile),
+    valuesText: await readOptionalText(options.valuesFile),
     proxyDefaultsFile:
-      env.store instanceof DirSecretStore ? {path: proxyDefaultsPath(env.store), text: await readText(proxyDefaultsPath(env.store))} : undefined,
+      env.store instanceof DirSecretStore
+        ? {path: proxyDefaultsPath(env.store), text: await readOptionalText(proxyDefaultsPath(env.store))}
+        : undefined,
     consulDatacenters,
     offline: env.cluster === undefined,
   }
@@ -654,6 +658,60 @@ async function discoverGatewaysInConsul(consul: ConsulClient, serviceName: strin
   }
 }
 
+/**
+ * Cluster mode with the primary's Consul: the replication token made there with the planned
+ * secret ID and, after a rotation, the old one revoked (the secondaries told first).
+ */
+async function applyTokenInConsul(
+  options: PrimaryOptions,
+  consul: ConsulClient,
+  plan: PrimaryPlan,
+  value: string,
+  notice?: (message: string) => void,
+): Promise<string[]> {
+  const {names} = plan
+  const warnings: string[] = []
+  // What server-acl-init does on install/upgrade, done now so secondaries can replicate at once.
+  try {
+    const ensured = await ensureReplicationToken(consul, value, {
+      description: `ACL replication token for datacenters federated with ${options.datacenter} (created by consulk8s)`,
+    })
+    if (ensured.created)
+      plan.steps.push({
+        kind: 'token',
+        name: 'replication token in Consul',
+        action: 'create',
+        detail: 'created with the secret ID of ' + names.replicationTokenSecret,
+      })
+    else if (!hasReplicationPolicy(ensured.token))
+      warnings.push('The replication token does not carry the acl-replication-token policy; secondaries may fail to replicate ACLs.')
+  } catch (error) {
+    throw describeConsulError(error, 'create the replication token')
+  }
+  if (plan.token.previous) {
+    // The chart gives the primary's servers the replication token as their agent token too.
+    const restartPrimary = `The primary's servers read it at start as their agent token: restart them (kubectl rollout restart statefulset ${names.serverStatefulSet} --context ${options.context ?? '<primary-context>'} --namespace ${options.namespace}).`
+    const secondaries = (await consul.get<string[]>('/v1/catalog/datacenters').catch(() => [] as string[])).filter((dc) => dc !== options.datacenter)
+    notice?.(
+      secondaries.length > 0
+        ? `Secondaries ${secondaries.join(', ')} must re-import ${names.federationSecret} (consulk8s federate secondary --context <their context> ...) and restart their servers: the old replication token is revoked now. ${restartPrimary}`
+        : `No secondary is federated; the old replication token is revoked now. ${restartPrimary}`,
+    )
+    try {
+      const revoked = await revokeToken(consul, plan.token.previous)
+      plan.steps.push({
+        kind: 'token',
+        name: 'old replication token',
+        action: 'update',
+        detail: revoked ? 'revoked in Consul' : 'not known to Consul (nothing to revoke)',
+      })
+    } catch (error) {
+      throw describeConsulError(error, 'revoke the old replication token')
+    }
+  }
+  return warnings
+}
+
 /** Writes what the plan says, in order: namespace, CA, gossip key, token, federation secret, values. */
 export async function applyPrimary(
   options: PrimaryOptions,
@@ -697,48 +755,7 @@ export async function applyPrimary(
       await existing(names.federationSecret),
     )
   }
-  if (token.value && env.consul) {
-    // What server-acl-init does on install/upgrade, done now so secondaries can replicate at once.
-    try {
-      const ensured = await ensureReplicationToken(env.consul, token.value, {
-        description: `ACL replication token for datacenters federated with ${options.datacenter} (created by consulk8s)`,
-      })
-      if (ensured.created)
-        plan.steps.push({
-          kind: 'token',
-          name: 'replication token in Consul',
-          action: 'create',
-          detail: 'created with the secret ID of ' + names.replicationTokenSecret,
-        })
-      else if (!hasReplicationPolicy(ensured.token))
-        warnings.push('The replication token does not carry the acl-replication-token policy; secondaries may fail to replicate ACLs.')
-    } catch (error) {
-      throw describeConsulError(error, 'create the replication token')
-    }
-    if (token.previous) {
-      // The chart gives the primary's servers the replication token as their agent token too.
-      const restartPrimary = `The primary's servers read it at start as their agent token: restart them (kubectl rollout restart statefulset ${names.serverStatefulSet} --context ${options.context ?? '<primary-context>'} --namespace ${options.namespace}).`
-      const secondaries = (await env.consul.get<string[]>('/v1/catalog/datacenters').catch(() => [] as string[])).filter(
-        (dc) => dc !== options.datacenter,
-      )
-      notice?.(
-        secondaries.length > 0
-          ? `Secondaries ${secondaries.join(', ')} must re-import ${names.federationSecret} (consulk8s federate secondary --context <their context> ...) and restart their servers: the old replication token is revoked now. ${restartPrimary}`
-          : `No secondary is federated; the old replication token is revoked now. ${restartPrimary}`,
-      )
-      try {
-        const revoked = await revokeToken(env.consul, token.previous)
-        plan.steps.push({
-          kind: 'token',
-          name: 'old replication token',
-          action: 'update',
-          detail: revoked ? 'revoked in Consul' : 'not known to Consul (nothing to revoke)',
-        })
-      } catch (error) {
-        throw describeConsulError(error, 'revoke the old replication token')
-      }
-    }
-  }
+  if (token.value && env.consul) warnings.push(...(await applyTokenInConsul(options, env.consul, plan, token.value, notice)))
   if (stepFor(options.valuesFile)?.action !== 'unchanged') await writeFileAtomic(options.valuesFile, plan.valuesText, 0o644)
   if (plan.proxyDefaultsFile && stepFor(plan.proxyDefaultsFile.path)?.action !== 'unchanged')
     await writeFileAtomic(plan.proxyDefaultsFile.path, plan.proxyDefaultsFile.text, 0o644)

@@ -1,25 +1,24 @@
 /**
  * `federate secondary`: bring the primary's federation secret into a secondary's context
  * (from the primary context or a file), choose k8sAuthMethodHost, and write the secondary's
- * Helm values. Every check (secret complete, datacenter name distinct, conflicts) runs
- * before anything is written.
+ * Helm values. Like primary.ts in three phases: read what exists (readSecondaryState), plan
+ * (pure: planSecondary), apply. Every check (secret complete, datacenter name distinct,
+ * conflicts) runs before anything is written.
  */
-import {readFile} from 'node:fs/promises'
-
 import type {KubeCluster} from '../kube/client.js'
-import {UserError, errorMessage} from '../shared/errors.js'
-import {writeFileAtomic} from '../shared/files.js'
+import {namespaceExists} from '../kube/reads.js'
+import {UserError} from '../shared/errors.js'
+import {displayPath, readOptionalText, writeFileAtomic} from '../shared/files.js'
 import type {Choices} from './choices.js'
-import {displayPath} from './command-support.js'
 import {ensureProxyDefaults} from './proxy-defaults.js'
 import type {ConsulClient} from '../consul/client.js'
 import {consulk8sInstallCommand, helmInstallCommand} from '../helm/chart.js'
-import {chooseK8sAuthMethodHost, isLoopbackServer, type AuthHostChoice} from './k8s-auth-host.js'
+import {chooseK8sAuthMethodHost, isLoopbackServer, validateK8sAuthMethodHost, type ApiEndpoint, type AuthHostChoice} from './k8s-auth-host.js'
 import {releaseNames, validateDatacenterName} from './names.js'
 import type {Step, StepAction} from './primary.js'
 import {parseSecretManifest, validateFederationData, type FederationSummary, type SecretObject} from './secret.js'
-import {namespaceExists, readApiEndpoints, type SecretStore} from './store.js'
-import {applyImport, planImport} from './transfer.js'
+import {readApiEndpoints, type SecretStore, type StoredSecret} from './store.js'
+import {applyImport, planImport, type ImportPlan} from './transfer.js'
 import {buildSecondaryValues, renderValues, secondaryValuesHeader, valuesFileAction} from './values.js'
 
 export interface SecondaryOptions extends Omit<Choices, 'acls' | 'gossip'> {
@@ -52,10 +51,15 @@ export interface SecondaryResult {
   next: string[]
 }
 
+/** The federation secret to import, a description of where it came from, and what it holds. */
+export interface FederationSource {
+  secret: SecretObject
+  name: string
+  summary: FederationSummary
+}
+
 /** The federation secret to import and a description of where it came from. */
-export async function loadFederationSource(
-  source: {store: SecretStore; release: string} | {text: string; path: string},
-): Promise<{secret: SecretObject; name: string; summary: FederationSummary}> {
+export async function loadFederationSource(source: {store: SecretStore; release: string} | {text: string; path: string}): Promise<FederationSource> {
   if ('text' in source) {
     const name = source.path === '-' ? 'the federation secret on stdin' : `federation secret file ${source.path}`
     const secret = parseSecretManifest(source.text, name)
@@ -97,30 +101,75 @@ export function secondaryNextSteps(target: {
   ]
 }
 
-export async function runSecondary(
-  options: SecondaryOptions,
-  env: {
-    target: SecretStore
-    cluster: KubeCluster
-    consul?: ConsulClient
-    source: {secret: SecretObject; name: string; summary: FederationSummary}
-    confirm(message: string): Promise<void>
-  },
-): Promise<SecondaryResult> {
-  const {secret, summary} = env.source
+export interface SecondaryEnv {
+  target: SecretStore
+  cluster: KubeCluster
+  consul?: ConsulClient
+  source: FederationSource
+  /** Ask before overwriting the values file or (with --force) a federation secret; throws to abort. */
+  confirm(message: string): Promise<void>
+}
+
+/** Everything read before planning. */
+export interface SecondaryState {
+  /** The secondary's kube context and the API server its kubeconfig names. */
+  context: string
+  server: string
+  /** default/kubernetes endpoints: read only when ACLs need k8sAuthMethodHost, no flag gives it and the server is loopback. */
+  endpoints?: ApiEndpoint[]
+  /** The values file's current text; undefined when it does not exist. */
+  valuesText?: string
+  /** The federation secret already in the secondary's namespace. */
+  existing?: StoredSecret
+  namespaceExists: boolean
+}
+
+export interface SecondaryPlan {
+  authHost?: AuthHostChoice
+  valuesText: string
+  valuesAction: StepAction
+  import: ImportPlan
+  /** The federation secret the import replaces (or leaves), as read. */
+  existing?: StoredSecret
+  steps: Step[]
+  warnings: string[]
+}
+
+/** The checks that need no cluster: the datacenter name, and --k8s-auth-method-host when ACLs use it. */
+export function validateSecondaryOptions(options: SecondaryOptions, summary: FederationSummary): void {
   checkSecondaryDatacenter(options.datacenter, summary.primaryDatacenter)
+  if (summary.acls && options.k8sAuthMethodHost) validateK8sAuthMethodHost(options.k8sAuthMethodHost)
+}
+
+/** Reads the secondary's API endpoints (when needed), the values file and the federation secret there. Only reads. */
+export async function readSecondaryState(options: SecondaryOptions, env: SecondaryEnv): Promise<SecondaryState> {
+  const server = env.cluster.server
+  const needsEndpoints = env.source.summary.acls && !options.k8sAuthMethodHost && isLoopbackServer(server)
+  const endpoints = needsEndpoints ? await readApiEndpoints(env.cluster) : undefined
+  const valuesText = await readOptionalText(options.valuesFile)
+  const existing = await env.target.get(releaseNames(options.release).federationSecret)
+  return {
+    context: env.cluster.name,
+    server,
+    endpoints,
+    valuesText,
+    existing,
+    namespaceExists: await namespaceExists(env.cluster, options.namespace),
+  }
+}
+
+/** Pure: k8sAuthMethodHost, the values, and the import, each checked (it throws on conflicts) before anything is written. */
+export function planSecondary(options: SecondaryOptions, source: FederationSource, state: SecondaryState): SecondaryPlan {
+  const {summary} = source
   const names = releaseNames(options.release)
   const warnings: string[] = []
   let authHost: AuthHostChoice | undefined
   if (summary.acls) {
-    const server = env.cluster.server
-    const endpoints = !options.k8sAuthMethodHost && isLoopbackServer(server) ? await readApiEndpoints(env.cluster) : undefined
-    authHost = chooseK8sAuthMethodHost({flag: options.k8sAuthMethodHost, server, context: env.cluster.name, endpoints})
+    authHost = chooseK8sAuthMethodHost({flag: options.k8sAuthMethodHost, server: state.server, context: state.context, endpoints: state.endpoints})
     if (authHost.warning) warnings.push(authHost.warning)
   } else if (options.k8sAuthMethodHost) {
     warnings.push('--k8s-auth-method-host is ignored: the federation secret has no replication token, so ACLs are off.')
   }
-
   const valuesText = renderValues(
     buildSecondaryValues({
       release: options.release,
@@ -137,39 +186,40 @@ export async function runSecondary(
       primaryDatacenter: summary.primaryDatacenter,
       release: options.release,
       namespace: options.namespace,
-      context: env.cluster.name,
+      context: state.context,
     }),
   )
-  let previous: string | undefined
-  try {
-    previous = await readFile(options.valuesFile, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new UserError(`Cannot read ${options.valuesFile}: ${errorMessage(error)}`)
-  }
-  const valuesAction: StepAction = valuesFileAction(previous, valuesText)
-
-  // Plan the import first (it throws on conflicts) so nothing is written on bad input.
-  const existing = await env.target.get(names.federationSecret)
-  const nsExists = await namespaceExists(env.cluster, options.namespace)
-  const importPlan = planImport(secret, existing, {
+  const valuesAction: StepAction = valuesFileAction(state.valuesText, valuesText)
+  const importPlan = planImport(source.secret, state.existing, {
     release: options.release,
     namespace: options.namespace,
     force: options.force,
-    namespaceExists: nsExists,
-    sourceName: env.source.name,
+    namespaceExists: state.namespaceExists,
+    sourceName: source.name,
   })
   if (importPlan.renamedFrom)
     warnings.push(
       `The secret is named ${importPlan.renamedFrom} in its source; it is imported as ${importPlan.name}, the name release "${options.release}" uses.`,
     )
-  if (!options.dryRun) {
-    if (valuesAction === 'update') await env.confirm(`${options.valuesFile} exists with other content and will be overwritten. Continue?`)
-    await applyImport(importPlan, existing, {store: env.target, cluster: env.cluster}, env.confirm)
-    if (valuesAction !== 'unchanged') await writeFileAtomic(options.valuesFile, valuesText, 0o644)
-  }
   const steps: Step[] = [...importPlan.steps, {kind: 'file', name: options.valuesFile, action: valuesAction, detail: 'Helm values of the secondary'}]
+  return {authHost, valuesText, valuesAction, import: importPlan, existing: state.existing, steps, warnings}
+}
+
+/** Writes what the plan says: the federation secret (and its namespace), then the values file. */
+export async function applySecondary(options: SecondaryOptions, env: SecondaryEnv, plan: SecondaryPlan): Promise<void> {
+  if (plan.valuesAction === 'update') await env.confirm(`${options.valuesFile} exists with other content and will be overwritten. Continue?`)
+  await applyImport(plan.import, plan.existing, {store: env.target, cluster: env.cluster}, env.confirm)
+  if (plan.valuesAction !== 'unchanged') await writeFileAtomic(options.valuesFile, plan.valuesText, 0o644)
+}
+
+/** The whole `federate secondary`: check, read, plan, apply (unless a dry run), then the ProxyDefaults step. */
+export async function runSecondary(options: SecondaryOptions, env: SecondaryEnv): Promise<SecondaryResult> {
+  const {summary} = env.source
+  validateSecondaryOptions(options, summary)
+  const plan = planSecondary(options, env.source, await readSecondaryState(options, env))
+  if (!options.dryRun) await applySecondary(options, env, plan)
   // The seed's ProxyDefaults step (mesh gateway mode local), in the secondary's cluster.
-  steps.push(await ensureProxyDefaults({cluster: env.cluster, consul: env.consul, namespace: options.namespace, dryRun: options.dryRun}))
+  const proxyDefaults = await ensureProxyDefaults({cluster: env.cluster, consul: env.consul, namespace: options.namespace, dryRun: options.dryRun})
   return {
     context: env.cluster.name,
     namespace: options.namespace,
@@ -178,12 +228,12 @@ export async function runSecondary(
     primaryGateways: summary.primaryGateways,
     acls: summary.acls,
     gossip: summary.gossip,
-    k8sAuthMethodHost: authHost?.url,
-    k8sAuthMethodHostSource: authHost?.source,
+    k8sAuthMethodHost: plan.authHost?.url,
+    k8sAuthMethodHostSource: plan.authHost?.source,
     dryRun: options.dryRun,
     source: env.source.name,
-    steps,
-    warnings,
+    steps: [...plan.steps, proxyDefaults],
+    warnings: plan.warnings,
     valuesFile: options.valuesFile,
     next: secondaryNextSteps({
       release: options.release,

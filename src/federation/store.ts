@@ -5,18 +5,15 @@
  * the mesh gateway Service and its pods' nodes, the chart's replication token, the API
  * server's default/kubernetes endpoints.
  */
-import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {stringify} from 'yaml'
 
 import type {V1EndpointSlice, V1Endpoints, V1Node, V1Pod, V1Secret, V1Service} from '@kubernetes/client-node'
 
 import type {KubeCluster} from '../kube/client.js'
-import {UserError, errorMessage} from '../shared/errors.js'
-import {writeFileAtomic} from '../shared/files.js'
+import {displayPath, readOptionalText, writeFileAtomic} from '../shared/files.js'
 import {gatewaysFromService, type GatewayDiscovery} from './gateways.js'
 import {apiEndpoints, type ApiEndpoint} from './k8s-auth-host.js'
-import {displayPath} from './command-support.js'
 import type {ChartNames} from './names.js'
 import {CONSULK8S_LABEL, parseSecretManifest, secretFromObject, type SecretManifest, type SecretObject} from './secret.js'
 
@@ -52,14 +49,8 @@ export class DirSecretStore implements SecretStore {
   }
 
   async get(name: string): Promise<StoredSecret | undefined> {
-    let text: string
-    try {
-      text = await readFile(this.path(name), 'utf8')
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-      throw new UserError(`Cannot read ${this.path(name)}: ${errorMessage(error)}`)
-    }
-    return parseSecretManifest(text, this.path(name))
+    const text = await readOptionalText(this.path(name))
+    return text === undefined ? undefined : parseSecretManifest(text, this.path(name))
   }
 
   async put(manifest: SecretManifest): Promise<void> {
@@ -107,8 +98,6 @@ export class KubeSecretStore implements SecretStore {
     else await this.cluster.create(`create secret ${this.namespace}/${name}`, ref, body)
   }
 }
-
-export {namespaceExists} from '../kube/reads.js'
 
 export async function createNamespace(cluster: KubeCluster, namespace: string): Promise<void> {
   await cluster.create(`create namespace ${namespace}`, {resource: 'namespaces'}, {metadata: {name: namespace, labels: {...CONSULK8S_LABEL}}})

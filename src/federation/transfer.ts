@@ -19,7 +19,8 @@ import {
   type SecretManifest,
   type SecretObject,
 } from './secret.js'
-import {createNamespace, namespaceExists, type SecretStore} from './store.js'
+import {namespaceExists} from '../kube/reads.js'
+import {createNamespace, type SecretStore} from './store.js'
 
 export interface ExportResult {
   manifest: SecretManifest

@@ -1,7 +1,8 @@
 /**
  * oclif flag definitions of the install lifecycle, shared by install, upgrade, status and
- * uninstall (and reusable by `federate ... --install`). Only definitions live here; the
- * logic of src/helm/ knows nothing of oclif.
+ * uninstall (and reusable by `federate ... --install`), and the one mapping of their parsed
+ * values to the library's options. Only definitions live here; the logic of src/helm/ knows
+ * nothing of oclif.
  */
 import {Flags} from '@oclif/core'
 
@@ -127,7 +128,6 @@ export interface LifecycleFlags {
   wait: boolean
   timeout: number
   'dry-run': boolean
-  yes: boolean
   'no-hooks': boolean
   force?: boolean
 }
@@ -146,8 +146,16 @@ export function installOptionsFromFlags(flags: LifecycleFlags): InstallOptions {
     wait: flags.wait,
     timeoutMs: flags.timeout,
     dryRun: flags['dry-run'],
-    yes: flags.yes,
     noHooks: flags['no-hooks'],
     force: flags.force,
   }
+}
+
+/** The parsed flags `federate ... --install` shares with `consulk8s install` (values and timeout come from the command). */
+export type ChainInstallFlags = Omit<LifecycleFlags, 'values' | 'set' | 'set-string' | 'timeout' | 'force'>
+
+/** The install options of `federate ... --install`: its flags, with the values file it wrote. */
+export function chainInstallOptions(flags: ChainInstallFlags, valuesFile: string, timeoutMs: number): InstallOptions {
+  // federate's own --force (overwrite the federation secret) is not install's --force.
+  return installOptionsFromFlags({...flags, values: [valuesFile], set: undefined, 'set-string': undefined, timeout: timeoutMs, force: undefined})
 }

@@ -4,7 +4,8 @@
  *   preflight (everything checked before anything changes: release and namespace names,
  *   values files, chart, helm present and recent, cluster reachable, release state, secrets
  *   the values read) -> summary (and for an upgrade the diff of the user values) ->
- *   confirmation unless --yes -> `helm upgrade [--install]` -> optional --wait.
+ *   confirmation (the command's confirm hook: unless --yes) -> `helm upgrade [--install]` ->
+ *   optional --wait. Progress goes through the Progress hook; nothing here knows the screen.
  *
  * installRelease() is also what `federate primary|secondary --install` call.
  */
@@ -17,13 +18,13 @@ import type {KubeCluster} from '../kube/client.js'
 import {chartNames, validateNamespaceName, validateReleaseName} from '../federation/names.js'
 import {UserError} from '../shared/errors.js'
 import {writeFileAtomic} from '../shared/files.js'
-import {confirmOrAbort} from '../ui/prompt.js'
-import type {Terminal} from '../ui/terminal.js'
+import type {Confirm, Progress} from '../shared/hooks.js'
 import {resolveChart, type ChartOptions, type ChartSource} from './chart.js'
 import {diffValues, maskChanges, renderDiff, type ValueChange} from './diff.js'
 import {formatDuration, toGoDuration} from '../shared/duration.js'
 import {Helm, helmBinary, type ReleaseInfo} from './helm.js'
-import {namespaceExists, readSecretSummary, serverVersion, type WorkloadState} from './kube.js'
+import {namespaceExists, serverVersion} from '../kube/reads.js'
+import {readSecretSummary, type WorkloadState} from './release-objects.js'
 import {checkValues, effectiveValues, helmUpgradeArgs, referencedSecrets, summarizeValues, summaryRows, type ValuesSummary} from './plan.js'
 import {mergeValues, resolveUserValues, valuesToYaml, type Values, type ValuesSources} from './values.js'
 import {findLeftovers, handleLeftovers} from './preflight.js'
@@ -47,10 +48,6 @@ export interface InstallOptions extends ReleaseOptions, ChartOptions, ValuesSour
   timeoutMs?: number
   /** Check and render everything, change nothing. */
   dryRun?: boolean
-  /** Proceed without asking. */
-  yes?: boolean
-  /** For tests: force prompting on/off. */
-  interactive?: boolean
   /** helm --no-hooks: skip the chart's hook Jobs (for clusters that cannot run Jobs). */
   noHooks?: boolean
   /** Install despite another Consul release, leftover PVCs or secrets (warning what may break). */
@@ -62,6 +59,13 @@ export interface UpgradeOptions extends InstallOptions {
   reuseValues?: boolean
   /** Allow changes that replace the CA, the gossip key, ACL tokens or the datacenter name. */
   allowRotation?: boolean
+}
+
+/** How a release flow talks to its command: progress lines, and the question before helm runs. */
+export interface ReleaseHooks {
+  progress: Progress
+  /** Asked before helm changes the cluster (never in a dry run); throws to abort. */
+  confirm: Confirm
 }
 
 export interface ManifestObject {
@@ -101,7 +105,7 @@ interface Prepared {
 }
 
 /** Checks that touch nothing outside this machine: names, values files, chart, helm. */
-async function localPreflight(cluster: KubeCluster, options: InstallOptions, ui: Terminal) {
+async function localPreflight(cluster: KubeCluster, options: InstallOptions, ui: Progress) {
   validateReleaseName(options.release)
   validateNamespaceName(options.namespace)
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
@@ -117,7 +121,7 @@ async function localPreflight(cluster: KubeCluster, options: InstallOptions, ui:
   return {helm, userValues, timeoutMs}
 }
 
-async function clusterPreflight(cluster: KubeCluster, helm: Helm, options: InstallOptions, ui: Terminal) {
+async function clusterPreflight(cluster: KubeCluster, helm: Helm, options: InstallOptions, ui: Progress) {
   const kubeVersion = await serverVersion(cluster)
   ui.success(`Cluster reachable: context "${cluster.name}" (${cluster.server}), Kubernetes ${kubeVersion}`)
   const existing = await helm.findRelease(options.release, options.namespace)
@@ -125,7 +129,7 @@ async function clusterPreflight(cluster: KubeCluster, helm: Helm, options: Insta
   return {existing, namespaceExists: exists}
 }
 
-function checkValuesOrThrow(release: string, userValues: Values, chart: ChartSource, ui: Terminal): ValuesSummary {
+function checkValuesOrThrow(release: string, userValues: Values, chart: ChartSource, ui: Progress): ValuesSummary {
   const {errors, warnings} = checkValues(release, userValues, chart.defaults)
   if (errors.length === 1) throw errors[0]
   if (errors.length > 1) {
@@ -141,7 +145,7 @@ function checkValuesOrThrow(release: string, userValues: Values, chart: ChartSou
 }
 
 /** Every secret the values read must exist and hold the keys read from it. */
-async function checkReferencedSecrets(cluster: KubeCluster, namespace: string, userValues: Values, summary: ValuesSummary, ui: Terminal) {
+async function checkReferencedSecrets(cluster: KubeCluster, namespace: string, userValues: Values, summary: ValuesSummary, ui: Progress) {
   const references = referencedSecrets(userValues)
   const problems: string[] = []
   for (const reference of references) {
@@ -161,7 +165,7 @@ async function checkReferencedSecrets(cluster: KubeCluster, namespace: string, u
   })
 }
 
-function renderSummary(action: string, cluster: KubeCluster, options: InstallOptions, prepared: Prepared, ui: Terminal): void {
+function renderSummary(action: string, cluster: KubeCluster, options: InstallOptions, prepared: Prepared, ui: Progress): void {
   ui.header(`${action} summary`)
   const rows: Array<[string, string]> = [
     ['Chart', prepared.chart.display],
@@ -209,7 +213,7 @@ async function runHelm(
   options: InstallOptions,
   prepared: Prepared,
   mode: 'install' | 'upgrade',
-  ui: Terminal,
+  ui: Progress,
 ): Promise<HelmReleaseJson> {
   const verb = options.dryRun ? 'Rendering (dry run)' : mode === 'install' ? 'Installing' : 'Upgrading'
   ui.progress(`${verb} release ${options.release} with helm (timeout ${formatDuration(prepared.timeoutMs)})`)
@@ -268,7 +272,7 @@ async function finish(
   options: InstallOptions,
   prepared: Prepared,
   mode: 'install' | 'upgrade',
-  ui: Terminal,
+  ui: Progress,
   changes?: ValueChange[],
 ): Promise<InstallResult> {
   const released = await runHelm(cluster, options, prepared, mode, ui)
@@ -314,7 +318,8 @@ async function finish(
  * release (pointing to upgrade), checks the secrets a secondary needs, shows a summary and
  * asks unless `yes`, then runs `helm upgrade --install`.
  */
-export async function installRelease(cluster: KubeCluster, options: InstallOptions, ui: Terminal): Promise<InstallResult> {
+export async function installRelease(cluster: KubeCluster, options: InstallOptions, hooks: ReleaseHooks): Promise<InstallResult> {
+  const ui = hooks.progress
   ui.header(`Preflight for installing Consul (release ${options.release}) in context "${cluster.name}"`)
   const chart = await resolveChart(options)
   if (chart.kind === 'local') ui.success(`Chart ${chart.display}`)
@@ -350,11 +355,7 @@ export async function installRelease(cluster: KubeCluster, options: InstallOptio
   const prepared: Prepared = {...local, ...remote, chart, summary}
   renderSummary('Install', cluster, options, prepared, ui)
   if (!options.dryRun) {
-    await confirmOrAbort(`Install Consul (release ${options.release}) into context "${cluster.name}"?`, {
-      yes: options.yes,
-      interactive: options.interactive,
-      defaultYes: true,
-    })
+    await hooks.confirm(`Install Consul (release ${options.release}) into context "${cluster.name}"?`, true)
   }
   return finish(cluster, options, prepared, 'install', ui)
 }
@@ -379,7 +380,8 @@ export function rotatingChanges(changes: ValueChange[]): ValueChange[] {
  * first, then confirmation unless `yes`, then `helm upgrade`. Without a chart option the
  * release keeps its current chart version (from the HashiCorp repository).
  */
-export async function upgradeRelease(cluster: KubeCluster, options: UpgradeOptions, ui: Terminal): Promise<InstallResult> {
+export async function upgradeRelease(cluster: KubeCluster, options: UpgradeOptions, hooks: ReleaseHooks): Promise<InstallResult> {
+  const ui = hooks.progress
   ui.header(`Preflight for upgrading Consul (release ${options.release}) in context "${cluster.name}"`)
   if (options.chart) await resolveChart(options) // a wrong --chart path fails before anything else
   const local = await localPreflight(cluster, options, ui)
@@ -437,11 +439,7 @@ export async function upgradeRelease(cluster: KubeCluster, options: UpgradeOptio
   }
   renderSummary('Upgrade', cluster, options, prepared, ui)
   if (!options.dryRun) {
-    await confirmOrAbort(`Upgrade release ${options.release} in context "${cluster.name}" with these changes?`, {
-      yes: options.yes,
-      interactive: options.interactive,
-      defaultYes: true,
-    })
+    await hooks.confirm(`Upgrade release ${options.release} in context "${cluster.name}" with these changes?`, true)
   }
   return finish(cluster, options, prepared, 'upgrade', ui, changes)
 }

@@ -13,9 +13,9 @@ import type {V1PersistentVolumeClaim} from '@kubernetes/client-node'
 import type {KubeCluster} from '../kube/client.js'
 import type {ChartNames} from '../federation/names.js'
 import {UserError} from '../shared/errors.js'
-import type {Terminal} from '../ui/terminal.js'
+import type {Progress} from '../shared/hooks.js'
 import type {Helm} from './helm.js'
-import {listSecrets, type SecretSummary} from './kube.js'
+import {listSecrets, type SecretSummary} from './release-objects.js'
 import {isFederationMaterial, secretOrigin} from './uninstall.js'
 
 export interface Leftover {
@@ -65,7 +65,7 @@ export function leftoverClaims(
   return {blocking: blocking.sort(), terminating: terminating.sort()}
 }
 
-export async function findLeftovers(cluster: KubeCluster, helm: Helm, target: LeftoverTarget, ui: Terminal): Promise<Leftover[]> {
+export async function findLeftovers(cluster: KubeCluster, helm: Helm, target: LeftoverTarget, ui: Progress): Promise<Leftover[]> {
   const leftovers: Leftover[] = []
   const scope = `--context ${target.context} -n ${target.namespace} --release ${target.release}`
 
@@ -109,7 +109,7 @@ export async function findLeftovers(cluster: KubeCluster, helm: Helm, target: Le
 }
 
 /** Refuse (or with force, warn about) the leftovers. */
-export function handleLeftovers(leftovers: Leftover[], force: boolean, ui: Terminal): void {
+export function handleLeftovers(leftovers: Leftover[], force: boolean, ui: Progress): void {
   if (leftovers.length === 0) {
     ui.success('No other Consul release, no leftover PersistentVolumeClaims or secrets')
     return

@@ -9,7 +9,7 @@
 import type {KubeCluster} from '../kube/client.js'
 import {isNotFound} from '../kube/errors.js'
 import {errorMessage} from '../shared/errors.js'
-import type {Terminal} from '../ui/terminal.js'
+import type {Progress} from '../shared/hooks.js'
 
 export const CONSUL_FINALIZER = 'finalizers.consul.hashicorp.com'
 /** How long the controller gets to process deletions before the finalizer is dropped. */
@@ -130,7 +130,7 @@ async function remainingAfter(cluster: KubeCluster, crds: ConsulCrd[], graceMs: 
 export async function removeCustomResources(
   cluster: KubeCluster,
   crds: ConsulCrd[],
-  ui: Terminal,
+  ui: Progress,
   graceMs = CUSTOM_RESOURCE_GRACE_MS,
 ): Promise<CustomResourceCleanup> {
   const result: CustomResourceCleanup = {deleted: [], finalizersCleared: [], remaining: []}

@@ -12,7 +12,8 @@ import {chartNames, validateNamespaceName, validateReleaseName} from '../federat
 import {decodeData, REQUIRED_FEDERATION_KEYS, validateFederationData} from '../federation/secret.js'
 import {UserError, errorMessage} from '../shared/errors.js'
 import {Helm, helmBinary, type ReleaseInfo} from './helm.js'
-import {listReleaseWorkloads, serverVersion, type WorkloadState} from './kube.js'
+import {serverVersion} from '../kube/reads.js'
+import {listReleaseWorkloads, type WorkloadState} from './release-objects.js'
 import {describeFederation, summarizeValues, type ValuesSummary} from './plan.js'
 import type {Values} from './values.js'
 
@@ -266,6 +267,49 @@ export interface StatusRow {
 
 const onOff = (value: boolean) => (value ? 'on' : 'off')
 
+/** The federation secret's row: a failure when the release federates and it is absent or not valid. */
+function federationSecretRow(secret: StatusReport['federationSecret'], needed: boolean): StatusRow {
+  if (!secret.present) return {mark: needed ? 'fail' : 'info', component: 'Federation secret', state: 'absent', detail: secret.name}
+  if (!secret.valid) {
+    return {
+      mark: needed ? 'fail' : 'warn',
+      component: 'Federation secret',
+      state: secret.missing.length > 0 ? 'incomplete' : 'invalid',
+      detail: `${secret.name}: ${secret.problem}`,
+    }
+  }
+  return {
+    mark: 'ok',
+    component: 'Federation secret',
+    state: 'valid',
+    detail: `${secret.name} (${secret.keys.join(', ')}): primary ${secret.primaryDatacenter}, ${secret.primaryGateways?.length ?? 0} gateway(s), CA ${secret.caFingerprint256?.slice(0, 23)}`,
+  }
+}
+
+/** The ProxyDefaults "global" row: its CRD, presence and Synced condition. */
+function proxyDefaultsRow(proxy: StatusReport['proxyDefaults'], needed: boolean): StatusRow {
+  if (!proxy.crd)
+    return {
+      mark: 'info',
+      component: 'ProxyDefaults',
+      state: 'no CRD',
+      detail: 'proxydefaults.consul.hashicorp.com is not installed (connectInject disabled)',
+    }
+  if (!proxy.found)
+    return {
+      mark: needed ? 'warn' : 'info',
+      component: 'ProxyDefaults',
+      state: 'absent',
+      detail: 'no ProxyDefaults "global" (federation through mesh gateways needs meshGateway.mode local)',
+    }
+  return {
+    mark: proxy.synced === 'True' ? 'ok' : proxy.synced === 'False' ? 'fail' : 'warn',
+    component: 'ProxyDefaults',
+    state: `Synced ${proxy.synced}`,
+    detail: `${proxy.namespace}/global, meshGateway.mode ${proxy.meshGatewayMode ?? '(unset)'}${proxy.reason || proxy.message ? `: ${[proxy.reason, proxy.message].filter(Boolean).join(' ')}` : ''}`,
+  }
+}
+
 /** Rows for the status table: component, state, detail, with the mark the state deserves. */
 export function statusRows(report: StatusReport): StatusRow[] {
   const rows: StatusRow[] = [
@@ -309,47 +353,7 @@ export function statusRows(report: StatusReport): StatusRow[] {
       detail: workload.images.join(', '),
     })
   }
-  const secret = report.federationSecret
   const needed = report.federation !== undefined && report.federation !== 'none'
-  if (!secret.present) {
-    rows.push({mark: needed ? 'fail' : 'info', component: 'Federation secret', state: 'absent', detail: secret.name})
-  } else if (!secret.valid) {
-    rows.push({
-      mark: needed ? 'fail' : 'warn',
-      component: 'Federation secret',
-      state: secret.missing.length > 0 ? 'incomplete' : 'invalid',
-      detail: `${secret.name}: ${secret.problem}`,
-    })
-  } else {
-    rows.push({
-      mark: 'ok',
-      component: 'Federation secret',
-      state: 'valid',
-      detail: `${secret.name} (${secret.keys.join(', ')}): primary ${secret.primaryDatacenter}, ${secret.primaryGateways?.length ?? 0} gateway(s), CA ${secret.caFingerprint256?.slice(0, 23)}`,
-    })
-  }
-  const proxy = report.proxyDefaults
-  if (!proxy.crd)
-    rows.push({
-      mark: 'info',
-      component: 'ProxyDefaults',
-      state: 'no CRD',
-      detail: 'proxydefaults.consul.hashicorp.com is not installed (connectInject disabled)',
-    })
-  else if (!proxy.found)
-    rows.push({
-      mark: needed ? 'warn' : 'info',
-      component: 'ProxyDefaults',
-      state: 'absent',
-      detail: 'no ProxyDefaults "global" (federation through mesh gateways needs meshGateway.mode local)',
-    })
-  else {
-    rows.push({
-      mark: proxy.synced === 'True' ? 'ok' : proxy.synced === 'False' ? 'fail' : 'warn',
-      component: 'ProxyDefaults',
-      state: `Synced ${proxy.synced}`,
-      detail: `${proxy.namespace}/global, meshGateway.mode ${proxy.meshGatewayMode ?? '(unset)'}${proxy.reason || proxy.message ? `: ${[proxy.reason, proxy.message].filter(Boolean).join(' ')}` : ''}`,
-    })
-  }
+  rows.push(federationSecretRow(report.federationSecret, needed), proxyDefaultsRow(report.proxyDefaults, needed))
   return rows
 }

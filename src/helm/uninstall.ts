@@ -11,13 +11,14 @@
  */
 import type {KubeCluster} from '../kube/client.js'
 import {chartNames, validateNamespaceName, validateReleaseName, type ChartNames} from '../federation/names.js'
+import {CONSUL_K8S_LABEL, CONSULK8S_LABEL} from '../federation/secret.js'
 import {UserError} from '../shared/errors.js'
-import {confirmOrAbort} from '../ui/prompt.js'
-import type {Terminal} from '../ui/terminal.js'
 import {toGoDuration} from '../shared/duration.js'
 import {Helm, helmBinary, type ReleaseInfo} from './helm.js'
-import {deletePvc, deleteSecret, listPvcNames, listSecrets, serverVersion, type SecretSummary} from './kube.js'
-import {DEFAULT_TIMEOUT_MS, type ReleaseOptions} from './install.js'
+import {serverVersion} from '../kube/reads.js'
+import {deletePvc, deleteSecret, listPvcNames, listSecrets, type SecretSummary} from './release-objects.js'
+import type {Progress} from '../shared/hooks.js'
+import {DEFAULT_TIMEOUT_MS, type ReleaseHooks, type ReleaseOptions} from './install.js'
 import {summarizeValues} from './plan.js'
 import {
   CONSUL_FINALIZER,
@@ -25,13 +26,9 @@ import {
   listConsulCrds,
   listCustomResources,
   removeCustomResources,
+  type ConsulCrd,
   type CustomResourceCleanup,
 } from './resources.js'
-
-/** The label on every object consulk8s itself creates (the federation commands set it too). */
-export const CONSULK8S_SELECTOR = 'app.kubernetes.io/managed-by=consulk8s'
-/** The label consul-k8s (the chart's jobs, its CLI) puts on the secrets it makes. */
-export const CONSUL_K8S_SELECTOR = 'managed-by=consul-k8s'
 
 export interface UninstallOptions extends ReleaseOptions {
   /** Also delete the release's PVCs and every secret of the install (federation material aside). */
@@ -39,8 +36,6 @@ export interface UninstallOptions extends ReleaseOptions {
   /** With wipeData: the federation secret too. */
   deleteFederationSecret?: boolean
   dryRun?: boolean
-  yes?: boolean
-  interactive?: boolean
   timeoutMs?: number
   noHooks?: boolean
   /** How long the Consul controller gets to release deleted custom resources (default 15s). */
@@ -69,10 +64,14 @@ export function isReleaseTokenSecret(name: string, names: ChartNames): boolean {
   return name.startsWith(`${names.prefix}-`) && name.endsWith('-acl-token') && name.length > names.prefix.length + '--acl-token'.length
 }
 
+function hasLabel(secret: SecretSummary, label: Readonly<Record<string, string>>): boolean {
+  return Object.entries(label).every(([key, value]) => secret.labels[key] === value)
+}
+
 /** Who made a secret of the install, or undefined when it is none of consulk8s's, the chart's or the release's. */
 export function secretOrigin(secret: SecretSummary, names: ChartNames): string | undefined {
-  if (secret.labels['app.kubernetes.io/managed-by'] === 'consulk8s') return 'created by consulk8s'
-  if (secret.labels['managed-by'] === 'consul-k8s') return "made by the chart's jobs"
+  if (hasLabel(secret, CONSULK8S_LABEL)) return 'created by consulk8s'
+  if (hasLabel(secret, CONSUL_K8S_LABEL)) return "made by the chart's jobs"
   if (isReleaseTokenSecret(secret.name, names)) return 'ACL token of the release'
   return undefined
 }
@@ -109,15 +108,18 @@ export interface UninstallResult {
   secretsKept: Array<{name: string; reason: string}>
 }
 
-export async function uninstallRelease(cluster: KubeCluster, options: UninstallOptions, ui: Terminal): Promise<UninstallResult> {
-  validateReleaseName(options.release)
-  validateNamespaceName(options.namespace)
-  if (options.deleteFederationSecret && !options.wipeData) {
-    throw new UserError('--delete-federation-secret only works together with --wipe-data.', {
-      hint: 'Pass both to delete the data and the federation secret; nothing was changed.',
-    })
-  }
-  ui.header(`Uninstalling Consul (release ${options.release}) from context "${cluster.name}"`)
+/** What the uninstall found: the release, its custom resources and, with --wipe-data, its data. */
+interface UninstallState {
+  helm: Helm
+  release?: ReleaseInfo
+  crds: ConsulCrd[]
+  customResources: string[]
+  pvcs: string[]
+  decision: SecretDecision
+}
+
+/** helm and the cluster checked, then the release, its custom resources and (--wipe-data) its PVCs and secrets read. */
+async function readUninstallState(cluster: KubeCluster, options: UninstallOptions, ui: Progress): Promise<UninstallState> {
   const helm = new Helm(helmBinary(options.helmBinary), {kubeconfig: options.kubeconfig, context: cluster.name})
   const version = await helm.checkUsable()
   ui.success(`helm ${version.raw} (${helm.binary})`)
@@ -140,17 +142,96 @@ export async function uninstallRelease(cluster: KubeCluster, options: UninstallO
     pvcs = await listPvcNames(cluster, options.namespace, `release=${options.release}`)
     decision = decideSecrets(await listSecrets(cluster, options.namespace), names, options)
   }
+  return {helm, release, crds, customResources, pvcs, decision}
+}
 
+function renderUninstallPlan(options: UninstallOptions, state: UninstallState, ui: Progress): void {
+  const {release, decision} = state
   ui.header('Uninstall plan')
   if (release)
     ui.line(`- release ${release.name} (revision ${release.revision}, ${release.status}, chart ${release.chart}) in namespace ${options.namespace}`)
   else ui.warn(`No release ${options.release} in namespace ${options.namespace}: only leftover data is removed.`)
-  for (const resource of customResources) ui.line(`- ${resource} (Consul custom resource, deleted before helm runs)`)
-  for (const pvc of pvcs) ui.line(`- PersistentVolumeClaim ${pvc} (the servers' data)`)
+  for (const resource of state.customResources) ui.line(`- ${resource} (Consul custom resource, deleted before helm runs)`)
+  for (const pvc of state.pvcs) ui.line(`- PersistentVolumeClaim ${pvc} (the servers' data)`)
   for (const secret of decision.delete) ui.line(`- Secret ${secret.name} (${secret.origin})`)
   for (const kept of decision.keep) ui.line(`  keeps Secret ${kept.name}: ${kept.reason}`)
   if (!options.wipeData) ui.line('  keeps the PersistentVolumeClaims and secrets (pass --wipe-data to delete the data too)')
+}
 
+/** The release's custom resources deleted while the controller still runs, their finalizers cleared when it does not finish them. */
+async function removeReleaseCustomResources(
+  cluster: KubeCluster,
+  options: UninstallOptions,
+  state: UninstallState,
+  ui: Progress,
+): Promise<UninstallResult['customResources']> {
+  const cleanup = await removeCustomResources(cluster, state.crds, ui, options.customResourceGraceMs)
+  for (const name of cleanup.deleted) ui.success(`Deleted ${name}`)
+  for (const name of cleanup.finalizersCleared) {
+    ui.warn(
+      `Deleted ${name} by clearing its finalizer ${CONSUL_FINALIZER}: the Consul controller did not release it in time; its config entry may remain in Consul.`,
+    )
+  }
+  if (cleanup.remaining.length > 0) {
+    ui.warn(
+      `${cleanup.remaining.length} custom resource(s) remain, held by other finalizers: ${cleanup.remaining.join(', ')}.`,
+      'Their CustomResourceDefinitions stay in deletion until they are gone; check their metadata.finalizers (kubectl get <kind> -A -o yaml).',
+    )
+  }
+  return {planned: state.customResources, ...cleanup}
+}
+
+async function helmUninstall(helm: Helm, options: UninstallOptions, ui: Progress): Promise<void> {
+  ui.progress(`Removing release ${options.release} with helm`)
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  try {
+    await helm.run(
+      [
+        'uninstall',
+        options.release,
+        '--namespace',
+        options.namespace,
+        '--timeout',
+        toGoDuration(timeoutMs),
+        ...(options.noHooks ? ['--no-hooks'] : []),
+      ],
+      {what: `uninstall release ${options.release}`, onLine: (line) => ui.detail(`helm: ${line}`), timeoutMs: timeoutMs + 60_000},
+    )
+  } finally {
+    ui.done()
+  }
+  ui.success(`Removed release ${options.release} from namespace ${options.namespace}`)
+}
+
+/** --wipe-data: the PVCs and the secrets decided on, one by one, each reported. */
+async function deleteData(cluster: KubeCluster, options: UninstallOptions, state: UninstallState, result: UninstallResult, ui: Progress) {
+  for (const pvc of state.pvcs) {
+    await deletePvc(cluster, options.namespace, pvc)
+    result.pvcsDeleted.push(pvc)
+    ui.success(`Deleted PersistentVolumeClaim ${pvc}`)
+  }
+  for (const secret of state.decision.delete) {
+    await deleteSecret(cluster, options.namespace, secret.name)
+    result.secretsDeleted.push(secret.name)
+    ui.success(`Deleted Secret ${secret.name} (${secret.origin})`)
+  }
+  for (const kept of state.decision.keep) ui.info(`Kept Secret ${kept.name}: ${kept.reason}`)
+}
+
+/** Read, show the plan, ask (default no), then custom resources, helm uninstall, and with --wipe-data the data. */
+export async function uninstallRelease(cluster: KubeCluster, options: UninstallOptions, hooks: ReleaseHooks): Promise<UninstallResult> {
+  const ui = hooks.progress
+  validateReleaseName(options.release)
+  validateNamespaceName(options.namespace)
+  if (options.deleteFederationSecret && !options.wipeData) {
+    throw new UserError('--delete-federation-secret only works together with --wipe-data.', {
+      hint: 'Pass both to delete the data and the federation secret; nothing was changed.',
+    })
+  }
+  ui.header(`Uninstalling Consul (release ${options.release}) from context "${cluster.name}"`)
+  const state = await readUninstallState(cluster, options, ui)
+  renderUninstallPlan(options, state, ui)
+  const {release} = state
   const result: UninstallResult = {
     context: cluster.name,
     namespace: options.namespace,
@@ -160,68 +241,24 @@ export async function uninstallRelease(cluster: KubeCluster, options: UninstallO
     revision: release?.revision,
     chart: release?.chart,
     releaseRemoved: false,
-    customResources: {planned: customResources, deleted: [], finalizersCleared: [], remaining: []},
+    customResources: {planned: state.customResources, deleted: [], finalizersCleared: [], remaining: []},
     pvcsDeleted: [],
     secretsDeleted: [],
-    secretsKept: decision.keep,
+    secretsKept: state.decision.keep,
   }
   if (options.dryRun) {
     ui.success('Dry run: nothing was changed')
     return result
   }
-  await confirmOrAbort(
+  await hooks.confirm(
     `Uninstall Consul (release ${options.release}) from context "${cluster.name}"${options.wipeData ? ' and delete its data' : ''}?`,
-    {yes: options.yes, interactive: options.interactive, defaultYes: false},
+    false,
   )
-
-  if (customResources.length > 0) {
-    const cleanup = await removeCustomResources(cluster, crds, ui, options.customResourceGraceMs)
-    result.customResources = {planned: customResources, ...cleanup}
-    for (const name of cleanup.deleted) ui.success(`Deleted ${name}`)
-    for (const name of cleanup.finalizersCleared) {
-      ui.warn(
-        `Deleted ${name} by clearing its finalizer ${CONSUL_FINALIZER}: the Consul controller did not release it in time; its config entry may remain in Consul.`,
-      )
-    }
-    if (cleanup.remaining.length > 0) {
-      ui.warn(
-        `${cleanup.remaining.length} custom resource(s) remain, held by other finalizers: ${cleanup.remaining.join(', ')}.`,
-        'Their CustomResourceDefinitions stay in deletion until they are gone; check their metadata.finalizers (kubectl get <kind> -A -o yaml).',
-      )
-    }
-  }
+  if (state.customResources.length > 0) result.customResources = await removeReleaseCustomResources(cluster, options, state, ui)
   if (release) {
-    ui.progress(`Removing release ${options.release} with helm`)
-    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
-    try {
-      await helm.run(
-        [
-          'uninstall',
-          options.release,
-          '--namespace',
-          options.namespace,
-          '--timeout',
-          toGoDuration(timeoutMs),
-          ...(options.noHooks ? ['--no-hooks'] : []),
-        ],
-        {what: `uninstall release ${options.release}`, onLine: (line) => ui.detail(`helm: ${line}`), timeoutMs: timeoutMs + 60_000},
-      )
-    } finally {
-      ui.done()
-    }
+    await helmUninstall(state.helm, options, ui)
     result.releaseRemoved = true
-    ui.success(`Removed release ${options.release} from namespace ${options.namespace}`)
   }
-  for (const pvc of pvcs) {
-    await deletePvc(cluster, options.namespace, pvc)
-    result.pvcsDeleted.push(pvc)
-    ui.success(`Deleted PersistentVolumeClaim ${pvc}`)
-  }
-  for (const secret of decision.delete) {
-    await deleteSecret(cluster, options.namespace, secret.name)
-    result.secretsDeleted.push(secret.name)
-    ui.success(`Deleted Secret ${secret.name} (${secret.origin})`)
-  }
-  for (const kept of decision.keep) ui.info(`Kept Secret ${kept.name}: ${kept.reason}`)
+  await deleteData(cluster, options, state, result, ui)
   return result
 }

@@ -5,9 +5,9 @@
  */
 import type {KubeCluster} from '../kube/client.js'
 import {UserError} from '../shared/errors.js'
-import type {Terminal} from '../ui/terminal.js'
+import type {Progress} from '../shared/hooks.js'
 import {formatDuration} from '../shared/duration.js'
-import {isWorkloadReady, listReleaseWorkloads, podProblems, type WorkloadState} from './kube.js'
+import {isWorkloadReady, listReleaseWorkloads, podProblems, type WorkloadState} from './release-objects.js'
 
 export interface WaitOptions {
   namespace: string
@@ -20,7 +20,7 @@ export function describeWaiting(workloads: WorkloadState[]): string {
   return workloads.map((workload) => `${workload.kind} ${workload.name} (${workload.ready}/${workload.desired} ready)`).join(', ')
 }
 
-export async function waitForRelease(cluster: KubeCluster, options: WaitOptions, ui: Terminal): Promise<WorkloadState[]> {
+export async function waitForRelease(cluster: KubeCluster, options: WaitOptions, ui: Progress): Promise<WorkloadState[]> {
   const deadline = Date.now() + options.timeoutMs
   const interval = options.intervalMs ?? 2000
   let lastMessage = ''

@@ -1,9 +1,9 @@
 import {randomBytes} from 'node:crypto'
 import {constants, rmSync} from 'node:fs'
-import {access, mkdir, open, rename, rm, stat} from 'node:fs/promises'
-import {dirname, join, basename, resolve} from 'node:path'
+import {access, mkdir, open, readFile, rename, rm, stat} from 'node:fs/promises'
+import {basename, dirname, isAbsolute, join, relative, resolve} from 'node:path'
 
-import {UserError} from './errors.js'
+import {UserError, errorMessage} from './errors.js'
 
 /** Temp files being written right now, removed by removeTempFiles() when the process is interrupted. */
 const inFlight = new Set<string>()
@@ -159,4 +159,20 @@ async function checkOutputPath(output: OutputPath): Promise<void> {
   })
   await handle.close()
   await rm(probe, {force: true})
+}
+
+/** The text of a file, or undefined when it does not exist; any other failure is a UserError naming the path. */
+export async function readOptionalText(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw new UserError(`Cannot read ${path}: ${errorMessage(error)}`)
+  }
+}
+
+/** A path as the user would type it: relative to the working directory when inside it. */
+export function displayPath(path: string): string {
+  const rel = relative(process.cwd(), path)
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path
 }

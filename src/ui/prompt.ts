@@ -4,6 +4,7 @@
  * decides, so scripts and CI never hang on a prompt.
  */
 import {UserError, abortedError} from '../shared/errors.js'
+import type {Confirm} from '../shared/hooks.js'
 
 export interface PromptContext {
   yes?: boolean
@@ -55,4 +56,9 @@ export async function confirmOrAbort(message: string, context: PromptContext & {
   }
   const confirmed = await askConfirm(message, context.defaultYes ?? true)
   if (!confirmed) throw new UserError('Aborted: nothing was changed.')
+}
+
+/** The `confirm` hook domain flows take: confirmOrAbort with the command's --yes. */
+export function confirmHook(context: PromptContext = {}): Confirm {
+  return (message, defaultYes = true) => confirmOrAbort(message, {...context, defaultYes})
 }

@@ -5,7 +5,9 @@
  */
 import type {Writable} from 'node:stream'
 
-export type Status = 'ok' | 'warn' | 'fail' | 'info'
+import type {Progress, ProgressStatus} from '../shared/hooks.js'
+
+export type Status = ProgressStatus
 
 export const SYMBOLS: Record<Status, string> = {ok: '✓', warn: '!', fail: '✗', info: '*'}
 
@@ -38,7 +40,7 @@ export function colorEnabled(stream: {isTTY?: boolean}): boolean {
   return capableTerminal(stream) && !process.env.NO_COLOR
 }
 
-export class Terminal {
+export class Terminal implements Progress {
   readonly stream: Writable & {isTTY?: boolean}
   readonly quiet: boolean
   readonly verbose: boolean

@@ -11,7 +11,7 @@ import type {V1PersistentVolumeClaim, V1Pod} from '@kubernetes/client-node'
 
 import {DEFAULT_CHART_VERSION} from '../../src/helm/chart.js'
 import {HIDDEN, redactValues} from '../../src/helm/config.js'
-import {containerProblems, rolledOut, type SecretSummary} from '../../src/helm/kube.js'
+import {containerProblems, rolledOut, type SecretSummary} from '../../src/helm/release-objects.js'
 import {handleLeftovers, leftoverClaims, leftoverSecrets} from '../../src/helm/preflight.js'
 import {summarizeValues} from '../../src/helm/plan.js'
 import {checkFederationSecret, expectedFederationKeys, hookRuns} from '../../src/helm/status.js'

@@ -3,11 +3,11 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../shared/base-command.js'
 import {dryRunFlag, kubeFlags, yesFlag} from '../../shared/flags.js'
 import {federationClients, readInput} from '../../federation/command-support.js'
-import {renderSteps, renderWarnings} from '../../federation/report.js'
+import {renderSteps, renderWarnings} from '../../ui/federation-report.js'
 import type {Step} from '../../federation/primary.js'
 import {parseSecretManifest} from '../../federation/secret.js'
 import {importFederationSecret, validateImportSource} from '../../federation/transfer.js'
-import {confirmOrAbort} from '../../ui/prompt.js'
+import {confirmHook} from '../../ui/prompt.js'
 
 export default class FederateImport extends BaseCommand {
   static summary = 'Create the federation secret in a secondary context from an exported manifest.'
@@ -54,7 +54,7 @@ Importing the same data again changes nothing. If a secret of that name exists w
         force: flags.force,
         dryRun: flags['dry-run'],
         sourceName,
-        confirm: (message) => confirmOrAbort(message, {yes: flags.yes}),
+        confirm: confirmHook({yes: flags.yes}),
       },
     )
     const warnings = plan.renamedFrom

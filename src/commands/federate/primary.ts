@@ -1,22 +1,79 @@
-import {Flags} from '@oclif/core'
+import {Flags, type Interfaces} from '@oclif/core'
 import {readFile} from 'node:fs/promises'
 import {join, resolve} from 'node:path'
 
 import {BaseCommand} from '../../shared/base-command.js'
+import type {KubeCluster} from '../../kube/client.js'
 import {UserError} from '../../shared/errors.js'
 import {checkOutputPaths} from '../../shared/files.js'
 import {consulFlags, dryRunFlag, kubeFlags, timeoutFlag, yesFlag} from '../../shared/flags.js'
-import {federationClients, promptAsker} from '../../federation/command-support.js'
-import {PRIMARY_DEFAULTS, choicesFromValues, resolveChoices} from '../../federation/choices.js'
+import {federationClients} from '../../federation/command-support.js'
+import {promptAsker} from '../../ui/choices-prompt.js'
+import {PRIMARY_DEFAULTS, choicesFromValues, resolveChoices, type Asker, type Choices} from '../../federation/choices.js'
 import {MESH_GATEWAY_SERVICE_TYPES, type MeshGatewayServiceType} from '../../federation/gateways.js'
 import {ROTATE_TARGETS, runPrimary, type PrimaryResult, type RotateTarget} from '../../federation/primary.js'
-import {renderNext, renderSteps, renderWarnings} from '../../federation/report.js'
+import {renderPrimary, renderSteps} from '../../ui/federation-report.js'
 import {DirSecretStore} from '../../federation/store.js'
-import {finishPendingProxyDefaults} from '../../federation/proxy-defaults.js'
-import {choicesFromRelease, readExistingRelease, releaseFacts} from '../../federation/existing.js'
-import {chainInstall, chainInstallOptions, type ChainInstallResult} from '../../federation/install-chain.js'
-import {chartFlags, helmBinaryFlag, noHooksFlag} from '../../helm/flags.js'
-import {confirmOrAbort} from '../../ui/prompt.js'
+import {choicesFromRelease, readExistingRelease, releaseFacts, type ExistingRelease} from '../../federation/existing.js'
+import {federatePrimaryThenInstall, type ChainInstallResult} from '../../federation/install-chain.js'
+import {chainInstallOptions, chartFlags, helmBinaryFlag, noHooksFlag} from '../../helm/flags.js'
+import {confirmHook} from '../../ui/prompt.js'
+
+type PrimaryFlags = Interfaces.InferredFlags<typeof FederatePrimary.flags>
+
+/** Where the values (and with --output-dir the Secret manifests) go: every output path checked before anything is asked, read or written. */
+async function outputPaths(flags: PrimaryFlags): Promise<{outputDir?: string; valuesFile: string}> {
+  const outputDir = flags['output-dir'] ? resolve(flags['output-dir']) : undefined
+  if (flags.install && outputDir) {
+    throw new UserError('--install needs a cluster; it cannot be combined with --output-dir.', {
+      hint: 'Drop --install to write files only, or drop --output-dir to work against the cluster of --context.',
+    })
+  }
+  const valuesFile = resolve(flags['values-file'] ?? (outputDir ? join(outputDir, 'values.yaml') : 'primary-values.yaml'))
+  if (!flags['dry-run']) {
+    await checkOutputPaths([
+      {path: valuesFile, kind: 'file', flag: flags['values-file'] ? '--values-file' : outputDir ? '--output-dir' : undefined},
+      ...(outputDir ? [{path: join(outputDir, 'secrets'), kind: 'dir' as const, flag: '--output-dir'}] : []),
+    ])
+  }
+  return {outputDir, valuesFile}
+}
+
+/**
+ * The choices of the primary: a release already installed decides datacenter, names, CA and
+ * ACLs (nothing is asked then); else flags, answers on a terminal, the previous values file, defaults.
+ */
+async function primaryChoices(
+  flags: PrimaryFlags,
+  cluster: KubeCluster | undefined,
+  previousValues: string | undefined,
+  asker: Asker | undefined,
+): Promise<{existing?: ExistingRelease; choices: Choices}> {
+  const choiceFlags = {
+    datacenter: flags.datacenter,
+    acls: flags.acls,
+    gossip: flags.gossip,
+    meshGatewayServiceType: flags['mesh-gateway-service-type'] as MeshGatewayServiceType | undefined,
+  }
+  const existing = cluster
+    ? await readExistingRelease({
+        cluster,
+        kubeconfig: flags.kubeconfig,
+        helmBinary: flags['helm-binary'],
+        release: flags.release,
+        namespace: flags.namespace,
+      })
+    : undefined
+  if (existing && flags.install) {
+    throw new UserError(`Release ${flags.release} already exists in namespace ${flags.namespace}; --install only installs new releases.`, {
+      hint: "Drop --install: federate primary writes the release's values plus the federation changes, then apply them with `consulk8s upgrade -f <values file>` (it shows the diff).",
+    })
+  }
+  const choices = existing
+    ? choicesFromRelease(existing, releaseFacts(existing), choiceFlags, PRIMARY_DEFAULTS)
+    : await resolveChoices({flags: choiceFlags, previous: choicesFromValues(previousValues), defaults: PRIMARY_DEFAULTS, asker})
+  return {existing, choices}
+}
 
 export default class FederatePrimary extends BaseCommand {
   static summary = 'Prepare the primary datacenter: CA, gossip key, federation secret and Helm values.'
@@ -95,52 +152,17 @@ Re-running is safe: existing CA, gossip key and token are reused and reported un
 
   async run(): Promise<PrimaryResult & {install?: ChainInstallResult}> {
     const {flags} = await this.parse(FederatePrimary)
-    const outputDir = flags['output-dir'] ? resolve(flags['output-dir']) : undefined
-    if (flags.install && outputDir) {
-      throw new UserError('--install needs a cluster; it cannot be combined with --output-dir.', {
-        hint: 'Drop --install to write files only, or drop --output-dir to work against the cluster of --context.',
-      })
-    }
-    const valuesFile = resolve(flags['values-file'] ?? (outputDir ? join(outputDir, 'values.yaml') : 'primary-values.yaml'))
-    // Every output path is checked before anything is asked, read or written.
-    if (!flags['dry-run']) {
-      await checkOutputPaths([
-        {path: valuesFile, kind: 'file', flag: flags['values-file'] ? '--values-file' : outputDir ? '--output-dir' : undefined},
-        ...(outputDir ? [{path: join(outputDir, 'secrets'), kind: 'dir' as const, flag: '--output-dir'}] : []),
-      ])
-    }
+    const {outputDir, valuesFile} = await outputPaths(flags)
     const previousValues = await readFile(valuesFile, 'utf8').catch(() => undefined)
     const asker = promptAsker({yes: flags.yes, json: this.jsonEnabled()})
-    const choiceFlags = {
-      datacenter: flags.datacenter,
-      acls: flags.acls,
-      gossip: flags.gossip,
-      meshGatewayServiceType: flags['mesh-gateway-service-type'] as MeshGatewayServiceType | undefined,
-    }
+    const confirm = confirmHook({yes: flags.yes})
     // Offline means offline: no Kubernetes and no Consul, whatever CONSUL_HTTP_ADDR says.
     const clients = await federationClients(flags, {cluster: !outputDir, consul: !outputDir})
     try {
-      // A release already installed decides datacenter, names, CA and ACLs; nothing is asked then.
-      const existing = clients.cluster
-        ? await readExistingRelease({
-            cluster: clients.cluster,
-            kubeconfig: flags.kubeconfig,
-            helmBinary: flags['helm-binary'],
-            release: flags.release,
-            namespace: flags.namespace,
-          })
-        : undefined
-      if (existing && flags.install) {
-        throw new UserError(`Release ${flags.release} already exists in namespace ${flags.namespace}; --install only installs new releases.`, {
-          hint: "Drop --install: federate primary writes the release's values plus the federation changes, then apply them with `consulk8s upgrade -f <values file>` (it shows the diff).",
-        })
-      }
-      const choices = existing
-        ? choicesFromRelease(existing, releaseFacts(existing), choiceFlags, PRIMARY_DEFAULTS)
-        : await resolveChoices({flags: choiceFlags, previous: choicesFromValues(previousValues), defaults: PRIMARY_DEFAULTS, asker})
+      const {existing, choices} = await primaryChoices(flags, clients.cluster, previousValues, asker)
       const store = outputDir ? new DirSecretStore(join(outputDir, 'secrets'), flags.namespace) : clients.store!
       if (!flags['dry-run'] && !outputDir) this.ui.progress(`Preparing the primary in ${store.where}`)
-      const primary = (waitMs: number | undefined) =>
+      const pass = (waitMs: number | undefined) =>
         runPrimary(
           {
             ...choices,
@@ -155,52 +177,42 @@ Re-running is safe: existing CA, gossip key and token are reused and reported un
           {store, cluster: clients.cluster, consul: clients.consul, existing},
           {
             dryRun: flags['dry-run'],
-            confirm: (message) => confirmOrAbort(message, {yes: flags.yes}),
+            confirm,
             notice: (message) => this.ui.warn(message),
             waitMs,
             onWaiting: (waitingFor) => this.ui.progress(`Waiting for ${waitingFor.join('; ')}`),
           },
         )
-      // With --install the first pass must not wait: the gateway and token appear only after the install.
-      let result = await primary(flags.wait && !flags.install ? flags.timeout : undefined)
-      this.ui.done()
-      let install: ChainInstallResult | undefined
-      if (flags.install) {
-        // The next steps of this pass (helm install, re-run with --wait) are what --install does now.
-        this.renderPrimary(result, {next: false})
-        install = await chainInstall(clients.cluster, chainInstallOptions(flags, valuesFile, flags.timeout), this.ui)
-        // The install brought the ProxyDefaults CRD: a pending ProxyDefaults step is done now.
-        const finished = install.result
-          ? await finishPendingProxyDefaults(result.steps, {cluster: clients.cluster!, consul: clients.consul, namespace: flags.namespace})
-          : undefined
-        if (finished) renderSteps(this.ui, [finished], false)
-        if (install.result && result.federationSecret.waitingFor.length > 0) {
-          if (!flags.wait) {
-            this.ui.warn(
-              `Federation secret ${result.federationSecret.name} still waits for: ${result.federationSecret.waitingFor.join('; ')}`,
-              'Re-run with --wait (or run `consulk8s federate primary --context ... --wait` later) to write it once Consul is up.',
-            )
-            return {...result, install}
-          }
-          this.ui.progress(`Waiting for ${result.federationSecret.waitingFor.join('; ')}`)
-          result = await primary(flags.timeout)
-          this.ui.done()
-        } else {
-          return {...result, install}
-        }
+      if (!flags.install) {
+        const result = await pass(flags.wait ? flags.timeout : undefined)
+        this.ui.done()
+        renderPrimary(this.ui, result)
+        return result
       }
-      this.renderPrimary(result)
+      const {result, install, rerun} = await federatePrimaryThenInstall(
+        pass,
+        {cluster: clients.cluster, consul: clients.consul, namespace: flags.namespace},
+        chainInstallOptions(flags, valuesFile, flags.timeout),
+        flags.wait ? flags.timeout : undefined,
+        {
+          progress: this.ui,
+          confirm,
+          // The next steps of the first pass (helm install, re-run with --wait) are what --install does now.
+          written: (first) => renderPrimary(this.ui, first, {next: false}),
+          finished: (step) => renderSteps(this.ui, [step], false),
+        },
+      )
+      if (rerun) renderPrimary(this.ui, result)
+      else if (install.result && result.federationSecret.waitingFor.length > 0) {
+        this.ui.warn(
+          `Federation secret ${result.federationSecret.name} still waits for: ${result.federationSecret.waitingFor.join('; ')}`,
+          'Re-run with --wait (or run `consulk8s federate primary --context ... --wait` later) to write it once Consul is up.',
+        )
+      }
       return {...result, install}
     } finally {
       this.ui.done()
       clients.close()
     }
-  }
-
-  private renderPrimary(result: PrimaryResult, options: {next: boolean} = {next: true}): void {
-    this.ui.header(`Federation primary "${result.datacenter}" (${result.target})${result.dryRun ? ' — dry run, nothing written' : ''}`)
-    renderSteps(this.ui, result.steps, result.dryRun)
-    renderWarnings(this.ui, result.warnings)
-    if (options.next) renderNext(this.ui, result.next)
   }
 }

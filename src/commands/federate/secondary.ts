@@ -6,14 +6,14 @@ import {consulFlags, dryRunFlag, kubeFlags, yesFlag} from '../../shared/flags.js
 import {UserError} from '../../shared/errors.js'
 import {checkOutputPaths} from '../../shared/files.js'
 import {SECONDARY_DEFAULTS, resolveChoices} from '../../federation/choices.js'
-import {federationClients, promptAsker, readInput} from '../../federation/command-support.js'
+import {federationClients, readInput} from '../../federation/command-support.js'
+import {promptAsker} from '../../ui/choices-prompt.js'
 import {MESH_GATEWAY_SERVICE_TYPES, type MeshGatewayServiceType} from '../../federation/gateways.js'
-import {renderNext, renderSteps, renderWarnings} from '../../federation/report.js'
+import {renderSecondary, renderSteps} from '../../ui/federation-report.js'
 import {checkSecondaryDatacenter, loadFederationSource, runSecondary, type SecondaryResult} from '../../federation/secondary.js'
-import {chainInstall, chainInstallOptions, type ChainInstallResult} from '../../federation/install-chain.js'
-import {chartFlags, helmBinaryFlag, noHooksFlag, waitFlags} from '../../helm/flags.js'
-import {confirmOrAbort} from '../../ui/prompt.js'
-import {finishPendingProxyDefaults} from '../../federation/proxy-defaults.js'
+import {chainInstallFinishing, type ChainInstallResult} from '../../federation/install-chain.js'
+import {chainInstallOptions, chartFlags, helmBinaryFlag, noHooksFlag, waitFlags} from '../../helm/flags.js'
+import {confirmHook} from '../../ui/prompt.js'
 
 export default class FederateSecondary extends BaseCommand {
   static summary = 'Prepare a secondary datacenter: import the federation secret and write its Helm values.'
@@ -92,6 +92,7 @@ The datacenter name must differ from the primary's. An existing federation secre
       }
       const primaryDatacenter = source.summary.primaryDatacenter
       if (flags.datacenter) checkSecondaryDatacenter(flags.datacenter, primaryDatacenter)
+      const confirm = confirmHook({yes: flags.yes})
       const choices = await resolveChoices({
         flags: {datacenter: flags.datacenter, meshGatewayServiceType: flags['mesh-gateway-service-type'] as MeshGatewayServiceType | undefined},
         defaults: SECONDARY_DEFAULTS,
@@ -117,24 +118,17 @@ The datacenter name must differ from the primary's. An existing federation secre
           cluster: target.cluster!,
           consul: target.consul,
           source,
-          confirm: (message) => confirmOrAbort(message, {yes: flags.yes}),
+          confirm,
         },
       )
-      this.ui.header(
-        `Federation secondary "${result.datacenter}" of primary "${result.primaryDatacenter}" (context "${result.context}", namespace ${result.namespace})${result.dryRun ? ' — dry run, nothing written' : ''}`,
-      )
-      this.ui.info(`Federation secret from ${result.source}`)
-      renderSteps(this.ui, result.steps, result.dryRun)
-      if (result.k8sAuthMethodHost) this.ui.success(`k8sAuthMethodHost ${result.k8sAuthMethodHost} (from ${result.k8sAuthMethodHostSource})`)
-      renderWarnings(this.ui, result.warnings)
-      renderNext(this.ui, result.next)
+      renderSecondary(this.ui, result)
       if (!flags.install) return result
-      const install = await chainInstall(target.cluster, chainInstallOptions(flags, result.valuesFile, flags.timeout), this.ui)
-      // The install brought the ProxyDefaults CRD: a pending ProxyDefaults step is done now.
-      const finished = install.result
-        ? await finishPendingProxyDefaults(result.steps, {cluster: target.cluster!, consul: target.consul, namespace: flags.namespace})
-        : undefined
-      if (finished) renderSteps(this.ui, [finished], false)
+      const install = await chainInstallFinishing(
+        {cluster: target.cluster, consul: target.consul, namespace: flags.namespace},
+        result.steps,
+        chainInstallOptions(flags, result.valuesFile, flags.timeout),
+        {progress: this.ui, confirm, finished: (step) => renderSteps(this.ui, [step], false)},
+      )
       return {...result, install}
     } finally {
       target.close()

@@ -1,13 +1,13 @@
 /**
- * The Kubernetes reads and deletes of the install lifecycle, through the shared KubeCluster
- * (one connection per context, readable errors). Everything here is scoped to one namespace and,
+ * The release's Kubernetes objects as the install lifecycle sees them: its secrets (summarized,
+ * never their values), PersistentVolumeClaims, workloads and why their pods are not ready,
+ * read and deleted through the shared KubeCluster (one connection per context, readable
+ * errors; the shared reads such as namespaceExists are src/kube/reads.ts). Everything here is scoped to one namespace and,
  * for deletes, to objects selected by label and name by the caller.
  */
 import type {V1DaemonSet, V1Deployment, V1Job, V1PersistentVolumeClaim, V1Pod, V1Secret, V1StatefulSet} from '@kubernetes/client-node'
 
 import type {KubeCluster} from '../kube/client.js'
-
-export {namespaceExists, serverVersion} from '../kube/reads.js'
 
 export interface SecretSummary {
   name: string
