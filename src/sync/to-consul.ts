@@ -68,6 +68,8 @@ interface Base {
   passingWeight?: number
 }
 
+const MAX_SERVICE_NAME = 255
+
 /** Whether a service's instances are its external IPs or load balancer addresses (service-weight applies). */
 const isExternal = (service: K8sService) => service.externalIPs.length > 0 || service.type === 'LoadBalancer'
 
@@ -78,6 +80,11 @@ const isExternal = (service: K8sService) => service.externalIPs.length > 0 || se
 function baseRegistration(service: K8sService, options: SyncOptions, warn: (message: string) => void): Base | string {
   const name = consulServiceName(service, options)
   if (name === '') return `${ANNOTATION.name} is empty`
+  // consul-k8s's getAnnotationServiceName: 1-255 characters.
+  if (name.length > MAX_SERVICE_NAME) {
+    const what = service.annotations[ANNOTATION.name] === undefined ? 'the Consul service name' : ANNOTATION.name
+    return `${what} "${name.slice(0, 40)}…" is longer than ${MAX_SERVICE_NAME} characters`
+  }
   const port = choosePort(service.type, service.ports, service.annotations[ANNOTATION.port])
   if (!port.ok) return port.problem
   if (port.value.warning) warn(port.value.warning)
