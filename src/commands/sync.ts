@@ -22,6 +22,7 @@ const SETTING_FLAGS: Record<keyof SyncInput, string> = {
   toK8s: 'to-k8s',
   defaultSync: 'default-sync',
   syncClusterIPServices: 'sync-clusterip-services',
+  syncLoadBalancerEndpoints: 'sync-lb-services-endpoints',
   allowNamespaces: 'k8s-allow-namespace',
   denyNamespaces: 'k8s-deny-namespace',
   consulServicePrefix: 'consul-service-prefix',
@@ -119,6 +120,12 @@ With --once (and with --dry-run, which plans once and changes nothing) it reconc
       description: 'Sync ClusterIP services (one instance per endpoint).',
       helpGroup: 'KUBERNETES -> CONSUL',
     }),
+    'sync-lb-services-endpoints': Flags.boolean({
+      allowNo: true,
+      default: DEFAULT_OPTIONS.syncLoadBalancerEndpoints,
+      description: 'Register LoadBalancer services with their endpoints (like ClusterIP services) instead of their load balancer addresses.',
+      helpGroup: 'KUBERNETES -> CONSUL',
+    }),
     'k8s-allow-namespace': Flags.string({
       aliases: ['allow-k8s-namespace'],
       multiple: true,
@@ -200,6 +207,7 @@ With --once (and with --dry-run, which plans once and changes nothing) it reconc
       toK8s: flags['to-k8s'],
       defaultSync: flags['default-sync'],
       syncClusterIPServices: flags['sync-clusterip-services'],
+      syncLoadBalancerEndpoints: flags['sync-lb-services-endpoints'],
       allowNamespaces: flags['k8s-allow-namespace'],
       denyNamespaces: flags['k8s-deny-namespace'],
       consulServicePrefix: flags['consul-service-prefix'],

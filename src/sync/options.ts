@@ -11,6 +11,7 @@ export interface SyncInput {
   toK8s?: boolean
   defaultSync?: boolean
   syncClusterIPServices?: boolean
+  syncLoadBalancerEndpoints?: boolean
   allowNamespaces?: string[]
   denyNamespaces?: string[]
   consulServicePrefix?: string
@@ -82,6 +83,7 @@ export function syncOptionsFrom(input: SyncInput): SyncOptions {
     ...directions,
     defaultSync: input.defaultSync ?? DEFAULT_OPTIONS.defaultSync,
     syncClusterIPServices: input.syncClusterIPServices ?? DEFAULT_OPTIONS.syncClusterIPServices,
+    syncLoadBalancerEndpoints: input.syncLoadBalancerEndpoints ?? DEFAULT_OPTIONS.syncLoadBalancerEndpoints,
     allowNamespaces,
     denyNamespaces: namespaces(input.denyNamespaces, DEFAULT_OPTIONS.denyNamespaces, 'k8s-deny-namespace'),
     consulServicePrefix: input.consulServicePrefix ?? DEFAULT_OPTIONS.consulServicePrefix,

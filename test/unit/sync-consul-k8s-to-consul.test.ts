@@ -17,7 +17,6 @@
  * - An endpoint whose readiness is not reported (`ready` nil) is passing, as the EndpointSlice
  *   API says (consul-k8s: critical).
  * - `service-tags` with an empty tag is reported and skipped (consul-k8s drops the empty tags).
- * - `--sync-lb-services-endpoints` (LoadBalancerEndpointsSync) is not supported.
  */
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
@@ -455,13 +454,23 @@ describe('TestServiceResource_lbAnnotatedMeta', () => {
 })
 
 describe('TestServiceResource_lbRegisterEndpoints', () => {
-  // Deliberate difference: consul-k8s's LoadBalancerEndpointsSync (-sync-lb-services-endpoints,
-  // Helm syncCatalog.syncLoadBalancerEndpoints) registers the endpoints (8.8.8.8 at 8080) instead
-  // of the load balancer address. consulk8s has no such setting (--from-release warns about it):
-  // it always registers the load balancer address.
-  it('consulk8s registers the load balancer address, not the endpoints', () => {
-    const slice = singleEndpointSlice('8.8.8.8')
-    const actual = registrations(state([lbService('foo', 'default', '1.2.3.4')], [slice], createNodes()))
+  // consul-k8s: Port 0, Ports [http 8080 (default), rpc 2000]. consulk8s: Port 8080.
+  it('with --sync-lb-services-endpoints, the endpoints are registered instead of the load balancer address', () => {
+    const options = {...goDefaults, syncLoadBalancerEndpoints: true}
+    const svc = lbService('foo', 'default', '1.2.3.4')
+    svc.annotations['consul.hashicorp.com/service-weight'] = '22'
+    const plan = planToConsul(state([svc], [singleEndpointSlice('8.8.8.8')], createNodes()), noConsul, options)
+    assert.equal(plan.node, 'k8s-sync')
+    assert.deepEqual(
+      plan.add.map((r) => [r.service.Service, r.service.Address, r.service.Port, r.service.ID]),
+      [['foo', '8.8.8.8', 8080, serviceID('foo', '8.8.8.8')]],
+    )
+    assert.equal(plan.add[0].service.Meta?.['external-k8s-topology-zone'], 'us-west-2a')
+    assert.equal(plan.add[0].check?.Status, 'passing', 'endpoint instances carry the readiness check, as in consul-k8s')
+    assert.equal(plan.add[0].service.Weights, undefined, 'service-weight applies to load balancer addresses only, as in consul-k8s')
+  })
+  it('without it (the default), the load balancer address', () => {
+    const actual = registrations(state([lbService('foo', 'default', '1.2.3.4')], [singleEndpointSlice('8.8.8.8')], createNodes()))
     assert.deepEqual(
       actual.map((r) => [r.service.Service, r.service.Address]),
       [['foo', '1.2.3.4']],
