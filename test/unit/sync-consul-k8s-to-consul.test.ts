@@ -660,6 +660,16 @@ describe('TestServiceResource_clusterIPAnnotatedPortNumber', () => {
     svc.annotations['consul.hashicorp.com/service-port'] = '4141'
     assertClusterIPInstances(state([svc], [createEndpointSlice('foo', 'default')], createNodes()), {}, 'foo', 4141)
   })
+  it('deliberate difference: numbers are decimal (consul-k8s reads 010 as octal 8 and 0x1f90 as hex)', () => {
+    const port = (annotation: string) => {
+      const svc = clusterIPService('foo', 'default')
+      svc.annotations['consul.hashicorp.com/service-port'] = annotation
+      const result = desiredRegistrations(state([svc], [createEndpointSlice('foo', 'default')]), {...goDefaults, syncClusterIPServices: true})
+      return [result.registrations[0]?.service.Port, result.warnings.length]
+    }
+    assert.deepEqual(port('010'), [10, 0])
+    assert.deepEqual(port('0x1f90'), [8080, 1], 'a port name the service does not have: the first port, with a warning')
+  })
 })
 
 describe('TestServiceResource_clusterIPUnnamedPorts', () => {
