@@ -97,6 +97,12 @@ With --once (and with --dry-run, which plans once and changes nothing) it reconc
       description: 'Sync ClusterIP services (one instance per endpoint).',
       helpGroup: 'KUBERNETES -> CONSUL',
     }),
+    'sync-lb-services-endpoints': Flags.boolean({
+      allowNo: true,
+      default: DEFAULT_OPTIONS.syncLoadBalancerEndpoints,
+      description: 'Register LoadBalancer services with their endpoints (like ClusterIP services) instead of their load balancer addresses.',
+      helpGroup: 'KUBERNETES -> CONSUL',
+    }),
     'k8s-allow-namespace': Flags.string({
       aliases: ['allow-k8s-namespace'],
       multiple: true,
@@ -223,6 +229,7 @@ function runOptions(flags: SyncFlags, metadata: {flags: Record<string, {setFromD
     toK8s: flags['to-k8s'],
     defaultSync: flags['default-sync'],
     syncClusterIPServices: flags['sync-clusterip-services'],
+    syncLoadBalancerEndpoints: flags['sync-lb-services-endpoints'],
     allowNamespaces: flags['k8s-allow-namespace'],
     denyNamespaces: flags['k8s-deny-namespace'],
     consulServicePrefix: flags['consul-service-prefix'],

@@ -19,19 +19,17 @@ export function parseBool(raw: string): boolean | undefined {
 
 /**
  * The service-tags annotation: comma separated, whitespace around a tag trimmed, "\," keeps
- * a comma inside a tag (as consul-k8s). An empty tag (",a", "a,,b", "a,", "") is a mistake
- * consul-k8s silently drops; here it is reported.
+ * a comma inside a tag, empty tags (",a", "a,,b", "a,", "") dropped — all as consul-k8s's
+ * parsetags.ParseTags does.
  */
 export function parseTags(raw: string): Parsed<string[]> {
   const tags: string[] = []
   let current = ''
   let escaped = false
-  const push = (): string | undefined => {
+  const push = (): void => {
     const tag = current.trim()
     current = ''
-    if (tag === '') return `${ANNOTATION.tags} "${raw}" contains an empty tag`
-    tags.push(tag)
-    return undefined
+    if (tag !== '') tags.push(tag)
   }
   for (const char of raw) {
     if (escaped) {
@@ -40,15 +38,13 @@ export function parseTags(raw: string): Parsed<string[]> {
     } else if (char === '\\') {
       escaped = true
     } else if (char === ',') {
-      const problem = push()
-      if (problem) return bad(problem)
+      push()
     } else {
       current += char
     }
   }
   if (escaped) current += '\\'
-  const problem = push()
-  if (problem) return bad(problem)
+  push()
   return ok(tags)
 }
 

@@ -51,6 +51,12 @@ export interface SyncOptions {
   /** Sync services without a service-sync annotation (consul-k8s -k8s-default-sync). */
   defaultSync: boolean
   syncClusterIPServices: boolean
+  /**
+   * LoadBalancer services are registered with their endpoints (one instance per endpoint, on the
+   * endpoint port, with the readiness check) instead of their load balancer addresses
+   * (consul-k8s -sync-lb-services-endpoints).
+   */
+  syncLoadBalancerEndpoints: boolean
   /** Namespaces to sync from; '*' means all. */
   allowNamespaces: string[]
   /** Namespaces never synced from; wins over the allow list. */
@@ -79,6 +85,7 @@ export const DEFAULT_OPTIONS: SyncOptions = {
   toK8s: true,
   defaultSync: true,
   syncClusterIPServices: true,
+  syncLoadBalancerEndpoints: false,
   allowNamespaces: ['*'],
   denyNamespaces: ['kube-system', 'kube-public'],
   consulServicePrefix: '',

@@ -11,6 +11,7 @@ export interface SyncInput {
   toK8s?: boolean
   defaultSync?: boolean
   syncClusterIPServices?: boolean
+  syncLoadBalancerEndpoints?: boolean
   allowNamespaces?: string[]
   denyNamespaces?: string[]
   consulServicePrefix?: string
@@ -30,6 +31,7 @@ export const SETTING_FLAGS: Record<keyof SyncInput, string> = {
   toK8s: 'to-k8s',
   defaultSync: 'default-sync',
   syncClusterIPServices: 'sync-clusterip-services',
+  syncLoadBalancerEndpoints: 'sync-lb-services-endpoints',
   allowNamespaces: 'k8s-allow-namespace',
   denyNamespaces: 'k8s-deny-namespace',
   consulServicePrefix: 'consul-service-prefix',
@@ -101,6 +103,7 @@ export function syncOptionsFrom(input: SyncInput): SyncOptions {
     ...directions,
     defaultSync: input.defaultSync ?? DEFAULT_OPTIONS.defaultSync,
     syncClusterIPServices: input.syncClusterIPServices ?? DEFAULT_OPTIONS.syncClusterIPServices,
+    syncLoadBalancerEndpoints: input.syncLoadBalancerEndpoints ?? DEFAULT_OPTIONS.syncLoadBalancerEndpoints,
     allowNamespaces,
     denyNamespaces: namespaces(input.denyNamespaces, DEFAULT_OPTIONS.denyNamespaces, 'k8s-deny-namespace'),
     consulServicePrefix: input.consulServicePrefix ?? DEFAULT_OPTIONS.consulServicePrefix,

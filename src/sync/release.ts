@@ -51,6 +51,7 @@ export function syncInputFromValues(values: Values, namespace: string, release =
     denyNamespaces: list(v('k8sDenyNamespaces')),
     k8sWriteNamespace: namespace,
     syncClusterIPServices: bool(v('syncClusterIPServices')),
+    syncLoadBalancerEndpoints: bool(v('syncLoadBalancerEndpoints')),
     nodePortSyncType: str(v('nodePortSyncType')),
     consulK8sTag: str(v('k8sTag')),
     consulNodeName: str(v('consulNodeName')),
@@ -66,8 +67,6 @@ export function syncInputFromValues(values: Values, namespace: string, release =
       'global.enableConsulNamespaces: Consul namespaces (syncCatalog.consulNamespaces) are not supported; services go to the default namespace',
     )
   if (getValue(values, 'global.adminPartitions.enabled') === true) notes.push('global.adminPartitions: pass the partition with CONSUL_PARTITION')
-  if (v('syncLoadBalancerEndpoints') === true)
-    notes.push('syncCatalog.syncLoadBalancerEndpoints is not supported: LoadBalancer services are registered with their ingress addresses')
   if (v('ingress.enabled') === true) notes.push('syncCatalog.ingress is not supported: services are registered with their own addresses')
   return {release, namespace, input, notes}
 }

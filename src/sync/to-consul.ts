@@ -68,8 +68,13 @@ interface Base {
   passingWeight?: number
 }
 
+const MAX_SERVICE_NAME = 255
+
+/** Whether a service's instances are its load balancer addresses (not its endpoints). */
+const isLoadBalancer = (service: K8sService, options: SyncOptions) => service.type === 'LoadBalancer' && !options.syncLoadBalancerEndpoints
+
 /** Whether a service's instances are its external IPs or load balancer addresses (service-weight applies). */
-const isExternal = (service: K8sService) => service.externalIPs.length > 0 || service.type === 'LoadBalancer'
+const isExternal = (service: K8sService, options: SyncOptions) => service.externalIPs.length > 0 || isLoadBalancer(service, options)
 
 /**
  * Name, tags, meta and port shared by every instance of a service, or the annotation problem.
@@ -78,12 +83,17 @@ const isExternal = (service: K8sService) => service.externalIPs.length > 0 || se
 function baseRegistration(service: K8sService, options: SyncOptions, warn: (message: string) => void): Base | string {
   const name = consulServiceName(service, options)
   if (name === '') return `${ANNOTATION.name} is empty`
+  // consul-k8s's getAnnotationServiceName: 1-255 characters.
+  if (name.length > MAX_SERVICE_NAME) {
+    const what = service.annotations[ANNOTATION.name] === undefined ? 'the Consul service name' : ANNOTATION.name
+    return `${what} "${name.slice(0, 40)}…" is longer than ${MAX_SERVICE_NAME} characters`
+  }
   const port = choosePort(service.type, service.ports, service.annotations[ANNOTATION.port])
   if (!port.ok) return port.problem
   if (port.value.warning) warn(port.value.warning)
   let passingWeight: number | undefined
   const rawWeight = service.annotations[ANNOTATION.weight]
-  if (rawWeight !== undefined && rawWeight !== '' && isExternal(service)) {
+  if (rawWeight !== undefined && rawWeight !== '' && isExternal(service, options)) {
     const weight = parseWeight(rawWeight)
     if (weight.ok) passingWeight = weight.value
     else warn(weight.problem)
@@ -177,7 +187,7 @@ function instancesOf(service: K8sService, base: Base, slices: K8sEndpointSlice[]
     for (const ip of service.externalIPs) add(ip, ip, base.port.port)
     return {registrations}
   }
-  if (service.type === 'LoadBalancer') {
+  if (isLoadBalancer(service, options)) {
     for (const ingress of service.loadBalancerIngress) {
       const address = ingress.ip || ingress.hostname || ''
       add(address, address, base.port.port)
@@ -204,12 +214,13 @@ function instancesOf(service: K8sService, base: Base, slices: K8sEndpointSlice[]
     if (missing.size > 0) return {registrations, pending: `no ${options.nodePortSyncType} address on node(s) ${[...missing].sort().join(', ')}`}
     return {registrations, pending: 'no endpoints on any node'}
   }
-  // ClusterIP: one instance per endpoint address, on the endpoint port.
+  // ClusterIP (and LoadBalancer with syncLoadBalancerEndpoints): one instance per endpoint address, on the endpoint port.
   for (const slice of slices) {
     const port = slicePort(slice, base.port)
     for (const endpoint of slice.endpoints) {
       const meta = endpointMeta(base.meta, endpoint, options.consulNodeName)
-      const ready = endpoint.ready !== false
+      // As consul-k8s: only an endpoint that says it is ready passes (unset is critical).
+      const ready = endpoint.ready === true
       for (const address of endpoint.addresses) {
         const value = address || endpoint.hostname || ''
         add(value, value, port, meta, ready)

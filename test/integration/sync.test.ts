@@ -35,6 +35,7 @@ import {serviceID} from '../../src/sync/to-consul.js'
 import {consulClient, getTestEnv, type TestEnvState} from '../env/index.js'
 import {freePorts} from '../env/ports.js'
 import {BIN, runCli} from '../helpers/cli.js'
+import {dc1Args, syncArgs} from '../helpers/sync.js'
 
 const id = randomBytes(3).toString('hex')
 const ns = `sync-it-${id}`
@@ -46,23 +47,7 @@ let kube: TestCluster
 let consul: ConsulClient
 
 /** `sync --once` against dc1, from one namespace, as the engine `consulNode`. */
-const onceArgs = (allowNamespace: string, consulNode: string, extra: string[] = []) => [
-  'sync',
-  '--once',
-  '--kubeconfig',
-  env.kubeconfig,
-  '--context',
-  'dc1',
-  '--consul-http-addr',
-  env.consul.dc1.httpAddr,
-  '--consul-cacert',
-  env.federation.caCertFile,
-  '--k8s-allow-namespace',
-  allowNamespace,
-  '--consul-node-name',
-  consulNode,
-  ...extra,
-]
+const onceArgs = (allowNamespace: string, consulNode: string, extra: string[] = []) => syncArgs(env, allowNamespace, consulNode, ['--once', ...extra])
 // The token goes through the environment, as users pass it (never on the command line).
 const withToken = (args: string[]) => runCli(args, {env: {CONSUL_HTTP_TOKEN: env.federation.managementToken}})
 const sync = (extra: string[] = []) => withToken(onceArgs(ns, node, ['--k8s-write-namespace', ns, ...extra]))
@@ -113,7 +98,7 @@ describe('sync --once against the real Kubernetes API and Consul catalog', () =>
         'consul.hashicorp.com/service-weight': '1',
       },
     })
-    await createService(kube, ns, {name: n('bad'), annotations: {'consul.hashicorp.com/service-tags': 'a,,b'}})
+    await createService(kube, ns, {name: n('bad'), annotations: {'consul.hashicorp.com/service-sync': 'yes'}})
     await createEndpointSlice(kube, ns, n('bad'), [{ip: '10.10.0.9'}])
     await createService(kube, ns, {name: n('off'), annotations: {'consul.hashicorp.com/service-sync': 'false'}})
     await createEndpointSlice(kube, ns, n('off'), [{ip: '10.10.0.8'}])
@@ -182,7 +167,7 @@ describe('sync --once against the real Kubernetes API and Consul catalog', () =>
     assert.equal(nodeInfo.node?.Address, '127.0.0.1')
     assert.equal(nodeInfo.node?.Meta?.['external-source'], 'kubernetes')
 
-    assert.match(first.stderr + first.stdout, new RegExp(`Skipped ${ns}/${n('bad')}: consul.hashicorp.com/service-tags "a,,b" contains an empty tag`))
+    assert.match(first.stderr + first.stdout, new RegExp(`Skipped ${ns}/${n('bad')}: consul.hashicorp.com/service-sync "yes" is not true or false`))
     assert.doesNotMatch(first.stderr + first.stdout, /\n\s+at .+:\d+:\d+/, 'no stack trace')
   })
 
@@ -577,23 +562,9 @@ describe('sync --from-release takes the settings of an installed Consul Helm rel
   let consulR: ConsulClient
   const helm = (args: string[]) => execa(env.bin.helm, [...args, '--kube-context', 'dc1', '--kubeconfig', env.kubeconfig])
   const run = (extra: string[]) =>
-    runCli(
-      [
-        'sync',
-        '--kubeconfig',
-        env.kubeconfig,
-        '--context',
-        'dc1',
-        '--consul-http-addr',
-        env.consul.dc1.httpAddr,
-        '--consul-cacert',
-        env.federation.caCertFile,
-        ...extra,
-      ],
-      {
-        env: {CONSUL_HTTP_TOKEN: env.federation.managementToken, CONSULK8S_HELM: env.bin.helm},
-      },
-    )
+    runCli(['sync', ...dc1Args(env), ...extra], {
+      env: {CONSUL_HTTP_TOKEN: env.federation.managementToken, CONSULK8S_HELM: env.bin.helm},
+    })
 
   before(async () => {
     env = getTestEnv()
@@ -985,29 +956,11 @@ describe('sync (continuous) follows changes and stops cleanly on Ctrl-C', () => 
   }
 
   it('registers, updates and removes as Services and endpoints change, then exits 0 on SIGINT', async () => {
-    const child = execa(
-      process.execPath,
-      [
-        BIN,
-        'sync',
-        '--to-consul',
-        '--kubeconfig',
-        env.kubeconfig,
-        '--context',
-        'dc1',
-        '--consul-http-addr',
-        env.consul.dc1.httpAddr,
-        '--consul-cacert',
-        env.federation.caCertFile,
-        '--k8s-allow-namespace',
-        watchNs,
-        '--consul-node-name',
-        watchNode,
-        '-o',
-        'json',
-      ],
-      {reject: false, env: {CI: 'true', NO_COLOR: '1', CONSUL_HTTP_TOKEN: env.federation.managementToken}, timeout: 180_000},
-    )
+    const child = execa(process.execPath, [BIN, ...syncArgs(env, watchNs, watchNode, ['--to-consul', '-o', 'json'])], {
+      reject: false,
+      env: {CI: 'true', NO_COLOR: '1', CONSUL_HTTP_TOKEN: env.federation.managementToken},
+      timeout: 180_000,
+    })
     try {
       await createService(kubeW, watchNs, {name: n('live')})
       await createEndpointSlice(kubeW, watchNs, n('live'), [{ip: '10.20.0.1'}])

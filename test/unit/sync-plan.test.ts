@@ -234,7 +234,7 @@ describe('a malformed annotation on a synced service keeps its registrations', (
   })
 
   const typos: Array<Record<string, string>> = [
-    {'consul.hashicorp.com/service-tags': 'a,,b'},
+    {'consul.hashicorp.com/service-name': '  '},
     {'consul.hashicorp.com/service-sync': 'yes'},
     {'consul.hashicorp.com/service-port': '0'},
   ]
@@ -257,7 +257,7 @@ describe('a malformed annotation on a synced service keeps its registrations', (
       Port: 1,
       Meta: {'external-k8s-ns': 'other', 'k8s-sync-node': options.consulNodeName},
     })
-    const plan = planToConsul(broken({'consul.hashicorp.com/service-tags': ','}), consul, options)
+    const plan = planToConsul(broken({'consul.hashicorp.com/service-sync': 'yes'}), consul, options)
     assert.deepEqual(
       plan.remove.map((r) => r.id),
       ['svc0-other'],

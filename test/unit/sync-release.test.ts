@@ -35,6 +35,7 @@ describe(
         denyNamespaces: ['kube-system', 'kube-public'],
         k8sWriteNamespace: 'consul',
         syncClusterIPServices: true,
+        syncLoadBalancerEndpoints: false,
         nodePortSyncType: 'ExternalFirst',
         consulNodeName: 'k8s-sync',
         addK8sNamespaceSuffix: true,
@@ -56,6 +57,7 @@ describe(
           addK8SNamespaceSuffix: false,
           nodePortSyncType: 'InternalOnly',
           syncClusterIPServices: false,
+          syncLoadBalancerEndpoints: true,
           k8sDenyNamespaces: [],
           k8sSourceNamespace: 'apps',
         },
@@ -77,8 +79,14 @@ describe(
         [false, true, false, 'cluster.example', 'c-', 'k-', 'from-k8s', 'sync-a'],
       )
       assert.deepEqual(
-        [options.addK8sNamespaceSuffix, options.nodePortSyncType, options.syncClusterIPServices, options.k8sWriteNamespace],
-        [false, 'InternalOnly', false, 'mesh'],
+        [
+          options.addK8sNamespaceSuffix,
+          options.nodePortSyncType,
+          options.syncClusterIPServices,
+          options.k8sWriteNamespace,
+          options.syncLoadBalancerEndpoints,
+        ],
+        [false, 'InternalOnly', false, 'mesh', true],
       )
       assert.deepEqual(options.allowNamespaces, ['apps'], 'k8sSourceNamespace replaces the allow list (sync-catalog)')
       assert.deepEqual(options.denyNamespaces, [])
@@ -87,11 +95,11 @@ describe(
     it('settings consulk8s cannot honour are named', () => {
       const values = mergeValues(chartValues(), {
         global: {enableConsulNamespaces: true},
-        syncCatalog: {enabled: true, syncLoadBalancerEndpoints: true, ingress: {enabled: true}},
+        syncCatalog: {enabled: true, ingress: {enabled: true}},
       })
       const {notes} = syncInputFromValues(values, 'consul')
-      assert.equal(notes.length, 3)
-      assert.match(notes.join('\n'), /enableConsulNamespaces.*syncLoadBalancerEndpoints.*ingress/s)
+      assert.equal(notes.length, 2)
+      assert.match(notes.join('\n'), /enableConsulNamespaces.*ingress/s)
     })
   },
 )

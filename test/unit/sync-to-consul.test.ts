@@ -113,7 +113,7 @@ describe('instances per service type', () => {
       Output: 'Kubernetes health checks passing',
     })
     assert.equal(b.check?.Status, 'critical')
-    assert.equal(c.check?.Status, 'passing', 'unknown readiness counts as ready (EndpointSlice API)')
+    assert.equal(c.check?.Status, 'critical', 'unreported readiness is critical, as consul-k8s makes it')
   })
 
   it('ClusterIP without endpoints: nothing registered, reported as pending', () => {
@@ -429,9 +429,6 @@ describe('malformed annotations: reported and skipped, the rest syncs', () => {
     {name: 'port number zero', annotations: {'consul.hashicorp.com/service-port': '0'}, reason: /is not a port number/},
     {name: 'negative port', annotations: {'consul.hashicorp.com/service-port': '-1'}, reason: /is not a port number/},
     {name: 'empty port', annotations: {'consul.hashicorp.com/service-port': ' '}, reason: /service-port is empty/},
-    {name: 'empty tags', annotations: {'consul.hashicorp.com/service-tags': ''}, reason: /contains an empty tag/},
-    {name: 'empty tag in the middle', annotations: {'consul.hashicorp.com/service-tags': 'a,,b'}, reason: /"a,,b" contains an empty tag/},
-    {name: 'trailing comma', annotations: {'consul.hashicorp.com/service-tags': 'a,'}, reason: /contains an empty tag/},
     {name: 'bad service-sync', annotations: {'consul.hashicorp.com/service-sync': 'yes'}, reason: /service-sync "yes" is not true or false/},
     {name: 'empty service-name', annotations: {'consul.hashicorp.com/service-name': '  '}, reason: /service-name is empty/},
     {
@@ -468,7 +465,9 @@ describe('malformed annotations: reported and skipped, the rest syncs', () => {
   }
 
   it('held under both the default and the annotated name', () => {
-    const result = plan([svc({name: 'bad', annotations: {'consul.hashicorp.com/service-name': 'renamed', 'consul.hashicorp.com/service-tags': ','}})])
+    const result = plan([
+      svc({name: 'bad', annotations: {'consul.hashicorp.com/service-name': 'renamed', 'consul.hashicorp.com/service-sync': 'yes'}}),
+    ])
     assert.deepEqual(result.held, [{namespace: 'default', names: ['bad', 'renamed']}])
   })
 
