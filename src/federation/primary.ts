@@ -19,21 +19,13 @@ import {consulk8sInstallCommand, helmInstallCommand} from '../helm/chart.js'
 import {createCA, createGossipKey, inspectCA, validateGossipKey, type CertificateAuthority} from './crypto.js'
 import {gatewaysFromCatalog, sortGateways, type CatalogGateway, type GatewayDiscovery} from './gateways.js'
 import {releaseNames, validateDatacenterName, validateNamespaceName, type ChartNames} from './names.js'
-import {
-  CONSULK8S_LABEL,
-  FEDERATION_LABELS,
-  assembleFederationData,
-  diffSecretData,
-  parseServerConfig,
-  secretManifest,
-  type FederationData,
-  type SecretData,
-} from './secret.js'
+import {assembleFederationData, diffSecretData, parseServerConfig, secretManifest, type FederationData, type SecretData} from './secret.js'
 import {DirSecretStore, createNamespace, discoverGateways, manifestYaml, type SecretStore, type StoredSecret} from './store.js'
 import {buildPrimaryValues, primaryValuesHeader, renderValues, valuesFileAction} from './values.js'
 import {ensureProxyDefaults, proxyDefaultsManifest} from './proxy-defaults.js'
 import {defaultLayout, existingPrimaryValues, releaseFacts, type ExistingRelease, type PrimaryLayout} from './existing.js'
 import {diffValues} from '../helm/diff.js'
+import {CONSULK8S_LABEL, FEDERATION_LABELS} from '../shared/labels.js'
 
 export type RotateTarget = 'ca' | 'gossip-key' | 'replication-token'
 export const ROTATE_TARGETS: readonly RotateTarget[] = ['ca', 'gossip-key', 'replication-token']

@@ -10,8 +10,9 @@ import type {ConsulClient} from '../consul/client.js'
 import {ConsulApiError, describeConsulError} from '../consul/client.js'
 import type {KubeCluster} from '../kube/client.js'
 import type {Step} from './primary.js'
-import {CONSULK8S_LABEL} from './secret.js'
+
 import {errorMessage} from '../shared/errors.js'
+import {CONSULK8S_LABEL} from '../shared/labels.js'
 
 export const PROXY_DEFAULTS_CRD = 'proxydefaults.consul.hashicorp.com'
 export const PROXY_DEFAULTS_REF = {group: 'consul.hashicorp.com', version: 'v1alpha1', resource: 'proxydefaults'} as const

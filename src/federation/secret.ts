@@ -21,12 +21,6 @@ export const REQUIRED_FEDERATION_KEYS: readonly FederationKey[] = ['caCert', 'ca
 export type SecretData = Record<string, string>
 export type FederationData = Partial<Record<FederationKey, string>>
 
-/** consul-k8s#1067: the consul-k8s CLI looks for this label on the federation secret. */
-export const CONSUL_K8S_LABEL = {'managed-by': 'consul-k8s'} as const
-/** Every object consulk8s itself creates carries this (uninstall relies on it). */
-export const CONSULK8S_LABEL = {'app.kubernetes.io/managed-by': 'consulk8s'} as const
-export const FEDERATION_LABELS: Record<string, string> = {...CONSUL_K8S_LABEL, ...CONSULK8S_LABEL}
-
 export interface ServerConfig {
   primary_datacenter: string
   primary_gateways: string[]

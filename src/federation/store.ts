@@ -15,7 +15,8 @@ import {displayPath, readOptionalText, writeFileAtomic} from '../shared/files.js
 import {gatewaysFromService, type GatewayDiscovery} from './gateways.js'
 import {apiEndpoints, type ApiEndpoint} from './k8s-auth-host.js'
 import type {ChartNames} from './names.js'
-import {CONSULK8S_LABEL, parseSecretManifest, secretFromObject, type SecretManifest, type SecretObject} from './secret.js'
+import {parseSecretManifest, secretFromObject, type SecretManifest, type SecretObject} from './secret.js'
+import {CONSULK8S_LABEL} from '../shared/labels.js'
 
 export interface StoredSecret extends SecretObject {
   resourceVersion?: string

@@ -10,8 +10,6 @@ import {UserError} from '../shared/errors.js'
 import {releaseNames, validateNamespaceName} from './names.js'
 import type {Step, StepAction} from './primary.js'
 import {
-  CONSUL_K8S_LABEL,
-  CONSULK8S_LABEL,
   cleanSecretManifest,
   diffSecretData,
   validateFederationData,
@@ -21,6 +19,7 @@ import {
 } from './secret.js'
 import {namespaceExists} from '../kube/reads.js'
 import {createNamespace, type SecretStore} from './store.js'
+import {CONSULK8S_LABEL, CONSUL_K8S_LABEL} from '../shared/labels.js'
 
 export interface ExportResult {
   manifest: SecretManifest

@@ -11,7 +11,7 @@
  */
 import type {KubeCluster} from '../kube/client.js'
 import {chartNames, validateNamespaceName, validateReleaseName, type ChartNames} from '../federation/names.js'
-import {CONSUL_K8S_LABEL, CONSULK8S_LABEL} from '../federation/secret.js'
+
 import {UserError} from '../shared/errors.js'
 import {toGoDuration} from '../shared/duration.js'
 import {Helm, helmBinary, type ReleaseInfo} from './helm.js'
@@ -29,6 +29,7 @@ import {
   type ConsulCrd,
   type CustomResourceCleanup,
 } from './resources.js'
+import {CONSULK8S_LABEL, CONSUL_K8S_LABEL} from '../shared/labels.js'
 
 export interface UninstallOptions extends ReleaseOptions {
   /** Also delete the release's PVCs and every secret of the install (federation material aside). */

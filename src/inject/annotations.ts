@@ -56,7 +56,8 @@ export const LABELS = {
 } as const
 
 export const INJECTED = 'injected'
-export const MANAGED_BY_VALUE = 'consul-k8s-endpoints-controller'
+/** The value of LABELS.managedBy on injected pods, as consul-k8s's webhook sets it. */
+export const INJECT_MANAGED_BY_VALUE = 'consul-k8s-endpoints-controller'
 export const ANNOTATION_PREFIX = 'consul.hashicorp.com/'
 
 /** A consul.hashicorp.com/* annotation whose value cannot be used. */

@@ -12,7 +12,7 @@ import {
   AnnotationError,
   INJECTED,
   LABELS,
-  MANAGED_BY_VALUE,
+  INJECT_MANAGED_BY_VALUE,
   boolAnnotation,
   cidrListAnnotation,
   listAnnotation,
@@ -297,7 +297,7 @@ function markInjected(template: PodTemplate, original: PodTemplate, userContaine
   const meta = template.metadata!
   meta.annotations = {...resolved.annotations, [ANNOTATIONS.injectStatus]: INJECTED}
   if (resolved.tproxy) meta.annotations[ANNOTATIONS.transparentProxyStatus] = 'enabled'
-  meta.labels = {...meta.labels, [LABELS.injectStatus]: INJECTED, [LABELS.managedBy]: MANAGED_BY_VALUE}
+  meta.labels = {...meta.labels, [LABELS.injectStatus]: INJECTED, [LABELS.managedBy]: INJECT_MANAGED_BY_VALUE}
 
   if (resolved.tproxy && resolved.overwriteProbes) {
     summary.probesRewritten = rewriteProbes(userContainers)

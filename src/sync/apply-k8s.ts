@@ -9,19 +9,11 @@ import {isConflict, isNotFound} from '../kube/errors.js'
 import type {KubeApi} from '../kube/http.js'
 import {kubePath} from '../kube/paths.js'
 import {errorMessage} from '../shared/errors.js'
-import {
-  ANNOTATION,
-  CONSUL_LABEL,
-  MANAGED_BY_LABEL,
-  MANAGED_BY_VALUE,
-  type ExternalNameService,
-  type K8sService,
-  type SyncOptions,
-  type ToK8sPlan,
-} from './model.js'
+import {ANNOTATION, type ExternalNameService, type K8sService, type SyncOptions, type ToK8sPlan} from './model.js'
 import {ownsK8sService} from './plan.js'
 import {slimService} from './read-k8s.js'
 import {isTransientKubeError, pool, retry} from './retry.js'
+import {CONSULK8S, MANAGED_BY_LABEL, SYNC_SERVICE_LABEL} from '../shared/labels.js'
 
 export function externalNameManifest(service: ExternalNameService, options: Pick<SyncOptions, 'consulNodeName'>, resourceVersion?: string) {
   return {
@@ -31,7 +23,7 @@ export function externalNameManifest(service: ExternalNameService, options: Pick
       name: service.name,
       namespace: service.namespace,
       resourceVersion,
-      labels: {[CONSUL_LABEL]: 'true', [MANAGED_BY_LABEL]: MANAGED_BY_VALUE},
+      labels: {[SYNC_SERVICE_LABEL]: 'true', [MANAGED_BY_LABEL]: CONSULK8S},
       annotations: {
         [ANNOTATION.synced]: 'true',
         // Never sync it back to Consul.

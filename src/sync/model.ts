@@ -18,11 +18,6 @@ export const ANNOTATION = {
   owner: 'consulk8s/sync-node',
 } as const
 
-/** Label on every ExternalName service made from Consul (consul-k8s: consul=true). */
-export const CONSUL_LABEL = 'consul'
-export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by'
-export const MANAGED_BY_VALUE = 'consulk8s'
-
 export const META = {
   source: 'external-source',
   sourceValue: 'kubernetes',

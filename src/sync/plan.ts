@@ -7,7 +7,6 @@
 import {
   ANNOTATION,
   CHECK,
-  CONSUL_LABEL,
   META,
   type ConsulCheck,
   type ConsulNodeState,
@@ -27,6 +26,7 @@ import {
 } from './model.js'
 import {nonDefaultWeights} from '../consul/catalog.js'
 import {desiredRegistrations, isHeld} from './to-consul.js'
+import {SYNC_SERVICE_LABEL} from '../shared/labels.js'
 
 export function ownsRegistration(service: ConsulService, options: Pick<SyncOptions, 'consulNodeName'>): boolean {
   return service.Meta?.[META.owner] === options.consulNodeName
@@ -46,12 +46,12 @@ export function isSyncCatalogRegistration(service: ConsulService, options: Pick<
 
 /** A Service as sync-catalog writes it: labelled consul=true, no consulk8s marker. */
 export function isSyncCatalogService(service: K8sService): boolean {
-  return service.labels[CONSUL_LABEL] === 'true' && service.annotations[ANNOTATION.owner] === undefined
+  return service.labels[SYNC_SERVICE_LABEL] === 'true' && service.annotations[ANNOTATION.owner] === undefined
 }
 
 /** The engine's own Service, or (with --adopt) one sync-catalog wrote. */
 export function ownsK8sService(service: K8sService, options: Pick<SyncOptions, 'consulNodeName' | 'adopt'>): boolean {
-  if (service.labels[CONSUL_LABEL] === 'true' && service.annotations[ANNOTATION.owner] === options.consulNodeName) return true
+  if (service.labels[SYNC_SERVICE_LABEL] === 'true' && service.annotations[ANNOTATION.owner] === options.consulNodeName) return true
   return options.adopt && isSyncCatalogService(service)
 }
 

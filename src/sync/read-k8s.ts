@@ -7,9 +7,10 @@
 import {describeKubeError} from '../kube/errors.js'
 import type {KubeApi} from '../kube/http.js'
 import {kubePath, type ResourceRef} from '../kube/paths.js'
-import {CONSUL_LABEL, MANAGED_BY_LABEL, type K8sEndpointSlice, type K8sNode, type K8sService, type K8sState, type SyncOptions} from './model.js'
+import {type K8sEndpointSlice, type K8sNode, type K8sService, type K8sState, type SyncOptions} from './model.js'
 import {isTransientKubeError, retry} from './retry.js'
 import {selectService} from './to-consul.js'
+import {MANAGED_BY_LABEL, SYNC_SERVICE_LABEL} from '../shared/labels.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Obj = any
@@ -34,7 +35,7 @@ export function slimService(obj: Obj): K8sService {
     name: obj.metadata?.name ?? '',
     type: spec.type ?? 'ClusterIP',
     annotations: pick(obj.metadata?.annotations, (key) => KEEP_ANNOTATION.test(key)),
-    labels: pick(obj.metadata?.labels, (key) => key === CONSUL_LABEL || key === MANAGED_BY_LABEL),
+    labels: pick(obj.metadata?.labels, (key) => key === SYNC_SERVICE_LABEL || key === MANAGED_BY_LABEL),
     ports: (spec.ports ?? []).map((p: Obj) => ({
       name: p.name || undefined,
       port: Number(p.port),

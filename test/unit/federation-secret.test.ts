@@ -7,7 +7,6 @@ import {
   assembleFederationData,
   cleanSecretManifest,
   diffSecretData,
-  FEDERATION_LABELS,
   parseSecretManifest,
   renderServerConfig,
   secretFromObject,
@@ -15,6 +14,7 @@ import {
   type SecretData,
 } from '../../src/federation/secret.js'
 import {UserError} from '../../src/shared/errors.js'
+import {FEDERATION_LABELS} from '../../src/shared/labels.js'
 
 let ca: CertificateAuthority
 let data: SecretData

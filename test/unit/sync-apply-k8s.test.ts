@@ -11,7 +11,8 @@ import {beforeEach, describe, it} from 'node:test'
 import {KubeHttpError} from '../../src/kube/errors.js'
 import type {KubeApi, RequestOptions} from '../../src/kube/http.js'
 import {applyToK8s, externalNameManifest} from '../../src/sync/apply-k8s.js'
-import {ANNOTATION, CONSUL_LABEL, DEFAULT_OPTIONS, MANAGED_BY_LABEL, type ToK8sPlan} from '../../src/sync/model.js'
+import {ANNOTATION, DEFAULT_OPTIONS, type ToK8sPlan} from '../../src/sync/model.js'
+import {MANAGED_BY_LABEL, SYNC_SERVICE_LABEL} from '../../src/shared/labels.js'
 
 const NS = 'consul'
 const sync = {...DEFAULT_OPTIONS, consulNodeName: 'k8s-sync'}
@@ -42,7 +43,7 @@ class FakeKube implements KubeApi {
       name,
       {type: 'ExternalName', externalName},
       {[ANNOTATION.owner]: sync.consulNodeName, [ANNOTATION.synced]: 'true', [ANNOTATION.sync]: 'false'},
-      {[CONSUL_LABEL]: 'true'},
+      {[SYNC_SERVICE_LABEL]: 'true'},
     )
   }
 
@@ -112,7 +113,7 @@ describe('applyToK8s', () => {
     assert.deepEqual(created.spec, {type: 'ExternalName', externalName: 'web.service.consul'})
     assert.equal(created.metadata.annotations[ANNOTATION.owner], 'k8s-sync')
     assert.equal(created.metadata.annotations[ANNOTATION.sync], 'false')
-    assert.equal(created.metadata.labels[CONSUL_LABEL], 'true')
+    assert.equal(created.metadata.labels[SYNC_SERVICE_LABEL], 'true')
     assert.equal(created.metadata.labels[MANAGED_BY_LABEL], 'consulk8s')
     assert.deepEqual(externalNameManifest(service('web'), sync).metadata.labels, created.metadata.labels)
   })
