@@ -26,6 +26,7 @@ import {ensureProxyDefaults, proxyDefaultsManifest} from './proxy-defaults.js'
 import {defaultLayout, existingPrimaryValues, releaseFacts, type ExistingRelease, type PrimaryLayout} from './existing.js'
 import {diffValues} from '../helm/diff.js'
 import {CONSULK8S_LABEL, FEDERATION_LABELS} from '../shared/labels.js'
+import {pollUntil} from '../shared/poll.js'
 
 export type RotateTarget = 'ca' | 'gossip-key' | 'replication-token'
 export const ROTATE_TARGETS: readonly RotateTarget[] = ['ca', 'gossip-key', 'replication-token']
@@ -880,29 +881,35 @@ export async function runPrimary(options: PrimaryOptions, env: PrimaryEnv, hooks
   if (plan.destructive.length > 0) await hooks.confirm(`This will ${plan.destructive.join('; ')}. Continue?`)
   const warnings = await applyPrimary(options, env, plan, hooks.notice)
   if (plan.pending.length > 0 && hooks.waitMs && env.cluster) {
-    const deadline = Date.now() + hooks.waitMs
+    const firstPass = plan
     const once = {...options, rotate: []}
-    while (plan.pending.length > 0) {
-      if (Date.now() >= deadline) {
-        throw new UserError(`Timed out waiting for ${plan.pending.join('; ')}.`, {
+    let tries = 0
+    plan = await pollUntil<PrimaryPlan>({
+      attempt: async () => {
+        if (tries++ === 0) return firstPass
+        const next = await planPrimary(once, await readPrimaryState(once, env))
+        if (next.pending.length === 0) {
+          if (next.destructive.length > 0) await hooks.confirm(`This will ${next.destructive.join('; ')}. Continue?`)
+          warnings.push(...(await applyPrimary(once, env, next, hooks.notice)))
+          // Report the steps of the first pass, with the federation secret as finally written.
+          const fedName = next.names.federationSecret
+          next.steps = [
+            ...firstPass.steps.filter((step) => step.name !== fedName && step.kind !== 'token'),
+            ...next.steps.filter((step) => step.name === fedName || step.kind === 'token'),
+          ]
+        }
+        return next
+      },
+      done: (next) => next.pending.length === 0,
+      timeoutMs: hooks.waitMs,
+      intervalMs: hooks.pollMs ?? 2000,
+      onWaiting: (next) => hooks.onWaiting?.(next.pending),
+      onTimeout: (next) => {
+        throw new UserError(`Timed out waiting for ${next.pending.join('; ')}.`, {
           hint: 'The CA, gossip key and values file are written; re-run the same command once Consul is installed and its mesh gateway has an address.',
         })
-      }
-      hooks.onWaiting?.(plan.pending)
-      await new Promise((resolve) => setTimeout(resolve, hooks.pollMs ?? 2000))
-      const next = await planPrimary(once, await readPrimaryState(once, env))
-      if (next.pending.length === 0) {
-        if (next.destructive.length > 0) await hooks.confirm(`This will ${next.destructive.join('; ')}. Continue?`)
-        warnings.push(...(await applyPrimary(once, env, next, hooks.notice)))
-        // Report the steps of the first pass, with the federation secret as finally written.
-        const fedName = next.names.federationSecret
-        next.steps = [
-          ...plan.steps.filter((step) => step.name !== fedName && step.kind !== 'token'),
-          ...next.steps.filter((step) => step.name === fedName || step.kind === 'token'),
-        ]
-      }
-      plan = next
-    }
+      },
+    })
   }
   // The seed's ProxyDefaults step (mesh gateway mode local), in the primary's cluster.
   if (env.cluster) plan.steps.push(await ensureProxyDefaults({cluster: env.cluster, consul: env.consul, namespace: options.namespace, dryRun: false}))

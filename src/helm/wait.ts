@@ -6,6 +6,7 @@
 import type {KubeCluster} from '../kube/client.js'
 import {UserError} from '../shared/errors.js'
 import type {Progress} from '../shared/hooks.js'
+import {pollUntil} from '../shared/poll.js'
 import {formatDuration} from '../shared/duration.js'
 import {isWorkloadReady, listReleaseWorkloads, podProblems, type WorkloadState} from './release-objects.js'
 
@@ -21,26 +22,35 @@ export function describeWaiting(workloads: WorkloadState[]): string {
 }
 
 export async function waitForRelease(cluster: KubeCluster, options: WaitOptions, ui: Progress): Promise<WorkloadState[]> {
-  const deadline = Date.now() + options.timeoutMs
-  const interval = options.intervalMs ?? 2000
   let lastMessage = ''
   const reported = new Set<string>()
-  for (;;) {
-    const workloads = await listReleaseWorkloads(cluster, options.namespace, options.release)
-    const pending = workloads.filter((workload) => !isWorkloadReady(workload))
-    if (pending.length === 0) {
-      ui.done('ok', workloads.length === 0 ? 'The release has no workloads to wait for' : `Ready: ${describeWaiting(workloads)}`)
+  const pendingOf = (workloads: WorkloadState[]) => workloads.filter((workload) => !isWorkloadReady(workload))
+  const workloads = await pollUntil<WorkloadState[]>({
+    attempt: async () => {
+      const workloads = await listReleaseWorkloads(cluster, options.namespace, options.release)
+      const pending = pendingOf(workloads)
+      const message = `Waiting for ${describeWaiting(pending)}`
+      if (pending.length > 0 && message !== lastMessage) {
+        ui.progress(message)
+        lastMessage = message
+      }
       return workloads
-    }
-    const message = `Waiting for ${describeWaiting(pending)}`
-    if (message !== lastMessage) {
-      ui.progress(message)
-      lastMessage = message
-    }
-    if (Date.now() >= deadline) {
+    },
+    done: (workloads) => pendingOf(workloads).length === 0,
+    timeoutMs: options.timeoutMs,
+    intervalMs: options.intervalMs ?? 2000,
+    // What keeps them back, each reason once, as it appears (a crash loop shows before the timeout).
+    onWaiting: async () => {
+      for (const problem of await podProblems(cluster, options.namespace, options.release)) {
+        if (reported.has(problem)) continue
+        reported.add(problem)
+        ui.line(`    ${problem}`)
+      }
+    },
+    onTimeout: async (workloads) => {
       ui.done()
       const problems = await podProblems(cluster, options.namespace, options.release)
-      throw new UserError(`Timed out after ${formatDuration(options.timeoutMs)} still waiting for ${describeWaiting(pending)}.`, {
+      throw new UserError(`Timed out after ${formatDuration(options.timeoutMs)} still waiting for ${describeWaiting(pendingOf(workloads))}.`, {
         hint: [
           ...(problems.length > 0
             ? ['Not ready:', ...problems.slice(0, 10).map((problem) => `  ${problem}`)]
@@ -48,13 +58,8 @@ export async function waitForRelease(cluster: KubeCluster, options: WaitOptions,
           `The release is installed; \`consulk8s status --context ${cluster.name} -n ${options.namespace}\` shows its state, \`kubectl get pods -n ${options.namespace} -l release=${options.release}\` the pods.`,
         ].join('\n'),
       })
-    }
-    // What keeps them back, each reason once, as it appears (a crash loop shows before the timeout).
-    for (const problem of await podProblems(cluster, options.namespace, options.release)) {
-      if (reported.has(problem)) continue
-      reported.add(problem)
-      ui.line(`    ${problem}`)
-    }
-    await new Promise((resolve) => setTimeout(resolve, Math.min(interval, Math.max(0, deadline - Date.now()))))
-  }
+    },
+  })
+  ui.done('ok', workloads.length === 0 ? 'The release has no workloads to wait for' : `Ready: ${describeWaiting(workloads)}`)
+  return workloads
 }

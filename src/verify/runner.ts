@@ -3,6 +3,7 @@
  * repeat rounds until every check passes or the timeout ends, reporting after each failed
  * round what is still awaited.
  */
+import {pollUntil} from '../shared/poll.js'
 import {formatDuration} from '../shared/duration.js'
 import {UserError} from '../shared/errors.js'
 import {evaluate, federationFacts} from './checks.js'
@@ -64,27 +65,32 @@ export async function verifyOnce(
 /** Verify the federation; with `wait`, retry until it passes or `timeoutMs` ends. */
 export async function verifyFederation(options: VerifyOptions): Promise<VerifyReport> {
   const now = options.now ?? (() => new Date())
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)))
   // Unknown contexts are bad input: connectSide throws a UserError listing the contexts.
   const connections = await Promise.all(options.targets.map((target) => connectSide(target, options.kubeconfig)))
-  const deadline = now().getTime() + (options.timeoutMs ?? 5 * 60_000)
-  const interval = options.intervalMs ?? 3_000
+  const timeoutMs = options.timeoutMs ?? 5 * 60_000
   let last: VerifyReport | undefined
-  for (let attempt = 1; ; attempt++) {
-    const round = verifyOnce(connections, {...options, now: now(), attempt})
-    // With --wait, --timeout bounds the whole command: a round stuck on a server that does not
-    // answer ends with it, and the last complete round is the answer.
-    const report = options.wait ? await withinDeadline(round, deadline - now().getTime(), last, options.timeoutMs ?? 5 * 60_000) : await round
-    last = report
-    const remaining = deadline - now().getTime()
-    if (report.ok || !options.wait || remaining <= 0) return report
-    options.onWaiting?.(
-      report.checks.filter((check) => check.status === 'fail'),
-      remaining,
-      report,
-    )
-    await sleep(Math.min(interval, remaining))
-  }
+  let attempt = 0
+  return pollUntil<VerifyReport>({
+    attempt: async (remainingMs) => {
+      const round = verifyOnce(connections, {...options, now: now(), attempt: ++attempt})
+      // With --wait, --timeout bounds the whole command: a round stuck on a server that does not
+      // answer ends with it, and the last complete round is the answer.
+      last = options.wait ? await withinDeadline(round, remainingMs, last, timeoutMs) : await round
+      return last
+    },
+    done: (report) => report.ok || !options.wait,
+    timeoutMs,
+    intervalMs: options.intervalMs ?? 3_000,
+    onWaiting: (report, remainingMs) =>
+      options.onWaiting?.(
+        report.checks.filter((check) => check.status === 'fail'),
+        remainingMs,
+        report,
+      ),
+    onTimeout: (report) => report,
+    now: () => now().getTime(),
+    sleep: options.sleep,
+  })
 }
 
 async function withinDeadline(
