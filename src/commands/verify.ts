@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {readInput} from '../federation/command-support.js'
+import {readInput} from '../shared/stdin.js'
 import {BaseCommand} from '../shared/base-command.js'
 import {formatDuration} from '../shared/duration.js'
 import {durationFlag, kubeFlags, outputFlag, timeoutFlag} from '../shared/flags.js'

@@ -10,6 +10,13 @@ import {planTargets} from './plan.js'
 import {plannedFromValues, verifyPre} from './pre-gather.js'
 import {verifyFederation} from './runner.js'
 import type {Check, VerifyReport} from './types.js'
+import {FEDERATION_SECRET_INPUT, type InputUse} from '../shared/stdin.js'
+
+const VALUES_INPUT: InputUse = {
+  what: 'the values file',
+  command: 'consulk8s verify --pre --values-file -',
+  hint: 'Pass the values file the secondary will be installed with (federate secondary writes it).',
+}
 
 /** What `verify` is asked to do, as the command's flags say it. */
 export interface RunVerifyOptions {
@@ -45,7 +52,7 @@ export interface VerifyHooks {
   /** --wait: after each failed round that will be retried, what is still awaited. */
   onWaiting?(pending: Check[], remainingMs: number): void
   /** Reads -f and --values-file (a path, or "-" for stdin), with one readable error. */
-  readInput(path: string): Promise<string>
+  readInput(path: string, use: InputUse): Promise<string>
 }
 
 /** The flags that only apply with --pre, by option. */
@@ -115,7 +122,7 @@ async function runPre(options: RunVerifyOptions, hooks: VerifyHooks): Promise<Ve
     throw new UserError(`--primary-context and --context are both ${target}.`, {
       hint: 'The secondary is installed in another cluster than the primary.',
     })
-  const values = options.valuesFile ? {text: await hooks.readInput(options.valuesFile), path: options.valuesFile} : undefined
+  const values = options.valuesFile ? {text: await hooks.readInput(options.valuesFile, VALUES_INPUT), path: options.valuesFile} : undefined
   const datacenter = options.datacenter ?? (values ? plannedFromValues(values.text).datacenter : undefined)
   if (!datacenter)
     throw new UserError('verify --pre needs the name of the new datacenter.', {
@@ -128,7 +135,9 @@ async function runPre(options: RunVerifyOptions, hooks: VerifyHooks): Promise<Ve
     target: {context: target, namespace: options.namespace, release: options.release},
     primary,
     datacenter,
-    file: options.file ? {text: await hooks.readInput(options.file), path: options.file} : undefined,
+    file: options.file
+      ? {text: await hooks.readInput(options.file, {...FEDERATION_SECRET_INPUT, command: 'consulk8s verify --pre -f -'}), path: options.file}
+      : undefined,
     k8sAuthMethodHost: options.k8sAuthMethodHost,
     values,
   })

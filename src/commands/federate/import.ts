@@ -2,7 +2,8 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../shared/base-command.js'
 import {dryRunFlag, kubeFlags, yesFlag} from '../../shared/flags.js'
-import {federationClients, readInput} from '../../federation/command-support.js'
+import {federationClients} from '../../federation/clients.js'
+import {FEDERATION_SECRET_INPUT, readInput} from '../../shared/stdin.js'
 import {renderSteps, renderWarnings} from '../../ui/federation-report.js'
 import type {Step} from '../../federation/primary.js'
 import {parseSecretManifest} from '../../federation/secret.js'
@@ -41,7 +42,10 @@ Importing the same data again changes nothing. If a secret of that name exists w
   }> {
     const {flags} = await this.parse(FederateImport)
     const sourceName = flags.file === '-' ? 'the manifest on stdin' : flags.file
-    const source = parseSecretManifest(await readInput(flags.file), sourceName)
+    const source = parseSecretManifest(
+      await readInput(flags.file, {...FEDERATION_SECRET_INPUT, command: 'consulk8s federate import -f -'}),
+      sourceName,
+    )
     // The file is checked completely before any cluster is contacted.
     validateImportSource(source, {namespace: flags.namespace, sourceName})
     const clients = await federationClients(flags, {cluster: true, consul: false})

@@ -6,7 +6,8 @@ import {consulFlags, dryRunFlag, kubeFlags, yesFlag} from '../../shared/flags.js
 import {UserError} from '../../shared/errors.js'
 import {checkOutputPaths} from '../../shared/files.js'
 import {SECONDARY_DEFAULTS, resolveChoices} from '../../federation/choices.js'
-import {federationClients, readInput} from '../../federation/command-support.js'
+import {federationClients} from '../../federation/clients.js'
+import {FEDERATION_SECRET_INPUT, readInput} from '../../shared/stdin.js'
 import {promptAsker} from '../../ui/choices-prompt.js'
 import {MESH_GATEWAY_SERVICE_TYPES, type MeshGatewayServiceType} from '../../federation/gateways.js'
 import {renderSecondary, renderSteps} from '../../ui/federation-report.js'
@@ -75,7 +76,12 @@ The datacenter name must differ from the primary's. An existing federation secre
     const valuesFile = resolve(flags['values-file'])
     if (!flags['dry-run']) await checkOutputPaths([{path: valuesFile, kind: 'file', flag: '--values-file'}])
     // An exported file is read and checked before any cluster is contacted.
-    let source = flags.file ? await loadFederationSource({text: await readInput(flags.file), path: flags.file}) : undefined
+    let source = flags.file
+      ? await loadFederationSource({
+          text: await readInput(flags.file, {...FEDERATION_SECRET_INPUT, command: 'consulk8s federate secondary -f -'}),
+          path: flags.file,
+        })
+      : undefined
     const target = await federationClients(flags, {cluster: true, consul: true})
     try {
       if (!source) {

@@ -1,14 +1,9 @@
 /**
- * What the federate commands share between flag parsing and the federation modules:
- * building the clients the flags name (one Kubernetes client per context, from the
- * kubeconfig the user gave; a Consul client when an address is given) and reading an input
- * file or stdin. No oclif and no terminal here (the asker is src/ui/choices-prompt.ts).
+ * The clients the federate flags name: one Kubernetes client per context, from the
+ * kubeconfig the user gave, with its secret store, and a Consul client when an address is given.
  */
-import {readFile} from 'node:fs/promises'
-
 import {ConsulClient, consulConfigFrom, type ConsulFlags} from '../consul/client.js'
 import {connectCluster, type KubeCluster} from '../kube/client.js'
-import {readStdinText} from '../shared/stdin.js'
 import {UserError} from '../shared/errors.js'
 import {KubeSecretStore} from './store.js'
 
@@ -40,22 +35,5 @@ export async function federationClients(flags: KubeFlagValues & ConsulFlags, wan
     store: cluster ? new KubeSecretStore(cluster, flags.namespace) : undefined,
     consul,
     close: () => consul?.close(),
-  }
-}
-
-/** The text of a file, or of stdin for "-", with one readable error. */
-export async function readInput(path: string): Promise<string> {
-  if (path === '-') {
-    return readStdinText({
-      message: 'Reading the federation secret from stdin, but stdin is a terminal.',
-      hint: 'Pipe the file in (… | consulk8s federate import -f -) or pass -f <file>.',
-    })
-  }
-  try {
-    return await readFile(path, 'utf8')
-  } catch (error) {
-    throw new UserError(`Cannot read ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, {
-      hint: 'Pass the file `consulk8s federate export --output-file <file>` wrote.',
-    })
   }
 }
