@@ -335,6 +335,7 @@ interface SizeResult {
   continuous?: {load: string; convergeSeconds: number; changeSeconds?: number}
 }
 
+// eslint-disable-next-line max-lines-per-function -- the benchmark run, step by step as docs/benchmarks.md describes it
 async function main(): Promise<void> {
   const env = getTestEnv()
   const context = arg('context', 'dc1')

@@ -46,6 +46,7 @@ export interface StartedCluster {
   kubeletKeyFile: string
 }
 
+// eslint-disable-next-line max-lines-per-function -- one cluster's etcd, kube-apiserver and controllers started in order, each waited for
 export async function startKubeCluster(options: {
   workDir: string
   name: string

@@ -23,6 +23,7 @@ export const KWOK_STORAGE_CLASS = 'kwok-volume'
 /** Pods whose `consul` container exec reaches the cluster's Consul datacenter. */
 export const SIMULATED_SERVER_PODS = ['consul-server-0', 'consul-server-1', 'consul-server-2']
 
+// eslint-disable-next-line max-lines-per-function -- the simulated node start-up, in the order kwok needs
 export async function startSimulatedNode(options: {
   workDir: string
   name: string

@@ -41,6 +41,7 @@ export function reporter(prefix = 'testenv'): (line: string) => void {
 }
 
 /** Starts everything in `workDir` (created if needed) and returns the state written to `<workDir>/state.json`. */
+// eslint-disable-next-line max-lines-per-function -- the environment start-up as a list of named steps
 export async function startEnvironment(workDir: string, report = reporter()): Promise<TestEnvState> {
   mkdirSync(workDir, {recursive: true, mode: 0o700})
   try {
