@@ -37,9 +37,10 @@ export function renderWarnings(ui: Terminal, warnings: readonly string[]): void 
   for (const warning of warnings) ui.warn(warning)
 }
 
-export function renderNext(ui: Terminal, next: readonly string[]): void {
+export function renderNext(ui: Terminal, next: readonly string[], dryRun = false): void {
   if (next.length === 0) return
-  ui.header('Next steps')
+  // A dry run wrote nothing: its next steps name files and secrets that exist only once it runs for real.
+  ui.header(dryRun ? 'Next steps, once the same command has run without --dry-run' : 'Next steps')
   for (const command of next) ui.line(`  ${command}`)
 }
 
@@ -48,7 +49,7 @@ export function renderPrimary(ui: Terminal, result: PrimaryResult, options: {nex
   ui.header(`Federation primary "${result.datacenter}" (${result.target})${result.dryRun ? ' — dry run, nothing written' : ''}`)
   renderSteps(ui, result.steps, result.dryRun)
   renderWarnings(ui, result.warnings)
-  if (options.next) renderNext(ui, result.next)
+  if (options.next) renderNext(ui, result.next, result.dryRun)
 }
 
 /** `federate secondary`: the header, where the secret came from, the steps, k8sAuthMethodHost, warnings, next steps. */
@@ -60,5 +61,5 @@ export function renderSecondary(ui: Terminal, result: SecondaryResult): void {
   renderSteps(ui, result.steps, result.dryRun)
   if (result.k8sAuthMethodHost) ui.success(`k8sAuthMethodHost ${result.k8sAuthMethodHost} (from ${result.k8sAuthMethodHostSource})`)
   renderWarnings(ui, result.warnings)
-  renderNext(ui, result.next)
+  renderNext(ui, result.next, result.dryRun)
 }
