@@ -1,4 +1,4 @@
-// The documented shapes of a federation primary and secondary (seed: federation between Kubernetes clusters).
+/** Helm values of a federation primary and secondary as the seed documents them (federation between Kubernetes clusters). */
 export const PRIMARY = {
   global: {
     name: 'consul',
