@@ -1,6 +1,6 @@
 /**
  * Planning against the current state of both sides (ownership, conflicts, no-op second
- * runs), the transaction batching, and the command-line option rules.
+ * runs) and the transaction batching of a plan.
  */
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
