@@ -10,7 +10,8 @@ import {
   parseUpstreams,
   resolvePort,
 } from '../../src/inject/annotations.js'
-import {shellSplit, upstreamEnvVars} from '../../src/inject/mutate.js'
+import {upstreamEnvVars} from '../../src/inject/mutate.js'
+import {deployment, fixture, plan} from '../helpers/inject.js'
 
 const containers = [
   {
@@ -138,9 +139,75 @@ describe('inject annotations: upstreams', () => {
   })
 })
 
-describe('inject annotations: envoy extra args', () => {
-  it('splits like a shell', () => {
-    assert.deepEqual(shellSplit(`--log-level debug --name "a b" 'c d' e\\ f`, 'k'), ['--log-level', 'debug', '--name', 'a b', 'c d', 'e f'])
-    assert.throws(() => shellSplit('--x "open', 'k'), /unclosed " quote/)
+describe('inject: malformed annotations', () => {
+  it('names the workload and the annotation, still processes the others', () => {
+    const {workload, manifests} = plan(fixture('malformed.yaml'))
+    assert.equal(workload('good').action, 'inject')
+    const cases: Array<[string, string, RegExp]> = [
+      ['unknown-port', ANNOTATIONS.port, /unknown port "grpc"/],
+      ['too-few-ports', ANNOTATIONS.port, /lists 2 port\(s\) but .* lists 3 services \(more services than ports\)/],
+      ['bad-upstream', ANNOTATIONS.upstreams, /upstream "cache" has no local port/],
+    ]
+    for (const [name, annotation, message] of cases) {
+      const planned = workload(name)
+      assert.equal(planned.action, 'error', name)
+      assert.equal(planned.annotation, annotation, name)
+      assert.match(planned.reason, message)
+      assert.ok(planned.reason.includes(annotation), `${name}: the message names the annotation`)
+    }
+    assert.deepEqual(
+      manifests.plan.workloads.map((planned) => [planned.kind, planned.source]),
+      [
+        ['Deployment', 'input.yaml#1'],
+        ['Deployment', 'input.yaml#2'],
+        ['StatefulSet', 'input.yaml#3'],
+        ['Job', 'input.yaml#4'],
+      ],
+    )
+  })
+
+  it('refuses transparent proxy for multi-port pods with a clear message', () => {
+    const text = fixture('multiport-web.yaml').replace(
+      `'consul.hashicorp.com/transparent-proxy': 'false'`,
+      `'consul.hashicorp.com/transparent-proxy': 'true'`,
+    )
+    const web = plan(text).workload('web')
+    assert.equal(web.action, 'error')
+    assert.equal(web.annotation, ANNOTATIONS.transparentProxy)
+    assert.match(web.reason, /multi-port pods .* cannot use transparent proxy; set consul\.hashicorp\.com\/transparent-proxy: "false"/)
+    // The default (transparent proxy on) is refused the same way when the pod does not say.
+    const noAnnotation = fixture('multiport-web.yaml').replace(/^ *'consul\.hashicorp\.com\/transparent-proxy': 'false'\n/m, '')
+    assert.equal(plan(noAnnotation).workload('web').action, 'error')
+    assert.equal(plan(noAnnotation, {transparentProxy: false}).workload('web').action, 'inject')
+  })
+
+  it('rejects a non-boolean connect-inject and other bad values', () => {
+    const bad: Array<[Record<string, string>, string]> = [
+      [{[ANNOTATIONS.inject]: 'yes'}, ANNOTATIONS.inject],
+      [{[ANNOTATIONS.inject]: 'true', [ANNOTATIONS.transparentProxy]: 'maybe'}, ANNOTATIONS.transparentProxy],
+      [{[ANNOTATIONS.inject]: 'true', [ANNOTATIONS.cpuLimit]: 'lots'}, ANNOTATIONS.cpuLimit],
+      [{[ANNOTATIONS.inject]: 'true', [ANNOTATIONS.excludeOutboundPorts]: '80,https'}, ANNOTATIONS.excludeOutboundPorts],
+      [
+        {
+          [ANNOTATIONS.inject]: 'true',
+          [ANNOTATIONS.service]: 'a,b',
+          [ANNOTATIONS.port]: '80,81',
+          [ANNOTATIONS.transparentProxy]: 'false',
+          [ANNOTATIONS.enableMetrics]: 'true',
+        },
+        ANNOTATIONS.enableMetrics,
+      ],
+    ]
+    for (const [annotations, annotation] of bad) {
+      const planned = plan(deployment('x', annotations)).workload('x')
+      assert.equal(planned.action, 'error', JSON.stringify(annotations))
+      assert.equal(planned.annotation, annotation)
+    }
+  })
+
+  it('refuses a pod that runs as the dataplane user 5995', () => {
+    const planned = plan(deployment('uid', {[ANNOTATIONS.inject]: 'true'}, {spec: {securityContext: {runAsUser: 5995}}})).workload('uid')
+    assert.equal(planned.action, 'error')
+    assert.match(planned.reason, /runAsUser is 5995/)
   })
 })

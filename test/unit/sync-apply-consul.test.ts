@@ -13,6 +13,7 @@ import type {TxnOp} from '../../src/consul/txn.js'
 import {applyGroups, applyToConsul, writeGroups} from '../../src/sync/apply-consul.js'
 import {DEFAULT_OPTIONS, type K8sState} from '../../src/sync/model.js'
 import {planToConsul} from '../../src/sync/plan.js'
+import {k8sService} from '../helpers/sync-model.js'
 
 type Answer = {status: number; body: unknown}
 let answers: Array<(ops: TxnOp[]) => Answer> = []
@@ -53,16 +54,7 @@ after(() => {
 
 function state(count: number): K8sState {
   return {
-    services: Array.from({length: count}, (_, i) => ({
-      namespace: 'ns',
-      name: `s${i}`,
-      type: 'ClusterIP',
-      annotations: {},
-      labels: {},
-      ports: [{name: 'http', port: 80}],
-      externalIPs: [],
-      loadBalancerIngress: [],
-    })),
+    services: Array.from({length: count}, (_, i) => k8sService({namespace: 'ns', name: `s${i}`})),
     endpointSlices: Array.from({length: count}, (_, i) => ({
       namespace: 'ns',
       name: `s${i}-a`,
@@ -144,18 +136,7 @@ describe('applying transactions', () => {
   it("NodePort instances go on the engine's node, registered once with external-source=kubernetes", async () => {
     reset()
     const k8s: K8sState = {
-      services: [
-        {
-          namespace: 'ns',
-          name: 'np',
-          type: 'NodePort',
-          annotations: {},
-          labels: {},
-          ports: [{name: 'http', port: 80, nodePort: 30080}],
-          externalIPs: [],
-          loadBalancerIngress: [],
-        },
-      ],
+      services: [k8sService({namespace: 'ns', name: 'np', type: 'NodePort', ports: [{name: 'http', port: 80, nodePort: 30080}]})],
       endpointSlices: [
         {namespace: 'ns', name: 'np-a', serviceName: 'np', ports: [{port: 8080}], endpoints: [{addresses: ['10.0.0.1'], nodeName: 'w1'}]},
       ],

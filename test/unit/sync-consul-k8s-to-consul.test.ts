@@ -32,6 +32,7 @@ import {
 } from '../../src/sync/model.js'
 import {planToConsul} from '../../src/sync/plan.js'
 import {consulServiceName, desiredRegistrations, serviceID} from '../../src/sync/to-consul.js'
+import {consulAfter} from '../helpers/sync-model.js'
 
 const nodeName1 = 'ip-10-11-12-13.ec2.internal'
 const nodeName2 = 'ip-10-11-12-14.ec2.internal'
@@ -123,17 +124,6 @@ function state(services: K8sService[], endpointSlices: K8sEndpointSlice[] = [], 
 
 function registrations(k8s: K8sState, extra: Partial<SyncOptions> = {}) {
   return desiredRegistrations(k8s, {...goDefaults, ...extra}).registrations
-}
-
-/** The Consul state right after a perfect apply of `k8s`. */
-function consulAfter(k8s: K8sState, options: SyncOptions): ConsulState {
-  const desired = desiredRegistrations(k8s, options).registrations
-  return {
-    nodeExists: true,
-    nodeServices: desired.map((r, index) => ({...r.service, ModifyIndex: 10 + index})),
-    nodeChecks: desired.flatMap((r) => (r.check ? [{...r.check, ServiceID: r.service.ID, ModifyIndex: 1}] : [])),
-    catalogServices: {},
-  }
 }
 
 const noConsul: ConsulState = {nodeExists: false, nodeServices: [], nodeChecks: [], catalogServices: {}}

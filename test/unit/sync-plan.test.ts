@@ -1,15 +1,15 @@
 /**
  * Planning against the current state of both sides (ownership, conflicts, no-op second
- * runs), the transaction batching, and the command-line option rules.
+ * runs) and the transaction batching of a plan.
  */
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
 import {packBatches, removalGroups, writeGroups} from '../../src/sync/apply-consul.js'
 import {DEFAULT_OPTIONS, type ConsulState, type K8sService, type K8sState, type SyncOptions} from '../../src/sync/model.js'
-import {resolveDirections, syncOptionsFrom} from '../../src/sync/options.js'
 import {planToConsul, planToK8s} from '../../src/sync/plan.js'
-import {desiredRegistrations, serviceID} from '../../src/sync/to-consul.js'
+import {serviceID} from '../../src/sync/to-consul.js'
+import {consulAfter, k8sService} from '../helpers/sync-model.js'
 
 const options: SyncOptions = {...DEFAULT_OPTIONS}
 
@@ -17,16 +17,7 @@ function k8sState(count: number, readyCount = count): K8sState {
   const services: K8sService[] = []
   const endpointSlices: K8sState['endpointSlices'] = []
   for (let i = 0; i < count; i++) {
-    services.push({
-      namespace: 'default',
-      name: `svc${i}`,
-      type: 'ClusterIP',
-      annotations: {},
-      labels: {},
-      ports: [{name: 'http', port: 80}],
-      externalIPs: [],
-      loadBalancerIngress: [],
-    })
+    services.push(k8sService({name: `svc${i}`}))
     endpointSlices.push({
       namespace: 'default',
       name: `svc${i}-x`,
@@ -38,34 +29,11 @@ function k8sState(count: number, readyCount = count): K8sState {
   return {services, endpointSlices, nodes: []}
 }
 
-/** The Consul state right after a perfect apply of `state`. */
-function consulAfter(state: K8sState, extra: Partial<ConsulState> = {}): ConsulState {
-  const desired = desiredRegistrations(state, options).registrations
-  return {
-    nodeExists: true,
-    nodeServices: desired.map((r, index) => ({...r.service, ModifyIndex: 100 + index})),
-    nodeChecks: desired.flatMap((r) => (r.check ? [{...r.check, ServiceID: r.service.ID, ModifyIndex: 1}] : [])),
-    catalogServices: {},
-    ...extra,
-  }
-}
-
 const empty: ConsulState = {nodeExists: false, nodeServices: [], nodeChecks: [], catalogServices: {}}
 
 describe('NodePort instances left on nodes named after Kubernetes nodes by an earlier consulk8s', () => {
   const npState: K8sState = {
-    services: [
-      {
-        namespace: 'default',
-        name: 'np',
-        type: 'NodePort',
-        annotations: {},
-        labels: {},
-        ports: [{name: 'http', port: 80, nodePort: 30080}],
-        externalIPs: [],
-        loadBalancerIngress: [],
-      },
-    ],
+    services: [k8sService({name: 'np', type: 'NodePort', ports: [{name: 'http', port: 80, nodePort: 30080}]})],
     endpointSlices: [
       {
         namespace: 'default',
@@ -163,14 +131,14 @@ describe('Kubernetes -> Consul against the current catalog', () => {
 
   it('a second run after a complete apply is a no-op', () => {
     const state = k8sState(5)
-    const plan = planToConsul(state, consulAfter(state), options)
+    const plan = planToConsul(state, consulAfter(state, options), options)
     assert.equal(plan.registerNode, false)
     assert.deepEqual([plan.add.length, plan.update.length, plan.remove.length, plan.unchanged], [0, 0, 0, 5])
   })
 
   it('a readiness change updates only the check', () => {
     const state = k8sState(2)
-    const consul = consulAfter(state)
+    const consul = consulAfter(state, options)
     const plan = planToConsul(k8sState(2, 1), consul, options)
     assert.equal(plan.update.length, 1)
     assert.equal(plan.update[0].checkOnly, true)
@@ -179,7 +147,7 @@ describe('Kubernetes -> Consul against the current catalog', () => {
 
   it('changed tags update the service with the ModifyIndex that was read', () => {
     const state = k8sState(1)
-    const consul = consulAfter(state)
+    const consul = consulAfter(state, options)
     state.services[0].annotations['consul.hashicorp.com/service-tags'] = 'blue'
     const plan = planToConsul(state, consul, options)
     assert.deepEqual(plan.update[0].changes, ['tags'])
@@ -192,7 +160,7 @@ describe('Kubernetes -> Consul against the current catalog', () => {
 
   it('removes only registrations carrying its own marker', () => {
     const state = k8sState(3)
-    const consul = consulAfter(state)
+    const consul = consulAfter(state, options)
     consul.nodeServices.push(
       {ID: 'manual-1', Service: 'manual', Tags: ['k8s'], Address: '10.9.9.9', Port: 1, Meta: {'external-source': 'kubernetes'}, ModifyIndex: 7},
       {ID: 'other-engine-1', Service: 'x', Tags: ['k8s'], Address: '10.9.9.8', Port: 1, Meta: {'k8s-sync-node': 'someone-else'}, ModifyIndex: 8},
@@ -210,14 +178,14 @@ describe('Kubernetes -> Consul against the current catalog', () => {
 
   it('two engines with different node names never remove each other', () => {
     const state = k8sState(2)
-    const mine = consulAfter(state)
+    const mine = consulAfter(state, options)
     const plan = planToConsul({services: [], endpointSlices: [], nodes: []}, mine, {...options, consulNodeName: 'other-sync'})
     assert.deepEqual(plan.remove, [])
   })
 
   it('an existing registration with the same ID that is not ours is a conflict, left alone', () => {
     const state = k8sState(1)
-    const consul = consulAfter(state)
+    const consul = consulAfter(state, options)
     consul.nodeServices[0].Meta = {'external-source': 'kubernetes'}
     const plan = planToConsul(state, consul, options)
     assert.equal(plan.add.length + plan.update.length + plan.remove.length, 0)
@@ -240,7 +208,7 @@ describe('a malformed annotation on a synced service keeps its registrations', (
   ]
   for (const annotations of typos) {
     it(`${Object.keys(annotations)[0]}: nothing removed, the service reported with the annotation`, () => {
-      const plan = planToConsul(broken(annotations), consulAfter(state), options)
+      const plan = planToConsul(broken(annotations), consulAfter(state, options), options)
       assert.deepEqual([plan.add.length, plan.update.length, plan.remove.length, plan.unchanged, plan.kept], [0, 0, 0, 1, 1])
       assert.equal(plan.skipped[0].source, 'default/svc0')
       assert.match(plan.skipped[0].reason, new RegExp(Object.keys(annotations)[0].replace(/[./]/g, '\\$&')))
@@ -248,7 +216,7 @@ describe('a malformed annotation on a synced service keeps its registrations', (
   }
 
   it('another service of the same name in another namespace is not kept', () => {
-    const consul = consulAfter(state)
+    const consul = consulAfter(state, options)
     consul.nodeServices.push({
       ID: 'svc0-other',
       Service: 'svc0',
@@ -265,8 +233,8 @@ describe('a malformed annotation on a synced service keeps its registrations', (
   })
 
   it('once fixed, it syncs again; once deleted, it goes', () => {
-    assert.equal(planToConsul(state, consulAfter(state), options).unchanged, 2)
-    const gone = planToConsul({...state, services: state.services.slice(1)}, consulAfter(state), options)
+    assert.equal(planToConsul(state, consulAfter(state, options), options).unchanged, 2)
+    const gone = planToConsul({...state, services: state.services.slice(1)}, consulAfter(state, options), options)
     assert.deepEqual(
       gone.remove.map((r) => r.service),
       ['svc0'],
@@ -277,35 +245,31 @@ describe('a malformed annotation on a synced service keeps its registrations', (
 describe('weights', () => {
   const lb = (weight?: string): K8sState => ({
     services: [
-      {
-        namespace: 'default',
+      k8sService({
         name: 'lb',
         type: 'LoadBalancer',
         annotations: weight ? {'consul.hashicorp.com/service-weight': weight} : {},
-        labels: {},
-        ports: [{name: 'http', port: 80}],
-        externalIPs: [],
         loadBalancerIngress: [{ip: '203.0.113.5'}],
-      },
+      }),
     ],
     endpointSlices: [],
     nodes: [],
   })
 
   it("a second run with weights is a no-op; Consul's default weights read back equal no weights", () => {
-    assert.equal(planToConsul(lb('5'), consulAfter(lb('5')), options).unchanged, 1)
-    const consul = consulAfter(lb())
+    assert.equal(planToConsul(lb('5'), consulAfter(lb('5'), options), options).unchanged, 1)
+    const consul = consulAfter(lb(), options)
     consul.nodeServices[0].Weights = {Passing: 1, Warning: 1}
     assert.equal(planToConsul(lb(), consul, options).unchanged, 1)
   })
 
   it('a changed or removed annotation updates the weights, written explicitly', () => {
-    const changed = planToConsul(lb('7'), consulAfter(lb('5')), options)
+    const changed = planToConsul(lb('7'), consulAfter(lb('5'), options), options)
     assert.deepEqual(
       changed.update.map((u) => u.changes),
       [['weights']],
     )
-    const removed = planToConsul(lb(), consulAfter(lb('5')), options)
+    const removed = planToConsul(lb(), consulAfter(lb('5'), options), options)
     assert.deepEqual(
       removed.update.map((u) => u.changes),
       [['weights']],
@@ -384,7 +348,7 @@ describe("--adopt: taking over from consul-k8s's sync-catalog", () => {
   const state = k8sState(2)
   /** Consul as sync-catalog left it: the same IDs, no marker; plus one it registered for a Service now gone. */
   function syncCatalog(): ConsulState {
-    const consul = consulAfter(state)
+    const consul = consulAfter(state, options)
     for (const service of consul.nodeServices) {
       const {['k8s-sync-node']: _marker, ...meta} = service.Meta ?? {}
       service.Meta = meta
@@ -518,28 +482,5 @@ describe('transactions', () => {
       first.map((op) => ('Service' in op ? `service ${op.Service.Verb} ${op.Service.Service.ModifyIndex}` : `check ${op.Check.Verb}`)),
       ['service cas 0', 'check set'],
     )
-  })
-})
-
-describe('options', () => {
-  it('naming a direction syncs only that one; --no-X switches one off', () => {
-    assert.deepEqual(resolveDirections(undefined, undefined), {toConsul: true, toK8s: true})
-    assert.deepEqual(resolveDirections(true, undefined), {toConsul: true, toK8s: false})
-    assert.deepEqual(resolveDirections(undefined, false), {toConsul: true, toK8s: false})
-    assert.deepEqual(resolveDirections(true, true), {toConsul: true, toK8s: true})
-  })
-
-  it('rejects contradictions with one readable message', () => {
-    assert.throws(() => syncOptionsFrom({toConsul: false, toK8s: false}), /Both sync directions are switched off/)
-    assert.throws(() => syncOptionsFrom({nodePortSyncType: 'Sometimes'}), /not one of ExternalOnly, ExternalFirst, InternalOnly/)
-    assert.throws(() => syncOptionsFrom({k8sWriteNamespace: 'Bad_NS'}), /not a valid namespace name/)
-    assert.throws(() => syncOptionsFrom({allowNamespaces: ['']}), /allows no namespace/)
-    assert.throws(() => syncOptionsFrom({consulNodeName: ' '}), /--consul-node-name is empty/)
-  })
-
-  it('an empty deny value clears the default deny list', () => {
-    assert.deepEqual(syncOptionsFrom({}).denyNamespaces, ['kube-system', 'kube-public'])
-    assert.deepEqual(syncOptionsFrom({denyNamespaces: ['']}).denyNamespaces, [])
-    assert.deepEqual(syncOptionsFrom({allowNamespaces: ['a,b', 'c']}).allowNamespaces, ['a', 'b', 'c'])
   })
 })

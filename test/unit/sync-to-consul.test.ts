@@ -8,19 +8,7 @@ import {describe, it} from 'node:test'
 
 import {DEFAULT_OPTIONS, type K8sEndpointSlice, type K8sNode, type K8sService, type SyncOptions} from '../../src/sync/model.js'
 import {desiredRegistrations, serviceID} from '../../src/sync/to-consul.js'
-
-function svc(partial: Partial<K8sService> & {name: string}): K8sService {
-  return {
-    namespace: 'default',
-    type: 'ClusterIP',
-    annotations: {},
-    labels: {},
-    ports: [{name: 'http', port: 80}],
-    externalIPs: [],
-    loadBalancerIngress: [],
-    ...partial,
-  }
-}
+import {k8sService} from '../helpers/sync-model.js'
 
 function slice(
   service: string,
@@ -53,35 +41,35 @@ describe('serviceID', () => {
 
 describe('which services are synced', () => {
   const cases: Array<{name: string; service: K8sService; extra?: Partial<SyncOptions>; synced: boolean}> = [
-    {name: 'ClusterIP by default', service: svc({name: 'a'}), synced: true},
-    {name: 'ClusterIP sync off', service: svc({name: 'a'}), extra: {syncClusterIPServices: false}, synced: false},
+    {name: 'ClusterIP by default', service: k8sService({name: 'a'}), synced: true},
+    {name: 'ClusterIP sync off', service: k8sService({name: 'a'}), extra: {syncClusterIPServices: false}, synced: false},
     {
       name: 'LoadBalancer with ClusterIP sync off',
-      service: svc({name: 'a', type: 'LoadBalancer', loadBalancerIngress: [{ip: '1.2.3.4'}]}),
+      service: k8sService({name: 'a', type: 'LoadBalancer', loadBalancerIngress: [{ip: '1.2.3.4'}]}),
       extra: {syncClusterIPServices: false},
       synced: true,
     },
-    {name: 'ExternalName never', service: svc({name: 'a', type: 'ExternalName', externalName: 'x.example.com'}), synced: false},
-    {name: 'denied namespace', service: svc({name: 'a', namespace: 'kube-system'}), synced: false},
+    {name: 'ExternalName never', service: k8sService({name: 'a', type: 'ExternalName', externalName: 'x.example.com'}), synced: false},
+    {name: 'denied namespace', service: k8sService({name: 'a', namespace: 'kube-system'}), synced: false},
     {
       name: 'deny wins over allow',
-      service: svc({name: 'a', namespace: 'team'}),
+      service: k8sService({name: 'a', namespace: 'team'}),
       extra: {allowNamespaces: ['team'], denyNamespaces: ['team']},
       synced: false,
     },
-    {name: 'not in allow list', service: svc({name: 'a', namespace: 'other'}), extra: {allowNamespaces: ['team']}, synced: false},
-    {name: 'in allow list', service: svc({name: 'a', namespace: 'team'}), extra: {allowNamespaces: ['team']}, synced: true},
-    {name: 'annotation false', service: svc({name: 'a', annotations: {'consul.hashicorp.com/service-sync': 'false'}}), synced: false},
-    {name: 'default sync off', service: svc({name: 'a'}), extra: {defaultSync: false}, synced: false},
+    {name: 'not in allow list', service: k8sService({name: 'a', namespace: 'other'}), extra: {allowNamespaces: ['team']}, synced: false},
+    {name: 'in allow list', service: k8sService({name: 'a', namespace: 'team'}), extra: {allowNamespaces: ['team']}, synced: true},
+    {name: 'annotation false', service: k8sService({name: 'a', annotations: {'consul.hashicorp.com/service-sync': 'false'}}), synced: false},
+    {name: 'default sync off', service: k8sService({name: 'a'}), extra: {defaultSync: false}, synced: false},
     {
       name: 'default sync off, annotation true',
-      service: svc({name: 'a', annotations: {'consul.hashicorp.com/service-sync': 'true'}}),
+      service: k8sService({name: 'a', annotations: {'consul.hashicorp.com/service-sync': 'true'}}),
       extra: {defaultSync: false},
       synced: true,
     },
     {
       name: 'annotation "1" (Go ParseBool)',
-      service: svc({name: 'a', annotations: {'consul.hashicorp.com/service-sync': '1'}}),
+      service: k8sService({name: 'a', annotations: {'consul.hashicorp.com/service-sync': '1'}}),
       extra: {defaultSync: false},
       synced: true,
     },
@@ -98,7 +86,7 @@ describe('which services are synced', () => {
 
 describe('instances per service type', () => {
   it('ClusterIP: one instance per endpoint address on the endpoint port, with readiness checks', () => {
-    const result = plan([svc({name: 'web'})], [slice('web', ['10.0.0.1', {ip: '10.0.0.2', ready: false}, {ip: '10.0.0.3'}])])
+    const result = plan([k8sService({name: 'web'})], [slice('web', ['10.0.0.1', {ip: '10.0.0.2', ready: false}, {ip: '10.0.0.3'}])])
     assert.equal(result.registrations.length, 3)
     const [a, b, c] = result.registrations
     assert.equal(a.service.ID, serviceID('web', '10.0.0.1'))
@@ -117,20 +105,20 @@ describe('instances per service type', () => {
   })
 
   it('ClusterIP without endpoints: nothing registered, reported as pending', () => {
-    const result = plan([svc({name: 'web'})])
+    const result = plan([k8sService({name: 'web'})])
     assert.equal(result.registrations.length, 0)
     assert.deepEqual(result.pending, ['default/web: no endpoints'])
   })
 
   it('duplicate addresses across slices register once', () => {
     const second = {...slice('web', ['10.0.0.1']), name: 'web-def'}
-    const result = plan([svc({name: 'web'})], [slice('web', ['10.0.0.1']), second])
+    const result = plan([k8sService({name: 'web'})], [slice('web', ['10.0.0.1']), second])
     assert.equal(result.registrations.length, 1)
   })
 
   it('LoadBalancer: one instance per ingress IP or hostname on the service port, no check', () => {
     const result = plan([
-      svc({
+      k8sService({
         name: 'lb',
         type: 'LoadBalancer',
         ports: [{name: 'https', port: 443, nodePort: 30443}],
@@ -147,12 +135,12 @@ describe('instances per service type', () => {
   })
 
   it('LoadBalancer without an address yet is pending', () => {
-    const result = plan([svc({name: 'lb', type: 'LoadBalancer'})])
+    const result = plan([k8sService({name: 'lb', type: 'LoadBalancer'})])
     assert.deepEqual(result.pending, ['default/lb: no load balancer address yet'])
   })
 
   it('external IPs win on any type', () => {
-    const result = plan([svc({name: 'ext', externalIPs: ['198.51.100.1', '198.51.100.2']})], [slice('ext', ['10.0.0.1'])])
+    const result = plan([k8sService({name: 'ext', externalIPs: ['198.51.100.1', '198.51.100.2']})], [slice('ext', ['10.0.0.1'])])
     assert.deepEqual(
       result.registrations.map((r) => [r.service.Address, r.service.Port]),
       [
@@ -172,7 +160,7 @@ describe('instances per service type', () => {
     },
     {name: 'n2', addresses: [{type: 'InternalIP', address: '192.168.0.2'}]},
   ]
-  const nodePort = svc({name: 'np', type: 'NodePort', ports: [{name: 'http', port: 80, nodePort: 30080}]})
+  const nodePort = k8sService({name: 'np', type: 'NodePort', ports: [{name: 'http', port: 80, nodePort: 30080}]})
   const nodeSlice = slice('np', [
     {ip: '10.0.0.1', node: 'n1'},
     {ip: '10.0.0.2', node: 'n1', ready: false},
@@ -205,7 +193,7 @@ describe('instances per service type', () => {
       {addresses: ['10.0.0.2'], ready: true},
     ]
     const withSlices = (type: string) =>
-      plan([svc({name: 'web', type, ports: [{name: 'http', port: 80, nodePort: 30080}]})], [{...slice('web', []), endpoints}], {}, nodes)
+      plan([k8sService({name: 'web', type, ports: [{name: 'http', port: 80, nodePort: 30080}]})], [{...slice('web', []), endpoints}], {}, nodes)
     const extra = (meta: Record<string, string> | null) =>
       Object.fromEntries(Object.entries(meta ?? {}).filter(([key]) => key.startsWith('external-k8s-') && key !== 'external-k8s-ns'))
     const clusterIP = withSlices('ClusterIP').registrations
@@ -251,7 +239,7 @@ describe('names, tags, meta, ports from annotations', () => {
   it('name, k8s tag, meta and port meta by default', () => {
     const result = plan(
       [
-        svc({
+        k8sService({
           name: 'web',
           ports: [
             {name: 'http', port: 80},
@@ -274,7 +262,7 @@ describe('names, tags, meta, ports from annotations', () => {
   })
 
   it('prefix and namespace suffix', () => {
-    const result = plan([svc({name: 'web', namespace: 'shop'})], [slice('web', ['10.0.0.1'], undefined, 'shop')], {
+    const result = plan([k8sService({name: 'web', namespace: 'shop'})], [slice('web', ['10.0.0.1'], undefined, 'shop')], {
       consulServicePrefix: 'k-',
       addK8sNamespaceSuffix: true,
     })
@@ -282,7 +270,7 @@ describe('names, tags, meta, ports from annotations', () => {
   })
 
   it('service-name annotation wins, without prefix or suffix', () => {
-    const result = plan([svc({name: 'web', annotations: {'consul.hashicorp.com/service-name': ' frontend '}})], [slice('web', ['10.0.0.1'])], {
+    const result = plan([k8sService({name: 'web', annotations: {'consul.hashicorp.com/service-name': ' frontend '}})], [slice('web', ['10.0.0.1'])], {
       consulServicePrefix: 'k-',
       addK8sNamespaceSuffix: true,
     })
@@ -292,7 +280,7 @@ describe('names, tags, meta, ports from annotations', () => {
 
   it('tags: comma separated, trimmed, escaped commas, k8s first and not repeated', () => {
     const result = plan(
-      [svc({name: 'web', annotations: {'consul.hashicorp.com/service-tags': 'primary, v1 ,a\\,b,k8s'}})],
+      [k8sService({name: 'web', annotations: {'consul.hashicorp.com/service-tags': 'primary, v1 ,a\\,b,k8s'}})],
       [slice('web', ['10.0.0.1'])],
     )
     assert.deepEqual(result.registrations[0].service.Tags, ['k8s', 'primary', 'v1', 'a,b'])
@@ -304,7 +292,7 @@ describe('names, tags, meta, ports from annotations', () => {
       endpoints: [{addresses: ['10.0.0.1'], ready: true, nodeName: 'n1', zone: 'z1', targetRef: {kind: 'Pod', name: 'web-0'}}],
     }
     const result = plan(
-      [svc({name: 'web', annotations: {'consul.hashicorp.com/service-meta-version': 'v2', 'consul.hashicorp.com/service-meta-team': 'shop'}})],
+      [k8sService({name: 'web', annotations: {'consul.hashicorp.com/service-meta-version': 'v2', 'consul.hashicorp.com/service-meta-team': 'shop'}})],
       [endpoints],
     )
     const meta = result.registrations[0].service.Meta ?? {}
@@ -326,7 +314,7 @@ describe('names, tags, meta, ports from annotations', () => {
   ]
   it('service-port by name picks that endpoint port', () => {
     const result = plan(
-      [svc({name: 'web', ports, annotations: {'consul.hashicorp.com/service-port': 'admin'}})],
+      [k8sService({name: 'web', ports, annotations: {'consul.hashicorp.com/service-port': 'admin'}})],
       [slice('web', ['10.0.0.1'], twoPorts)],
     )
     assert.equal(result.registrations[0].service.Port, 9900)
@@ -334,7 +322,7 @@ describe('names, tags, meta, ports from annotations', () => {
 
   it('service-port by number is used as is', () => {
     const result = plan(
-      [svc({name: 'web', ports, annotations: {'consul.hashicorp.com/service-port': '7000'}})],
+      [k8sService({name: 'web', ports, annotations: {'consul.hashicorp.com/service-port': '7000'}})],
       [slice('web', ['10.0.0.1'], twoPorts)],
     )
     assert.equal(result.registrations[0].service.Port, 7000)
@@ -342,7 +330,7 @@ describe('names, tags, meta, ports from annotations', () => {
 
   it('service-port by name on a LoadBalancer picks the service port', () => {
     const result = plan([
-      svc({
+      k8sService({
         name: 'lb',
         type: 'LoadBalancer',
         ports,
@@ -356,7 +344,7 @@ describe('names, tags, meta, ports from annotations', () => {
 
 describe('fallbacks consul-k8s makes: a warning, the service syncs', () => {
   it('service-port naming no port of the service: the first port, with a warning', () => {
-    const np = svc({
+    const np = k8sService({
       name: 'np',
       type: 'NodePort',
       ports: [
@@ -365,7 +353,7 @@ describe('fallbacks consul-k8s makes: a warning, the service syncs', () => {
       ],
       annotations: {'consul.hashicorp.com/service-port': 'htp'},
     })
-    const web = svc({name: 'web', annotations: {'consul.hashicorp.com/service-port': 'htp'}})
+    const web = k8sService({name: 'web', annotations: {'consul.hashicorp.com/service-port': 'htp'}})
     const result = plan([np, web], [slice('np', [{ip: '10.0.0.1', node: 'n1'}]), slice('web', ['10.0.0.2'], [{name: 'http', port: 8080}])], {}, [
       {name: 'n1', addresses: [{type: 'InternalIP', address: '192.168.0.1'}]},
     ])
@@ -398,8 +386,8 @@ describe('fallbacks consul-k8s makes: a warning, the service syncs', () => {
     it(`service-weight "${raw}" on LoadBalancer and external-IP instances: ${expected ?? 'a warning, default weights'}`, () => {
       const annotations = {'consul.hashicorp.com/service-weight': raw}
       const result = plan([
-        svc({name: 'lb', type: 'LoadBalancer', loadBalancerIngress: [{ip: '203.0.113.5'}], annotations}),
-        svc({name: 'ext', externalIPs: ['198.51.100.1'], annotations}),
+        k8sService({name: 'lb', type: 'LoadBalancer', loadBalancerIngress: [{ip: '203.0.113.5'}], annotations}),
+        k8sService({name: 'ext', externalIPs: ['198.51.100.1'], annotations}),
       ])
       assert.deepEqual(
         result.registrations.map((r) => r.service.Weights?.Passing),
@@ -413,7 +401,7 @@ describe('fallbacks consul-k8s makes: a warning, the service syncs', () => {
   }
 
   it('service-weight is ignored on endpoint-backed instances, as consul-k8s', () => {
-    const result = plan([svc({name: 'web', annotations: {'consul.hashicorp.com/service-weight': '5'}})], [slice('web', ['10.0.0.1'])])
+    const result = plan([k8sService({name: 'web', annotations: {'consul.hashicorp.com/service-weight': '5'}})], [slice('web', ['10.0.0.1'])])
     assert.equal(result.registrations[0].service.Weights, undefined)
     assert.deepEqual(result.warnings, [])
   })
@@ -447,7 +435,7 @@ describe('malformed annotations: reported and skipped, the rest syncs', () => {
   for (const c of malformed) {
     it(c.name, () => {
       const result = plan(
-        [svc({name: 'bad', annotations: c.annotations}), svc({name: 'good'})],
+        [k8sService({name: 'bad', annotations: c.annotations}), k8sService({name: 'good'})],
         [slice('bad', ['10.0.0.1']), slice('good', ['10.0.0.2'])],
       )
       assert.equal(result.skipped.length, 1)
@@ -466,19 +454,19 @@ describe('malformed annotations: reported and skipped, the rest syncs', () => {
 
   it('held under both the default and the annotated name', () => {
     const result = plan([
-      svc({name: 'bad', annotations: {'consul.hashicorp.com/service-name': 'renamed', 'consul.hashicorp.com/service-sync': 'yes'}}),
+      k8sService({name: 'bad', annotations: {'consul.hashicorp.com/service-name': 'renamed', 'consul.hashicorp.com/service-sync': 'yes'}}),
     ])
     assert.deepEqual(result.held, [{namespace: 'default', names: ['bad', 'renamed']}])
   })
 
   it('a malformed annotation on a service that is not selected is not reported', () => {
-    const result = plan([svc({name: 'bad', namespace: 'kube-system', annotations: {'consul.hashicorp.com/service-port': 'nope'}})])
+    const result = plan([k8sService({name: 'bad', namespace: 'kube-system', annotations: {'consul.hashicorp.com/service-port': 'nope'}})])
     assert.deepEqual(result.skipped, [])
   })
 
   it('two services producing the same registration: the second is reported as a conflict', () => {
-    const a = svc({name: 'a', annotations: {'consul.hashicorp.com/service-name': 'shared'}, externalIPs: ['198.51.100.7']})
-    const b = svc({name: 'b', annotations: {'consul.hashicorp.com/service-name': 'shared'}, externalIPs: ['198.51.100.7']})
+    const a = k8sService({name: 'a', annotations: {'consul.hashicorp.com/service-name': 'shared'}, externalIPs: ['198.51.100.7']})
+    const b = k8sService({name: 'b', annotations: {'consul.hashicorp.com/service-name': 'shared'}, externalIPs: ['198.51.100.7']})
     const result = plan([b, a])
     assert.deepEqual(
       result.registrations.map((r) => r.source),
