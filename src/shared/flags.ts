@@ -48,7 +48,7 @@ export const kubeFlags = {
   }),
   'request-timeout': Flags.string({
     description:
-      'How long a single Kubernetes or Consul request may take, connection included, before it is given up (e.g. 10s, 1m; 0: no limit), as kubectl takes it.',
+      'How long a single Kubernetes or Consul request may take, connection included, before it is given up (e.g. 10s, 1m, or whole seconds as 30; 0: no limit), as kubectl takes it.',
     default: '30s',
     helpGroup: 'GLOBAL',
   }),

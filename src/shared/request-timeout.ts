@@ -23,14 +23,19 @@ export function setRequestTimeoutMs(ms: number): void {
   current = ms
 }
 
-/** "0" (no limit) or a duration such as 10s, 1m. */
+/**
+ * As kubectl (client-go's clientcmd.ParseTimeout) takes it: "0" (no limit), a whole number of
+ * seconds ("30"), or a duration such as 10s, 1m. The one flag where a bare number has a unit
+ * by convention: kubectl users type it that way.
+ */
 export function parseRequestTimeout(text: string): number {
   if (/^0+(\.0+)?(ms|s|m|h)?$/.test(text.trim())) return 0
+  if (/^\d+$/.test(text.trim())) return Number(text.trim()) * 1000
   try {
     return parseDuration(text, '--request-timeout')
   } catch (error) {
     throw new UserError(`Invalid --request-timeout "${text}".`, {
-      hint: 'Use a duration such as 10s or 1m, or 0 for no limit (as kubectl takes it).',
+      hint: 'Use seconds (30), a duration such as 10s or 1m, or 0 for no limit (as kubectl takes it).',
       cause: error,
     })
   }
