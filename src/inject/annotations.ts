@@ -44,6 +44,10 @@ export const ANNOTATIONS = {
   userVolume: 'consul.hashicorp.com/consul-sidecar-user-volume',
   userVolumeMount: 'consul.hashicorp.com/consul-sidecar-user-volume-mount',
   originalPod: 'consul.hashicorp.com/original-pod',
+  /** The injector's version: the endpoints controller registers only pods whose version is consul-dataplane era (1.0.0+). */
+  consulK8sVersion: 'consul.hashicorp.com/consul-k8s-version',
+  legacyConsulK8sVersion: 'consul.hashicorp.com/connect-k8s-version',
+  dualStack: 'consul.hashicorp.com/dual-stack',
   enableMetrics: 'consul.hashicorp.com/enable-metrics',
   enableMetricsMerging: 'consul.hashicorp.com/enable-metrics-merging',
 } as const

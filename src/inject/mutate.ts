@@ -28,7 +28,7 @@ import {
   type ServicePort,
   type Upstream,
 } from './annotations.js'
-import type {InjectSettings} from './settings.js'
+import {DEFAULT_IMAGES, type InjectSettings} from './settings.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export type Json = Record<string, any>
@@ -216,7 +216,7 @@ export function mutatePodTemplate(input: PodTemplate, settings: InjectSettings, 
   addVolumes(spec, settings, resolved, summary)
   addUpstreamEnv(spec, resolved, summary)
   addProxies(original, spec, settings, resolved, summary)
-  markInjected(template, original, userContainers, resolved, summary)
+  markInjected(template, original, userContainers, settings, resolved, summary)
 
   if (settings.acls && !resolved.multiPort && spec.automountServiceAccountToken === false && !findTokenMount(original.spec ?? {})) {
     summary.warnings.push('with ACLs the injected containers log in with the service account token, but automountServiceAccountToken is false')
@@ -309,7 +309,14 @@ function addProxies(original: PodTemplate, spec: Json, settings: InjectSettings,
  * original-pod annotation the endpoints controller reads), and with transparent proxy the
  * probes rewritten through the proxy.
  */
-function markInjected(template: PodTemplate, original: PodTemplate, userContainers: Json[], resolved: Resolved, summary: MutationSummary): void {
+function markInjected(
+  template: PodTemplate,
+  original: PodTemplate,
+  userContainers: Json[],
+  settings: InjectSettings,
+  resolved: Resolved,
+  summary: MutationSummary,
+): void {
   const meta = template.metadata!
   meta.annotations = {...resolved.annotations, [ANNOTATIONS.injectStatus]: INJECTED}
   if (resolved.tproxy) meta.annotations[ANNOTATIONS.transparentProxyStatus] = 'enabled'
@@ -317,7 +324,22 @@ function markInjected(template: PodTemplate, original: PodTemplate, userContaine
 
   // As the webhook: always, the pod as it was before the mutation (the endpoints controller reads its probes).
   meta.annotations[ANNOTATIONS.originalPod] = JSON.stringify(originalPodJson(original))
+  // Without a version the endpoints controller takes the pod for a pre-dataplane one and never registers it.
+  const version = consulK8sVersion(settings.consulK8sImage)
+  meta.annotations[ANNOTATIONS.legacyConsulK8sVersion] = version
+  meta.annotations[ANNOTATIONS.consulK8sVersion] = version
+  meta.annotations[ANNOTATIONS.dualStack] = 'false'
   if (resolved.tproxy && resolved.overwriteProbes) summary.probesRewritten = rewriteProbes(userContainers)
+}
+
+/**
+ * The consul-k8s version the webhook writes (its GetHumanVersion, "v1.9.11"): the tag of the
+ * connect-init image when it is a version, else the version of the default image.
+ */
+export function consulK8sVersion(image: string): string {
+  const tag = /^[^@]*:([^:/@]+)$/.exec(image)?.[1]
+  const version = tag && /^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.+-]*)?$/.test(tag) ? tag : DEFAULT_IMAGES.consulK8s.split(':')[1]
+  return version.startsWith('v') ? version : `v${version}`
 }
 
 function checkClashes(spec: Json, resolved: Resolved): void {
