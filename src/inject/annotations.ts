@@ -97,10 +97,10 @@ export function boolAnnotation(annotations: Annotations, key: string, options: {
   throw new AnnotationError(key, raw, `annotation ${key}: "${raw}" is not a boolean (use "true" or "false")`)
 }
 
-/** A non-negative integer annotation (seconds, counts); undefined when absent. */
+/** A non-negative integer annotation (seconds, counts) as strconv.ParseUint reads it (digits only); undefined when absent. */
 export function uintAnnotation(annotations: Annotations, key: string): number | undefined {
   if (!(key in annotations)) return undefined
-  const raw = annotations[key].trim()
+  const raw = annotations[key]
   if (!/^\d+$/.test(raw)) {
     throw new AnnotationError(key, annotations[key], `annotation ${key}: "${annotations[key]}" is not a non-negative integer`)
   }

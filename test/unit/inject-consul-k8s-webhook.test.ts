@@ -139,6 +139,7 @@ describe('consul_dataplane_sidecar_test.go: TestHandlerConsulDataplaneSidecar_Co
   for (const [name, value] of [
     ['default settings, invalid concurrency annotation negative number', '-42'],
     ['default settings, not-parseable concurrency annotation', 'not-int'],
+    ['a padded value (strconv.ParseUint does not trim)', ' 42'],
   ]) {
     it(name, () => {
       const error = thrown(AnnotationError, () => sidecar({[ANNOTATIONS.service]: 'foo', [ANNOTATIONS.envoyConcurrency]: value}))
