@@ -44,6 +44,10 @@ export const ANNOTATIONS = {
   userVolume: 'consul.hashicorp.com/consul-sidecar-user-volume',
   userVolumeMount: 'consul.hashicorp.com/consul-sidecar-user-volume-mount',
   originalPod: 'consul.hashicorp.com/original-pod',
+  /** The injector's version: the endpoints controller registers only pods whose version is consul-dataplane era (1.0.0+). */
+  consulK8sVersion: 'consul.hashicorp.com/consul-k8s-version',
+  legacyConsulK8sVersion: 'consul.hashicorp.com/connect-k8s-version',
+  dualStack: 'consul.hashicorp.com/dual-stack',
   enableMetrics: 'consul.hashicorp.com/enable-metrics',
   enableMetricsMerging: 'consul.hashicorp.com/enable-metrics-merging',
 } as const
@@ -93,10 +97,10 @@ export function boolAnnotation(annotations: Annotations, key: string, options: {
   throw new AnnotationError(key, raw, `annotation ${key}: "${raw}" is not a boolean (use "true" or "false")`)
 }
 
-/** A non-negative integer annotation (seconds, counts); undefined when absent. */
+/** A non-negative integer annotation (seconds, counts) as strconv.ParseUint reads it (digits only); undefined when absent. */
 export function uintAnnotation(annotations: Annotations, key: string): number | undefined {
   if (!(key in annotations)) return undefined
-  const raw = annotations[key].trim()
+  const raw = annotations[key]
   if (!/^\d+$/.test(raw)) {
     throw new AnnotationError(key, annotations[key], `annotation ${key}: "${annotations[key]}" is not a non-negative integer`)
   }

@@ -20,6 +20,7 @@ import {
   parseServicePorts,
   parseUpstreams,
   portListAnnotation,
+  resolvePort,
   quantityAnnotation,
   uidListAnnotation,
   uintAnnotation,
@@ -27,7 +28,7 @@ import {
   type ServicePort,
   type Upstream,
 } from './annotations.js'
-import type {InjectSettings} from './settings.js'
+import {DEFAULT_IMAGES, type InjectSettings} from './settings.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export type Json = Record<string, any>
@@ -100,6 +101,8 @@ export interface MutationResult {
 
 interface Resolved {
   annotations: Annotations
+  /** The metrics switches that are on (enable-metrics, enable-metrics-merging): reported, not applied. */
+  metrics: string[]
   services: string[]
   ports: ServicePort[]
   upstreams: Upstream[]
@@ -109,6 +112,8 @@ interface Resolved {
   lifecycle: boolean
   dataplaneAsSidecar: boolean
   useProxyHealthCheck: boolean
+  /** The sidecar-proxy-lifecycle-graceful-port annotation resolved (a number or a container port name), if set. */
+  gracefulPort?: number
 }
 
 /** Reads and validates everything the mutation depends on before anything is changed. */
@@ -139,14 +144,13 @@ function resolve(template: PodTemplate, settings: InjectSettings, context: Mutat
       `multi-port pods (${ANNOTATIONS.service}: "${annotations[ANNOTATIONS.service]}") cannot use transparent proxy; set ${ANNOTATIONS.transparentProxy}: "false" on the pod template`,
     )
   }
-  if (multiPort) {
-    for (const key of [ANNOTATIONS.enableMetrics, ANNOTATIONS.enableMetricsMerging]) {
-      if (boolAnnotation(annotations, key)) {
-        throw new AnnotationError(key, annotations[key], `multi-port pods cannot use metrics; remove ${key} or set it to "false"`)
-      }
-    }
+  // The webhook refuses a malformed metrics switch even where metrics are not applied.
+  const metrics = [ANNOTATIONS.enableMetrics, ANNOTATIONS.enableMetricsMerging].filter((key) => boolAnnotation(annotations, key))
+  if (multiPort && metrics.length > 0) {
+    throw new AnnotationError(metrics[0], annotations[metrics[0]], `multi-port pods cannot use metrics; remove ${metrics[0]} or set it to "false"`)
   }
   return {
+    metrics,
     annotations,
     services,
     ports,
@@ -158,7 +162,20 @@ function resolve(template: PodTemplate, settings: InjectSettings, context: Mutat
     dataplaneAsSidecar: boolAnnotation(annotations, ANNOTATIONS.dataplaneAsSidecar, {emptyIsAbsent: true}) ?? settings.dataplaneAsSidecar.enabled,
     // The webhook treats an unparsable value as false here.
     useProxyHealthCheck: safeBool(annotations, ANNOTATIONS.useProxyHealthCheck),
+    gracefulPort: gracefulPortAnnotation(annotations, containers),
   }
+}
+
+/** The graceful port as the webhook's DetermineAndValidatePort reads it: a port number or a container port name, unprivileged. */
+function gracefulPortAnnotation(annotations: Annotations, containers: Json[]): number | undefined {
+  const key = ANNOTATIONS.lifecycleGracefulPort
+  const raw = annotations[key]
+  if (raw === undefined || raw === '') return undefined
+  const port = resolvePort(containers, raw)
+  if (port === undefined || port < 1024) {
+    throw new AnnotationError(key, raw, `annotation ${key}: "${raw}" is not an unprivileged port (1024-65535) or the name of one`)
+  }
+  return port
 }
 
 function safeBool(annotations: Annotations, key: string): boolean {
@@ -199,14 +216,13 @@ export function mutatePodTemplate(input: PodTemplate, settings: InjectSettings, 
   addVolumes(spec, settings, resolved, summary)
   addUpstreamEnv(spec, resolved, summary)
   addProxies(original, spec, settings, resolved, summary)
-  markInjected(template, original, userContainers, resolved, summary)
+  markInjected(template, original, userContainers, settings, resolved, summary)
 
   if (settings.acls && !resolved.multiPort && spec.automountServiceAccountToken === false && !findTokenMount(original.spec ?? {})) {
     summary.warnings.push('with ACLs the injected containers log in with the service account token, but automountServiceAccountToken is false')
   }
-  for (const key of [ANNOTATIONS.enableMetrics, ANNOTATIONS.enableMetricsMerging]) {
-    if (safeBool(resolved.annotations, key))
-      summary.warnings.push(`${key} is not applied by consulk8s inject (no metrics ports or Prometheus annotations are added)`)
+  for (const key of resolved.metrics) {
+    summary.warnings.push(`${key} is not applied by consulk8s inject (no metrics ports or Prometheus annotations are added)`)
   }
   return {template, summary}
 }
@@ -289,20 +305,41 @@ function addProxies(original: PodTemplate, spec: Json, settings: InjectSettings,
 }
 
 /**
- * The injected marks (status annotation and label, transparent-proxy status, managed-by), and
- * with transparent proxy the probes rewritten through the proxy, their original ports kept in
- * the original-pod annotation the endpoints controller reads.
+ * The injected marks (status annotation and label, transparent-proxy status, managed-by, the
+ * original-pod annotation the endpoints controller reads), and with transparent proxy the
+ * probes rewritten through the proxy.
  */
-function markInjected(template: PodTemplate, original: PodTemplate, userContainers: Json[], resolved: Resolved, summary: MutationSummary): void {
+function markInjected(
+  template: PodTemplate,
+  original: PodTemplate,
+  userContainers: Json[],
+  settings: InjectSettings,
+  resolved: Resolved,
+  summary: MutationSummary,
+): void {
   const meta = template.metadata!
   meta.annotations = {...resolved.annotations, [ANNOTATIONS.injectStatus]: INJECTED}
   if (resolved.tproxy) meta.annotations[ANNOTATIONS.transparentProxyStatus] = 'enabled'
   meta.labels = {...meta.labels, [LABELS.injectStatus]: INJECTED, [LABELS.managedBy]: INJECT_MANAGED_BY_VALUE}
 
-  if (resolved.tproxy && resolved.overwriteProbes) {
-    summary.probesRewritten = rewriteProbes(userContainers)
-    if (summary.probesRewritten.length > 0) meta.annotations[ANNOTATIONS.originalPod] = JSON.stringify(originalPodJson(original))
-  }
+  // As the webhook: always, the pod as it was before the mutation (the endpoints controller reads its probes).
+  meta.annotations[ANNOTATIONS.originalPod] = JSON.stringify(originalPodJson(original))
+  // Without a version the endpoints controller takes the pod for a pre-dataplane one and never registers it.
+  const version = consulK8sVersion(settings.consulK8sImage)
+  meta.annotations[ANNOTATIONS.legacyConsulK8sVersion] = version
+  meta.annotations[ANNOTATIONS.consulK8sVersion] = version
+  meta.annotations[ANNOTATIONS.dualStack] = 'false'
+  if (resolved.tproxy && resolved.overwriteProbes) summary.probesRewritten = rewriteProbes(userContainers)
+}
+
+/**
+ * The consul-k8s version the webhook writes (its GetHumanVersion, "v1.9.11"): the tag of the
+ * connect-init image when it is a version, else the version of the default image.
+ */
+export function consulK8sVersion(image: string): string {
+  const tag = /^[^@]*:([^:/@]+)$/.exec(image)?.[1]
+  const version = tag && /^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.+-]*)?$/.test(tag) ? tag : DEFAULT_IMAGES.consulK8s.split(':')[1]
+  return version.startsWith('v') ? version : `v${version}`
 }
 
 function checkClashes(spec: Json, resolved: Resolved): void {
@@ -588,7 +625,7 @@ function sidecarContainer(spec: Json, settings: InjectSettings, resolved: Resolv
       ['timeoutSeconds', ANNOTATIONS.probeTimeout, probe.timeoutSeconds],
     ] as const) {
       // Zero means "not set" for the webhook.
-      const value = uintAnnotation(annotations, key) ?? fallback
+      const value = key in annotations ? atoiOrZero(annotations[key]) : fallback
       if (value > 0) startupProbe[field] = value
     }
     container.startupProbe = startupProbe
@@ -596,8 +633,15 @@ function sidecarContainer(spec: Json, settings: InjectSettings, resolved: Resolv
   return container
 }
 
+/** A seconds/count annotation read as the webhook does (strconv.Atoi, errors ignored): unparsable or negative is 0, "not set". */
 function positiveOrZero(annotations: Annotations, key: string): number {
-  return uintAnnotation(annotations, key) ?? 0
+  return key in annotations ? atoiOrZero(annotations[key]) : 0
+}
+
+function atoiOrZero(raw: string): number {
+  if (!/^[+-]?\d+$/.test(raw)) return 0
+  const value = Number(raw)
+  return value > 0 && value <= 2 ** 31 - 1 ? value : 0
 }
 
 function sidecarArgs(settings: InjectSettings, resolved: Resolved, service: {index: number; name: string} | undefined, tokenFile?: string): string[] {
@@ -630,20 +674,7 @@ function sidecarArgs(settings: InjectSettings, resolved: Resolved, service: {ind
   if (service) args.push(`-envoy-admin-bind-port=${19000 + index}`)
 
   const lifecycle = settings.lifecycle
-  const gracefulPortRaw = annotations[ANNOTATIONS.lifecycleGracefulPort]
-  let gracefulPort = lifecycle.gracefulPort
-  if (gracefulPortRaw !== undefined && gracefulPortRaw !== '') {
-    const port = Number(gracefulPortRaw)
-    if (!/^\d+$/.test(gracefulPortRaw) || port < 1024 || port > 65535) {
-      throw new AnnotationError(
-        ANNOTATIONS.lifecycleGracefulPort,
-        gracefulPortRaw,
-        `annotation ${ANNOTATIONS.lifecycleGracefulPort}: "${gracefulPortRaw}" is not an unprivileged port (1024-65535)`,
-      )
-    }
-    gracefulPort = port
-  }
-  args.push(`-graceful-port=${gracefulPort + index}`)
+  args.push(`-graceful-port=${(resolved.gracefulPort ?? lifecycle.gracefulPort) + index}`)
   if (resolved.lifecycle) {
     if (boolAnnotation(annotations, ANNOTATIONS.lifecycleDrainListeners, {emptyIsAbsent: true}) ?? lifecycle.drainListeners) {
       args.push('-shutdown-drain-listeners')

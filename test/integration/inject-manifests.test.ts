@@ -114,6 +114,48 @@ spec:
           image: busybox
 `
 
+/** Behaviours of consul-k8s's webhook test tables that consulk8s follows since they were ported (inject-consul-k8s-webhook.test.ts). */
+const WEBHOOK_TABLE_CASES = `
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: graceful
+spec:
+  selector: {matchLabels: {app: graceful}}
+  template:
+    metadata:
+      labels: {app: graceful}
+      annotations:
+        consul.hashicorp.com/connect-inject: "true"
+        consul.hashicorp.com/sidecar-proxy-lifecycle-graceful-port: drain
+        consul.hashicorp.com/enable-metrics: "true" # enable-metrics
+    spec:
+      containers:
+        - name: app
+          image: nginx
+          ports: [{name: http, containerPort: 8080}, {name: drain, containerPort: 21500}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: native
+spec:
+  selector: {matchLabels: {app: native}}
+  template:
+    metadata:
+      labels: {app: native}
+      annotations:
+        consul.hashicorp.com/connect-inject: "true"
+        consul.hashicorp.com/enable-consul-dataplane-as-sidecar: "true"
+        consul.hashicorp.com/sidecar-probe-period-seconds: invalid
+        consul.hashicorp.com/sidecar-probe-check-timeout-seconds: "0"
+        consul.hashicorp.com/sidecar-probe-failure-threshold: "6"
+    spec:
+      containers:
+        - name: app
+          image: busybox
+`
+
 describe('inject -f (manifests, offline) and validity against the real API server', () => {
   let env: TestEnvState
   let work: string
@@ -283,6 +325,39 @@ describe('inject -f (manifests, offline) and validity against the real API serve
     const plugin = await runCli(['inject', '--kubeconfig', pluginConfig, '--context', 'dc1', '--dry-run'], guarded)
     assert.equal(plugin.exitCode, 1)
     assert.match(plugin.stderr, /@kubernetes\/client-node was imported/)
+  })
+
+  it("applies consul-k8s's webhook test-table behaviours validly: original-pod, a named graceful port, lenient probe counts; refuses a malformed enable-metrics", async () => {
+    const result = await runCli(['inject', '-f', '-'], {input: WEBHOOK_TABLE_CASES})
+    assert.equal(result.exitCode, 0, result.stderr)
+    const [named, native] = parseAllDocuments(result.stdout).map((doc) => doc.toJS())
+    const template = named.spec.template
+    // TestHandlerHandle/TestHandlerDefaultAnnotations: original-pod is set even with no probe to rewrite.
+    const original = JSON.parse(template.metadata.annotations['consul.hashicorp.com/original-pod'])
+    assert.deepEqual(
+      original.spec.containers.map((container: {name: string}) => container.name),
+      ['app'],
+    )
+    assert.equal(original.metadata.annotations['consul.hashicorp.com/connect-service-port'], undefined, 'the pod before defaulting')
+    // The endpoints controller registers only pods whose consul-k8s-version is 1.0.0 or later.
+    assert.equal(template.metadata.annotations['consul.hashicorp.com/consul-k8s-version'], 'v1.9.11')
+    // TestCommonDetermineAndValidatePort/"Gets the value of the named port": the graceful port names a container port.
+    const sidecar = template.spec.containers.find((container: {name: string}) => container.name === 'consul-dataplane')
+    assert.ok(sidecar.args.includes('-graceful-port=21500'), sidecar.args.join(' '))
+    // TestMeshWebhook_getSidecarProbe*: "invalid" and "0" leave the field out; a number overrides the default.
+    const probe = native.spec.template.spec.initContainers.find((container: {name: string}) => container.name === 'consul-dataplane').startupProbe
+    assert.deepEqual(probe, {
+      exec: {command: ['/usr/local/bin/consul-dataplane', '-check-proxy-health']},
+      initialDelaySeconds: 1,
+      failureThreshold: 6,
+    })
+    await serverAccepts(result.stdout)
+
+    // TestAddRedirectTrafficConfig/"metrics enabled with incorrect annotation": refused, nothing written.
+    const metrics = await runCli(['inject', '-f', '-'], {input: WEBHOOK_TABLE_CASES.replace('"true" # enable-metrics', 'maybe')})
+    assert.equal(metrics.exitCode, 1)
+    assert.doesNotMatch(metrics.stdout, /apiVersion/)
+    assert.match(metrics.stderr, /✗ Deployment default\/graceful: annotation consul\.hashicorp\.com\/enable-metrics: "maybe" is not a boolean/)
   })
 
   it('rejects cluster flags in manifest mode with one readable line', async () => {
