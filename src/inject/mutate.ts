@@ -333,7 +333,7 @@ function markInjected(
 }
 
 /**
- * The consul-k8s version the webhook writes (its GetHumanVersion, "v1.9.11"): the tag of the
+ * The consul-k8s version the webhook writes (its GetHumanVersion, "v2.0.3"): the tag of the
  * connect-init image when it is a version, else the version of the default image.
  */
 export function consulK8sVersion(image: string): string {

@@ -53,8 +53,8 @@ export interface InjectSettings {
 
 /** consul-k8s 1.9.x (Consul 1.22, the line the test environment runs). */
 export const DEFAULT_IMAGES = {
-  consulK8s: 'hashicorp/consul-k8s-control-plane:1.9.11',
-  dataplane: 'hashicorp/consul-dataplane:1.9.11',
+  consulK8s: 'hashicorp/consul-k8s-control-plane:2.0.3',
+  dataplane: 'hashicorp/consul-dataplane:2.0.3',
 } as const
 
 export const DEFAULT_CONSUL_ADDRESS = 'consul-server.consul.svc'
@@ -125,7 +125,7 @@ export function buildSettings(input: SettingsInput): InjectSettings {
   ] as const) {
     if (value !== undefined && (value.trim() === '' || /\s/.test(value))) {
       throw new UserError(`${flag} "${value}" is not a container image reference.`, {
-        hint: 'Pass an image such as hashicorp/consul-dataplane:1.9.11.',
+        hint: 'Pass an image such as hashicorp/consul-dataplane:2.0.3.',
       })
     }
   }

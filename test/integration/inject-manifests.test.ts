@@ -340,7 +340,7 @@ describe('inject -f (manifests, offline) and validity against the real API serve
     )
     assert.equal(original.metadata.annotations['consul.hashicorp.com/connect-service-port'], undefined, 'the pod before defaulting')
     // The endpoints controller registers only pods whose consul-k8s-version is 1.0.0 or later.
-    assert.equal(template.metadata.annotations['consul.hashicorp.com/consul-k8s-version'], 'v1.9.11')
+    assert.equal(template.metadata.annotations['consul.hashicorp.com/consul-k8s-version'], 'v2.0.3')
     // TestCommonDetermineAndValidatePort/"Gets the value of the named port": the graceful port names a container port.
     const sidecar = template.spec.containers.find((container: {name: string}) => container.name === 'consul-dataplane')
     assert.ok(sidecar.args.includes('-graceful-port=21500'), sidecar.args.join(' '))

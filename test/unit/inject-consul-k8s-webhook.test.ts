@@ -740,8 +740,8 @@ describe('mesh_webhook_test.go: TestHandlerHandle (the mutation of each admitted
     assert.equal(meta.annotations![ANNOTATIONS.injectStatus], 'injected')
     assert.ok(meta.annotations![ANNOTATIONS.originalPod], 'original-pod is always set')
     // consul-k8s-version (and the legacy connect-k8s-version): the endpoints controller registers a pod only with one.
-    assert.equal(meta.annotations![ANNOTATIONS.consulK8sVersion], 'v1.9.11')
-    assert.equal(meta.annotations![ANNOTATIONS.legacyConsulK8sVersion], 'v1.9.11')
+    assert.equal(meta.annotations![ANNOTATIONS.consulK8sVersion], 'v2.0.3')
+    assert.equal(meta.annotations![ANNOTATIONS.legacyConsulK8sVersion], 'v2.0.3')
     assert.equal(meta.annotations![ANNOTATIONS.dualStack], 'false')
     assert.equal(meta.labels![ANNOTATIONS.injectStatus], 'injected')
     assert.equal(meta.labels!['consul.hashicorp.com/connect-inject-managed-by'], 'consul-k8s-endpoints-controller')
@@ -846,12 +846,12 @@ describe('mesh_webhook_test.go: TestHandlerHandle (the mutation of each admitted
 describe('the consul-k8s-version annotation (version.GetHumanVersion of the injector)', () => {
   it('is the connect-init image tag when it is a version, else the default image version', () => {
     for (const [image, version] of [
-      ['hashicorp/consul-k8s-control-plane:1.9.11', 'v1.9.11'],
+      ['hashicorp/consul-k8s-control-plane:2.0.3', 'v2.0.3'],
       ['registry.local:5000/consul-k8s-control-plane:v2.0.3', 'v2.0.3'],
       ['hashicorp/consul-k8s-control-plane:1.10.0-rc1', 'v1.10.0-rc1'],
-      ['hashicorp/consul-k8s-control-plane:latest', 'v1.9.11'],
-      ['registry.local:5000/consul-k8s-control-plane', 'v1.9.11'],
-      ['hashicorp/consul-k8s-control-plane@sha256:0123abcd', 'v1.9.11'],
+      ['hashicorp/consul-k8s-control-plane:latest', 'v2.0.3'],
+      ['registry.local:5000/consul-k8s-control-plane', 'v2.0.3'],
+      ['hashicorp/consul-k8s-control-plane@sha256:0123abcd', 'v2.0.3'],
     ]) {
       assert.equal(consulK8sVersion(image), version, image)
     }

@@ -30,7 +30,7 @@ describe('inject: the seed examples', () => {
 
     const init = spec.initContainers[0]
     const initEnv = envOf(init)
-    assert.equal(init.image, 'hashicorp/consul-k8s-control-plane:1.9.11')
+    assert.equal(init.image, 'hashicorp/consul-k8s-control-plane:2.0.3')
     assert.equal(initEnv.CONSUL_ADDRESSES, 'consul-server.consul.svc')
     assert.equal(initEnv.CONSUL_GRPC_PORT, '8502')
     assert.deepEqual(
@@ -49,7 +49,7 @@ describe('inject: the seed examples', () => {
     )
 
     const sidecar = spec.containers[0]
-    assert.equal(sidecar.image, 'hashicorp/consul-dataplane:1.9.11')
+    assert.equal(sidecar.image, 'hashicorp/consul-dataplane:2.0.3')
     assert.deepEqual(sidecar.args.slice(0, 2), ['-addresses', 'consul-server.consul.svc'])
     assert.ok(sidecar.args.includes('-proxy-service-id-path=/consul/connect-inject/proxyid'))
     assert.ok(sidecar.args.includes('-tls-disabled'))
