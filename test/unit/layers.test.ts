@@ -1,12 +1,12 @@
 /**
  * The layering of docs/architecture.md, checked on the sources: domain folders know no screen
- * (no import of src/ui/) and no oclif. Folders join the list as they follow the rule.
+ * (no import of src/ui/) and no oclif.
  */
 import assert from 'node:assert/strict'
 import {readdirSync, readFileSync} from 'node:fs'
 import {describe, it} from 'node:test'
 
-const DOMAIN_FOLDERS = ['federation', 'helm']
+const DOMAIN_FOLDERS = ['federation', 'helm', 'sync', 'inject', 'verify', 'consul', 'kube']
 
 function imports(folder: string): Array<{file: string; from: string}> {
   const dir = new URL(`../../src/${folder}/`, import.meta.url)
@@ -31,4 +31,25 @@ describe('domain folders', () => {
       assert.deepEqual(allowed, [])
     })
   }
+})
+
+describe('the one Kubernetes layer', () => {
+  it('only src/kube/ loads the Kubernetes client library; elsewhere its types are imported as types', () => {
+    const folders = readdirSync(new URL('../../src/', import.meta.url), {withFileTypes: true})
+      .filter((entry) => entry.isDirectory() && entry.name !== 'kube')
+      .map((entry) => entry.name)
+    const runtime = folders.flatMap((folder) =>
+      readdirSync(new URL(`../../src/${folder}/`, import.meta.url), {recursive: true})
+        .map(String)
+        .filter((name) => name.endsWith('.ts'))
+        .filter((name) =>
+          /^import (?!type\b)[^']*?from '@kubernetes\/client-node'/m.test(
+            readFileSync(new URL(`../../src/${folder}/${name}`, import.meta.url), 'utf8'),
+          ),
+        )
+        .map((name) => `src/${folder}/${name}`),
+    )
+    assert.ok(folders.length > 5)
+    assert.deepEqual(runtime, [])
+  })
 })
