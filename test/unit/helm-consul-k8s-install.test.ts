@@ -114,3 +114,14 @@ describe('TestValidateFlags', () => {
     )
   })
 })
+
+describe('upgrade TestValidateFlags', () => {
+  // consulk8s upgrade reads --timeout and -f through the same functions as install.
+  it('Should error on invalid timeout.', () => {
+    assert.throws(() => parseDuration('invalid-timeout'), /Invalid duration "invalid-timeout" for --timeout/)
+  })
+
+  it('Should have errored on a non-existant file.', async () => {
+    await assert.rejects(loadValuesFile('does_not_exist.txt'), /Values file does_not_exist.txt does not exist/)
+  })
+})
