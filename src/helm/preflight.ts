@@ -48,7 +48,11 @@ export function leftoverSecrets(secrets: SecretSummary[], names: ChartNames, ref
     .sort()
 }
 
-/** Claims of the release's servers: label release=<name>, or the StatefulSet's claim names. */
+/**
+ * Claims of a previous release's servers: in the namespace, label release=<name> or the
+ * StatefulSet's claim names; anywhere in the cluster, a name holding "consul-server" (the rule of
+ * `consul-k8s install`). Claims of another namespace are named "<namespace>/<name>".
+ */
 export function leftoverClaims(
   claims: V1PersistentVolumeClaim[],
   target: Pick<LeftoverTarget, 'namespace' | 'release' | 'names'>,
@@ -58,11 +62,25 @@ export function leftoverClaims(
   const terminating: string[] = []
   for (const claim of claims) {
     const name = claim.metadata?.name ?? ''
-    if (claim.metadata?.labels?.release !== target.release && !serverClaim.test(name)) continue
-    if (claim.metadata?.deletionTimestamp) terminating.push(name)
-    else blocking.push(name)
+    const namespace = claim.metadata?.namespace ?? target.namespace
+    const here = namespace === target.namespace
+    const ours = here && (claim.metadata?.labels?.release === target.release || serverClaim.test(name))
+    if (!ours && !name.includes('consul-server')) continue
+    const shown = here ? name : `${namespace}/${name}`
+    if (claim.metadata?.deletionTimestamp) terminating.push(shown)
+    else blocking.push(shown)
   }
   return {blocking: blocking.sort(), terminating: terminating.sort()}
+}
+
+/** `kubectl delete pvc` for the claims, one command per namespace ("ns/name" names another one). */
+export function deleteClaimsCommand(namespace: string, claims: string[]): string {
+  const byNamespace = new Map<string, string[]>()
+  for (const claim of claims) {
+    const [claimNamespace, name] = claim.includes('/') ? claim.split('/', 2) : [namespace, claim]
+    byNamespace.set(claimNamespace, [...(byNamespace.get(claimNamespace) ?? []), name])
+  }
+  return [...byNamespace].map(([claimNamespace, names]) => `kubectl delete pvc -n ${claimNamespace} ${names.join(' ')}`).join('; ')
 }
 
 export async function findLeftovers(cluster: KubeCluster, helm: Helm, target: LeftoverTarget, ui: Progress): Promise<Leftover[]> {
@@ -81,9 +99,8 @@ export async function findLeftovers(cluster: KubeCluster, helm: Helm, target: Le
     })
   }
 
-  const claims = await cluster.list<V1PersistentVolumeClaim>(`list persistent volume claims in namespace ${target.namespace}`, {
+  const claims = await cluster.list<V1PersistentVolumeClaim>('list persistent volume claims in all namespaces', {
     resource: 'persistentvolumeclaims',
-    namespace: target.namespace,
   })
   const {blocking, terminating} = leftoverClaims(claims, target)
   if (terminating.length > 0) ui.info(`PersistentVolumeClaims being deleted: ${terminating.join(', ')} (they go once no pod uses them)`)
@@ -91,7 +108,7 @@ export async function findLeftovers(cluster: KubeCluster, helm: Helm, target: Le
     leftovers.push({
       what: 'PersistentVolumeClaims of a previous release',
       items: blocking,
-      clear: `consulk8s uninstall ${scope} --wipe-data   (or: kubectl delete pvc -n ${target.namespace} ${blocking.join(' ')})`,
+      clear: `consulk8s uninstall ${scope} --wipe-data   (or: ${deleteClaimsCommand(target.namespace, blocking)})`,
       risk: "the new servers start on the old data (Raft peers, ACL state): they may not elect a leader, and the chart's ACL set-up may never complete",
     })
   }

@@ -3,8 +3,9 @@
  * Mesh, ...): found through the CustomResourceDefinitions the chart installed (labels app=consul,
  * release=<name>, groups ending in consul.hashicorp.com), deleted before `helm uninstall` while
  * the controller still runs, and, for those the controller did not release in time, freed by
- * dropping the finalizers.consul.hashicorp.com finalizer (as consul-k8s uninstall does), so
- * the CRDs do not hang in deletion and a reinstall works. Other finalizers are left alone.
+ * dropping Consul's finalizer (finalizers.consul.hashicorp.com, or any other in a
+ * consul.hashicorp.com domain; consul-k8s uninstall drops them all), so the CRDs do not hang in
+ * deletion and a reinstall works. Finalizers of other controllers are left alone.
  */
 import type {KubeCluster} from '../kube/client.js'
 import {isNotFound} from '../kube/errors.js'
@@ -32,7 +33,7 @@ export interface CustomResourceRef {
   crd: ConsulCrd
 }
 
-interface CrdJson {
+export interface CrdJson {
   metadata?: {name?: string}
   spec?: {
     group?: string
@@ -50,6 +51,24 @@ export function isConsulGroup(group: string): boolean {
   return group === 'consul.hashicorp.com' || group.endsWith('.consul.hashicorp.com')
 }
 
+/**
+ * A CustomResourceDefinition as a Consul CRD (kind -> plural, the version to read), or undefined
+ * when its group is not Consul's. The storage version, else a served one, else the first listed.
+ */
+export function consulCrd(item: CrdJson): ConsulCrd | undefined {
+  const spec = item.spec ?? {}
+  const version = spec.versions?.find((candidate) => candidate.storage) ?? spec.versions?.find((candidate) => candidate.served) ?? spec.versions?.[0]
+  if (!spec.group || !isConsulGroup(spec.group) || !spec.names?.plural || !version?.name) return undefined
+  return {
+    name: item.metadata?.name ?? '',
+    group: spec.group,
+    kind: spec.names.kind ?? spec.names.plural,
+    plural: spec.names.plural,
+    version: version.name,
+    namespaced: spec.scope !== 'Cluster',
+  }
+}
+
 /** The Consul CRDs of a release: what the chart labels app=consul, release=<name>. */
 export async function listConsulCrds(cluster: KubeCluster, release: string): Promise<ConsulCrd[]> {
   const items = await cluster.list<CrdJson>(
@@ -57,21 +76,20 @@ export async function listConsulCrds(cluster: KubeCluster, release: string): Pro
     {group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions'},
     {labelSelector: `app=consul,release=${release}`},
   )
-  const crds: ConsulCrd[] = []
-  for (const item of items) {
-    const spec = item.spec ?? {}
-    const version = spec.versions?.find((candidate) => candidate.storage) ?? spec.versions?.find((candidate) => candidate.served)
-    if (!spec.group || !isConsulGroup(spec.group) || !spec.names?.plural || !version?.name) continue
-    crds.push({
-      name: item.metadata?.name ?? '',
-      group: spec.group,
-      kind: spec.names.kind ?? spec.names.plural,
-      plural: spec.names.plural,
-      version: version.name,
-      namespaced: spec.scope !== 'Cluster',
-    })
-  }
-  return crds.sort((a, b) => a.name.localeCompare(b.name))
+  return items
+    .map((item) => consulCrd(item))
+    .filter((crd): crd is ConsulCrd => crd !== undefined)
+    .sort((a, b) => a.name.localeCompare(b.name))
+}
+
+/** A finalizer of Consul's controllers: finalizers.consul.hashicorp.com, or any in a consul.hashicorp.com domain. */
+export function isConsulFinalizer(finalizer: string): boolean {
+  return isConsulGroup(finalizer.split('/')[0])
+}
+
+/** The finalizers a stuck custom resource keeps: every one that is not Consul's. */
+export function withoutConsulFinalizers(finalizers: string[]): string[] {
+  return finalizers.filter((finalizer) => !isConsulFinalizer(finalizer))
 }
 
 /** Every custom resource of these CRDs, in every namespace. */
@@ -106,7 +124,7 @@ function ref(resource: CustomResourceRef) {
 export interface CustomResourceCleanup {
   /** Deleted (gone now). */
   deleted: string[]
-  /** Freed by dropping finalizers.consul.hashicorp.com after the grace period. */
+  /** Freed by dropping Consul's finalizer after the grace period. */
   finalizersCleared: string[]
   /** Still there at the end (another finalizer holds them). */
   remaining: string[]
@@ -144,8 +162,8 @@ export async function removeCustomResources(
   ui.done()
   const stuck = new Set(left.map((resource) => describeResource(resource)))
   for (const resource of left) {
-    if (!resource.finalizers.includes(CONSUL_FINALIZER)) continue
-    const finalizers = resource.finalizers.filter((finalizer) => finalizer !== CONSUL_FINALIZER)
+    const finalizers = withoutConsulFinalizers(resource.finalizers)
+    if (finalizers.length === resource.finalizers.length) continue
     try {
       await cluster.mergePatch(`clear the finalizer of ${describeResource(resource)}`, ref(resource), {
         metadata: {finalizers: finalizers.length > 0 ? finalizers : null},

@@ -13,7 +13,7 @@ import {decodeData, REQUIRED_FEDERATION_KEYS, validateFederationData} from '../f
 import {UserError, errorMessage} from '../shared/errors.js'
 import {Helm, helmBinary, type ReleaseInfo} from './helm.js'
 import {serverVersion} from '../kube/reads.js'
-import {listReleaseWorkloads, type WorkloadState} from './release-objects.js'
+import {isWorkloadReady, listReleaseWorkloads, type WorkloadState} from './release-objects.js'
 import {describeFederation, summarizeValues, type ValuesSummary} from './plan.js'
 import type {Values} from './values.js'
 
@@ -208,6 +208,22 @@ export async function proxyDefaultsState(cluster: KubeCluster): Promise<ProxyDef
   }
 }
 
+/** Release deployed, no failed hook, every workload ready on its current spec, the federation secret valid when the release uses one. */
+export function isHealthy(state: {
+  status?: string
+  hooks: HookRun[]
+  workloads: WorkloadState[]
+  federationSecret: FederationSecretState
+  needsSecret: boolean
+}): boolean {
+  return (
+    state.status === 'deployed' &&
+    !state.hooks.some((hook) => hook.phase === 'Failed') &&
+    state.workloads.every((workload) => isWorkloadReady(workload)) &&
+    (!state.needsSecret || state.federationSecret.valid)
+  )
+}
+
 export async function releaseStatus(cluster: KubeCluster, options: LocateOptions): Promise<StatusReport> {
   const helm = new Helm(helmBinary(options.helmBinary), {kubeconfig: options.kubeconfig, context: cluster.name})
   await helm.checkUsable()
@@ -248,11 +264,7 @@ export async function releaseStatus(cluster: KubeCluster, options: LocateOptions
     workloads,
     federationSecret,
     proxyDefaults,
-    healthy:
-      info.status === 'deployed' &&
-      !hooks.some((hook) => hook.phase === 'Failed') &&
-      workloads.every((workload) => workload.ready >= workload.desired) &&
-      (!needsSecret || federationSecret.valid),
+    healthy: isHealthy({status: info.status, hooks, workloads, federationSecret, needsSecret}),
   }
 }
 
@@ -345,7 +357,7 @@ export function statusRows(report: StatusReport): StatusRow[] {
       detail: `no StatefulSet, Deployment or DaemonSet with label release=${report.release}`,
     })
   for (const workload of report.workloads) {
-    const ready = workload.ready >= workload.desired
+    const ready = isWorkloadReady(workload)
     rows.push({
       mark: ready ? 'ok' : 'warn',
       component: `${workload.kind} ${workload.name}`,
