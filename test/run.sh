@@ -31,13 +31,14 @@ CONSULK8S_TESTENV_KWOK=1 bash test/env/build.sh >/dev/null || failed "build the 
 
 logs="$(mktemp -d "${TMPDIR:-/tmp}/consulk8s-test-logs.XXXXXX")"
 status=0
-# node 20's --test takes no globs: the shell expands them.
+# node 20's --test takes no globs: the shell expands them. One file at a time: the files share
+# two clusters, and the install preflight, like consul-k8s's, looks at every namespace.
 echo "test: pass 1 of 2: every test, nodes without kubelets (pods stay Pending)" >&2
 CONSULK8S_TESTENV_KWOK=0 node --import tsx test/env/with-env.ts -- \
-  node --import tsx --test test/unit/*.test.ts test/integration/*.test.ts 2>&1 | tee "$logs/pass1.tap" || status=1
+  node --import tsx --test --test-concurrency=1 test/unit/*.test.ts test/integration/*.test.ts 2>&1 | tee "$logs/pass1.tap" || status=1
 echo "test: pass 2 of 2: pods on simulated nodes (kwok): env-smoke, verify, install-wait" >&2
 CONSULK8S_TESTENV_KWOK=1 node --import tsx test/env/with-env.ts -- \
-  node --import tsx --test test/integration/env-smoke.test.ts test/integration/verify.test.ts test/integration/install-wait.test.ts 2>&1 | tee "$logs/pass2.tap" || status=1
+  node --import tsx --test --test-concurrency=1 test/integration/env-smoke.test.ts test/integration/verify.test.ts test/integration/install-wait.test.ts 2>&1 | tee "$logs/pass2.tap" || status=1
 
 # One closing line over both passes (each pass's runner summary is above).
 sum() { grep -h "^# $1 " "$logs"/pass*.tap | awk '{total += $3} END {print total + 0}'; }
