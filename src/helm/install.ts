@@ -2,10 +2,12 @@
  * Install and upgrade of the Consul release through the real helm:
  *
  *   preflight (everything checked before anything changes: release and namespace names,
- *   values files, chart, helm present and recent, cluster reachable, release state, secrets
- *   the values read) -> summary (and for an upgrade the diff of the user values) ->
- *   confirmation (the command's confirm hook: unless --yes) -> `helm upgrade [--install]` ->
- *   optional --wait. Progress goes through the Progress hook; nothing here knows the screen.
+ *   values files, chart, helm present and recent, cluster reachable, release state, for an
+ *   install the leftovers of an earlier one (preflight.ts; --force goes on), secrets the values
+ *   read) -> summary (and for an upgrade the diff of the user values) -> confirmation (the
+ *   command's confirm hook: unless --yes) -> `helm upgrade [--install]` -> the wait for ready
+ *   workloads (unless --no-wait). Progress goes through the Progress hook; nothing here knows
+ *   the screen.
  *
  * installRelease() is also what `federate primary|secondary --install` call.
  */
