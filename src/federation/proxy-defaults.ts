@@ -13,8 +13,12 @@ import type {Step} from './primary.js'
 
 import {errorMessage} from '../shared/errors.js'
 import {CONSULK8S_LABEL} from '../shared/labels.js'
+import {apiStatusCode} from '../kube/errors.js'
+import {pollUntil} from '../shared/poll.js'
 
 export const PROXY_DEFAULTS_CRD = 'proxydefaults.consul.hashicorp.com'
+/** How long a CRD that exists may take to be served (helm has just installed it). */
+const CRD_ESTABLISH_WAIT_MS = 15_000
 export const PROXY_DEFAULTS_REF = {group: 'consul.hashicorp.com', version: 'v1alpha1', resource: 'proxydefaults'} as const
 export const MESH_GATEWAY_MODE = 'local'
 
@@ -98,19 +102,46 @@ export function planProxyDefaults(state: ProxyDefaultsState, namespace: string):
   }
 }
 
+interface CrdObject {
+  status?: {conditions?: Array<{type?: string; status?: string}>}
+}
+
+function established(definition: CrdObject): boolean {
+  return (definition.status?.conditions ?? []).some((condition) => condition.type === 'Established' && condition.status === 'True')
+}
+
+/** The CRD (there and served, not there, or still being established) and the ProxyDefaults named global. */
+async function readServedProxyDefaults(cluster: KubeCluster): Promise<{crd: boolean | 'establishing'; resource?: ProxyDefaultsResource}> {
+  const definition = await cluster.getOptional<CrdObject>('read the ProxyDefaults CRD', {
+    group: 'apiextensions.k8s.io',
+    resource: 'customresourcedefinitions',
+    name: PROXY_DEFAULTS_CRD,
+  })
+  if (definition === undefined) return {crd: false}
+  if (!established(definition)) return {crd: 'establishing'}
+  try {
+    const all = await cluster.list<ProxyDefaultsResource>('list ProxyDefaults', PROXY_DEFAULTS_REF)
+    return {crd: true, resource: all.find((item) => item.metadata.name === 'global')}
+  } catch (error) {
+    if (apiStatusCode((error as {cause?: unknown}).cause) === 404) return {crd: 'establishing'}
+    throw error
+  }
+}
+
 /** The CRD, the ProxyDefaults named global (any namespace) and, with Consul, its config entry. Only reads. */
 export async function readProxyDefaults(cluster: KubeCluster, consul?: ConsulClient): Promise<ProxyDefaultsState> {
-  const crd =
-    (await cluster.getOptional('read the ProxyDefaults CRD', {
-      group: 'apiextensions.k8s.io',
-      resource: 'customresourcedefinitions',
-      name: PROXY_DEFAULTS_CRD,
-    })) !== undefined
-  let resource: ProxyDefaultsResource | undefined
-  if (crd) {
-    const all = await cluster.list<ProxyDefaultsResource>('list ProxyDefaults', PROXY_DEFAULTS_REF)
-    resource = all.find((item) => item.metadata.name === 'global')
-  }
+  // A CRD helm (or anyone) has just created serves its resources only once it is Established
+  // (until then the API answers 404): wait a moment for that; a CRD that never gets there counts
+  // as not there.
+  const served = await pollUntil({
+    attempt: () => readServedProxyDefaults(cluster),
+    done: (state) => state.crd !== 'establishing',
+    timeoutMs: CRD_ESTABLISH_WAIT_MS,
+    intervalMs: 500,
+    onTimeout: (state) => state,
+  })
+  const crd = served.crd === true
+  const resource = served.resource
   let entry: ConfigEntry | null | undefined
   if (consul) {
     try {
