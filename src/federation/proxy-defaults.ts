@@ -25,6 +25,7 @@ export const MESH_GATEWAY_MODE = 'local'
 export interface ProxyDefaultsResource {
   metadata: {name: string; namespace: string; resourceVersion?: string}
   spec?: {meshGateway?: {mode?: string}} & Record<string, unknown>
+  status?: {conditions?: Array<{type?: string; status?: string; reason?: string; message?: string}>}
 }
 
 export type ConfigEntry = Record<string, unknown> & {MeshGateway?: {Mode?: string}; ModifyIndex?: number}

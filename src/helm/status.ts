@@ -16,6 +16,7 @@ import {serverVersion} from '../kube/reads.js'
 import {isWorkloadReady, listReleaseWorkloads, type WorkloadState} from './release-objects.js'
 import {describeFederation, summarizeValues, type ValuesSummary} from './plan.js'
 import type {Values} from './values.js'
+import {readProxyDefaults} from '../federation/proxy-defaults.js'
 
 /** The keys every federation secret has (consul-k8s's create-federation-secret). */
 export const FEDERATION_SECRET_KEYS = [...REQUIRED_FEDERATION_KEYS]
@@ -176,25 +177,10 @@ export function checkFederationSecret(name: string, secret: V1Secret | undefined
   }
 }
 
-interface ProxyDefaultsJson {
-  metadata?: {name?: string; namespace?: string}
-  spec?: {meshGateway?: {mode?: string}}
-  status?: {conditions?: Array<{type?: string; status?: string; reason?: string; message?: string}>}
-}
-
+/** The ProxyDefaults named global as federate reads it (the CRD waited for while it is being established), with its Synced condition. */
 export async function proxyDefaultsState(cluster: KubeCluster): Promise<ProxyDefaultsState> {
-  const crd = await cluster.getOptional('read the ProxyDefaults CRD', {
-    group: 'apiextensions.k8s.io',
-    resource: 'customresourcedefinitions',
-    name: 'proxydefaults.consul.hashicorp.com',
-  })
+  const {crd, resource: global} = await readProxyDefaults(cluster)
   if (!crd) return {crd: false, found: false}
-  const items = await cluster.list<ProxyDefaultsJson>('list ProxyDefaults', {
-    group: 'consul.hashicorp.com',
-    version: 'v1alpha1',
-    resource: 'proxydefaults',
-  })
-  const global = items.find((item) => item.metadata?.name === 'global')
   if (!global) return {crd: true, found: false}
   const synced = global.status?.conditions?.find((condition) => condition.type === 'Synced')
   return {
