@@ -14,10 +14,14 @@ import {bareFromRelease} from '../../src/commands/sync.js'
 import {mergeValues, type Values} from '../../src/helm/values.js'
 import {syncOptionsFrom} from '../../src/sync/options.js'
 import {mergeSyncInput, parseReleaseSpec, syncInputFromValues} from '../../src/sync/release.js'
+import {cacheDir, readVersions} from '../env/bins.js'
 import {chartCandidates} from '../env/chart.js'
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
-const chartDir = chartCandidates(repoRoot, '', '2.0.3').find((dir) => existsSync(join(dir, 'values.yaml')))
+// The same places the test environment takes the chart from ($CONSULK8S_CHART_DIR, ../shared, the cache).
+const chartDir = chartCandidates(repoRoot, cacheDir(), readVersions().CONSUL_CHART_VERSION ?? '2.0.3').find((dir) =>
+  existsSync(join(dir, 'values.yaml')),
+)
 const chartValues = (): Values => parse(readFileSync(join(chartDir ?? '', 'values.yaml'), 'utf8')) as Values
 
 describe(
